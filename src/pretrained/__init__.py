@@ -1,0 +1,50 @@
+"""pretrained: load, run, fine-tune and share pretrained transformer models.
+
+>>> from pretrained import AutoTokenizer, AutoModel  # doctest: +SKIP
+
+Public names are resolved lazily, so ``import pretrained`` does not import torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (relative to this package)
+_EXPORTS: dict[str, str] = {
+    "PretrainedConfig": ".config",
+    "AutoConfig": ".config",
+    "PreTrainedModel": ".modeling",
+    "AutoModel": ".models.auto",
+    "AutoModelForMaskedLM": ".models.auto",
+    "AutoModelForSequenceClassification": ".models.auto",
+    "AutoModelForTokenClassification": ".models.auto",
+    "AutoModelForQuestionAnswering": ".models.auto",
+    "AutoModelForCausalLM": ".models.auto",
+    "AutoModelForSeq2SeqLM": ".models.auto",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .config import AutoConfig, PretrainedConfig  # noqa: F401
+
+
+def register_export(name: str, module: str) -> None:
+    """Add a lazily imported public name (used by subpackages as they land)."""
+    _EXPORTS[name] = module
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pretrained' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
