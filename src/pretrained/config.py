@@ -1,0 +1,232 @@
+"""Model configuration: Hugging Face ``config.json`` field names, unknown keys kept and written back.
+
+>>> from pretrained.config import PretrainedConfig
+>>> cfg = PretrainedConfig(hidden_size=32, my_field=1)
+>>> cfg.hidden_size, cfg.my_field, cfg.num_labels
+(32, 1, 2)
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any, ClassVar
+
+log = logging.getLogger(__name__)
+
+CONFIG_NAME = "config.json"
+
+# Fields every config has, with the reference library's defaults.
+COMMON_DEFAULTS: dict[str, Any] = {
+    "return_dict": True,
+    "output_hidden_states": False,
+    "output_attentions": False,
+    "torch_dtype": None,
+    "is_encoder_decoder": False,
+    "is_decoder": False,
+    "add_cross_attention": False,
+    "tie_word_embeddings": True,
+    "architectures": None,
+    "problem_type": None,
+    "pad_token_id": None,
+    "bos_token_id": None,
+    "eos_token_id": None,
+    "sep_token_id": None,
+    "decoder_start_token_id": None,
+    "task_specific_params": None,
+    "tokenizer_class": None,
+    "prefix": None,
+    "chunk_size_feed_forward": 0,
+}
+_PROBLEM_TYPES = ("regression", "single_label_classification", "multi_label_classification")
+# keys that describe the saved file, not the model; never written back as fields
+_FILE_KEYS = ("transformers_version", "_name_or_path", "_commit_hash", "_attn_implementation_autoset")
+
+
+class PretrainedConfig:
+    """A model's configuration, readable by attribute with the reference library's field names.
+
+    Subclasses set ``model_type``, ``defaults`` (field -> default) and ``attribute_map`` (alias -> field,
+    e.g. GPT-2's ``n_embd`` for ``hidden_size``). Unknown keys are kept as attributes and saved back.
+
+    >>> cfg = PretrainedConfig(id2label={"0": "NEG", "1": "POS"})
+    >>> cfg.id2label, cfg.label2id
+    ({0: 'NEG', 1: 'POS'}, {'NEG': 0, 'POS': 1})
+    """
+
+    model_type: ClassVar[str] = ""
+    defaults: ClassVar[dict[str, Any]] = {}
+    attribute_map: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, **kwargs: Any) -> None:
+        for key in _FILE_KEYS:
+            kwargs.pop(key, None)
+        kwargs.pop("model_type", None)
+        values = {**COMMON_DEFAULTS, **copy.deepcopy(self.defaults)}
+        for key, value in kwargs.items():
+            values[self.attribute_map.get(key, key)] = value
+        num_labels = values.pop("num_labels", None)
+        id2label = values.pop("id2label", None)
+        values.pop("label2id", None)
+        for key, value in values.items():
+            object.__setattr__(self, key, value)
+        if id2label is not None:
+            self.id2label = {int(k): v for k, v in id2label.items()}
+        else:
+            self.num_labels = 2 if num_labels is None else int(num_labels)
+        if self.problem_type is not None and self.problem_type not in _PROBLEM_TYPES:
+            raise ValueError(f"config.problem_type={self.problem_type!r} is not one of {_PROBLEM_TYPES}")
+
+    # -- aliases and labels ---------------------------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:  # only called when normal lookup fails
+        alias = type(self).attribute_map.get(name)
+        if alias is not None:
+            return getattr(self, alias)
+        raise AttributeError(f"{type(self).__name__} has no field {name!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        name = type(self).attribute_map.get(name, name)
+        if name == "id2label":
+            value = {int(k): v for k, v in value.items()}
+            object.__setattr__(self, "label2id", {v: k for k, v in value.items()})
+        object.__setattr__(self, name, value)
+
+    @property
+    def num_labels(self) -> int:
+        """Number of labels of a classification head (``len(id2label)``)."""
+        return len(self.id2label)
+
+    @num_labels.setter
+    def num_labels(self, n: int) -> None:
+        if getattr(self, "id2label", None) is None or len(self.id2label) != n:
+            self.id2label = {i: f"LABEL_{i}" for i in range(n)}
+
+    @property
+    def use_return_dict(self) -> bool:
+        return bool(self.return_dict)
+
+    # -- dict / json ----------------------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], **overrides: Any) -> PretrainedConfig:
+        """Build a config from a ``config.json`` dict; ``overrides`` replace fields."""
+        return cls(**{**data, **overrides})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field, with ``id2label``/``label2id`` keyed as JSON writes them."""
+        out = {k: copy.deepcopy(v) for k, v in vars(self).items() if not k.startswith("_")}
+        out["id2label"] = {str(k): v for k, v in self.id2label.items()}
+        out["label2id"] = dict(self.label2id)
+        if self.model_type:
+            out["model_type"] = self.model_type
+        dtype = out.get("torch_dtype")
+        if dtype is not None and not isinstance(dtype, str):
+            out["torch_dtype"] = str(dtype).removeprefix("torch.")
+        return out
+
+    def to_json_string(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__} {self.to_json_string()}"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PretrainedConfig) and self.to_dict() == other.to_dict()
+
+    @classmethod
+    def from_json_file(cls, path: str | os.PathLike) -> PretrainedConfig:
+        return cls.from_dict(read_json(path))
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        name_or_path: str | os.PathLike,
+        *,
+        revision: str | None = None,
+        cache_dir: str | None = None,
+        **overrides: Any,
+    ) -> PretrainedConfig:
+        """Read ``config.json`` from a folder or a cached repo id.
+
+        >>> PretrainedConfig.from_pretrained("no/such-model")  # doctest: +SKIP
+        Traceback (most recent call last):
+        FileNotFoundError: ...
+        """
+        from .hub import resolve_file
+
+        path = resolve_file(name_or_path, CONFIG_NAME, revision=revision, cache_dir=cache_dir)
+        data = read_json(path)
+        if cls.model_type and data.get("model_type") not in (None, cls.model_type):
+            log.warning("%s: model_type %r loaded into %s", path, data.get("model_type"), cls.__name__)
+        return cls.from_dict(data, **overrides)
+
+    def save_pretrained(self, save_directory: str | os.PathLike) -> Path:
+        """Write ``config.json`` (atomically) into ``save_directory``; returns its path."""
+        directory = Path(save_directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        data = self.to_dict()
+        data["transformers_version"] = (
+            "4.57.6"  # the format version we write, so the reference reads it as its own
+        )
+        return write_text_atomic(directory / CONFIG_NAME, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def read_json(path: str | os.PathLike) -> dict[str, Any]:
+    """Parse a JSON object from ``path`` with an error that names the file and the position."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}: invalid JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a JSON object, found {type(data).__name__}")
+    return data
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file, so a failure leaves nothing half-written."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+class AutoConfig:
+    """Picks the config class from ``config.json``'s ``model_type``.
+
+    >>> from pretrained import AutoConfig
+    >>> AutoConfig.for_model("bert", hidden_size=32).hidden_size
+    32
+    """
+
+    @staticmethod
+    def config_class(model_type: str | None, where: str = "config.json") -> type[PretrainedConfig]:
+        from .models.auto import config_class_for
+
+        return config_class_for(model_type, where)
+
+    @classmethod
+    def for_model(cls, model_type: str, **kwargs: Any) -> PretrainedConfig:
+        return cls.config_class(model_type)(**kwargs)
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        name_or_path: str | os.PathLike,
+        *,
+        revision: str | None = None,
+        cache_dir: str | None = None,
+        **overrides: Any,
+    ) -> PretrainedConfig:
+        from .hub import resolve_file
+
+        path = resolve_file(name_or_path, CONFIG_NAME, revision=revision, cache_dir=cache_dir)
+        data = read_json(path)
+        return cls.config_class(data.get("model_type"), str(path)).from_dict(data, **overrides)

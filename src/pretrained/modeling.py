@@ -1,0 +1,301 @@
+"""``PreTrainedModel``: the base of every architecture — lean ``from_pretrained`` and ``save_pretrained``.
+
+Loading builds the module tree on the meta device (no random init), then assigns the checkpoint's
+memory-mapped tensors in place; only what the checkpoint lacks (a new head) is materialized and initialized.
+
+>>> from pretrained import AutoModel  # doctest: +SKIP
+>>> model = AutoModel.from_pretrained("path/to/all-MiniLM-L6-v2")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from .config import PretrainedConfig
+from .hub import resolve_dir
+from .weights import checkpoint_files, load_checkpoint, save_checkpoint
+
+log = logging.getLogger(__name__)
+
+_LEGACY_SUFFIXES = {"LayerNorm.gamma": "LayerNorm.weight", "LayerNorm.beta": "LayerNorm.bias"}
+_DTYPE_NAMES = {
+    "float32": torch.float32,
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+    "float64": torch.float64,
+}
+
+
+@dataclass
+class LoadingInfo:
+    """What ``from_pretrained`` did with the checkpoint's keys."""
+
+    missing_keys: list[str] = field(default_factory=list)
+    unexpected_keys: list[str] = field(default_factory=list)
+    mismatched_keys: list[tuple[str, tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)
+
+    def __getitem__(self, key: str) -> list:
+        return getattr(self, key)
+
+
+def resolve_dtype(
+    torch_dtype: Any, config: PretrainedConfig, state_dict: dict[str, torch.Tensor]
+) -> torch.dtype:
+    """``None`` -> float32; ``"auto"`` -> config.torch_dtype, else the checkpoint's floating dtype."""
+    if torch_dtype is None:
+        return torch.float32
+    if torch_dtype == "auto":
+        named = getattr(config, "torch_dtype", None)
+        if named is not None:
+            return resolve_dtype(named, config, state_dict)
+        floats = (t.dtype for t in state_dict.values() if t.is_floating_point())
+        return next(floats, torch.float32)
+    if isinstance(torch_dtype, str):
+        name = torch_dtype.removeprefix("torch.")
+        if name not in _DTYPE_NAMES:
+            raise ValueError(
+                f"torch_dtype={torch_dtype!r}: use 'auto', {', '.join(_DTYPE_NAMES)} or a torch.dtype"
+            )
+        return _DTYPE_NAMES[name]
+    if isinstance(torch_dtype, torch.dtype) and torch_dtype.is_floating_point:
+        return torch_dtype
+    raise ValueError(f"torch_dtype={torch_dtype!r}: use 'auto', {', '.join(_DTYPE_NAMES)} or a torch.dtype")
+
+
+class PreTrainedModel(nn.Module):
+    """Base of every model: holds ``config``, loads and saves Hugging Face checkpoints.
+
+    Subclasses set ``config_class``, ``base_model_prefix`` (the attribute holding the bare model, e.g. ``"bert"``),
+    ``_tied_weights_keys`` (parameters shared with the input embeddings), ``_renames`` (old checkpoint key
+    fragment -> ours, as data) and implement ``_init_weights(module)``.
+    """
+
+    config_class: ClassVar[type[PretrainedConfig]] = PretrainedConfig
+    base_model_prefix: ClassVar[str] = ""
+    _tied_weights_keys: ClassVar[tuple[str, ...]] = ()
+    _renames: ClassVar[dict[str, str]] = {}
+    _ignore_unexpected: ClassVar[tuple[str, ...]] = ()  # key suffixes the reference also ignores
+
+    def __init__(self, config: PretrainedConfig) -> None:
+        super().__init__()
+        self.config = config
+
+    # -- initialization -------------------------------------------------------------------------------
+    def _init_weights(self, module: nn.Module) -> None:
+        """Initialize one module's own parameters the way the reference does (normal(0, initializer_range))."""
+        std = getattr(self.config, "initializer_range", 0.02)
+        if isinstance(module, nn.Linear):
+            module.weight.data.normal_(0.0, std)
+            if module.bias is not None:
+                module.bias.data.zero_()
+        elif isinstance(module, nn.Embedding):
+            module.weight.data.normal_(0.0, std)
+            if module.padding_idx is not None:
+                module.weight.data[module.padding_idx].zero_()
+        elif isinstance(module, nn.LayerNorm):
+            if module.weight is not None:
+                module.weight.data.fill_(1.0)
+            if module.bias is not None:
+                module.bias.data.zero_()
+
+    def post_init(self) -> None:
+        """Call at the end of ``__init__``: initializes weights (skipped on the meta device) and ties."""
+        if next(self.parameters()).device.type != "meta":
+            with torch.no_grad():
+                self.apply(self._init_weights)
+        self.tie_weights()
+
+    def get_input_embeddings(self) -> nn.Module | None:
+        base = getattr(self, self.base_model_prefix, self) if self.base_model_prefix else self
+        return base.get_input_embeddings() if base is not self else None
+
+    def get_output_embeddings(self) -> nn.Module | None:
+        return None
+
+    def tie_weights(self) -> None:
+        """Share the output embedding's weight with the input embedding's when the config says so."""
+        out, inp = self.get_output_embeddings(), self.get_input_embeddings()
+        if out is not None and inp is not None and getattr(self.config, "tie_word_embeddings", True):
+            out.weight = inp.weight
+
+    def _tied_keys(self) -> set[str]:
+        tied = getattr(self.config, "tie_word_embeddings", True) and self.get_output_embeddings() is not None
+        return set(self._tied_weights_keys) if tied else set()
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return next(p.dtype for p in self.parameters() if p.is_floating_point())
+
+    def num_parameters(self, only_trainable: bool = False) -> int:
+        params = {id(p): p for p in self.parameters() if p.requires_grad or not only_trainable}
+        return sum(p.numel() for p in params.values())
+
+    # -- loading --------------------------------------------------------------------------------------
+    @classmethod
+    def from_pretrained(
+        cls,
+        name_or_path: str | os.PathLike,
+        *,
+        config: PretrainedConfig | None = None,
+        revision: str | None = None,
+        cache_dir: str | os.PathLike | None = None,
+        torch_dtype: Any = None,
+        device: str | torch.device | None = None,
+        ignore_mismatched_sizes: bool = False,
+        output_loading_info: bool = False,
+        state_dict: dict[str, torch.Tensor] | None = None,
+        **config_overrides: Any,
+    ) -> Any:
+        """Load a checkpoint folder (or cached repo id): config.json + safetensors / pytorch_model.bin (sharded too).
+
+        >>> from pretrained.models.bert import BertModel
+        >>> model = BertModel.from_pretrained("path/to/checkpoint")  # doctest: +SKIP
+        """
+        folder = resolve_dir(name_or_path, revision=revision, cache_dir=cache_dir)
+        if config is None:
+            config = cls.config_class.from_pretrained(folder, **config_overrides)
+        elif config_overrides:
+            raise ValueError(
+                f"pass either config= or config fields, not both (got {sorted(config_overrides)})"
+            )
+        if state_dict is None:
+            state_dict = load_checkpoint(checkpoint_files(folder))
+        model, info = cls._from_state_dict(config, state_dict, torch_dtype, ignore_mismatched_sizes)
+        model.name_or_path = str(name_or_path)
+        if device is not None:
+            model.to(device)
+        return (model, info) if output_loading_info else model
+
+    @classmethod
+    def _from_state_dict(
+        cls,
+        config: PretrainedConfig,
+        state_dict: dict[str, torch.Tensor],
+        torch_dtype: Any,
+        ignore_mismatched: bool,
+    ) -> tuple[PreTrainedModel, LoadingInfo]:
+        dtype = resolve_dtype(torch_dtype, config, state_dict)
+        with torch.device("meta"):
+            model = cls(config)
+        expected = model.state_dict()
+        state_dict = model._match_keys(cls._rename(state_dict), expected.keys())
+        info = LoadingInfo()
+        tied = model._tied_keys()
+        to_load = {}
+        for key, tensor in state_dict.items():
+            if key not in expected:
+                if not (cls._ignore_unexpected and key.endswith(cls._ignore_unexpected)):
+                    info.unexpected_keys.append(key)
+                continue
+            if key in tied:
+                continue
+            want = expected[key].shape
+            if tensor.shape != want:
+                if not ignore_mismatched:
+                    raise ValueError(
+                        f"checkpoint tensor {key!r} has shape {tuple(tensor.shape)} but the model expects {tuple(want)}; "
+                        "check the config, or pass ignore_mismatched_sizes=True to re-initialize it"
+                    )
+                info.mismatched_keys.append((key, tuple(tensor.shape), tuple(want)))
+                continue
+            to_load[key] = tensor.to(dtype) if tensor.is_floating_point() else tensor
+        model.load_state_dict(to_load, strict=False, assign=True)
+        info.missing_keys = sorted(k for k in expected if k not in to_load and k not in tied)
+        model.tie_weights()  # before materializing, so tied weights are never allocated twice
+        model._materialize_missing(dtype)
+        model.eval()
+        if info.missing_keys:
+            log.warning(
+                "%s: newly initialized (not in the checkpoint): %s",
+                cls.__name__,
+                ", ".join(info.missing_keys),
+            )
+        if info.unexpected_keys:
+            log.info("%s: checkpoint keys not used: %s", cls.__name__, ", ".join(info.unexpected_keys))
+        return model, info
+
+    @classmethod
+    def _rename(cls, state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Apply ``_renames`` (old key fragment -> ours) and the old LayerNorm ``gamma``/``beta`` names."""
+        out = {}
+        for key, tensor in state_dict.items():
+            for old, new in _LEGACY_SUFFIXES.items():
+                if key.endswith(old):
+                    key = key[: -len(old)] + new
+            for old, new in cls._renames.items():
+                key = key.replace(old, new)
+            out[key] = tensor
+        return out
+
+    def _match_keys(self, state_dict: dict[str, torch.Tensor], expected: Any) -> dict[str, torch.Tensor]:
+        """Add or strip ``base_model_prefix`` so bare-model and head-model checkpoints load into either."""
+        prefix = self.base_model_prefix
+        if not prefix:
+            return state_dict
+        expected = set(expected)
+        want_prefix = any(k.startswith(prefix + ".") for k in expected)
+        has_prefix = any(k.startswith(prefix + ".") for k in state_dict)
+        if want_prefix and not has_prefix:
+            return {(f"{prefix}.{k}" if f"{prefix}.{k}" in expected else k): v for k, v in state_dict.items()}
+        if has_prefix and not want_prefix:
+            return {k.removeprefix(prefix + "."): v for k, v in state_dict.items()}
+        return state_dict
+
+    def _materialize_missing(self, dtype: torch.dtype) -> None:
+        """Give every tensor still on the meta device real memory, initialized as the reference would."""
+        for module in self.modules():
+            own = list(module.named_parameters(recurse=False)) + list(module.named_buffers(recurse=False))
+            if not any(t.device.type == "meta" for _, t in own):
+                continue
+            loaded = {n: t for n, t in own if t.device.type != "meta"}
+            module.to_empty(device="cpu", recurse=False)
+            for _, t in module.named_parameters(recurse=False):
+                t.data.zero_()  # anything _init_weights does not cover is zero, never garbage
+            for name, t in module.named_parameters(recurse=False):
+                if t.is_floating_point() and t.dtype != dtype:
+                    setattr(module, name, nn.Parameter(t.to(dtype), requires_grad=t.requires_grad))
+            with torch.no_grad():
+                self._init_weights(module)
+            for name, t in loaded.items():
+                if name in module._parameters:
+                    module._parameters[name] = t
+                else:
+                    module._buffers[name] = t
+
+    # -- saving ---------------------------------------------------------------------------------------
+    def save_pretrained(
+        self, save_directory: str | os.PathLike, *, max_shard_size: int | str = "5GB"
+    ) -> Path:
+        """Write config.json and model.safetensors (sharded past ``max_shard_size``) into ``save_directory``.
+
+        >>> model.save_pretrained("out/")  # doctest: +SKIP
+        """
+        folder = Path(save_directory)
+        if folder.is_file():
+            raise ValueError(f"save_directory {folder} is a file; pass a folder")
+        folder.mkdir(parents=True, exist_ok=True)
+        tied = self._tied_keys()
+        state = {k: v for k, v in self.state_dict().items() if k not in tied}
+        seen: dict[int, str] = {}
+        for key in list(state):  # other shared storage (safetensors cannot hold aliases): keep the first copy
+            ptr = state[key].data_ptr()
+            if ptr in seen and state[key].numel() and state[seen[ptr]].shape == state[key].shape:
+                del state[key]
+            else:
+                seen[ptr] = key
+        self.config.architectures = [type(self).__name__]
+        self.config.torch_dtype = str(self.dtype).removeprefix("torch.")
+        save_checkpoint(state, folder, max_shard_size=max_shard_size)
+        self.config.save_pretrained(folder)
+        return folder

@@ -1,0 +1,103 @@
+"""Auto classes: ``config.json``'s ``model_type`` -> the module and class that implement it.
+
+The registry is data: ``MODEL_TYPES`` maps a model_type to its module under ``pretrained.models``; each module
+defines its config class and ``TASK_CLASSES`` (task -> class name). Modules are imported only when used.
+
+>>> from pretrained import AutoModel
+>>> model = AutoModel.from_pretrained("path/to/checkpoint")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from types import ModuleType
+from typing import Any
+
+from ..config import PretrainedConfig, read_json
+
+# model_type -> module name under pretrained.models
+MODEL_TYPES: dict[str, str] = {
+    "bert": "bert",
+}
+
+
+def _module(model_type: str | None, where: str) -> ModuleType:
+    if model_type not in MODEL_TYPES:
+        found = "no model_type" if model_type is None else f"model_type {model_type!r}"
+        raise ValueError(
+            f"{where}: {found} is not supported. Supported model types: {', '.join(sorted(MODEL_TYPES))}"
+        )
+    return importlib.import_module(f"pretrained.models.{MODEL_TYPES[model_type]}")
+
+
+def config_class_for(model_type: str | None, where: str = "config.json") -> type[PretrainedConfig]:
+    """The config class registered for ``model_type`` (a clear error lists the supported ones)."""
+    module = _module(model_type, where)
+    classes = [v for v in vars(module).values() if isinstance(v, type) and issubclass(v, PretrainedConfig)]
+    return next(c for c in classes if c.model_type == model_type)
+
+
+class _AutoModel:
+    """Base of the Auto classes: ``task`` picks the class from the model module's ``TASK_CLASSES``."""
+
+    task = "base"
+
+    @classmethod
+    def model_class(cls, config: PretrainedConfig) -> type:
+        module = _module(config.model_type, type(config).__name__)
+        name = module.TASK_CLASSES.get(cls.task)
+        if name is None:
+            tasks = ", ".join(sorted(module.TASK_CLASSES))
+            raise ValueError(f"model_type {config.model_type!r} has no {cls.task} head; it supports: {tasks}")
+        return getattr(module, name)
+
+    @classmethod
+    def from_config(cls, config: PretrainedConfig) -> Any:
+        """A randomly initialized model of the right class for ``config``."""
+        return cls.model_class(config)(config)
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | os.PathLike, **kwargs: Any) -> Any:
+        """Load the checkpoint with the class its ``model_type`` registers for this task."""
+        from ..config import AutoConfig
+
+        config = kwargs.pop("config", None)
+        if config is None:
+            config_keys = {"revision", "cache_dir"}
+            overrides = {k: kwargs.pop(k) for k in list(kwargs) if k not in _LOAD_KWARGS}
+            config = AutoConfig.from_pretrained(
+                name_or_path, **{k: kwargs[k] for k in config_keys if k in kwargs}, **overrides
+            )
+        return cls.model_class(config).from_pretrained(name_or_path, config=config, **kwargs)
+
+
+_LOAD_KWARGS = {
+    "revision",
+    "cache_dir",
+    "torch_dtype",
+    "device",
+    "ignore_mismatched_sizes",
+    "output_loading_info",
+    "state_dict",
+    "gguf_file",
+}
+
+
+def _auto(name: str, task: str) -> type[_AutoModel]:
+    return type(name, (_AutoModel,), {"task": task, "__doc__": f"Auto class for the {task!r} head."})
+
+
+AutoModel = _auto("AutoModel", "base")
+AutoModelForMaskedLM = _auto("AutoModelForMaskedLM", "masked-lm")
+AutoModelForSequenceClassification = _auto("AutoModelForSequenceClassification", "sequence-classification")
+AutoModelForTokenClassification = _auto("AutoModelForTokenClassification", "token-classification")
+AutoModelForQuestionAnswering = _auto("AutoModelForQuestionAnswering", "question-answering")
+AutoModelForCausalLM = _auto("AutoModelForCausalLM", "causal-lm")
+AutoModelForSeq2SeqLM = _auto("AutoModelForSeq2SeqLM", "seq2seq-lm")
+AutoModelForPreTraining = _auto("AutoModelForPreTraining", "pretraining")
+
+
+def model_type_of(folder: str | os.PathLike) -> str | None:
+    """The ``model_type`` written in a folder's config.json."""
+    return read_json(os.path.join(folder, "config.json")).get("model_type")

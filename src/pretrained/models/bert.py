@@ -1,0 +1,381 @@
+"""BERT: bidirectional encoder, module names as in the checkpoints (``encoder.layer.{i}.attention.self.query``).
+
+The encoder blocks here are shared by RoBERTa, XLM-RoBERTa and ELECTRA, which name their weights the same way.
+
+>>> from pretrained.models.bert import BertConfig, BertModel
+>>> import torch
+>>> cfg = BertConfig(vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37)
+>>> BertModel(cfg)(torch.tensor([[1, 2, 3]])).last_hidden_state.shape
+torch.Size([1, 3, 32])
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..config import PretrainedConfig
+from ..modeling import PreTrainedModel
+from ..nn.activations import get_activation
+from ..nn.attention import attend
+from ..nn.heads import sequence_classification_loss, span_loss, token_loss
+from ..nn.masks import padding_mask
+from ..outputs import (
+    BaseModelOutputWithPooling,
+    MaskedLMOutput,
+    QuestionAnsweringModelOutput,
+    SequenceClassifierOutput,
+    TokenClassifierOutput,
+)
+
+
+class BertConfig(PretrainedConfig):
+    model_type = "bert"
+    defaults = {
+        "vocab_size": 30522,
+        "hidden_size": 768,
+        "num_hidden_layers": 12,
+        "num_attention_heads": 12,
+        "intermediate_size": 3072,
+        "hidden_act": "gelu",
+        "hidden_dropout_prob": 0.1,
+        "attention_probs_dropout_prob": 0.1,
+        "max_position_embeddings": 512,
+        "type_vocab_size": 2,
+        "initializer_range": 0.02,
+        "layer_norm_eps": 1e-12,
+        "pad_token_id": 0,
+        "position_embedding_type": "absolute",
+        "use_cache": True,
+        "classifier_dropout": None,
+    }
+
+
+class BertEmbeddings(nn.Module):
+    def __init__(self, config: PretrainedConfig, embedding_size: int | None = None) -> None:
+        super().__init__()
+        if config.position_embedding_type != "absolute":
+            raise NotImplementedError(
+                f"position_embedding_type={config.position_embedding_type!r}: only 'absolute' is supported"
+            )
+        dim = embedding_size or config.hidden_size
+        self.word_embeddings = nn.Embedding(config.vocab_size, dim, padding_idx=config.pad_token_id)
+        self.position_embeddings = nn.Embedding(config.max_position_embeddings, dim)
+        self.token_type_embeddings = nn.Embedding(config.type_vocab_size, dim)
+        self.LayerNorm = nn.LayerNorm(dim, eps=config.layer_norm_eps)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.max_positions = config.max_position_embeddings
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None,
+        token_type_ids: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        x = self.word_embeddings(input_ids) if inputs_embeds is None else inputs_embeds  # (B, T, C)
+        B, T = x.shape[:2]
+        if position_ids is None:
+            if T > self.max_positions:
+                raise ValueError(
+                    f"sequence length {T} > max_position_embeddings {self.max_positions}; truncate the input "
+                    f"(tokenizer(..., truncation=True, max_length={self.max_positions}))"
+                )
+            position_ids = torch.arange(T, device=x.device)[None]  # (1, T)
+        if token_type_ids is None:
+            token_type_ids = torch.zeros(B, T, dtype=torch.long, device=x.device)
+        x = x + self.token_type_embeddings(token_type_ids) + self.position_embeddings(position_ids)
+        return self.dropout(self.LayerNorm(x))
+
+
+class BertSelfAttention(nn.Module):
+    def __init__(self, config: PretrainedConfig) -> None:
+        super().__init__()
+        if config.hidden_size % config.num_attention_heads:
+            raise ValueError(
+                f"hidden_size {config.hidden_size} is not a multiple of num_attention_heads {config.num_attention_heads}"
+            )
+        self.n_heads = config.num_attention_heads
+        self.query = nn.Linear(config.hidden_size, config.hidden_size)
+        self.key = nn.Linear(config.hidden_size, config.hidden_size)
+        self.value = nn.Linear(config.hidden_size, config.hidden_size)
+        self.dropout_p = config.attention_probs_dropout_prob
+
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None, need_weights: bool
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        B, T, C = x.shape
+        nh, hs = self.n_heads, C // self.n_heads
+        q = self.query(x).view(B, T, nh, hs).transpose(1, 2)  # (B, nh, T, hs)
+        k = self.key(x).view(B, T, nh, hs).transpose(1, 2)
+        v = self.value(x).view(B, T, nh, hs).transpose(1, 2)
+        p = self.dropout_p if self.training else 0.0
+        y, w = attend(q, k, v, mask, dropout_p=p, need_weights=need_weights)
+        return y.transpose(1, 2).reshape(B, T, C), w  # (B, T, C)
+
+
+class BertSelfOutput(nn.Module):
+    def __init__(self, config: PretrainedConfig) -> None:
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+
+    def forward(self, h: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
+        return self.LayerNorm(self.dropout(self.dense(h)) + residual)
+
+
+class BertAttention(nn.Module):
+    def __init__(self, config: PretrainedConfig) -> None:
+        super().__init__()
+        self.self = BertSelfAttention(config)
+        self.output = BertSelfOutput(config)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None, need_weights: bool):
+        h, w = self.self(x, mask, need_weights)
+        return self.output(h, x), w
+
+
+class BertIntermediate(nn.Module):
+    def __init__(self, config: PretrainedConfig) -> None:
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.intermediate_size)
+        self.act = get_activation(config.hidden_act)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.dense(x))
+
+
+class BertOutput(BertSelfOutput):
+    def __init__(self, config: PretrainedConfig) -> None:
+        super().__init__(config)
+        self.dense = nn.Linear(config.intermediate_size, config.hidden_size)
+
+
+class BertLayer(nn.Module):
+    def __init__(self, config: PretrainedConfig) -> None:
+        super().__init__()
+        self.attention = BertAttention(config)
+        self.intermediate = BertIntermediate(config)
+        self.output = BertOutput(config)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None, need_weights: bool = False):
+        h, w = self.attention(x, mask, need_weights)
+        return self.output(self.intermediate(h), h), w
+
+
+class BertEncoder(nn.Module):
+    def __init__(self, config: PretrainedConfig) -> None:
+        super().__init__()
+        self.layer = nn.ModuleList(BertLayer(config) for _ in range(config.num_hidden_layers))
+
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None, output_hidden_states: bool, output_attentions: bool
+    ) -> tuple[torch.Tensor, tuple | None, tuple | None]:
+        hidden: list[torch.Tensor] = []
+        attns: list[torch.Tensor] = []
+        for layer in self.layer:
+            hidden.append(x)
+            x, w = layer(x, mask, output_attentions)
+            attns.append(w)
+        hidden.append(x)
+        return x, tuple(hidden) if output_hidden_states else None, tuple(attns) if output_attentions else None
+
+
+class BertPooler(nn.Module):
+    def __init__(self, config: PretrainedConfig) -> None:
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.dense(x[:, 0]))  # (B, C) from the first token
+
+
+class BertPreTrainedModel(PreTrainedModel):
+    config_class = BertConfig
+    base_model_prefix = "bert"
+
+    def _init_weights(self, module: nn.Module) -> None:
+        super()._init_weights(module)
+        if isinstance(module, BertLMPredictionHead):
+            module.bias.data.zero_()
+
+
+def encode(
+    model: nn.Module,
+    config: PretrainedConfig,
+    input_ids,
+    attention_mask,
+    token_type_ids,
+    position_ids,
+    inputs_embeds,
+    output_hidden_states,
+    output_attentions,
+) -> tuple[torch.Tensor, tuple | None, tuple | None]:
+    """Embeddings + encoder of a BERT-style ``model`` (one with ``.embeddings`` and ``.encoder``)."""
+    if (input_ids is None) == (inputs_embeds is None):
+        raise ValueError("pass exactly one of input_ids or inputs_embeds")
+    x = model.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds)  # (B, T, E)
+    project = getattr(model, "embeddings_project", None)  # ELECTRA: embedding size != hidden size
+    if project is not None:
+        x = project(x)  # (B, T, C)
+    mask = padding_mask(attention_mask, x.dtype)  # (B, 1, 1, T) or None
+    want_h = config.output_hidden_states if output_hidden_states is None else output_hidden_states
+    want_a = config.output_attentions if output_attentions is None else output_attentions
+    return model.encoder(x, mask, want_h, want_a)
+
+
+class BertModel(BertPreTrainedModel):
+    """The bare encoder: ``last_hidden_state`` (B, T, C) and ``pooler_output`` (B, C)."""
+
+    def __init__(self, config: BertConfig, add_pooling_layer: bool = True) -> None:
+        super().__init__(config)
+        self.embeddings = BertEmbeddings(config)
+        self.encoder = BertEncoder(config)
+        self.pooler = BertPooler(config) if add_pooling_layer else None
+        self.post_init()
+
+    def get_input_embeddings(self) -> nn.Embedding:
+        return self.embeddings.word_embeddings
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        output_hidden_states: bool | None = None,
+        output_attentions: bool | None = None,
+        return_dict: bool | None = None,
+    ) -> BaseModelOutputWithPooling:
+        x, hidden, attns = encode(
+            self,
+            self.config,
+            input_ids,
+            attention_mask,
+            token_type_ids,
+            position_ids,
+            inputs_embeds,
+            output_hidden_states,
+            output_attentions,
+        )
+        pooled = self.pooler(x) if self.pooler is not None else None
+        return BaseModelOutputWithPooling(x, pooled, hidden, attns)
+
+
+def _encoder_kwargs(kwargs: dict) -> dict:
+    kwargs.pop("return_dict", None)
+    return kwargs
+
+
+class BertForSequenceClassification(BertPreTrainedModel):
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__(config)
+        self.bert = BertModel(config)
+        p = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
+        self.dropout = nn.Dropout(p)
+        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.post_init()
+
+    def forward(self, input_ids=None, attention_mask=None, labels: torch.Tensor | None = None, **kwargs):
+        out = self.bert(input_ids, attention_mask, **_encoder_kwargs(kwargs))
+        logits = self.classifier(self.dropout(out.pooler_output))  # (B, num_labels)
+        loss = sequence_classification_loss(logits, labels, self.config) if labels is not None else None
+        return SequenceClassifierOutput(loss, logits, out.hidden_states, out.attentions)
+
+
+class BertForTokenClassification(BertPreTrainedModel):
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__(config)
+        self.bert = BertModel(config, add_pooling_layer=False)
+        p = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
+        self.dropout = nn.Dropout(p)
+        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.post_init()
+
+    def forward(self, input_ids=None, attention_mask=None, labels: torch.Tensor | None = None, **kwargs):
+        out = self.bert(input_ids, attention_mask, **_encoder_kwargs(kwargs))
+        logits = self.classifier(self.dropout(out.last_hidden_state))  # (B, T, num_labels)
+        loss = token_loss(logits, labels) if labels is not None else None
+        return TokenClassifierOutput(loss, logits, out.hidden_states, out.attentions)
+
+
+class BertForQuestionAnswering(BertPreTrainedModel):
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__(config)
+        self.bert = BertModel(config, add_pooling_layer=False)
+        self.qa_outputs = nn.Linear(config.hidden_size, config.num_labels)
+        self.post_init()
+
+    def forward(
+        self, input_ids=None, attention_mask=None, start_positions=None, end_positions=None, **kwargs
+    ):
+        out = self.bert(input_ids, attention_mask, **_encoder_kwargs(kwargs))
+        return qa_output(self.qa_outputs(out.last_hidden_state), start_positions, end_positions, out)
+
+
+def qa_output(logits: torch.Tensor, start_positions, end_positions, out) -> QuestionAnsweringModelOutput:
+    """Split (B, T, 2) span logits into start/end and add the span loss when positions are given."""
+    start, end = (t.squeeze(-1).contiguous() for t in logits.split(1, dim=-1))  # (B, T) each
+    loss = span_loss(start, end, start_positions, end_positions) if start_positions is not None else None
+    return QuestionAnsweringModelOutput(loss, start, end, out.hidden_states, out.attentions)
+
+
+class BertPredictionHeadTransform(nn.Module):
+    def __init__(self, config: PretrainedConfig) -> None:
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.act = get_activation(config.hidden_act)
+        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.LayerNorm(self.act(self.dense(x)))
+
+
+class BertLMPredictionHead(nn.Module):
+    def __init__(self, config: PretrainedConfig) -> None:
+        super().__init__()
+        self.transform = BertPredictionHeadTransform(config)
+        self.decoder = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        self.bias = nn.Parameter(torch.zeros(config.vocab_size))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.linear(self.transform(x), self.decoder.weight, self.bias)  # (B, T, V)
+
+
+class BertOnlyMLMHead(nn.Module):
+    def __init__(self, config: PretrainedConfig) -> None:
+        super().__init__()
+        self.predictions = BertLMPredictionHead(config)
+
+
+class BertForMaskedLM(BertPreTrainedModel):
+    _tied_weights_keys = ("cls.predictions.decoder.weight",)
+    _ignore_unexpected = ("cls.predictions.decoder.bias", "pooler.dense.weight", "pooler.dense.bias")
+
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__(config)
+        self.bert = BertModel(config, add_pooling_layer=False)
+        self.cls = BertOnlyMLMHead(config)
+        self.post_init()
+
+    def get_output_embeddings(self) -> nn.Linear:
+        return self.cls.predictions.decoder
+
+    def forward(self, input_ids=None, attention_mask=None, labels: torch.Tensor | None = None, **kwargs):
+        out = self.bert(input_ids, attention_mask, **_encoder_kwargs(kwargs))
+        logits = self.cls.predictions(out.last_hidden_state)  # (B, T, V)
+        loss = token_loss(logits, labels) if labels is not None else None
+        return MaskedLMOutput(loss, logits, out.hidden_states, out.attentions)
+
+
+# task -> class name, read by models/auto.py
+TASK_CLASSES = {
+    "base": "BertModel",
+    "masked-lm": "BertForMaskedLM",
+    "sequence-classification": "BertForSequenceClassification",
+    "token-classification": "BertForTokenClassification",
+    "question-answering": "BertForQuestionAnswering",
+}

@@ -1,0 +1,61 @@
+"""Losses shared by the task heads, following the reference's conventions (-100 is ignored).
+
+>>> import torch
+>>> from pretrained.config import PretrainedConfig
+>>> cfg = PretrainedConfig(num_labels=3)
+>>> sequence_classification_loss(torch.zeros(2, 3), torch.tensor([0, 2]), cfg).item() > 0
+True
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ..config import PretrainedConfig
+
+
+def sequence_classification_loss(
+    logits: torch.Tensor, labels: torch.Tensor, config: PretrainedConfig
+) -> torch.Tensor:
+    """Regression (MSE), single-label (cross-entropy) or multi-label (BCE) by ``config.problem_type``.
+
+    When ``problem_type`` is unset it is inferred like the reference: 1 label -> regression, integer labels ->
+    single-label, otherwise multi-label; the inferred type is stored on the config.
+    """
+    n = config.num_labels
+    if config.problem_type is None:
+        if n == 1:
+            config.problem_type = "regression"
+        elif labels.dtype in (torch.long, torch.int):
+            config.problem_type = "single_label_classification"
+        else:
+            config.problem_type = "multi_label_classification"
+    if config.problem_type == "regression":
+        if n == 1:
+            return F.mse_loss(logits.squeeze(), labels.squeeze().to(logits.dtype))
+        return F.mse_loss(logits, labels.to(logits.dtype))
+    if config.problem_type == "single_label_classification":
+        return F.cross_entropy(logits.view(-1, n), labels.view(-1))
+    return F.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype))
+
+
+def token_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy over every position; label -100 is ignored. logits (B, T, C), labels (B, T)."""
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1).to(logits.device))
+
+
+def span_loss(
+    start_logits: torch.Tensor,
+    end_logits: torch.Tensor,
+    start_positions: torch.Tensor,
+    end_positions: torch.Tensor,
+) -> torch.Tensor:
+    """Question-answering loss: mean of start and end cross-entropy; positions outside the input are ignored."""
+    ignored = start_logits.shape[1]
+    start = start_positions.reshape(-1).clamp(0, ignored)
+    end = end_positions.reshape(-1).clamp(0, ignored)
+    loss = F.cross_entropy(start_logits, start, ignore_index=ignored) + F.cross_entropy(
+        end_logits, end, ignore_index=ignored
+    )
+    return loss / 2

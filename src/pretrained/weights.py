@@ -1,0 +1,289 @@
+"""Checkpoint files: safetensors (read memory-mapped, written atomically), ``pytorch_model.bin``, shards.
+
+``pytorch_model.bin`` is read with ``torch.load(weights_only=True)``: a pickle that tries to run code is refused.
+
+>>> from pretrained.weights import save_safetensors, load_safetensors
+>>> import torch, tempfile, os
+>>> path = os.path.join(tempfile.mkdtemp(), "w.safetensors")
+>>> _ = save_safetensors({"w": torch.ones(2, 3)}, path)
+>>> load_safetensors(path)["w"].shape
+torch.Size([2, 3])
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import logging
+import math
+import mmap
+import os
+import pickle
+import re
+import struct
+from collections.abc import Iterable
+from pathlib import Path
+
+import torch
+
+log = logging.getLogger(__name__)
+
+SAFE_WEIGHTS_NAME = "model.safetensors"
+SAFE_WEIGHTS_INDEX_NAME = "model.safetensors.index.json"
+WEIGHTS_NAME = "pytorch_model.bin"
+WEIGHTS_INDEX_NAME = "pytorch_model.bin.index.json"
+
+_DTYPES: dict[str, torch.dtype] = {
+    "F64": torch.float64,
+    "F32": torch.float32,
+    "F16": torch.float16,
+    "BF16": torch.bfloat16,
+    "I64": torch.int64,
+    "I32": torch.int32,
+    "I16": torch.int16,
+    "I8": torch.int8,
+    "U8": torch.uint8,
+    "BOOL": torch.bool,
+    "F8_E4M3": torch.float8_e4m3fn,
+    "F8_E5M2": torch.float8_e5m2,
+}
+_DTYPE_NAMES = {v: k for k, v in _DTYPES.items()}
+_MAX_HEADER = 100 * 1024 * 1024
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that is malformed; the message names the file and what is wrong."""
+
+
+# -- safetensors --------------------------------------------------------------------------------------
+def read_safetensors_header(path: str | os.PathLike) -> tuple[dict, int]:
+    """(tensor entries, offset of the data region), validated against the file's size."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        head = f.read(8)
+        if len(head) < 8:
+            raise CheckpointError(f"{path}: truncated safetensors file ({size} bytes, no header length)")
+        (n,) = struct.unpack("<Q", head)
+        if n > min(_MAX_HEADER, size - 8):
+            raise CheckpointError(
+                f"{path}: safetensors header claims {n} bytes but the file has {size - 8} after the length; "
+                "the file is truncated or not a safetensors file"
+            )
+        raw = f.read(n)
+    try:
+        header = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"{path}: safetensors header is not valid JSON ({e})") from None
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{path}: safetensors header is not a JSON object")
+    header.pop("__metadata__", None)
+    data_start, data_len = 8 + n, size - 8 - n
+    spans = []
+    for name, info in header.items():
+        _check_entry(path, name, info, data_len)
+        spans.append((*info["data_offsets"], name))
+    spans.sort()
+    end = 0
+    for begin, stop, name in spans:
+        if begin < end:
+            raise CheckpointError(
+                f"{path}: tensor {name!r} overlaps the previous tensor (offset {begin} < {end})"
+            )
+        end = stop
+    return header, data_start
+
+
+def _check_entry(path: str | os.PathLike, name: str, info: object, data_len: int) -> None:
+    if not isinstance(info, dict) or not {"dtype", "shape", "data_offsets"} <= info.keys():
+        raise CheckpointError(f"{path}: header entry {name!r} lacks dtype/shape/data_offsets")
+    if info["dtype"] not in _DTYPES:
+        raise CheckpointError(f"{path}: tensor {name!r} has unsupported dtype {info['dtype']!r}")
+    shape, offsets = info["shape"], info["data_offsets"]
+    if not (isinstance(shape, list) and all(isinstance(d, int) and d >= 0 for d in shape)):
+        raise CheckpointError(f"{path}: tensor {name!r} has an invalid shape {shape!r}")
+    if not (isinstance(offsets, list) and len(offsets) == 2 and all(isinstance(o, int) for o in offsets)):
+        raise CheckpointError(f"{path}: tensor {name!r} has invalid data_offsets {offsets!r}")
+    begin, end = offsets
+    need = math.prod(shape) * _DTYPES[info["dtype"]].itemsize
+    if not 0 <= begin <= end or end - begin != need:
+        raise CheckpointError(
+            f"{path}: tensor {name!r} {info['dtype']}{shape} needs {need} bytes but data_offsets {offsets} span {end - begin}"
+        )
+    if end > data_len:
+        raise CheckpointError(
+            f"{path}: tensor {name!r} ends at byte {end} of the data but the file holds only {data_len}; "
+            "the file is truncated — download it again"
+        )
+
+
+def load_safetensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """Tensors of a safetensors file, memory-mapped: nothing is read until a tensor is used."""
+    header, start = read_safetensors_header(path)
+    if not header:
+        return {}
+    with open(path, "rb") as f:
+        # copy-on-write mapping: pages are shared with the page cache and read lazily; tensors stay writable
+        buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)
+    out = {}
+    for name, info in header.items():
+        dtype, shape = _DTYPES[info["dtype"]], info["shape"]
+        begin, end = info["data_offsets"]
+        if end == begin:
+            out[name] = torch.empty(shape, dtype=dtype)
+            continue
+        t = torch.frombuffer(buf, dtype=torch.uint8, count=end - begin, offset=start + begin)
+        out[name] = t.view(dtype).reshape(shape)
+    return out
+
+
+def save_safetensors(
+    tensors: dict[str, torch.Tensor], path: str | os.PathLike, metadata: dict[str, str] | None = None
+) -> Path:
+    """Write tensors to a safetensors file through a temporary file (nothing half-written on failure)."""
+    path = Path(path)
+    header: dict[str, object] = {"__metadata__": metadata or {"format": "pt"}}
+    offset = 0
+    items = []
+    for name in sorted(tensors):
+        t = tensors[name].detach()
+        if t.dtype not in _DTYPE_NAMES:
+            raise ValueError(f"tensor {name!r}: dtype {t.dtype} cannot be stored in safetensors")
+        nbytes = t.numel() * t.element_size()
+        header[name] = {
+            "dtype": _DTYPE_NAMES[t.dtype],
+            "shape": list(t.shape),
+            "data_offsets": [offset, offset + nbytes],
+        }
+        items.append(t)
+        offset += nbytes
+    raw = json.dumps(header, separators=(",", ":")).encode()
+    raw += b" " * (-len(raw) % 8)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(struct.pack("<Q", len(raw)) + raw)
+            for t in items:
+                if t.numel():
+                    t = t.contiguous().cpu()
+                    f.write(ctypes.string_at(t.data_ptr(), t.numel() * t.element_size()))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+# -- pytorch_model.bin --------------------------------------------------------------------------------
+def load_torch_bin(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """A ``pytorch_model.bin`` state dict, loaded without running pickled code (memory-mapped when possible)."""
+    try:
+        try:
+            sd = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except RuntimeError as e:
+            if "mmap" not in str(e):  # old (non-zip) serialization cannot be memory-mapped
+                raise
+            sd = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise CheckpointError(
+            f"{path}: refused to load — the pickle asks to run code or build objects other than tensors "
+            f"({str(e).splitlines()[0][:200]}). Only plain state dicts are loaded; convert the checkpoint to "
+            "safetensors with a trusted tool."
+        ) from None
+    except (RuntimeError, EOFError, OSError) as e:
+        raise CheckpointError(
+            f"{path}: could not read the torch checkpoint ({e}); it may be truncated"
+        ) from None
+    if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
+        raise CheckpointError(f"{path}: expected a dict of tensors (a state dict)")
+    return sd
+
+
+# -- whole checkpoints --------------------------------------------------------------------------------
+def checkpoint_files(folder: str | os.PathLike) -> list[Path]:
+    """The weight files of a checkpoint folder, safetensors preferred, shards in index order."""
+    folder = Path(folder)
+    for single, index in ((SAFE_WEIGHTS_NAME, SAFE_WEIGHTS_INDEX_NAME), (WEIGHTS_NAME, WEIGHTS_INDEX_NAME)):
+        if (folder / single).is_file():
+            return [folder / single]
+        if (folder / index).is_file():
+            weight_map = _read_index(folder / index)
+            files = [folder / f for f in dict.fromkeys(weight_map.values())]
+            missing = [str(f) for f in files if not f.is_file()]
+            if missing:
+                raise FileNotFoundError(
+                    f"{folder / index} lists shards that are missing: {', '.join(missing)}"
+                )
+            return files
+    present = ", ".join(sorted(p.name for p in folder.iterdir())) if folder.is_dir() else "nothing"
+    raise FileNotFoundError(
+        f"no weights in {folder}: looked for {SAFE_WEIGHTS_NAME}, {SAFE_WEIGHTS_INDEX_NAME}, {WEIGHTS_NAME}, "
+        f"{WEIGHTS_INDEX_NAME}; the folder holds: {present}"
+    )
+
+
+def _read_index(path: Path) -> dict[str, str]:
+    from .config import read_json
+
+    weight_map = read_json(path).get("weight_map")
+    if not isinstance(weight_map, dict):
+        raise CheckpointError(f"{path}: no 'weight_map' object in the shard index")
+    return weight_map
+
+
+def load_checkpoint(files: Iterable[str | os.PathLike]) -> dict[str, torch.Tensor]:
+    """All tensors of a checkpoint's files in one dict (lazily mapped for safetensors)."""
+    out: dict[str, torch.Tensor] = {}
+    for f in files:
+        loader = load_safetensors if str(f).endswith(".safetensors") else load_torch_bin
+        out.update(loader(f))
+    return out
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]i?B|B)?\s*$", re.I)
+_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30}
+
+
+def parse_size(size: int | str) -> int:
+    """``"5GB"`` -> 5_000_000_000; ints pass through."""
+    if isinstance(size, int):
+        return size
+    m = _SIZE.match(size)
+    if not m:
+        raise ValueError(f"max_shard_size={size!r}: expected an int or a size like '200MB' or '5GB'")
+    return int(float(m.group(1)) * _UNITS[(m.group(2) or "B").upper()])
+
+
+def save_checkpoint(
+    state_dict: dict[str, torch.Tensor], folder: str | os.PathLike, max_shard_size: int | str = "5GB"
+) -> list[Path]:
+    """Write ``model.safetensors``, or shards plus ``model.safetensors.index.json`` past ``max_shard_size``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    limit = parse_size(max_shard_size)
+    shards: list[dict[str, torch.Tensor]] = [{}]
+    size = 0
+    for name, t in state_dict.items():
+        nbytes = t.numel() * t.element_size()
+        if shards[-1] and size + nbytes > limit:
+            shards.append({})
+            size = 0
+        shards[-1][name] = t
+        size += nbytes
+    for stale in [
+        *folder.glob("model-*-of-*.safetensors"),
+        folder / SAFE_WEIGHTS_INDEX_NAME,
+        folder / SAFE_WEIGHTS_NAME,
+    ]:
+        stale.unlink(missing_ok=True)
+    if len(shards) == 1:
+        return [save_safetensors(shards[0], folder / SAFE_WEIGHTS_NAME)]
+    names = [f"model-{i + 1:05d}-of-{len(shards):05d}.safetensors" for i in range(len(shards))]
+    paths = [save_safetensors(s, folder / n) for s, n in zip(shards, names)]
+    total = sum(t.numel() * t.element_size() for t in state_dict.values())
+    index = {
+        "metadata": {"total_size": total},
+        "weight_map": {k: n for s, n in zip(shards, names) for k in s},
+    }
+    from .config import write_text_atomic
+
+    write_text_atomic(folder / SAFE_WEIGHTS_INDEX_NAME, json.dumps(index, indent=2, sort_keys=True) + "\n")
+    return paths
