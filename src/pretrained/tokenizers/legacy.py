@@ -1,0 +1,501 @@
+"""Build a ``tokenizer.json`` dict from legacy ("slow") tokenizer files.
+
+Checkpoints older than the fast-tokenizer era ship only ``vocab.txt`` (BERT family), ``vocab.json`` +
+``merges.txt`` (GPT-2, RoBERTa, BART) or a SentencePiece ``*.model`` (Llama, T5). transformers turns those
+into a fast tokenizer with ``convert_slow_tokenizer``; each function here returns exactly the
+``tokenizer.json`` dict that conversion produces, so our engine loads it with ``Tokenizer.from_str`` and
+gives the same ids. Special tokens that the tokenizer class adds afterwards are added by
+:class:`~pretrained.tokenizers.tokenization.PreTrainedTokenizer`, as transformers does.
+
+>>> tok_json = bert_tokenizer_json("vocab.txt", do_lower_case=True)  # doctest: +SKIP
+>>> tok_json["model"]["type"]
+'WordPiece'
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+from typing import Any
+
+from .sentencepiece_model import ModelType, PieceType, SentencePieceModel
+
+log = logging.getLogger(__name__)
+
+SPIECE_UNDERLINE = "\u2581"
+
+# tokenizer class name (as in tokenizer_config.json's "tokenizer_class") -> legacy file convention
+CONVENTIONS: dict[str, str] = {
+    "BertTokenizer": "bert",
+    "DistilBertTokenizer": "bert",
+    "ElectraTokenizer": "bert",
+    "LayoutLMTokenizer": "bert",
+    "LxmertTokenizer": "bert",
+    "MobileBertTokenizer": "bert",
+    "SqueezeBertTokenizer": "bert",
+    "RetriBertTokenizer": "bert",
+    "DPRQuestionEncoderTokenizer": "bert",
+    "DPRContextEncoderTokenizer": "bert",
+    "DPRReaderTokenizer": "bert",
+    "RealmTokenizer": "bert",
+    "GPT2Tokenizer": "gpt2",
+    "CodeGenTokenizer": "gpt2",
+    "RobertaTokenizer": "roberta",
+    "BartTokenizer": "roberta",
+    "LongformerTokenizer": "roberta",
+    "LEDTokenizer": "roberta",
+    "MvpTokenizer": "roberta",
+    "LlamaTokenizer": "llama",
+    "CodeLlamaTokenizer": "llama",
+    "T5Tokenizer": "t5",
+}
+
+# convention -> {init argument: file name looked up beside tokenizer_config.json}
+VOCAB_FILES: dict[str, dict[str, str]] = {
+    "bert": {"vocab_file": "vocab.txt"},
+    "gpt2": {"vocab_file": "vocab.json", "merges_file": "merges.txt"},
+    "roberta": {"vocab_file": "vocab.json", "merges_file": "merges.txt"},
+    "llama": {"vocab_file": "tokenizer.model"},
+    "t5": {"vocab_file": "spiece.model"},
+}
+
+
+def _tokenizer_json(
+    model: dict, normalizer=None, pre_tokenizer=None, post_processor=None, decoder=None
+) -> dict:
+    return {
+        "version": "1.0",
+        "truncation": None,
+        "padding": None,
+        "added_tokens": [],
+        "normalizer": normalizer,
+        "pre_tokenizer": pre_tokenizer,
+        "post_processor": post_processor,
+        "decoder": decoder,
+        "model": model,
+    }
+
+
+def template_processing(single: str, pair: str, special_tokens: list[tuple[str, int]]) -> dict:
+    """A ``TemplateProcessing`` post-processor dict from transformers-style templates.
+
+    >>> template_processing("[CLS]:0 $A:0 [SEP]:0", "$A $B:1", [("[CLS]", 101), ("[SEP]", 102)])["single"][1]
+    {'Sequence': {'id': 'A', 'type_id': 0}}
+    """
+
+    def parse(template: str) -> list[dict]:
+        out = []
+        for piece in template.split():
+            name, _, type_id = piece.rpartition(":") if ":" in piece else (piece, "", "0")
+            if piece.startswith("$"):
+                seq = name[1:] or "A"
+                out.append({"Sequence": {"id": seq, "type_id": int(type_id)}})
+            else:
+                out.append({"SpecialToken": {"id": name, "type_id": int(type_id)}})
+        return out
+
+    return {
+        "type": "TemplateProcessing",
+        "single": parse(single),
+        "pair": parse(pair),
+        "special_tokens": {tok: {"id": tok, "ids": [i], "tokens": [tok]} for tok, i in special_tokens},
+    }
+
+
+def _read_lines_vocab(vocab_file: str | os.PathLike) -> dict[str, int]:
+    """BERT's ``load_vocab``: one token per line, the line index is the id (a repeated token keeps the last)."""
+    vocab: dict[str, int] = {}
+    with open(vocab_file, encoding="utf-8") as reader:
+        for index, token in enumerate(reader.readlines()):
+            vocab[token.rstrip("\n")] = index
+    if not vocab:
+        raise ValueError(f"{vocab_file}: the WordPiece vocabulary file is empty")
+    return vocab
+
+
+def special_token_ids(vocab: dict[str, int], specials: list[str | None]) -> dict[str, int]:
+    """Ids of special tokens as the slow tokenizer assigns them: the vocabulary id, else appended in order.
+
+    ``specials`` lists the tokens in transformers' attribute order (bos, eos, unk, sep, pad, cls, mask).
+
+    >>> special_token_ids({"a": 0}, ["<s>", "a", "</s>", "<s>"])
+    {'<s>': 1, 'a': 0, '</s>': 2}
+    """
+    out: dict[str, int] = {}
+    next_id = len(vocab)
+    for token in specials:
+        if token is None or token == "" or token in out:
+            continue
+        if token in vocab:
+            out[token] = vocab[token]
+        else:
+            out[token] = next_id
+            next_id += 1
+    return out
+
+
+def bert_tokenizer_json(
+    vocab_file: str | os.PathLike,
+    *,
+    do_lower_case: bool = True,
+    tokenize_chinese_chars: bool = True,
+    strip_accents: bool | None = None,
+    do_basic_tokenize: bool = True,
+    unk_token: str = "[UNK]",
+    sep_token: str = "[SEP]",
+    pad_token: str = "[PAD]",
+    cls_token: str = "[CLS]",
+    mask_token: str = "[MASK]",
+) -> dict:
+    """``BertConverter``: WordPiece over ``vocab.txt`` with the BERT normalizer and [CLS]/[SEP] template.
+
+    >>> bert_tokenizer_json("vocab.txt")["normalizer"]["lowercase"]  # doctest: +SKIP
+    True
+    """
+    vocab = _read_lines_vocab(vocab_file)
+    if (
+        not do_basic_tokenize
+    ):  # the slow tokenizer has no basic tokenizer then; the converter falls back to False
+        tokenize_chinese_chars = strip_accents = do_lower_case = False
+
+    ids = special_token_ids(vocab, [unk_token, sep_token, pad_token, cls_token, mask_token])
+    model = {
+        "type": "WordPiece",
+        "unk_token": str(unk_token),
+        "continuing_subword_prefix": "##",
+        "max_input_chars_per_word": 100,
+        "vocab": vocab,
+    }
+    normalizer = {
+        "type": "BertNormalizer",
+        "clean_text": True,
+        "handle_chinese_chars": tokenize_chinese_chars,
+        "strip_accents": strip_accents,
+        "lowercase": do_lower_case,
+    }
+    cls, sep = str(cls_token), str(sep_token)
+    post = template_processing(
+        f"{cls}:0 $A:0 {sep}:0", f"{cls}:0 $A:0 {sep}:0 $B:1 {sep}:1", [(cls, ids[cls]), (sep, ids[sep])]
+    )
+    decoder = {"type": "WordPiece", "prefix": "##", "cleanup": True}
+    return _tokenizer_json(model, normalizer, {"type": "BertPreTokenizer"}, post, decoder)
+
+
+def _read_bpe_files(vocab_file: str | os.PathLike, merges_file: str | os.PathLike) -> tuple[dict, list]:
+    """GPT-2's slow-tokenizer reading: ``vocab.json`` and ``merges.txt`` minus its first (#version) and last line."""
+    with open(vocab_file, encoding="utf-8") as f:
+        try:
+            vocab = json.load(f)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{vocab_file}: not a valid JSON vocabulary ({e})") from None
+    if not isinstance(vocab, dict):
+        raise ValueError(
+            f"{vocab_file}: expected a JSON object mapping token -> id, got {type(vocab).__name__}"
+        )
+    with open(merges_file, encoding="utf-8") as f:
+        lines = f.read().split("\n")[1:-1]
+    ranks: dict[tuple[str, ...], int] = {}
+    for rank, line in enumerate(lines):
+        merge = tuple(line.split())
+        if len(merge) != 2:
+            raise ValueError(f"{merges_file}: line {rank + 2} is not a merge of two tokens: {line!r}")
+        ranks[merge] = rank
+    return vocab, [list(m) for m in ranks]
+
+
+def _bpe_model(vocab: dict, merges: list, **options: Any) -> dict:
+    model = {
+        "type": "BPE",
+        "dropout": None,
+        "unk_token": None,
+        "continuing_subword_prefix": "",
+        "end_of_word_suffix": "",
+        "fuse_unk": False,
+        "byte_fallback": False,
+        "ignore_merges": False,
+    }
+    model.update(options)
+    model["vocab"] = vocab
+    model["merges"] = merges
+    return model
+
+
+def _byte_level(add_prefix_space: bool, trim_offsets: bool = True) -> dict:
+    return {
+        "type": "ByteLevel",
+        "add_prefix_space": add_prefix_space,
+        "trim_offsets": trim_offsets,
+        "use_regex": True,
+    }
+
+
+def gpt2_tokenizer_json(
+    vocab_file: str | os.PathLike,
+    merges_file: str | os.PathLike,
+    *,
+    add_prefix_space: bool = False,
+    add_bos_token: bool = False,
+    bos_token: str = "<|endoftext|>",
+) -> dict:
+    """``GPT2Converter``: byte-level BPE over ``vocab.json`` + ``merges.txt``.
+
+    >>> gpt2_tokenizer_json("vocab.json", "merges.txt")["pre_tokenizer"]["type"]  # doctest: +SKIP
+    'ByteLevel'
+    """
+    vocab, merges = _read_bpe_files(vocab_file, merges_file)
+    if add_bos_token:
+        bos = str(bos_token)
+        bos_id = special_token_ids(vocab, [bos])[bos]
+        post = template_processing(f"{bos}:0 $A:0", f"{bos}:0 $A:0 $B:1", [(bos, bos_id)])
+    else:
+        post = _byte_level(True, trim_offsets=False)
+    return _tokenizer_json(
+        _bpe_model(vocab, merges), None, _byte_level(add_prefix_space), post, _byte_level(True)
+    )
+
+
+def roberta_tokenizer_json(
+    vocab_file: str | os.PathLike,
+    merges_file: str | os.PathLike,
+    *,
+    add_prefix_space: bool = False,
+    bos_token: str = "<s>",
+    eos_token: str = "</s>",
+    unk_token: str = "<unk>",
+    sep_token: str = "</s>",
+    pad_token: str = "<pad>",
+    cls_token: str = "<s>",
+    mask_token: str = "<mask>",
+) -> dict:
+    """``RobertaConverter`` (RoBERTa, BART, Longformer, ...): byte-level BPE with ``<s> A </s></s> B </s>``.
+
+    >>> roberta_tokenizer_json("vocab.json", "merges.txt")["post_processor"]["type"]  # doctest: +SKIP
+    'RobertaProcessing'
+    """
+    vocab, merges = _read_bpe_files(vocab_file, merges_file)
+    specials = [bos_token, eos_token, unk_token, sep_token, pad_token, cls_token, mask_token]
+    ids = special_token_ids(vocab, [None if t is None else str(t) for t in specials])
+    post = {
+        "type": "RobertaProcessing",
+        "sep": [str(sep_token), ids[str(sep_token)]],
+        "cls": [str(cls_token), ids[str(cls_token)]],
+        "trim_offsets": True,
+        "add_prefix_space": add_prefix_space,
+    }
+    return _tokenizer_json(
+        _bpe_model(vocab, merges), None, _byte_level(add_prefix_space), post, _byte_level(True)
+    )
+
+
+def generate_merges(vocab: dict[str, int], vocab_scores: list[tuple[str, float]] | None) -> list[list[str]]:
+    """Merges implied by a SentencePiece BPE vocabulary, ordered as transformers' ``generate_merges``.
+
+    Every piece that splits into two in-vocabulary pieces yields a merge; merges are ranked by the merged
+    piece's score (highest first), then by the lengths of the two halves.
+
+    >>> generate_merges({"a": 0, "b": 1, "ab": 2}, [("a", 0.0), ("b", 0.0), ("ab", -1.0)])
+    [['a', 'b']]
+    """
+    reverse = vocab_scores is not None
+    scores = dict(vocab_scores) if reverse else vocab
+    merges = []
+    for merge, piece_score in scores.items():
+        local = []
+        for index in range(1, len(merge)):
+            left, right = merge[:index], merge[index:]
+            if left in vocab and right in vocab:
+                local.append((left, right, piece_score))
+        local.sort(key=lambda x: (vocab[x[0]], vocab[x[1]]))
+        merges.extend(local)
+    merges.sort(key=lambda val: (val[2], len(val[0]), len(val[1])), reverse=reverse)
+    return [[left, right] for left, right, _ in merges]
+
+
+def _spm_model(
+    proto: SentencePieceModel, vocab_scores: list[tuple[str, float]], unk_id: int, byte_fallback: bool
+):
+    """``SpmConverter.tokenizer``: a Unigram or BPE model dict plus the control/user-defined added tokens."""
+    model_type = proto.trainer_spec.model_type
+    if model_type == ModelType.UNIGRAM:
+        model = {
+            "type": "Unigram",
+            "unk_id": unk_id,
+            "vocab": [[p, s] for p, s in vocab_scores],
+            "byte_fallback": byte_fallback,
+        }
+    elif model_type == ModelType.BPE:
+        sp_vocab = {p.piece: i for i, p in enumerate(proto.pieces)}
+        merges = generate_merges(sp_vocab, vocab_scores)
+        bpe_vocab = {word: i for i, (word, _) in enumerate(vocab_scores)}
+        options = {"continuing_subword_prefix": None, "end_of_word_suffix": None}
+        options.update(unk_token=proto.trainer_spec.unk_piece, fuse_unk=True, byte_fallback=byte_fallback)
+        model = _bpe_model(bpe_vocab, merges, **options)
+    else:
+        name = ModelType(model_type).name if model_type in ModelType._value2member_map_ else str(model_type)
+        raise ValueError(
+            f"SentencePiece model type {name} is not supported; only UNIGRAM and BPE models can be converted"
+        )
+    added = [
+        {
+            "id": i,
+            "content": p.piece,
+            "single_word": False,
+            "lstrip": False,
+            "rstrip": False,
+            "normalized": False,
+            "special": p.type == PieceType.CONTROL,
+        }
+        for i, p in enumerate(proto.pieces)
+        if p.type in (PieceType.CONTROL, PieceType.USER_DEFINED)
+    ]
+    return model, added
+
+
+def _replace(pattern: str, content: str, regex: bool = False) -> dict:
+    return {"type": "Replace", "pattern": {"Regex" if regex else "String": pattern}, "content": content}
+
+
+def _prepend_scheme(add_prefix_space: bool | None, legacy: bool) -> str:
+    if not add_prefix_space:
+        return "never"
+    return "always" if legacy else "first"
+
+
+def _metaspace(prepend_scheme: str, split: bool = True) -> dict:
+    return {
+        "type": "Metaspace",
+        "replacement": SPIECE_UNDERLINE,
+        "prepend_scheme": prepend_scheme,
+        "split": split,
+    }
+
+
+def _spm_normalizer(proto: SentencePieceModel) -> dict:
+    """``SpmConverter.normalizer``: the precompiled charsmap (if any), strip right, collapse space runs."""
+    normalizers = [
+        {"type": "Strip", "strip_left": False, "strip_right": True},
+        _replace(" {2,}", SPIECE_UNDERLINE, regex=True),
+    ]
+    charsmap = proto.normalizer_spec.precompiled_charsmap
+    if charsmap:
+        charsmap_b64 = base64.b64encode(charsmap).decode("ascii")
+        normalizers.insert(0, {"type": "Precompiled", "precompiled_charsmap": charsmap_b64})
+    return {"type": "Sequence", "normalizers": normalizers}
+
+
+def llama_tokenizer_json(
+    vocab_file: str | os.PathLike, *, legacy: bool | None = True, add_prefix_space: bool | None = True
+) -> dict:
+    """``LlamaConverter``: SentencePiece BPE with byte fallback; the prefix space per ``legacy``.
+
+    With ``legacy`` (the default) a normalizer prepends "▁" and replaces spaces; otherwise a Metaspace
+    pre-tokenizer adds the prefix to the first piece only. The bos/eos template is set by the
+    tokenizer class (:func:`bos_eos_template`), not here.
+
+    >>> llama_tokenizer_json("tokenizer.model")["model"]["byte_fallback"]  # doctest: +SKIP
+    True
+    """
+    legacy = True if legacy is None else legacy
+    proto = SentencePieceModel.from_file(vocab_file)
+    vocab_scores = [(p.piece, 0.0 if i < 3 else p.score) for i, p in enumerate(proto.pieces)]
+    model, added = _spm_model(proto, vocab_scores, unk_id=0, byte_fallback=True)
+    normalizer = pre_tokenizer = None
+    if legacy:
+        sequence = [{"type": "Prepend", "prepend": SPIECE_UNDERLINE}] if add_prefix_space else []
+        normalizer = {"type": "Sequence", "normalizers": sequence + [_replace(" ", SPIECE_UNDERLINE)]}
+    else:
+        pre_tokenizer = _metaspace(_prepend_scheme(add_prefix_space, legacy), split=False)
+    decoders = [_replace(SPIECE_UNDERLINE, " "), {"type": "ByteFallback"}, {"type": "Fuse"}]
+    if add_prefix_space:
+        decoders.append({"type": "Strip", "content": " ", "start": 1, "stop": 0})
+    out = _tokenizer_json(model, normalizer, pre_tokenizer, None, {"type": "Sequence", "decoders": decoders})
+    out["added_tokens"] = added
+    return out
+
+
+def t5_tokenizer_json(
+    vocab_file: str | os.PathLike,
+    *,
+    extra_ids: int = 100,
+    legacy: bool | None = True,
+    add_prefix_space: bool | None = True,
+) -> dict:
+    """``T5Converter``: SentencePiece Unigram, ``<extra_id_N>`` appended (N descending), ``</s>`` appended.
+
+    >>> t5_tokenizer_json("spiece.model")["model"]["vocab"][-1][0]  # doctest: +SKIP
+    '<extra_id_0>'
+    """
+    legacy = True if legacy is None else legacy
+    proto = SentencePieceModel.from_file(vocab_file)
+    vocab_scores = [(p.piece, p.score) for p in proto.pieces]
+    vocab_scores += [(f"<extra_id_{i}>", 0.0) for i in range(extra_ids - 1, -1, -1)]
+    model, added = _spm_model(proto, vocab_scores, proto.trainer_spec.unk_id, byte_fallback=False)
+    ids = {p: i for i, (p, _) in enumerate(vocab_scores)}
+    eos_id = ids.get("</s>", proto.trainer_spec.unk_id)
+    post = template_processing("$A </s>", "$A </s> $B </s>", [("</s>", eos_id)])
+    metaspace = _metaspace(_prepend_scheme(add_prefix_space, legacy))
+    out = _tokenizer_json(model, _spm_normalizer(proto), metaspace, post, dict(metaspace))
+    out["added_tokens"] = added
+    return out
+
+
+def bos_eos_template(
+    bos: tuple[str, int] | None, eos: tuple[str, int] | None, add_bos: bool, add_eos: bool
+) -> dict:
+    """The post-processor Llama/Gemma-style tokenizer classes install: ``<s> A [</s>]`` and ``<s> A <s> B``.
+
+    >>> bos_eos_template(("<s>", 1), ("</s>", 2), True, False)["pair"][2]
+    {'SpecialToken': {'id': '<s>', 'type_id': 1}}
+    """
+    if add_bos and bos is None:
+        raise ValueError("add_bos_token = True but bos_token = None")
+    if add_eos and eos is None:
+        raise ValueError("add_eos_token = True but eos_token = None")
+    b = f"{bos[0]}:0 " if add_bos else ""
+    e = f" {eos[0]}:0" if add_eos else ""
+    single = f"{b}$A:0{e}"
+    pair = (
+        f"{single}{(' ' + bos[0] + ':1') if add_bos else ''} $B:1{(' ' + eos[0] + ':1') if add_eos else ''}"
+    )
+    specials = ([bos] if add_bos else []) + ([eos] if add_eos else [])
+    return template_processing(single, pair, specials)
+
+
+def convert_legacy(convention: str, files: dict[str, str | os.PathLike], options: dict[str, Any]) -> dict:
+    """Dispatch to the builder of ``convention`` with the tokenizer_config ``options`` it understands.
+
+    >>> convert_legacy("bert", {"vocab_file": "vocab.txt"}, {"do_lower_case": False})  # doctest: +SKIP
+    """
+    opts = {k: v for k, v in options.items() if v is not None or k == "strip_accents"}
+    text = {k: str(v) for k, v in opts.items() if k.endswith("_token") and v is not None}
+    if convention == "bert":
+        keys = ("do_lower_case", "tokenize_chinese_chars", "strip_accents", "do_basic_tokenize")
+        kwargs = {k: opts[k] for k in keys if k in opts}
+        kwargs.update(
+            {
+                k: text[k]
+                for k in ("unk_token", "sep_token", "pad_token", "cls_token", "mask_token")
+                if k in text
+            }
+        )
+        return bert_tokenizer_json(files["vocab_file"], **kwargs)
+    if convention == "gpt2":
+        kwargs = {k: opts[k] for k in ("add_prefix_space", "add_bos_token") if k in opts}
+        kwargs.update({k: text[k] for k in ("bos_token",) if k in text})
+        return gpt2_tokenizer_json(files["vocab_file"], files["merges_file"], **kwargs)
+    if convention == "roberta":
+        kwargs = {k: opts[k] for k in ("add_prefix_space",) if k in opts}
+        names = ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token")
+        kwargs.update({k: text[k] for k in names if k in text})
+        return roberta_tokenizer_json(files["vocab_file"], files["merges_file"], **kwargs)
+    if convention == "llama":
+        kwargs = {k: opts[k] for k in ("legacy", "add_prefix_space") if k in opts}
+        return llama_tokenizer_json(files["vocab_file"], **kwargs)
+    if convention == "t5":
+        kwargs = {k: opts[k] for k in ("extra_ids", "legacy", "add_prefix_space") if k in opts}
+        return t5_tokenizer_json(files["vocab_file"], **kwargs)
+    raise ValueError(
+        f"unknown legacy tokenizer convention {convention!r}; expected one of {sorted(VOCAB_FILES)}"
+    )
