@@ -111,8 +111,11 @@ class PretrainedConfig:
     # -- dict / json ----------------------------------------------------------------------------------
     @classmethod
     def from_dict(cls, data: dict[str, Any], **overrides: Any) -> PretrainedConfig:
-        """Build a config from a ``config.json`` dict; ``overrides`` replace fields."""
-        return cls(**{**data, **overrides})
+        """Build a config from a ``config.json`` dict; ``overrides`` are then set field by field."""
+        config = cls(**data)
+        for key, value in overrides.items():
+            setattr(config, key, value)
+        return config
 
     def to_dict(self) -> dict[str, Any]:
         """Every field, with ``id2label``/``label2id`` keyed as JSON writes them."""

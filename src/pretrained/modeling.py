@@ -202,14 +202,15 @@ class PreTrainedModel(nn.Module):
                 continue
             want = expected[key].shape
             if tensor.shape != want:
-                if not ignore_mismatched:
-                    raise ValueError(
-                        f"checkpoint tensor {key!r} has shape {tuple(tensor.shape)} but the model expects {tuple(want)}; "
-                        "check the config, or pass ignore_mismatched_sizes=True to re-initialize it"
-                    )
                 info.mismatched_keys.append((key, tuple(tensor.shape), tuple(want)))
                 continue
             to_load[key] = tensor.to(dtype) if tensor.is_floating_point() else tensor
+        if info.mismatched_keys and not ignore_mismatched:
+            shapes = "; ".join(f"{k}: checkpoint {a} vs model {b}" for k, a, b in info.mismatched_keys)
+            raise ValueError(
+                f"checkpoint tensors do not fit {cls.__name__}: {shapes}. Check the config, or pass "
+                "ignore_mismatched_sizes=True to re-initialize them"
+            )
         model.load_state_dict(to_load, strict=False, assign=True)
         info.missing_keys = sorted(k for k in expected if k not in to_load and k not in tied)
         model.tie_weights()  # before materializing, so tied weights are never allocated twice

@@ -1,0 +1,84 @@
+"""Name resolution: local folders, the Hugging Face cache layout, revisions, and near-name suggestions."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from pretrained import AutoConfig
+from pretrained.hub import ModelNotFoundError, cached_repo_ids, resolve_dir, resolve_file
+
+SHA1, SHA2 = "a" * 40, "b" * 40
+
+
+@pytest.fixture()
+def cache(tmp_path, monkeypatch):
+    """A fake HF cache with google-bert/bert-base-uncased at two revisions."""
+    root = tmp_path / "hub"
+    repo = root / "models--google-bert--bert-base-uncased"
+    for sha, hidden in ((SHA1, 32), (SHA2, 64)):
+        snap = repo / "snapshots" / sha
+        snap.mkdir(parents=True)
+        (snap / "config.json").write_text(f'{{"model_type": "bert", "hidden_size": {hidden}}}')
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(SHA1)
+    (repo / "refs" / "v2").write_text(SHA2)
+    monkeypatch.setenv("HF_HUB_CACHE", str(root))
+    monkeypatch.chdir(tmp_path)
+    return root
+
+
+def test_repo_id_resolves_to_snapshot(cache):
+    assert (
+        resolve_dir("google-bert/bert-base-uncased")
+        == cache / "models--google-bert--bert-base-uncased/snapshots" / SHA1
+    )
+    assert AutoConfig.from_pretrained("google-bert/bert-base-uncased").hidden_size == 32
+
+
+@pytest.mark.parametrize("revision", ["v2", SHA2, SHA2[:10]])
+def test_revision_by_branch_or_hash(cache, revision):
+    assert AutoConfig.from_pretrained("google-bert/bert-base-uncased", revision=revision).hidden_size == 64
+
+
+def test_unknown_revision_lists_cached_ones(cache):
+    with pytest.raises(ModelNotFoundError, match=r"not at revision 'v9'.*main"):
+        resolve_dir("google-bert/bert-base-uncased", revision="v9")
+
+
+def test_hf_home(tmp_path, monkeypatch, cache):
+    monkeypatch.delenv("HF_HUB_CACHE")
+    monkeypatch.setenv("HF_HOME", str(tmp_path))  # HF_HOME/hub is the cache
+    assert cached_repo_ids() == ["google-bert/bert-base-uncased"]
+
+
+def test_typo_suggests_near_name(cache):
+    """The seed's snippet: the model name has a typo ('bert-base-uncase')."""
+    with pytest.raises(ModelNotFoundError) as e:
+        AutoConfig.from_pretrained("bert-base-uncase")
+    msg = str(e.value)
+    assert "did you mean 'google-bert/bert-base-uncased'?" in msg.lower()
+    assert str(cache) not in msg or "Looked in" in msg
+
+
+def test_typo_in_local_folder_name(tmp_path, monkeypatch):
+    (tmp_path / "my-model").mkdir()
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty"))
+    with pytest.raises(ModelNotFoundError, match=r"Did you mean .*my-model"):
+        resolve_dir(str(tmp_path / "my-modle"))
+
+
+def test_missing_file_lists_folder(tmp_path):
+    (tmp_path / "a.txt").write_text("x")
+    with pytest.raises(ModelNotFoundError, match=r"config.json not found .* holds: a.txt"):
+        resolve_file(tmp_path, "config.json")
+    assert resolve_file(tmp_path, "config.json", required=False) is None
+
+
+def test_import_is_lazy():
+    """`import pretrained` must not import torch (fast import)."""
+    code = "import sys, pretrained; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -1,0 +1,271 @@
+"""Checkpoint loading and saving: formats, shards, dtypes, prefixes, mismatches and bad files."""
+
+from __future__ import annotations
+
+import json
+import logging
+import pickle
+import struct
+
+import pytest
+import torch
+
+from pretrained import AutoConfig, AutoModel, AutoModelForMaskedLM, AutoModelForSequenceClassification
+from pretrained.models.bert import BertConfig, BertForMaskedLM, BertForSequenceClassification, BertModel
+from pretrained.weights import (
+    CheckpointError,
+    load_safetensors,
+    parse_size,
+    save_checkpoint,
+    save_safetensors,
+)
+
+TINY = dict(vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37)
+
+
+def tiny_bert(tmp_path, cls=BertModel, **kw):
+    torch.manual_seed(0)
+    model = cls(BertConfig(**TINY, **kw)).eval()
+    model.save_pretrained(tmp_path)
+    return model
+
+
+def ids():
+    return torch.tensor([[2, 5, 7, 9, 3], [2, 8, 3, 0, 0]]), torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]])
+
+
+def same_outputs(a, b):
+    x, m = ids()
+    with torch.no_grad():
+        oa, ob = a(x, attention_mask=m), b(x, attention_mask=m)
+    for key in oa.keys():
+        torch.testing.assert_close(oa[key], ob[key], atol=1e-5, rtol=0)
+
+
+def test_round_trip_safetensors(tmp_path):
+    model = tiny_bert(tmp_path)
+    assert (tmp_path / "model.safetensors").is_file() and (tmp_path / "config.json").is_file()
+    loaded = BertModel.from_pretrained(tmp_path)
+    same_outputs(model, loaded)
+    assert not any(p.device.type == "meta" for p in loaded.parameters())
+
+
+def test_sharded_save_and_load(tmp_path):
+    model = tiny_bert(tmp_path)
+    model.save_pretrained(tmp_path / "sharded", max_shard_size="20KB")
+    index = json.loads((tmp_path / "sharded" / "model.safetensors.index.json").read_text())
+    assert len(set(index["weight_map"].values())) > 1
+    assert not (tmp_path / "sharded" / "model.safetensors").exists()
+    same_outputs(model, AutoModel.from_pretrained(tmp_path / "sharded"))
+
+
+def test_pytorch_model_bin_and_its_shards(tmp_path):
+    model = tiny_bert(tmp_path)
+    (tmp_path / "model.safetensors").unlink()
+    sd = model.state_dict()
+    torch.save(sd, tmp_path / "pytorch_model.bin")
+    same_outputs(model, BertModel.from_pretrained(tmp_path))
+    (tmp_path / "pytorch_model.bin").unlink()
+    keys = list(sd)
+    shards = {"pytorch_model-00001-of-00002.bin": keys[:10], "pytorch_model-00002-of-00002.bin": keys[10:]}
+    for name, part in shards.items():
+        torch.save({k: sd[k] for k in part}, tmp_path / name)
+    weight_map = {k: name for name, part in shards.items() for k in part}
+    (tmp_path / "pytorch_model.bin.index.json").write_text(json.dumps({"weight_map": weight_map}))
+    same_outputs(model, BertModel.from_pretrained(tmp_path))
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, "float16", "auto"])
+def test_torch_dtype(tmp_path, dtype):
+    tiny_bert(tmp_path)
+    model = BertModel.from_pretrained(tmp_path, torch_dtype=dtype)
+    want = torch.float32 if dtype == "auto" else {"float16": torch.float16}.get(dtype, dtype)
+    assert {p.dtype for p in model.parameters()} == {want}
+
+
+def test_bad_torch_dtype(tmp_path):
+    tiny_bert(tmp_path)
+    with pytest.raises(ValueError, match="torch_dtype='float8'"):
+        BertModel.from_pretrained(tmp_path, torch_dtype="float8")
+
+
+def test_bare_checkpoint_into_head_model_and_back(tmp_path, caplog):
+    bare = tiny_bert(tmp_path)
+    with caplog.at_level(logging.WARNING):
+        clf, info = BertForSequenceClassification.from_pretrained(
+            tmp_path, output_loading_info=True, num_labels=3
+        )
+    assert info.missing_keys == ["classifier.bias", "classifier.weight"]
+    assert "classifier.weight" in caplog.text  # one log line names the new weights
+    torch.testing.assert_close(
+        clf.bert.embeddings.word_embeddings.weight, bare.embeddings.word_embeddings.weight
+    )
+    assert (
+        clf.classifier.weight.std() > 0 and clf.classifier.bias.abs().sum() == 0
+    )  # initialized, not garbage
+    clf.save_pretrained(tmp_path / "clf")
+    back, info = BertModel.from_pretrained(tmp_path / "clf", output_loading_info=True)
+    assert info.missing_keys == [] and set(info.unexpected_keys) == {"classifier.weight", "classifier.bias"}
+    same_outputs(clf.bert, back)
+
+
+def test_masked_lm_ties_decoder_to_embeddings(tmp_path):
+    tiny_bert(tmp_path, cls=BertForMaskedLM)
+    model = AutoModelForMaskedLM.from_pretrained(tmp_path)
+    assert model.cls.predictions.decoder.weight is model.bert.embeddings.word_embeddings.weight
+
+
+def test_shape_mismatch_names_key_and_shapes(tmp_path):
+    tiny_bert(tmp_path, cls=BertForSequenceClassification)
+    with pytest.raises(
+        ValueError,
+        match=r"classifier.weight: checkpoint \(2, 32\) vs model \(5, 32\).*ignore_mismatched_sizes",
+    ):
+        BertForSequenceClassification.from_pretrained(tmp_path, num_labels=5)
+    model, info = BertForSequenceClassification.from_pretrained(
+        tmp_path, num_labels=5, ignore_mismatched_sizes=True, output_loading_info=True
+    )
+    assert model.classifier.weight.shape == (5, 32)
+    assert ("classifier.weight", (2, 32), (5, 32)) in info.mismatched_keys
+
+
+def test_legacy_gamma_beta_names(tmp_path):
+    model = tiny_bert(tmp_path)
+    sd = {
+        k.replace("LayerNorm.weight", "LayerNorm.gamma").replace("LayerNorm.bias", "LayerNorm.beta"): v
+        for k, v in model.state_dict().items()
+    }
+    save_safetensors(sd, tmp_path / "model.safetensors")
+    same_outputs(model, BertModel.from_pretrained(tmp_path))
+
+
+def test_config_keeps_unknown_keys(tmp_path):
+    cfg = BertConfig(**TINY, my_custom_field={"a": 1}, id2label={0: "NEG", 1: "POS"})
+    cfg.save_pretrained(tmp_path)
+    back = AutoConfig.from_pretrained(tmp_path)
+    assert type(back) is BertConfig and back.my_custom_field == {"a": 1}
+    assert back.id2label == {0: "NEG", 1: "POS"} and back.label2id == {"NEG": 0, "POS": 1}
+    assert back.hidden_size == 32 and back.num_labels == 2
+
+
+# -- bad input ------------------------------------------------------------------------------------------------
+def test_missing_config_json(tmp_path):
+    tiny_bert(tmp_path)
+    (tmp_path / "config.json").unlink()
+    with pytest.raises(FileNotFoundError, match=r"config.json not found in .*model.safetensors"):
+        AutoModel.from_pretrained(tmp_path)
+
+
+def test_missing_weights(tmp_path):
+    BertConfig(**TINY).save_pretrained(tmp_path)
+    with pytest.raises(FileNotFoundError, match="no weights in .*model.safetensors"):
+        AutoModel.from_pretrained(tmp_path)
+
+
+def test_unknown_model_type_lists_supported(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "frobnicator"}))
+    with pytest.raises(ValueError, match=r"'frobnicator' is not supported.*bert"):
+        AutoModel.from_pretrained(tmp_path)
+
+
+def test_malformed_config_json(tmp_path):
+    (tmp_path / "config.json").write_text('{"model_type": "bert",')
+    with pytest.raises(ValueError, match=r"config.json: invalid JSON at line 1"):
+        AutoConfig.from_pretrained(tmp_path)
+
+
+def test_truncated_safetensors(tmp_path):
+    tiny_bert(tmp_path)
+    path = tmp_path / "model.safetensors"
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match=r"model.safetensors: tensor .* truncated"):
+        BertModel.from_pretrained(tmp_path)
+    path.write_bytes(data[:5])
+    with pytest.raises(CheckpointError, match="truncated safetensors file"):
+        load_safetensors(path)
+
+
+def _rewrite_header(path, edit):
+    data = path.read_bytes()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8 : 8 + n])
+    edit(header)
+    raw = json.dumps(header).encode()
+    raw += b" " * (-len(raw) % 8)
+    path.write_bytes(struct.pack("<Q", len(raw)) + raw + data[8 + n :])
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            lambda h: h["embeddings.word_embeddings.weight"].update(shape=[99, 64]),
+            "needs .* bytes but data_offsets",
+        ),
+        (lambda h: h["embeddings.word_embeddings.weight"].update(data_offsets=[0, 10**9]), "needs .* bytes"),
+        (lambda h: h["pooler.dense.bias"].update(data_offsets=[0, 128]), "overlaps"),
+        (lambda h: h["pooler.dense.bias"].update(dtype="Q4"), "unsupported dtype 'Q4'"),
+        (lambda h: h.update(bad={"dtype": "F32"}), "lacks dtype/shape/data_offsets"),
+    ],
+)
+def test_lying_safetensors_header(tmp_path, edit, message):
+    tiny_bert(tmp_path)
+    _rewrite_header(tmp_path / "model.safetensors", edit)
+    with pytest.raises(CheckpointError, match=message):
+        BertModel.from_pretrained(tmp_path)
+
+
+def test_header_length_beyond_file(tmp_path):
+    path = tmp_path / "x.safetensors"
+    path.write_bytes(struct.pack("<Q", 10**6) + b"{}")
+    with pytest.raises(CheckpointError, match="claims 1000000 bytes"):
+        load_safetensors(path)
+
+
+class _Evil:
+    def __reduce__(self):
+        return (print, ("pwned",))
+
+
+def test_pickle_that_runs_code_is_refused(tmp_path, capsys):
+    BertConfig(**TINY).save_pretrained(tmp_path)
+    with open(tmp_path / "pytorch_model.bin", "wb") as f:
+        pickle.dump({"x": _Evil()}, f)
+    with pytest.raises(CheckpointError, match="refused to load"):
+        BertModel.from_pretrained(tmp_path)
+    assert "pwned" not in capsys.readouterr().out
+
+
+def test_save_leaves_nothing_half_written(tmp_path):
+    class Boom(dict):
+        def items(self):
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        save_checkpoint(Boom(a=torch.ones(1)), tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_parse_size():
+    assert parse_size("5GB") == 5 * 10**9 and parse_size("200MiB") == 200 * 2**20 and parse_size(7) == 7
+    with pytest.raises(ValueError, match="max_shard_size"):
+        parse_size("lots")
+
+
+# -- the reference loads what we save, and we load what it saves --------------------------------------------
+def test_reference_round_trip(tmp_path):
+    transformers = pytest.importorskip("transformers")
+    ours = tiny_bert(tmp_path / "ours", cls=BertForSequenceClassification, num_labels=3)
+    theirs = transformers.AutoModelForSequenceClassification.from_pretrained(tmp_path / "ours").eval()
+    x, m = ids()
+    with torch.no_grad():
+        torch.testing.assert_close(
+            ours(x, m).logits, theirs(input_ids=x, attention_mask=m).logits, atol=1e-4, rtol=0
+        )
+    theirs.save_pretrained(tmp_path / "theirs")
+    back = AutoModelForSequenceClassification.from_pretrained(tmp_path / "theirs")
+    with torch.no_grad():
+        torch.testing.assert_close(
+            back(x, m).logits, theirs(input_ids=x, attention_mask=m).logits, atol=1e-4, rtol=0
+        )
