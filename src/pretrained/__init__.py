@@ -24,6 +24,7 @@ _EXPORTS: dict[str, str] = {
     "AutoModelForQuestionAnswering": ".models.auto",
     "AutoModelForCausalLM": ".models.auto",
     "AutoModelForSeq2SeqLM": ".models.auto",
+    "AutoModelForPreTraining": ".models.auto",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -19,6 +19,10 @@ from ..config import PretrainedConfig, read_json
 # model_type -> module name under pretrained.models
 MODEL_TYPES: dict[str, str] = {
     "bert": "bert",
+    "distilbert": "distilbert",
+    "roberta": "roberta",
+    "xlm-roberta": "xlm_roberta",
+    "electra": "electra",
 }
 
 
