@@ -1,0 +1,90 @@
+"""The Model interface shared by BPE, WordPiece, WordLevel and Unigram."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, NamedTuple
+
+
+class Token(NamedTuple):
+    """One token: id, string value, and (start, end) char offsets inside the word."""
+
+    id: int
+    value: str
+    offsets: tuple[int, int]
+
+
+class Model:
+    """Base class: ``tokenize(word) -> list[Token]`` plus vocabulary lookups and (de)serialization."""
+
+    type_name = ""
+    vocab: dict[str, int]
+    vocab_r: dict[int, str]
+
+    def tokenize(self, sequence: str) -> list[Token]:
+        raise NotImplementedError
+
+    def token_to_id(self, token: str) -> int | None:
+        return self.vocab.get(token)
+
+    def id_to_token(self, id: int) -> str | None:
+        return self.vocab_r.get(id)
+
+    def get_vocab(self) -> dict[str, int]:
+        return dict(self.vocab)
+
+    def get_vocab_size(self) -> int:
+        return len(self.vocab)
+
+    def to_dict(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def ordered_vocab(self) -> dict[str, int]:
+        """The vocab sorted by id, as the reference writes it."""
+        return {self.vocab_r[i]: i for i in sorted(self.vocab_r)}
+
+    def save(self, folder: str, prefix: str | None = None) -> list[str]:
+        """Write ``[prefix-]vocab.json`` (the whole model dict for formats without a vocab file)."""
+        name = f"{prefix}-vocab.json" if prefix else "vocab.json"
+        path = os.path.join(folder, name)
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(self.ordered_vocab(), f, ensure_ascii=False)
+        return [path]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(vocab_size={self.get_vocab_size()})"
+
+
+class WordCache:
+    """A bounded word -> tokens cache (cleared when full; words are short-lived in practice)."""
+
+    __slots__ = ("data", "capacity")
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self.data: dict[str, list[Token]] = {}
+        self.capacity = capacity
+
+    def get(self, word: str) -> list[Token] | None:
+        return self.data.get(word)
+
+    def put(self, word: str, tokens: list[Token]) -> None:
+        if len(self.data) >= self.capacity:
+            self.data.clear()
+        self.data[word] = tokens
+
+
+def check_vocab(vocab: Any, model: str) -> dict[str, int]:
+    """A {token: id} dict with int ids, or a clear error."""
+    from .._registry import TokenizerFileError
+
+    if not isinstance(vocab, dict):
+        raise TokenizerFileError(
+            f"tokenizer.json: {model} vocab must be an object {{token: id}}, got {type(vocab).__name__}"
+        )
+    for k, v in vocab.items():
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise TokenizerFileError(
+                f"tokenizer.json: {model} vocab entry {k!r} has id {v!r}; ids must be non-negative integers"
+            )
+    return vocab

@@ -1,0 +1,296 @@
+"""Normalizers: edit a NormalizedString in place, keeping alignments (mirrors ``tokenizers.normalizers``).
+
+>>> BertNormalizer().normalize_str("Héllo\\tWORLD")
+'hello world'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import regex
+
+from ._registry import Regex, build, compile_pattern, pattern_from_dict, pattern_to_dict
+from .normalized import WHITESPACE, NormalizedString
+
+
+class Normalizer:
+    """Base class: subclasses implement ``normalize(NormalizedString)`` and ``to_dict``."""
+
+    type_name = ""
+
+    def normalize(self, ns: NormalizedString) -> None:
+        raise NotImplementedError
+
+    def normalize_str(self, sequence: str) -> str:
+        """>>> Lowercase().normalize_str("ABC")
+        'abc'
+        """
+        ns = NormalizedString(sequence)
+        self.normalize(ns)
+        return ns.normalized
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type_name}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Normalizer:
+        return cls()
+
+    def __repr__(self) -> str:
+        fields = {k: v for k, v in self.to_dict().items() if k != "type"}
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in fields.items())})"
+
+
+# chars removed by BertNormalizer(clean_text): NUL, U+FFFD and "other" categories but \t \n \r
+_BERT_REMOVE = regex.compile(r"[\x00\ufffd\p{Cc}\p{Cf}\p{Co}\p{Cs}--[\t\n\r]]", regex.V1)
+_WS_TO_SPACE = {ord(c): " " for c in WHITESPACE if c != " "}
+_CJK = regex.compile(
+    "[\u4e00-\u9fff\u3400-\u4dbf\U00020000-\U0002a6df\U0002a700-\U0002b73f"
+    "\U0002b740-\U0002b81f\U0002b920-\U0002ceaf\uf900-\ufaff\U0002f800-\U0002fa1f]"
+)
+_MN = regex.compile(r"\p{Mn}")
+
+
+class BertNormalizer(Normalizer):
+    """Clean control chars, space out CJK ideographs, strip accents, lowercase (BERT's BasicTokenizer).
+
+    >>> BertNormalizer(lowercase=False).normalize_str("a\\u4e2db")
+    'a \\u4e2d b'
+    """
+
+    type_name = "BertNormalizer"
+
+    def __init__(
+        self,
+        clean_text: bool = True,
+        handle_chinese_chars: bool = True,
+        strip_accents: bool | None = None,
+        lowercase: bool = True,
+    ) -> None:
+        self.clean_text = clean_text
+        self.handle_chinese_chars = handle_chinese_chars
+        self.strip_accents = strip_accents
+        self.lowercase = lowercase
+
+    def normalize(self, ns: NormalizedString) -> None:
+        if self.clean_text:
+            ns.remove_chars(_BERT_REMOVE)
+            ns.set_same_length(ns.normalized.translate(_WS_TO_SPACE))
+        if self.handle_chinese_chars and not ns.normalized.isascii() and _CJK.search(ns.normalized):
+            ns.expand([f" {c} " if _CJK.match(c) else c for c in ns.normalized])
+        strip = self.strip_accents if self.strip_accents is not None else self.lowercase
+        if strip and not ns.normalized.isascii():
+            ns.nfd()
+            ns.remove_chars(_MN)
+        if self.lowercase:
+            ns.lowercase()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.type_name,
+            "clean_text": self.clean_text,
+            "handle_chinese_chars": self.handle_chinese_chars,
+            "strip_accents": self.strip_accents,
+            "lowercase": self.lowercase,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BertNormalizer:
+        return cls(
+            data.get("clean_text", True),
+            data.get("handle_chinese_chars", True),
+            data.get("strip_accents"),
+            data.get("lowercase", True),
+        )
+
+
+class _Unicode(Normalizer):
+    form = ""
+
+    def normalize(self, ns: NormalizedString) -> None:
+        ns.unicode_normalize(self.form)
+
+
+class NFD(_Unicode):
+    """>>> NFD().normalize_str("é") == "e\\u0301"
+    True
+    """
+
+    type_name = form = "NFD"
+
+
+class NFKD(_Unicode):
+    type_name = form = "NFKD"
+
+
+class NFC(_Unicode):
+    type_name = form = "NFC"
+
+
+class NFKC(_Unicode):
+    type_name = form = "NFKC"
+
+
+class Lowercase(Normalizer):
+    type_name = "Lowercase"
+
+    def normalize(self, ns: NormalizedString) -> None:
+        ns.lowercase()
+
+
+class StripAccents(Normalizer):
+    """Remove non-spacing marks (use after NFD to strip accents)."""
+
+    type_name = "StripAccents"
+
+    def normalize(self, ns: NormalizedString) -> None:
+        if not ns.normalized.isascii():
+            ns.remove_chars(_MN)
+
+
+class Strip(Normalizer):
+    """>>> Strip().normalize_str("  a  ")
+    'a'
+    """
+
+    type_name = "Strip"
+
+    def __init__(self, left: bool = True, right: bool = True) -> None:
+        self.left = left
+        self.right = right
+
+    def normalize(self, ns: NormalizedString) -> None:
+        ns.strip(self.left, self.right)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type_name, "strip_left": self.left, "strip_right": self.right}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Strip:
+        return cls(data.get("strip_left", True), data.get("strip_right", True))
+
+
+class Replace(Normalizer):
+    """Replace a string or ``Regex`` pattern by ``content``.
+
+    >>> Replace(" ", "\\u2581").normalize_str("a b")
+    'a\\u2581b'
+    """
+
+    type_name = "Replace"
+
+    def __init__(self, pattern: str | Regex, content: str) -> None:
+        self.kind, self.pattern = (
+            ("regex", pattern.pattern) if isinstance(pattern, Regex) else ("string", pattern)
+        )
+        self.content = content
+        self._re = compile_pattern(self.kind, self.pattern)
+
+    def normalize(self, ns: NormalizedString) -> None:
+        if self.kind == "string":
+            ns.replace(self.pattern, self.content)
+        else:
+            ns.replace(self._re, self.content)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.type_name,
+            "pattern": pattern_to_dict(self.kind, self.pattern),
+            "content": self.content,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Replace:
+        kind, text = pattern_from_dict(data["pattern"], "Replace normalizer")
+        return cls(Regex(text) if kind == "regex" else text, data["content"])
+
+
+class Prepend(Normalizer):
+    """>>> Prepend("\\u2581").normalize_str("a")
+    '\\u2581a'
+    """
+
+    type_name = "Prepend"
+
+    def __init__(self, prepend: str) -> None:
+        self.prepend = prepend
+
+    def normalize(self, ns: NormalizedString) -> None:
+        ns.prepend(self.prepend)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type_name, "prepend": self.prepend}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Prepend:
+        return cls(data["prepend"])
+
+
+class Sequence(Normalizer):
+    """Run normalizers in order."""
+
+    type_name = "Sequence"
+
+    def __init__(self, normalizers: list[Normalizer]) -> None:
+        self.normalizers = list(normalizers)
+
+    def normalize(self, ns: NormalizedString) -> None:
+        for n in self.normalizers:
+            n.normalize(ns)
+
+    def __getitem__(self, i: int) -> Normalizer:
+        return self.normalizers[i]
+
+    def __len__(self) -> int:
+        return len(self.normalizers)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type_name, "normalizers": [n.to_dict() for n in self.normalizers]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Sequence:
+        return cls([from_dict(d) for d in data["normalizers"]])
+
+
+class ByteLevel(Normalizer):
+    """Map every byte of the UTF-8 text to a printable char (GPT-2's byte-to-unicode table)."""
+
+    type_name = "ByteLevel"
+
+    def normalize(self, ns: NormalizedString) -> None:
+        from .pre_tokenizers import byte_level_transform
+
+        byte_level_transform(ns)
+
+
+def _precompiled(data: dict[str, Any]) -> Normalizer:
+    from .precompiled import Precompiled
+
+    return Precompiled.from_dict(data)
+
+
+class _PrecompiledEntry:
+    from_dict = staticmethod(_precompiled)
+
+
+NORMALIZERS: dict[str, Any] = {
+    "BertNormalizer": BertNormalizer,
+    "NFD": NFD,
+    "NFKD": NFKD,
+    "NFC": NFC,
+    "NFKC": NFKC,
+    "Lowercase": Lowercase,
+    "StripAccents": StripAccents,
+    "Strip": Strip,
+    "Replace": Replace,
+    "Prepend": Prepend,
+    "Sequence": Sequence,
+    "ByteLevel": ByteLevel,
+    "Precompiled": _PrecompiledEntry,
+}
+
+
+def from_dict(data: dict[str, Any] | None) -> Normalizer | None:
+    """Build a normalizer from its tokenizer.json dict (None stays None)."""
+    return build("normalizer", NORMALIZERS, data)

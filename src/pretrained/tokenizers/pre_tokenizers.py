@@ -1,0 +1,438 @@
+"""Pre-tokenizers: split text into words before the model runs (mirrors ``tokenizers.pre_tokenizers``).
+
+>>> BertPreTokenizer().pre_tokenize_str("Hi, you!")
+[('Hi', (0, 2)), (',', (2, 3)), ('you', (4, 7)), ('!', (7, 8))]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import regex
+
+from ._bytes import ASCII_TO_BYTE_CHAR, BYTE_TO_CHAR
+from ._registry import Regex, TokenizerFileError, build, compile_pattern, pattern_from_dict, pattern_to_dict
+from .normalized import SPLIT_BEHAVIORS, WHITESPACE, NormalizedString, find_matches, split_spans
+
+Token = tuple[int, str, tuple[int, int]]
+
+
+class PreTokenizedString:
+    """The text cut into splits; each split is a NormalizedString, maybe already tokenized.
+
+    >>> p = PreTokenizedString("a b")
+    >>> WhitespaceSplit().pre_tokenize(p)
+    >>> p.get_splits()
+    [('a', (0, 1)), ('b', (2, 3))]
+    """
+
+    __slots__ = ("original", "splits")
+
+    def __init__(self, sequence: str | NormalizedString) -> None:
+        ns = sequence if isinstance(sequence, NormalizedString) else NormalizedString(sequence)
+        self.original = ns.original
+        # [NormalizedString, tokens or None]
+        self.splits: list[list[Any]] = [[ns, None]]
+
+    def split(self, func: Callable[[int, NormalizedString], list[NormalizedString]]) -> None:
+        """Replace every untokenized split by the non-empty pieces ``func(i, split)`` returns."""
+        out: list[list[Any]] = []
+        for i, sp in enumerate(self.splits):
+            if sp[1] is not None:
+                out.append(sp)
+                continue
+            for piece in func(i, sp[0]):
+                if isinstance(piece, NormalizedString):
+                    if piece.normalized:
+                        out.append([piece, None])
+                elif piece[0].normalized:
+                    out.append([piece[0], piece[1]])
+        self.splits = out
+
+    def normalize(self, func: Callable[[NormalizedString], None]) -> None:
+        for ns, tokens in self.splits:
+            if tokens is None:
+                func(ns)
+
+    def tokenize(self, func: Callable[[str], list[Token]]) -> None:
+        for sp in self.splits:
+            if sp[1] is None:
+                sp[1] = func(sp[0].normalized)
+
+    def get_splits(self, offset_referential: str = "original", offset_type: str = "char") -> list[Any]:
+        out: list[Any] = []
+        pos = 0
+        for ns, tokens in self.splits:
+            if offset_referential == "original":
+                offsets = ns.offsets_original()
+            else:
+                offsets = (pos, pos + len(ns.normalized))
+                pos += len(ns.normalized)
+            out.append((ns.normalized, offsets) if tokens is None else (ns.normalized, offsets, tokens))
+        return out
+
+
+class PreTokenizer:
+    """Base class: subclasses implement ``split_one(NormalizedString) -> list[NormalizedString]``."""
+
+    type_name = ""
+
+    def split_one(self, ns: NormalizedString) -> list[NormalizedString]:
+        raise NotImplementedError
+
+    def pre_tokenize(self, pts: PreTokenizedString) -> None:
+        pts.split(lambda _, ns: self.split_one(ns))
+
+    def pre_tokenize_str(self, sequence: str) -> list[tuple[str, tuple[int, int]]]:
+        pts = PreTokenizedString(sequence)
+        self.pre_tokenize(pts)
+        return [(s[0], s[1]) for s in pts.get_splits()]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type_name}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PreTokenizer:
+        return cls()
+
+    def __repr__(self) -> str:
+        fields = {k: v for k, v in self.to_dict().items() if k != "type"}
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in fields.items())})"
+
+
+_WS_CLASS = "".join(sorted(WHITESPACE)).replace("\\", "\\\\")
+_ASCII_PUNCT = r"!-/:-@\[-`{-~"
+_PUNCT_CLASS = rf"\p{{P}}{_ASCII_PUNCT}"
+_BERT_WORDS = regex.compile(rf"[^{_WS_CLASS}{_PUNCT_CLASS}]+|[{_PUNCT_CLASS}]")
+_WS_CHAR = regex.compile(f"[{_WS_CLASS}]")
+_PUNCT_CHAR = regex.compile(f"[{_PUNCT_CLASS}]")
+_NUMERIC_CHAR = regex.compile(r"[\p{Nd}\p{Nl}\p{No}]")
+_NUMERIC_RUN = regex.compile(r"[\p{Nd}\p{Nl}\p{No}]+")
+_WHITESPACE_WORDS = regex.compile(r"\w+|[^\w\s]+")
+
+
+def _slices(ns: NormalizedString, spans: list[tuple[int, int]]) -> list[NormalizedString]:
+    return [ns.slice(s, e) for s, e in spans]
+
+
+class BertPreTokenizer(PreTokenizer):
+    """Split on whitespace (dropped) and on each punctuation char (kept alone)."""
+
+    type_name = "BertPreTokenizer"
+
+    def split_one(self, ns: NormalizedString) -> list[NormalizedString]:
+        return _slices(ns, [m.span() for m in _BERT_WORDS.finditer(ns.normalized)])
+
+
+class Whitespace(PreTokenizer):
+    """Keep runs of word chars and runs of other non-space chars (regex ``\\w+|[^\\w\\s]+``)."""
+
+    type_name = "Whitespace"
+
+    def split_one(self, ns: NormalizedString) -> list[NormalizedString]:
+        return _slices(ns, [m.span() for m in _WHITESPACE_WORDS.finditer(ns.normalized)])
+
+
+class WhitespaceSplit(PreTokenizer):
+    """Split on whitespace only."""
+
+    type_name = "WhitespaceSplit"
+
+    def split_one(self, ns: NormalizedString) -> list[NormalizedString]:
+        return ns.split(_WS_CHAR, "removed")
+
+
+def _behavior_from_json(value: Any) -> str:
+    names = {"Removed": "removed", "Isolated": "isolated", "MergedWithPrevious": "merged_with_previous",
+             "MergedWithNext": "merged_with_next", "Contiguous": "contiguous"}  # fmt: skip
+    if value in names:
+        return names[value]
+    if value in SPLIT_BEHAVIORS:
+        return value
+    raise TokenizerFileError(
+        f"tokenizer.json: unknown split behavior {value!r}; use one of {', '.join(names)}"
+    )
+
+
+def _behavior_to_json(value: str) -> str:
+    return "".join(p.capitalize() for p in value.split("_"))
+
+
+class Punctuation(PreTokenizer):
+    """Split on punctuation chars with the given behavior."""
+
+    type_name = "Punctuation"
+
+    def __init__(self, behavior: str = "isolated") -> None:
+        self.behavior = _behavior_from_json(behavior)
+
+    def split_one(self, ns: NormalizedString) -> list[NormalizedString]:
+        return ns.split(_PUNCT_CHAR, self.behavior)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type_name, "behavior": _behavior_to_json(self.behavior)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Punctuation:
+        return cls(data.get("behavior", "Isolated"))
+
+
+class Digits(PreTokenizer):
+    """Split digits from the rest, one by one if ``individual_digits``."""
+
+    type_name = "Digits"
+
+    def __init__(self, individual_digits: bool = False) -> None:
+        self.individual_digits = individual_digits
+
+    def split_one(self, ns: NormalizedString) -> list[NormalizedString]:
+        if self.individual_digits:
+            return ns.split(_NUMERIC_CHAR, "isolated")
+        return ns.split(_NUMERIC_CHAR, "contiguous")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type_name, "individual_digits": self.individual_digits}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Digits:
+        return cls(data.get("individual_digits", False))
+
+
+class CharDelimiterSplit(PreTokenizer):
+    """Split on one delimiter char, dropping it."""
+
+    type_name = "CharDelimiterSplit"
+
+    def __init__(self, delimiter: str) -> None:
+        if len(delimiter) != 1:
+            raise ValueError(f"CharDelimiterSplit delimiter must be one char, got {delimiter!r}")
+        self.delimiter = delimiter
+        self._re = regex.compile(regex.escape(delimiter))
+
+    def split_one(self, ns: NormalizedString) -> list[NormalizedString]:
+        return ns.split(self._re, "removed")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type_name, "delimiter": self.delimiter}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CharDelimiterSplit:
+        return cls(data["delimiter"])
+
+
+class _Invert:
+    """A pattern whose matches and gaps are swapped."""
+
+    def __init__(self, pattern: regex.Pattern) -> None:
+        self.pattern = pattern
+
+
+class Split(PreTokenizer):
+    """Split on a string or ``Regex`` pattern with a behavior; ``invert`` splits on the gaps instead.
+
+    >>> Split(" ", "merged_with_next").pre_tokenize_str("a b")
+    [('a', (0, 1)), (' b', (1, 3))]
+    """
+
+    type_name = "Split"
+
+    def __init__(self, pattern: str | Regex, behavior: str, invert: bool = False) -> None:
+        self.kind, self.pattern = (
+            ("regex", pattern.pattern) if isinstance(pattern, Regex) else ("string", pattern)
+        )
+        self.behavior = _behavior_from_json(behavior)
+        self.invert = invert
+        self._re = compile_pattern(self.kind, self.pattern) if self.pattern else None
+
+    def split_one(self, ns: NormalizedString) -> list[NormalizedString]:
+        matches = find_matches(self._re if self._re is not None else "", ns.normalized)
+        if self.invert:
+            matches = [(span, not m) for span, m in matches]
+        return [ns.slice(s, e) for s, e in split_spans(matches, self.behavior)]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.type_name,
+            "pattern": pattern_to_dict(self.kind, self.pattern),
+            "behavior": _behavior_to_json(self.behavior),
+            "invert": self.invert,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Split:
+        kind, text = pattern_from_dict(data["pattern"], "Split pre-tokenizer")
+        return cls(Regex(text) if kind == "regex" else text, data["behavior"], data.get("invert", False))
+
+
+class Sequence(PreTokenizer):
+    """Apply pre-tokenizers one after the other."""
+
+    type_name = "Sequence"
+
+    def __init__(self, pretokenizers: list[PreTokenizer]) -> None:
+        self.pretokenizers = list(pretokenizers)
+
+    def pre_tokenize(self, pts: PreTokenizedString) -> None:
+        for p in self.pretokenizers:
+            p.pre_tokenize(pts)
+
+    def __getitem__(self, i: int) -> PreTokenizer:
+        return self.pretokenizers[i]
+
+    def __len__(self) -> int:
+        return len(self.pretokenizers)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type_name, "pretokenizers": [p.to_dict() for p in self.pretokenizers]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Sequence:
+        return cls([from_dict(d) for d in data["pretokenizers"]])
+
+
+# GPT-2's pre-tokenization regex
+_GPT2_RE = regex.compile(r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+""")
+
+
+def byte_level_transform(ns: NormalizedString) -> None:
+    """Replace each char by the printable chars of its UTF-8 bytes (first replaces, rest insert)."""
+    s = ns.normalized
+    if s.isascii():
+        ns.set_same_length(s.translate(ASCII_TO_BYTE_CHAR))
+    else:
+        ns.expand(
+            [
+                c.translate(ASCII_TO_BYTE_CHAR)
+                if c < "\x80"
+                else "".join(BYTE_TO_CHAR[b] for b in c.encode())
+                for c in s
+            ]
+        )
+
+
+class ByteLevel(PreTokenizer):
+    """GPT-2 byte-level: optional prefix space, the GPT-2 regex split, then bytes mapped to printable chars.
+
+    >>> ByteLevel(add_prefix_space=False).pre_tokenize_str("Hi you")
+    [('Hi', (0, 2)), ('\u0120you', (2, 6))]
+    """
+
+    type_name = "ByteLevel"
+
+    def __init__(
+        self, add_prefix_space: bool = True, use_regex: bool = True, trim_offsets: bool = True
+    ) -> None:
+        self.add_prefix_space = add_prefix_space
+        self.use_regex = use_regex
+        self.trim_offsets = trim_offsets
+
+    @staticmethod
+    def alphabet() -> list[str]:
+        return sorted(BYTE_TO_CHAR)
+
+    def split_one(self, ns: NormalizedString) -> list[NormalizedString]:
+        if self.add_prefix_space and not ns.normalized.startswith(" "):
+            ns.prepend(" ")
+        if self.use_regex:
+            return _slices(ns, [m.span() for m in _GPT2_RE.finditer(ns.normalized)])
+        return [ns]
+
+    def pre_tokenize(self, pts: PreTokenizedString) -> None:
+        pts.split(lambda _, ns: self.split_one(ns))
+        pts.normalize(byte_level_transform)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.type_name,
+            "add_prefix_space": self.add_prefix_space,
+            "trim_offsets": self.trim_offsets,
+            "use_regex": self.use_regex,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ByteLevel:
+        return cls(
+            data.get("add_prefix_space", True), data.get("use_regex", True), data.get("trim_offsets", True)
+        )
+
+
+PREPEND_SCHEMES = ("always", "first", "never")
+
+
+class Metaspace(PreTokenizer):
+    """SentencePiece-style: spaces become ``replacement`` (default U+2581), optionally prepended, then split.
+
+    >>> Metaspace().pre_tokenize_str("Hey you")
+    [('\u2581Hey', (0, 3)), ('\u2581you', (3, 7))]
+    """
+
+    type_name = "Metaspace"
+
+    def __init__(
+        self, replacement: str = "\u2581", prepend_scheme: str = "always", split: bool = True
+    ) -> None:
+        if len(replacement) != 1:
+            raise ValueError(f"Metaspace replacement must be one char, got {replacement!r}")
+        if prepend_scheme not in PREPEND_SCHEMES:
+            raise ValueError(
+                f"Metaspace prepend_scheme must be one of {PREPEND_SCHEMES}, got {prepend_scheme!r}"
+            )
+        self.replacement = replacement
+        self.prepend_scheme = prepend_scheme
+        self.split = split
+        self._re = regex.compile(regex.escape(replacement))
+
+    def split_one(self, ns: NormalizedString) -> list[NormalizedString]:
+        ns.replace(" ", self.replacement)
+        if not ns.normalized.startswith(self.replacement):
+            if self.prepend_scheme == "always" or (self.prepend_scheme == "first" and ns.shift == 0):
+                ns.prepend(self.replacement)
+        if self.split:
+            return ns.split(self._re, "merged_with_next")
+        return [ns]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.type_name,
+            "replacement": self.replacement,
+            "prepend_scheme": self.prepend_scheme,
+            "split": self.split,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Metaspace:
+        scheme = data.get("prepend_scheme")
+        if scheme is None:  # files written before prepend_scheme existed
+            scheme = "always" if data.get("add_prefix_space", True) else "never"
+        return cls(data.get("replacement", "\u2581"), scheme, data.get("split", True))
+
+
+def _unicode_scripts(data: dict[str, Any]) -> PreTokenizer:
+    from .unicode_scripts import UnicodeScripts
+
+    return UnicodeScripts.from_dict(data)
+
+
+class _UnicodeScriptsEntry:
+    from_dict = staticmethod(_unicode_scripts)
+
+
+PRE_TOKENIZERS: dict[str, Any] = {
+    "BertPreTokenizer": BertPreTokenizer,
+    "Whitespace": Whitespace,
+    "WhitespaceSplit": WhitespaceSplit,
+    "Punctuation": Punctuation,
+    "Digits": Digits,
+    "CharDelimiterSplit": CharDelimiterSplit,
+    "Split": Split,
+    "Sequence": Sequence,
+    "ByteLevel": ByteLevel,
+    "Metaspace": Metaspace,
+    "UnicodeScripts": _UnicodeScriptsEntry,
+}
+
+
+def from_dict(data: dict[str, Any] | None) -> PreTokenizer | None:
+    """Build a pre-tokenizer from its tokenizer.json dict (None stays None)."""
+    return build("pre_tokenizer", PRE_TOKENIZERS, data)

@@ -1,0 +1,146 @@
+"""TemplateProcessing: special tokens and type ids placed by a template like ``[CLS] $A [SEP] $B:1 [SEP]:1``.
+
+>>> t = TemplateProcessing(single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+...                        special_tokens=[("[CLS]", 1), ("[SEP]", 2)])
+>>> t.num_special_tokens_to_add(is_pair=True)
+3
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._registry import TokenizerFileError
+from .encoding import Encoding
+from .processors import PostProcessor
+
+# a piece: ("Sequence", "A" | "B", type_id) or ("SpecialToken", token_id_string, type_id)
+Piece = tuple[str, str, int]
+
+
+def parse_piece(text: str) -> Piece:
+    """``$A``, ``$B:1``, ``$1``, ``[CLS]``, ``[SEP]:1`` -> a piece."""
+    parts = text.split(":")
+    if len(parts) > 2 or (len(parts) == 2 and not parts[1].isdigit()):
+        raise ValueError(f"Cannot build Piece from string {text!r}; use $A, $B, $A:1 or TOKEN[:type_id]")
+    type_id = int(parts[1]) if len(parts) == 2 else 0
+    name = parts[0]
+    if not name.startswith("$"):
+        return ("SpecialToken", name, type_id)
+    rest = name[1:]
+    if rest in ("", "A", "a"):
+        return ("Sequence", "A", type_id)
+    if rest in ("B", "b"):
+        return ("Sequence", "B", type_id)
+    if rest.isdigit() and len(parts) == 1:
+        return ("Sequence", "A", int(rest))
+    raise ValueError(f"Cannot build Piece from string {text!r}; use $A, $B, $A:1 or TOKEN[:type_id]")
+
+
+def parse_template(template: Any) -> list[Piece]:
+    if template is None:
+        return []
+    if isinstance(template, str):
+        template = template.split(" ")
+    out: list[Piece] = []
+    for item in template:
+        if isinstance(item, str):
+            out.append(parse_piece(item))
+        elif isinstance(item, dict) and len(item) == 1:
+            ((kind, body),) = item.items()
+            if kind not in ("Sequence", "SpecialToken"):
+                raise TokenizerFileError(
+                    f"tokenizer.json: template piece {item!r} must be Sequence or SpecialToken"
+                )
+            out.append((kind, str(body["id"]), int(body.get("type_id", 0))))
+        else:
+            raise TokenizerFileError(f"tokenizer.json: cannot read template piece {item!r}")
+    return out
+
+
+def _special_tokens(spec: Any) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    items = spec.values() if isinstance(spec, dict) else (spec or [])
+    for item in items:
+        if isinstance(item, tuple | list) and len(item) == 2:
+            a, b = item
+            content, tid = (a, b) if isinstance(a, str) else (b, a)
+            out[content] = {"id": content, "ids": [int(tid)], "tokens": [content]}
+        elif isinstance(item, dict):
+            if len(item["ids"]) != len(item["tokens"]):
+                raise ValueError(f"special token {item['id']!r}: ids and tokens must have the same length")
+            out[item["id"]] = {"id": item["id"], "ids": list(item["ids"]), "tokens": list(item["tokens"])}
+        else:
+            raise ValueError(
+                f"cannot read special token {item!r}; use (content, id) or a dict with id/ids/tokens"
+            )
+    return out
+
+
+class TemplateProcessing(PostProcessor):
+    """Place the sequences and special tokens as the templates say (mirrors the reference)."""
+
+    type_name = "TemplateProcessing"
+
+    def __init__(self, single: Any = None, pair: Any = None, special_tokens: Any = None) -> None:
+        self.single = parse_template(single if single is not None else "$0")
+        self.pair = parse_template(pair if pair is not None else "$A:0 $B:1")
+        self.special_tokens = _special_tokens(special_tokens)
+        missing = sorted(
+            {
+                p[1]
+                for p in self.single + self.pair
+                if p[0] == "SpecialToken" and p[1] not in self.special_tokens
+            }
+        )
+        if missing:
+            raise ValueError(
+                f"TemplateProcessing: missing SpecialToken(s) with id(s) {', '.join(missing)}; "
+                "list them in special_tokens"
+            )
+
+    def added_tokens(self, is_pair: bool) -> int:
+        template = self.pair if is_pair else self.single
+        return sum(len(self.special_tokens[p[1]]["ids"]) for p in template if p[0] == "SpecialToken")
+
+    def process_encodings(self, encodings: list[Encoding], add_special_tokens: bool) -> list[Encoding]:
+        template = self.pair if len(encodings) == 2 else self.single
+        out: list[Encoding] = []
+        used: set[int] = set()
+        for kind, name, type_id in template:
+            if kind == "Sequence":
+                i = 0 if name == "A" else 1
+                enc = encodings[i]
+                enc.type_ids = [type_id] * len(enc.ids)
+                enc.set_sequence_id(i)
+                out.append(enc.copy() if i in used else enc)
+                used.add(i)
+            elif add_special_tokens:
+                tok = self.special_tokens[name]
+                n = len(tok["ids"])
+                out.append(
+                    Encoding(
+                        list(tok["ids"]),
+                        [type_id] * n,
+                        list(tok["tokens"]),
+                        [None] * n,
+                        [(0, 0)] * n,
+                        [1] * n,
+                    )
+                )
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        def pieces(t: list[Piece]) -> list[dict[str, Any]]:
+            return [{kind: {"id": name, "type_id": tid}} for kind, name, tid in t]
+
+        return {
+            "type": self.type_name,
+            "single": pieces(self.single),
+            "pair": pieces(self.pair),
+            "special_tokens": {k: dict(v) for k, v in self.special_tokens.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TemplateProcessing:
+        return cls(data.get("single"), data.get("pair"), data.get("special_tokens", {}))
