@@ -129,6 +129,10 @@ class PreTrainedModel(nn.Module):
         tied = getattr(self.config, "tie_word_embeddings", True) and self.get_output_embeddings() is not None
         return set(self._tied_weights_keys) if tied else set()
 
+    def _architecture_name(self) -> str:
+        """The class name written to config.json's ``architectures``."""
+        return type(self).__name__
+
     @property
     def device(self) -> torch.device:
         return next(self.parameters()).device
@@ -295,7 +299,7 @@ class PreTrainedModel(nn.Module):
                 del state[key]
             else:
                 seen[ptr] = key
-        self.config.architectures = [type(self).__name__]
+        self.config.architectures = [self._architecture_name()]
         self.config.torch_dtype = str(self.dtype).removeprefix("torch.")
         save_checkpoint(state, folder, max_shard_size=max_shard_size)
         self.config.save_pretrained(folder)

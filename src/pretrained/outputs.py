@@ -147,3 +147,12 @@ class Seq2SeqLMOutput(ModelOutput):
     encoder_last_hidden_state: torch.Tensor | None = None
     encoder_hidden_states: Tensors | None = None
     encoder_attentions: Tensors | None = None
+
+
+@dataclass
+class SequenceClassifierOutputWithPast(ModelOutput):
+    loss: torch.Tensor | None = None
+    logits: torch.Tensor | None = None
+    past_key_values: Any = None
+    hidden_states: Tensors | None = None
+    attentions: Tensors | None = None

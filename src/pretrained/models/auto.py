@@ -23,6 +23,10 @@ MODEL_TYPES: dict[str, str] = {
     "roberta": "roberta",
     "xlm-roberta": "xlm_roberta",
     "electra": "electra",
+    "gpt2": "gpt2",
+    "llama": "llama",
+    "mistral": "llama",
+    "qwen2": "llama",
 }
 
 

@@ -1,0 +1,31 @@
+"""Feed-forward blocks shared by the decoder families.
+
+>>> import torch
+>>> GatedMLP(hidden_size=8, intermediate_size=16, act="silu")(torch.zeros(1, 2, 8)).shape
+torch.Size([1, 2, 8])
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .activations import get_activation
+
+
+class GatedMLP(nn.Module):
+    """``down_proj(act(gate_proj(x)) * up_proj(x))`` — the Llama / Mistral / Qwen2 MLP (SwiGLU with silu).
+
+    >>> GatedMLP(hidden_size=4, intermediate_size=6, act="silu", bias=True).up_proj.bias.shape
+    torch.Size([6])
+    """
+
+    def __init__(self, *, hidden_size: int, intermediate_size: int, act: str, bias: bool = False) -> None:
+        super().__init__()
+        self.gate_proj = nn.Linear(hidden_size, intermediate_size, bias=bias)
+        self.up_proj = nn.Linear(hidden_size, intermediate_size, bias=bias)
+        self.down_proj = nn.Linear(intermediate_size, hidden_size, bias=bias)
+        self.act_fn = get_activation(act)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.down_proj(self.act_fn(self.gate_proj(x)) * self.up_proj(x))  # (B, T, C)
