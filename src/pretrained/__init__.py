@@ -25,6 +25,18 @@ _EXPORTS: dict[str, str] = {
     "AutoModelForCausalLM": ".models.auto",
     "AutoModelForSeq2SeqLM": ".models.auto",
     "AutoModelForPreTraining": ".models.auto",
+    "KVCache": ".nn.kv_cache",
+    "EncoderDecoderCache": ".nn.kv_cache",
+    "GPT2Config": ".models.gpt2",
+    "GPT2Model": ".models.gpt2",
+    "GPT2LMHeadModel": ".models.gpt2",
+    "LlamaConfig": ".models.llama",
+    "LlamaModel": ".models.llama",
+    "LlamaForCausalLM": ".models.llama",
+    "MistralConfig": ".models.llama",
+    "MistralForCausalLM": ".models.llama",
+    "Qwen2Config": ".models.llama",
+    "Qwen2ForCausalLM": ".models.llama",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
