@@ -1,0 +1,538 @@
+"""``AutoTokenizer``: load a tokenizer folder (or cached repo) the way transformers does.
+
+The folder's ``tokenizer_config.json`` names a tokenizer class (``BertTokenizer``, ``LlamaTokenizerFast``,
+...); each class differs only in defaults and a few fix-ups, kept here as data (:data:`CLASS_SPECS`).
+Without ``tokenizer.json`` the tokenizer is built from legacy files (``vocab.txt``, ``vocab.json`` +
+``merges.txt``, ``tokenizer.model``, ``spiece.model``) by :mod:`.legacy`.
+
+>>> from pretrained import AutoTokenizer  # doctest: +SKIP
+>>> tok = AutoTokenizer.from_pretrained("bert-base-uncased")  # doctest: +SKIP
+>>> type(tok).__name__  # doctest: +SKIP
+'BertTokenizerFast'
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from .legacy import CONVENTIONS, VOCAB_FILES, convert_legacy
+from .special_tokens import SPECIAL_TOKENS_ATTRIBUTES, added_token, added_token_state
+from .tokenization import (
+    CHAT_TEMPLATE_FILE,
+    SPECIAL_TOKENS_MAP_FILE,
+    TOKENIZER_CONFIG_FILE,
+    TOKENIZER_FILE,
+    PreTrainedTokenizer,
+)
+
+log = logging.getLogger(__name__)
+
+ADDED_TOKENS_FILE = "added_tokens.json"
+CHAT_TEMPLATE_DIR = "additional_chat_templates"
+_NO_TTI = ("input_ids", "attention_mask")
+
+_BERT_DEFAULTS = dict(
+    do_lower_case=True, unk_token="[UNK]", sep_token="[SEP]", pad_token="[PAD]", cls_token="[CLS]",
+    mask_token="[MASK]", tokenize_chinese_chars=True, strip_accents=None,
+)  # fmt: skip
+_ROBERTA_DEFAULTS = dict(
+    bos_token="<s>", eos_token="</s>", sep_token="</s>", cls_token="<s>", unk_token="<unk>", pad_token="<pad>",
+    mask_token={"content": "<mask>", "lstrip": True, "rstrip": False, "normalized": False},
+    add_prefix_space=False, trim_offsets=True,
+)  # fmt: skip
+_GPT2_DEFAULTS = dict(
+    unk_token="<|endoftext|>", bos_token="<|endoftext|>", eos_token="<|endoftext|>", add_prefix_space=False
+)
+_LLAMA_DEFAULTS = dict(
+    clean_up_tokenization_spaces=False, unk_token="<unk>", bos_token="<s>", eos_token="</s>",
+    add_bos_token=True, add_eos_token=False, legacy=None, add_prefix_space=None,
+)  # fmt: skip
+_XLMR_DEFAULTS = dict(
+    bos_token="<s>", eos_token="</s>", sep_token="</s>", cls_token="<s>", unk_token="<unk>", pad_token="<pad>",
+    mask_token={"content": "<mask>", "lstrip": True, "rstrip": False},
+)  # fmt: skip
+
+_BERT = {"defaults": _BERT_DEFAULTS, "fixups": ("bert_normalizer",)}
+_ROBERTA = {
+    "inputs": _NO_TTI,
+    "defaults": _ROBERTA_DEFAULTS,
+    "fixups": ("roberta_post_processor", "pretokenized"),
+}
+_LLAMA = {
+    "inputs": _NO_TTI,
+    "padding_side": "left",
+    "defaults": _LLAMA_DEFAULTS,
+    "fixups": ("bos_eos_template",),
+}
+
+# tokenizer class (without "Fast") -> how the transformers class of that name differs from the generic one:
+#   inputs: model_input_names; padding_side; defaults: __init__ defaults; fixups: see _PRE_FIXUPS/_POST_FIXUPS
+CLASS_SPECS: dict[str, dict[str, Any]] = {
+    "PreTrainedTokenizer": {},
+    "BertTokenizer": _BERT,
+    "DistilBertTokenizer": {**_BERT, "inputs": _NO_TTI},
+    "ElectraTokenizer": _BERT,
+    "MobileBertTokenizer": _BERT,
+    "SqueezeBertTokenizer": _BERT,
+    "ConvBertTokenizer": _BERT,
+    "LayoutLMTokenizer": _BERT,
+    "LxmertTokenizer": _BERT,
+    "RealmTokenizer": _BERT,
+    "RetriBertTokenizer": {**_BERT, "inputs": _NO_TTI},
+    "DPRQuestionEncoderTokenizer": _BERT,
+    "DPRContextEncoderTokenizer": _BERT,
+    "DPRReaderTokenizer": _BERT,
+    "MPNetTokenizer": {
+        "inputs": _NO_TTI,
+        "fixups": ("bert_normalizer",),
+        "defaults": {**_BERT_DEFAULTS, **_ROBERTA_DEFAULTS, "unk_token": "[UNK]", "add_prefix_space": None},
+    },
+    "GPT2Tokenizer": {"inputs": _NO_TTI, "defaults": _GPT2_DEFAULTS, "fixups": ("pretokenized",)},
+    "CodeGenTokenizer": {"inputs": _NO_TTI, "defaults": _GPT2_DEFAULTS, "fixups": ("pretokenized",)},
+    "GPTNeoXTokenizer": {
+        "inputs": _NO_TTI,
+        "defaults": {**_GPT2_DEFAULTS, "add_bos_token": False, "add_eos_token": False},
+        "fixups": ("bos_eos_template", "pretokenized"),
+    },
+    "RobertaTokenizer": _ROBERTA,
+    "BartTokenizer": {
+        **_ROBERTA,
+        "defaults": {
+            **_ROBERTA_DEFAULTS,
+            "mask_token": {"content": "<mask>", "lstrip": True, "special": True},
+        },
+    },
+    "LongformerTokenizer": _ROBERTA,
+    "LEDTokenizer": _ROBERTA,
+    "MvpTokenizer": _ROBERTA,
+    "BlenderbotTokenizer": _ROBERTA,
+    "XLMRobertaTokenizer": {"inputs": _NO_TTI, "defaults": _XLMR_DEFAULTS},
+    "CamembertTokenizer": {"inputs": _NO_TTI, "defaults": _XLMR_DEFAULTS},
+    "LlamaTokenizer": _LLAMA,
+    "CodeLlamaTokenizer": _LLAMA,
+    "GemmaTokenizer": {
+        **_LLAMA,
+        "defaults": {**_LLAMA_DEFAULTS, "bos_token": "<bos>", "eos_token": "<eos>", "pad_token": "<pad>"},
+    },
+    "CohereTokenizer": {
+        **_LLAMA,
+        "defaults": {
+            **_LLAMA_DEFAULTS,
+            "unk_token": "<UNK>",
+            "bos_token": "<BOS_TOKEN>",
+            "eos_token": "<|END_OF_TURN_TOKEN|>",
+            "add_prefix_space": False,
+        },
+    },  # fmt: skip
+    "T5Tokenizer": {
+        "inputs": _NO_TTI,
+        "defaults": dict(
+            eos_token="</s>", unk_token="<unk>", pad_token="<pad>", extra_ids=100, add_prefix_space=None
+        ),
+        "fixups": ("t5_extra_ids",),
+    },
+    "Qwen2Tokenizer": {
+        "inputs": _NO_TTI,
+        "defaults": dict(unk_token="<|endoftext|>", eos_token="<|endoftext|>", pad_token="<|endoftext|>"),
+    },
+    "WhisperTokenizer": {"inputs": _NO_TTI, "defaults": _GPT2_DEFAULTS},
+    "BloomTokenizer": {
+        "inputs": _NO_TTI,
+        "defaults": dict(
+            unk_token="<unk>", bos_token="<s>", eos_token="</s>", pad_token="<pad>", add_prefix_space=False
+        ),
+        "fixups": ("pretokenized",),
+    },
+    "CLIPTokenizer": {
+        "inputs": _NO_TTI,
+        "defaults": dict(
+            unk_token="<|endoftext|>",
+            bos_token="<|startoftext|>",
+            eos_token="<|endoftext|>",
+            pad_token="<|endoftext|>",
+        ),
+    },
+}
+
+# classes we know only by their model_input_names (everything else behaves as the generic class)
+_INPUTS_ONLY = (
+    "Albert Barthez BigBird FNet LayoutLMv3 LayoutXLM MBart50 MBart MT5 Nllb OpenAIGPT Pegasus Reformer "
+    "SeamlessM4T Udop XGLM Deberta"
+).split()
+for _name in _INPUTS_ONLY:
+    CLASS_SPECS.setdefault(f"{_name}Tokenizer", {"inputs": _NO_TTI})
+CLASS_SPECS["FNetTokenizer"] = {"inputs": ("input_ids", "token_type_ids")}
+CLASS_SPECS["XLNetTokenizer"] = {"padding_side": "left"}
+
+# config.json model_type -> tokenizer class, used when tokenizer_config.json names none
+MODEL_TYPE_TO_TOKENIZER: dict[str, str] = {
+    **dict.fromkeys(
+        "bert megatron-bert roc_bert nezha ernie layoutlm lxmert mobilebert squeezebert convbert splinter".split(),
+        "BertTokenizer",
+    ),
+    "distilbert": "DistilBertTokenizer",
+    "electra": "ElectraTokenizer",
+    "mpnet": "MPNetTokenizer",
+    **dict.fromkeys("gpt2 gpt_neo gptj gpt_bigcode opt imagegpt".split(), "GPT2Tokenizer"),
+    "codegen": "CodeGenTokenizer",
+    **dict.fromkeys("gpt_neox gpt_neox_japanese pythia".split(), "GPTNeoXTokenizer"),
+    **dict.fromkeys("roberta data2vec-text ibert".split(), "RobertaTokenizer"),
+    **dict.fromkeys("bart blenderbot-small".split(), "BartTokenizer"),
+    "longformer": "LongformerTokenizer",
+    "led": "LEDTokenizer",
+    "mvp": "MvpTokenizer",
+    **dict.fromkeys("xlm-roberta xlm-roberta-xl".split(), "XLMRobertaTokenizer"),
+    "camembert": "CamembertTokenizer",
+    **dict.fromkeys("llama mistral mixtral llava persimmon phi3 idefics".split(), "LlamaTokenizer"),
+    **dict.fromkeys("gemma gemma2 gemma3 recurrent_gemma".split(), "GemmaTokenizer"),
+    **dict.fromkeys("t5 mt5 umt5 longt5".split(), "T5Tokenizer"),
+    **dict.fromkeys("qwen2 qwen2_moe qwen3 qwen3_moe".split(), "Qwen2Tokenizer"),
+    "cohere": "CohereTokenizer",
+    "whisper": "WhisperTokenizer",
+    "bloom": "BloomTokenizer",
+    "clip": "CLIPTokenizer",
+    "albert": "AlbertTokenizer",
+    "deberta": "DebertaTokenizer",
+    "xlnet": "XLNetTokenizer",
+    "phi": "CodeGenTokenizer",
+}
+
+_CLASS_CACHE: dict[str, type] = {}
+
+
+def tokenizer_class_for(name: str | None) -> type[PreTrainedTokenizer]:
+    """The ``PreTrainedTokenizer`` subclass for a transformers tokenizer class name (``"BertTokenizerFast"``).
+
+    Unknown names get the generic class, with a warning.
+
+    >>> tokenizer_class_for("BertTokenizer").__name__
+    'BertTokenizerFast'
+    """
+    base = (name or "PreTrainedTokenizer").removesuffix("Fast")
+    if base not in CLASS_SPECS:
+        log.warning(
+            "tokenizer class %r is not one we know; loading it as a generic PreTrainedTokenizerFast. Ids come from "
+            "tokenizer.json, but class-specific defaults (special tokens, model inputs) may differ.",
+            name,
+        )
+        base = "PreTrainedTokenizer"
+    if base not in _CLASS_CACHE:
+        spec = CLASS_SPECS[base]
+        attrs = {
+            "model_input_names": list(spec.get("inputs", PreTrainedTokenizer.model_input_names)),
+            "padding_side": spec.get("padding_side", "right"),
+            "tokenizer_class_name": base,
+            "class_defaults": dict(spec.get("defaults", {})),
+            "class_fixups": tuple(spec.get("fixups", ())),
+            "__module__": __name__,
+        }
+        _CLASS_CACHE[base] = (
+            PreTrainedTokenizer
+            if base == "PreTrainedTokenizer"
+            else type(f"{base}Fast", (PreTrainedTokenizer,), attrs)
+        )
+    return _CLASS_CACHE[base]
+
+
+def _find(name_or_path: str | os.PathLike, filename: str, **where: Any) -> Path | None:
+    """A file of the model if it exists (local folder or HF cache snapshot), else None."""
+    from ..hub import resolve_file
+
+    return resolve_file(name_or_path, filename, required=False, **where)
+
+
+def _read_json(path: Path | None) -> Any:
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}: not valid JSON ({e}); the file is corrupt or truncated") from None
+
+
+def _convert_saved_tokens(obj: Any) -> Any:
+    """transformers' ``convert_added_tokens(save=False)``: ``{"__type": "AddedToken", ...}`` -> AddedToken."""
+    if isinstance(obj, dict) and obj.get("__type") == "AddedToken":
+        return added_token(obj)
+    if isinstance(obj, (list, tuple)):
+        return [_convert_saved_tokens(o) for o in obj]
+    if isinstance(obj, dict):
+        return {k: _convert_saved_tokens(v) for k, v in obj.items()}
+    return obj
+
+
+def _class_name(name_or_path: Any, config: dict, where: dict, requested: str | None) -> str | None:
+    if requested is not None:
+        return requested
+    if config.get("tokenizer_class"):
+        return config["tokenizer_class"]
+    model_config = _read_json(_find(name_or_path, "config.json", **where)) or {}
+    if model_config.get("tokenizer_class"):
+        return model_config["tokenizer_class"]
+    return MODEL_TYPE_TO_TOKENIZER.get(model_config.get("model_type"))
+
+
+def _chat_templates(name_or_path: Any, where: dict) -> dict[str, str]:
+    templates = {}
+    path = _find(name_or_path, CHAT_TEMPLATE_FILE, **where)
+    if path is not None:
+        templates["default"] = path.read_text(encoding="utf-8")
+    folder = Path(name_or_path) / where.get("subfolder", "") / CHAT_TEMPLATE_DIR
+    if folder.is_dir():
+        for file in sorted(folder.glob("*.jinja")):
+            templates[file.name.removesuffix(".jinja")] = file.read_text(encoding="utf-8")
+    return templates
+
+
+def _special_tokens(
+    init_kwargs: dict, user_kwargs: dict, files: dict[str, Path | None], tokenizer_json: dict | None
+):
+    """Collect added tokens and special tokens as transformers' ``_from_pretrained`` does."""
+    decoder: dict[int, Any] = {}
+    if "added_tokens_decoder" in init_kwargs:
+        for idx, token in init_kwargs["added_tokens_decoder"].items():
+            token = added_token(token)
+            if not hasattr(token, "content"):
+                raise TypeError(
+                    f"added_tokens_decoder[{idx}] in tokenizer_config.json must be a dict, got {token!r}"
+                )
+            decoder[int(idx)] = token
+    else:
+        for key, value in (_read_json(files["special_tokens_map_file"]) or {}).items():
+            if key in user_kwargs and user_kwargs[key]:
+                continue
+            if isinstance(value, dict):
+                value = added_token({**value, "special": True})
+            elif key == "additional_special_tokens" and isinstance(value, list):
+                merged = list(init_kwargs.pop("additional_special_tokens", None) or [])
+                for token in value:
+                    token = added_token({**token, "special": True}) if isinstance(token, dict) else token
+                    if token not in merged:
+                        merged.append(token)
+                value = merged
+            init_kwargs[key] = value
+        if files["added_tokens_file"] is not None:
+            specials = {str(v) for k in SPECIAL_TOKENS_ATTRIBUTES for v in _as_list(init_kwargs.get(k))}
+            for content, index in (_read_json(files["added_tokens_file"]) or {}).items():
+                special = content in specials
+                decoder[index] = added_token(
+                    {
+                        "content": content,
+                        "rstrip": False,
+                        "lstrip": False,
+                        "normalized": not special,
+                        "special": special,
+                    }
+                )
+        for token in (tokenizer_json or {}).get("added_tokens", []):
+            decoder[token["id"]] = added_token(token)
+    init_kwargs["added_tokens_decoder"] = decoder
+    init_kwargs.update(
+        _convert_saved_tokens({k: v for k, v in init_kwargs.items() if k != "added_tokens_decoder"})
+    )
+    by_content = {str(t): t for t in decoder.values()}
+    for key in SPECIAL_TOKENS_ATTRIBUTES:
+        value = init_kwargs.get(key)
+        if by_content and value is not None and key != "additional_special_tokens":
+            init_kwargs[key] = by_content.get(str(value), value)
+
+
+def _as_list(value: Any) -> list:
+    return [] if value is None else list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _tokenizer_json(name_or_path: Any, cls: type, file_json: dict | None, options: dict, where: dict) -> dict:
+    """The backend definition: tokenizer.json, or a conversion of the legacy files of ``cls``'s convention."""
+    convention = CONVENTIONS.get(cls.tokenizer_class_name)
+    files = {k: _find(name_or_path, f, **where) for k, f in VOCAB_FILES.get(convention, {}).items()}
+    have_legacy = convention is not None and all(p is not None for p in files.values())
+    spm = convention in ("llama", "t5")
+    from_slow = options.get("from_slow", False) or (spm and options.get("add_prefix_space") is not None)
+    if file_json is not None and not (from_slow and have_legacy):
+        return file_json
+    if have_legacy:
+        opts = {
+            k: added_token(v) if isinstance(v, dict) and "content" in v else v for k, v in options.items()
+        }
+        log.info(
+            "no tokenizer.json for %s; building it from %s", name_or_path, [p.name for p in files.values()]
+        )
+        return convert_legacy(convention, files, _convert_saved_tokens(opts))
+    wanted = ", ".join(sorted(set(VOCAB_FILES.get(convention, {}).values()))) or "the vocabulary files"
+    where_str = Path(name_or_path) / where.get("subfolder", "")
+    raise FileNotFoundError(
+        f"Can't load tokenizer for {str(name_or_path)!r}: no {TOKENIZER_FILE} in {where_str}"
+        + (f", and no {wanted} for {cls.tokenizer_class_name}" if convention else "")
+        + ". Pass a folder holding tokenizer.json (or the legacy vocabulary files of a supported tokenizer class: "
+        + ", ".join(sorted(CONVENTIONS))
+        + ")."
+    )
+
+
+def load_tokenizer(
+    name_or_path: str | os.PathLike,
+    *,
+    tokenizer_class: str | None = None,
+    revision: str | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    subfolder: str = "",
+    **kwargs: Any,
+) -> PreTrainedTokenizer:
+    """Load a tokenizer from a folder or cached repo id; ``tokenizer_class=None`` picks it from the config.
+
+    >>> tok = load_tokenizer("path/to/bert")  # doctest: +SKIP
+    """
+    for key in ("use_fast", "trust_remote_code", "token", "local_files_only", "force_download", "_from_auto"):
+        kwargs.pop(key, None)
+    where = {"revision": revision, "cache_dir": cache_dir, "subfolder": subfolder}
+    from ..hub import resolve_dir
+
+    resolve_dir(
+        name_or_path, revision=revision, cache_dir=cache_dir
+    )  # a clear error when the name is unknown
+    names = {
+        "tokenizer_config_file": TOKENIZER_CONFIG_FILE,
+        "special_tokens_map_file": SPECIAL_TOKENS_MAP_FILE,
+        "added_tokens_file": ADDED_TOKENS_FILE,
+        "tokenizer_file": TOKENIZER_FILE,
+    }
+    files = {key: _find(name_or_path, filename, **where) for key, filename in names.items()}
+    init_kwargs = dict(_read_json(files["tokenizer_config_file"]) or {})
+    if not isinstance(init_kwargs, dict):
+        raise ValueError(f"{files['tokenizer_config_file']}: expected a JSON object")
+    cls = tokenizer_class_for(_class_name(name_or_path, init_kwargs, where, tokenizer_class))
+    for key in ("tokenizer_class", "init_inputs", "auto_map"):
+        init_kwargs.pop(key, None)
+    templates = _chat_templates(name_or_path, where)
+    if templates:
+        init_kwargs["chat_template"] = templates["default"] if list(templates) == ["default"] else templates
+    init_kwargs.update(kwargs)
+    file_json = _read_json(files["tokenizer_file"])
+    if file_json is not None and not isinstance(file_json, dict):
+        raise ValueError(f"{files['tokenizer_file']}: expected a JSON object (a tokenizers serialization)")
+    tokenizer_json = _tokenizer_json(
+        name_or_path, cls, file_json, {**cls.class_defaults, **init_kwargs}, where
+    )
+    _special_tokens(init_kwargs, kwargs, files, file_json)
+    init_kwargs["name_or_path"] = str(name_or_path)
+    for key in ("tokenizer_file", "vocab_file", "merges_file", "special_tokens_map_file", "from_slow"):
+        init_kwargs.pop(key, None)
+    return cls(tokenizer_json=tokenizer_json, **init_kwargs)
+
+
+class AutoTokenizer:
+    """Load the right tokenizer for a checkpoint folder or cached repo id.
+
+    >>> tok = AutoTokenizer.from_pretrained("path/to/model")  # doctest: +SKIP
+    >>> tok("Hello world")["input_ids"]  # doctest: +SKIP
+    """
+
+    def __init__(self) -> None:
+        raise OSError(
+            "AutoTokenizer is designed to be instantiated using AutoTokenizer.from_pretrained(path)"
+        )
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        pretrained_model_name_or_path: str | os.PathLike,
+        *inputs: Any,
+        revision: str | None = None,
+        **kwargs: Any,
+    ) -> PreTrainedTokenizer:
+        """Read tokenizer_config.json (and config.json) to pick the tokenizer class, then load it."""
+        return load_tokenizer(pretrained_model_name_or_path, revision=revision, **kwargs)
+
+
+def _saved_token(obj: Any, type_field: bool) -> Any:
+    """transformers' ``convert_added_tokens(save=True)``."""
+    if hasattr(obj, "content") and not isinstance(obj, str):
+        state = added_token_state(obj)
+        if type_field:
+            state["__type"] = "AddedToken"
+        else:
+            state.pop("special")
+        return state
+    if isinstance(obj, (list, tuple)):
+        return [_saved_token(o, type_field) for o in obj]
+    if isinstance(obj, dict):
+        return {k: _saved_token(v, type_field) for k, v in obj.items()}
+    return obj
+
+
+def _write_json(path: Path, data: Any) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def _save_chat_templates(tok: PreTrainedTokenizer, folder: Path, config: dict) -> list[str]:
+    written = []
+    templates = tok.chat_template
+    if isinstance(templates, str):
+        templates = {"default": templates}
+    for name, template in (templates or {}).items():
+        if name == "default":
+            path = folder / CHAT_TEMPLATE_FILE
+        else:
+            (folder / CHAT_TEMPLATE_DIR).mkdir(exist_ok=True)
+            path = folder / CHAT_TEMPLATE_DIR / f"{name}.jinja"
+        path.write_text(template, encoding="utf-8")
+        written.append(str(path))
+    config.pop("chat_template", None)
+    return written
+
+
+def save_tokenizer(
+    tok: PreTrainedTokenizer, save_directory: str | os.PathLike, **kwargs: Any
+) -> tuple[str, ...]:
+    """Write tokenizer_config.json, special_tokens_map.json, chat templates and tokenizer.json.
+
+    >>> save_tokenizer(tok, "out/")  # doctest: +SKIP
+    """
+    folder = Path(save_directory)
+    if folder.is_file():
+        raise NotADirectoryError(f"save_pretrained: {folder} is a file; pass a directory")
+    folder.mkdir(parents=True, exist_ok=True)
+    prefix = f"{kwargs['filename_prefix']}-" if kwargs.get("filename_prefix") else ""
+    config = dict(tok.init_kwargs)
+    for key in set(tok.init_kwargs) | {"model_max_length", "clean_up_tokenization_spaces"}:
+        try:
+            config[key] = getattr(tok, key)
+        except AttributeError:
+            pass
+    config.update(tok.special_tokens_map)
+    if "extra_special_tokens" not in config:
+        config["extra_special_tokens"] = tok.extra_special_tokens
+        config.update(tok.extra_special_tokens)
+    written = _save_chat_templates(tok, folder, config)
+    for key in (
+        "vocab_file",
+        "merges_file",
+        "tokenizer_file",
+        "name_or_path",
+        "special_tokens_map_file",
+        "device_map",
+    ):
+        config.pop(key, None)
+    config = _saved_token(config, type_field=True)
+    config["added_tokens_decoder"] = {
+        str(i): added_token_state(t) for i, t in tok.added_tokens_decoder.items()
+    }
+    base = tok.tokenizer_class_name
+    slow_ok = base in CONVENTIONS and CONVENTIONS[base] not in ("llama", "t5")
+    config["tokenizer_class"] = base if slow_ok else f"{base}Fast"
+    if tok._processor_class is not None:
+        config["processor_class"] = tok._processor_class
+    config_path = folder / f"{prefix}{TOKENIZER_CONFIG_FILE}"
+    _write_json(config_path, config)
+    map_path = folder / f"{prefix}{SPECIAL_TOKENS_MAP_FILE}"
+    _write_json(map_path, _saved_token(tok.special_tokens_map_extended, type_field=False))
+    tokenizer_path = folder / f"{prefix}{TOKENIZER_FILE}"
+    with open(tokenizer_path, "w", encoding="utf-8") as f:
+        f.write(json.dumps(json.loads(tok.backend_tokenizer.to_str()), indent=2, ensure_ascii=False))
+    return (str(config_path), str(map_path), *written, str(tokenizer_path))

@@ -1,0 +1,912 @@
+"""``PreTrainedTokenizer``: the transformers-style tokenizer API over our ``Tokenizer`` engine.
+
+Behaves like transformers' ``PreTrainedTokenizerFast``: ``tokenizer(text, ...)`` with padding,
+truncation, overflow and offsets; ``decode``; special-token attributes; ``save_pretrained``.
+
+>>> from pretrained import AutoTokenizer  # doctest: +SKIP
+>>> tok = AutoTokenizer.from_pretrained("bert-base-uncased")  # doctest: +SKIP
+>>> tok("Hello world!", return_tensors="pt")["input_ids"]  # doctest: +SKIP
+tensor([[ 101, 7592, 2088,  999,  102]])
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+from typing import Any
+
+from .batch_encoding import BatchEncoding, PaddingStrategy, TruncationStrategy, parse_enum
+from .legacy import bos_eos_template
+from .special_tokens import SpecialTokensMixin, added_token, added_token_state, engine_classes
+
+log = logging.getLogger(__name__)
+
+VERY_LARGE_INTEGER = int(1e30)  # model_max_length when the checkpoint sets none (as transformers)
+LARGE_INTEGER = int(1e20)
+
+TOKENIZER_FILE = "tokenizer.json"
+TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
+SPECIAL_TOKENS_MAP_FILE = "special_tokens_map.json"
+CHAT_TEMPLATE_FILE = "chat_template.jinja"
+
+_ENCODE_KEYS = (
+    "input_ids",
+    "token_type_ids",
+    "attention_mask",
+    "special_tokens_mask",
+    "offset_mapping",
+    "length",
+)
+
+
+def _is_text_input(t: Any) -> bool:
+    if isinstance(t, str):
+        return True
+    if isinstance(t, (list, tuple)):
+        if len(t) == 0 or isinstance(t[0], str):
+            return True
+        if isinstance(t[0], (list, tuple)):
+            return len(t[0]) == 0 or isinstance(t[0][0], str)
+    return False
+
+
+def _to_py(obj: Any) -> Any:
+    """Tensors / arrays / numpy scalars -> python ints and lists."""
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    if isinstance(obj, (list, tuple)):
+        return [_to_py(o) for o in obj]
+    return obj
+
+
+def _bert_normalizer(tokenizer_json: dict, kwargs: dict) -> None:
+    """BertTokenizerFast: the normalizer follows do_lower_case / strip_accents / tokenize_chinese_chars."""
+    state = tokenizer_json.get("normalizer")
+    if not isinstance(state, dict):
+        return
+    wanted = {
+        "lowercase": kwargs.get("do_lower_case", True),
+        "strip_accents": kwargs.get("strip_accents"),
+        "handle_chinese_chars": kwargs.get("tokenize_chinese_chars", True),
+    }
+    if any(state.get(k, v) != v for k, v in wanted.items()):
+        state.update(wanted)
+
+
+def _roberta_post_processor(tokenizer_json: dict, kwargs: dict) -> None:
+    """RobertaTokenizerFast & co: the post-processor follows add_prefix_space / trim_offsets."""
+    state = tokenizer_json.get("post_processor")
+    if not isinstance(state, dict):
+        return
+    for key, default in (("add_prefix_space", False), ("trim_offsets", True)):
+        value = kwargs.get(key, default)
+        if key in state and state[key] != value:
+            state[key] = value
+
+
+def _t5_extra_ids(kwargs: dict) -> None:
+    """T5TokenizerFast: ``<extra_id_N>`` sentinels join the additional special tokens."""
+    extra_ids = kwargs.get("extra_ids", 100)
+    extra = kwargs.get("additional_special_tokens")
+    if extra is not None:
+        found = [x for x in extra if "<extra_id_" in str(x)]
+        if not found:
+            kwargs["additional_special_tokens"] = list(extra) + [f"<extra_id_{i}>" for i in range(extra_ids)]
+        elif extra_ids > 0 and extra_ids != len(found):
+            raise ValueError(
+                f"Both extra_ids ({extra_ids}) and additional_special_tokens ({extra}) are provided to T5Tokenizer. "
+                "In this case the additional_special_tokens must include the extra_ids tokens"
+            )
+    else:
+        kwargs["additional_special_tokens"] = [f"<extra_id_{i}>" for i in range(extra_ids)]
+
+
+class PreTrainedTokenizer(SpecialTokensMixin):
+    """A tokenizer with the transformers API, backed by :class:`pretrained.tokenizers.Tokenizer`.
+
+    Build one with :meth:`from_pretrained` (or ``AutoTokenizer.from_pretrained``), or wrap an engine
+    tokenizer: ``PreTrainedTokenizer(tokenizer_object=tok, pad_token="[PAD]")``.
+
+    >>> tok = PreTrainedTokenizer(tokenizer_file="tokenizer.json", pad_token="[PAD]")  # doctest: +SKIP
+    >>> tok(["a", "b c"], padding=True)["attention_mask"]  # doctest: +SKIP
+    [[1, 1, 1, 0], [1, 1, 1, 1]]
+    """
+
+    model_input_names: list[str] = ["input_ids", "token_type_ids", "attention_mask"]
+    padding_side: str = "right"
+    truncation_side: str = "right"
+    tokenizer_class_name: str = "PreTrainedTokenizer"  # transformers class (minus "Fast") this one mirrors
+    class_defaults: dict[str, Any] = {}  # that class's __init__ defaults (special tokens, options)
+    class_fixups: tuple[str, ...] = ()  # that class's adjustments of the backend, see _FIXUPS below
+
+    def __init__(
+        self, *, tokenizer_object: Any = None, tokenizer_file: str | os.PathLike | None = None, **kwargs
+    ):
+        tokenizer_json: dict | None = kwargs.pop("tokenizer_json", None)
+        added_tokens_decoder = kwargs.pop("added_tokens_decoder", {})
+        kwargs.pop("from_slow", None)
+        for key, value in self.class_defaults.items():
+            kwargs.setdefault(key, added_token(value))
+        if "t5_extra_ids" in self.class_fixups:
+            _t5_extra_ids(kwargs)
+        self.add_prefix_space = kwargs.get("add_prefix_space", False)
+        Tokenizer, _ = engine_classes()
+        if tokenizer_object is not None:
+            tokenizer_json = json.loads(tokenizer_object.to_str())
+        elif tokenizer_file is not None:
+            with open(tokenizer_file, encoding="utf-8") as f:
+                tokenizer_json = json.load(f)
+        if tokenizer_json is None:
+            raise ValueError(
+                "PreTrainedTokenizer needs a backend: pass tokenizer_object=, tokenizer_file= or tokenizer_json=, "
+                "or load a folder with PreTrainedTokenizer.from_pretrained(path)"
+            )
+        self._fix_add_prefix_space(tokenizer_json)
+        if "bert_normalizer" in self.class_fixups:
+            _bert_normalizer(tokenizer_json, kwargs)
+        if "roberta_post_processor" in self.class_fixups:
+            _roberta_post_processor(tokenizer_json, kwargs)
+        self._tokenizer = Tokenizer.from_str(json.dumps(tokenizer_json))
+        truncation, padding = self._tokenizer.truncation, self._tokenizer.padding
+        if truncation is not None:
+            kwargs.setdefault("max_length", truncation["max_length"])
+            kwargs.setdefault("truncation_side", truncation["direction"])
+            kwargs.setdefault("stride", truncation["stride"])
+            kwargs.setdefault("truncation_strategy", truncation["strategy"])
+        if padding is not None:
+            kwargs.setdefault("pad_token", padding["pad_token"])
+            kwargs.setdefault("pad_token_type_id", padding["pad_type_id"])
+            kwargs.setdefault("padding_side", padding["direction"])
+            kwargs.setdefault("max_length", padding["length"])
+            kwargs.setdefault("pad_to_multiple_of", padding["pad_to_multiple_of"])
+        self._init_base(kwargs)
+        self._tokenizer.encode_special_tokens = self.split_special_tokens
+        self._add_init_tokens(added_tokens_decoder)
+        self._add_bos_token = self.init_kwargs.get("add_bos_token", False)
+        self._add_eos_token = self.init_kwargs.get("add_eos_token", False)
+        if "bos_eos_template" in self.class_fixups:
+            self.update_post_processor()
+
+    @property
+    def add_bos_token(self) -> bool:
+        """Whether the post-processor prepends ``bos_token`` (Llama-style classes rebuild it when set)."""
+        return self._add_bos_token
+
+    @add_bos_token.setter
+    def add_bos_token(self, value: bool) -> None:
+        self._add_bos_token = value
+        if "bos_eos_template" in self.class_fixups:
+            self.update_post_processor()
+
+    @property
+    def add_eos_token(self) -> bool:
+        """Whether the post-processor appends ``eos_token`` (Llama-style classes rebuild it when set)."""
+        return self._add_eos_token
+
+    @add_eos_token.setter
+    def add_eos_token(self, value: bool) -> None:
+        self._add_eos_token = value
+        if "bos_eos_template" in self.class_fixups:
+            self.update_post_processor()
+
+    def update_post_processor(self) -> None:
+        """Install the ``bos A [eos]`` template of Llama/Gemma-style classes for the current special tokens."""
+        bos = (self.bos_token, self.bos_token_id) if self.bos_token is not None else None
+        eos = (self.eos_token, self.eos_token_id) if self.eos_token is not None else None
+        self._set_component(
+            "post_processor", bos_eos_template(bos, eos, self._add_bos_token, self._add_eos_token)
+        )
+
+    def _set_component(self, name: str, data: dict | None) -> None:
+        """Replace one pipeline component of the backend by its tokenizer.json dict."""
+        Tokenizer, _ = engine_classes()
+        state = json.loads(self._tokenizer.to_str())
+        state[name] = data
+        split = self._tokenizer.encode_special_tokens
+        self._tokenizer = Tokenizer.from_str(json.dumps(state))
+        self._tokenizer.encode_special_tokens = split
+
+    def _fix_add_prefix_space(self, tokenizer_json: dict) -> None:
+        # transformers re-creates a top-level pre-tokenizer that has `add_prefix_space` with the init value
+        pre = tokenizer_json.get("pre_tokenizer")
+        if (
+            isinstance(pre, dict)
+            and "add_prefix_space" in pre
+            and pre["add_prefix_space"] != self.add_prefix_space
+        ):
+            pre["add_prefix_space"] = self.add_prefix_space
+
+    def _init_base(self, kwargs: dict) -> None:
+        """``PreTrainedTokenizerBase.__init__``: generic settings, then the special tokens."""
+        for key in kwargs:
+            if callable(getattr(type(self), key, None)):
+                raise AttributeError(f"{key} conflicts with the method {key} in {type(self).__name__}")
+        self.init_inputs = ()
+        self.init_kwargs = copy.deepcopy(kwargs)
+        self.name_or_path = kwargs.pop("name_or_path", "")
+        self._processor_class = kwargs.pop("processor_class", None)
+        max_len = kwargs.pop("model_max_length", kwargs.pop("max_len", None))
+        self.model_max_length = max_len if max_len is not None else VERY_LARGE_INTEGER
+        self.padding_side = kwargs.pop("padding_side", type(self).padding_side)
+        self.truncation_side = kwargs.pop("truncation_side", type(self).truncation_side)
+        for name in ("padding_side", "truncation_side"):
+            if getattr(self, name) not in ("right", "left"):
+                raise ValueError(f"{name} should be 'right' or 'left', got {getattr(self, name)!r}")
+        self.model_input_names = list(kwargs.pop("model_input_names", type(self).model_input_names))
+        self.clean_up_tokenization_spaces = kwargs.pop("clean_up_tokenization_spaces", False)
+        self.split_special_tokens = kwargs.pop("split_special_tokens", False)
+        self.deprecation_warnings: dict[str, bool] = {}
+        self.chat_template = kwargs.pop("chat_template", None)
+        if isinstance(self.chat_template, (list, tuple)):
+            self.chat_template = {t["name"]: t["template"] for t in self.chat_template}
+        self._pad_token_type_id = 0
+        self.verbose = kwargs.pop("verbose", False)
+        self._init_special_tokens(kwargs)
+        extra = kwargs.pop("extra_special_tokens", None) or {}
+        self.extra_special_tokens = extra
+        self._set_model_specific_special_tokens(extra)
+
+    def _add_init_tokens(self, added_tokens_decoder: dict) -> None:
+        """Add the saved added tokens and any special token the backend does not know yet."""
+        _, AddedToken = engine_classes()
+        existing = self.added_tokens_decoder
+        known = [added_token_state(t) for t in existing.values()]
+        to_add: list[Any] = []
+        for _, token in sorted(added_tokens_decoder.items(), key=lambda x: int(x[0])):
+            token = added_token(token)
+            if added_token_state(token) not in known:
+                to_add.append(token)
+        encoder = [t.content for t in existing.values()] + [str(t) for t in to_add]
+
+        def state(t: Any) -> Any:
+            return t if isinstance(t, str) else added_token_state(t)
+
+        # as in transformers, a special token given as AddedToken is always (re-)added: its flags win
+        for token in self.all_special_tokens_extended:
+            if isinstance(token, str) and token in encoder:
+                continue
+            if state(token) in [state(t) for t in to_add]:
+                continue
+            to_add.append(token)
+        if not to_add:
+            return
+        special = set(self.all_special_tokens)
+        tokens = []
+        for token in to_add:
+            if isinstance(token, str):
+                token = AddedToken(token, special=token in special)
+            else:
+                token.special = token.special or str(token) in special
+            tokens.append(token)
+        self._tokenizer.add_tokens(tokens)
+
+    # ----------------------------------------------------------------------------------------------------------
+    # vocabulary
+
+    @property
+    def is_fast(self) -> bool:
+        return True
+
+    @property
+    def backend_tokenizer(self) -> Any:
+        """The engine :class:`~pretrained.tokenizers.Tokenizer` doing the work."""
+        return self._tokenizer
+
+    @property
+    def decoder(self) -> Any:
+        return self._tokenizer.decoder
+
+    @property
+    def vocab_size(self) -> int:
+        """Size of the base vocabulary (without added tokens)."""
+        return self._tokenizer.get_vocab_size(with_added_tokens=False)
+
+    def __len__(self) -> int:
+        """Size of the full vocabulary, added tokens included."""
+        return self._tokenizer.get_vocab_size(with_added_tokens=True)
+
+    def __bool__(self) -> bool:
+        return True
+
+    def get_vocab(self) -> dict[str, int]:
+        """Token -> id for the whole vocabulary, added tokens included."""
+        return self._tokenizer.get_vocab(with_added_tokens=True)
+
+    @property
+    def vocab(self) -> dict[str, int]:
+        return self.get_vocab()
+
+    @property
+    def added_tokens_decoder(self) -> dict[int, Any]:
+        """Id -> ``AddedToken`` for every added token."""
+        return dict(sorted(self._tokenizer.get_added_tokens_decoder().items()))
+
+    @property
+    def added_tokens_encoder(self) -> dict[str, int]:
+        return {t.content: i for i, t in self.added_tokens_decoder.items()}
+
+    def get_added_vocab(self) -> dict[str, int]:
+        """Added token -> id."""
+        return self.added_tokens_encoder
+
+    def convert_tokens_to_ids(self, tokens: str | list[str]) -> int | list[int]:
+        """Token(s) -> id(s); unknown tokens map to ``unk_token_id``."""
+        if isinstance(tokens, str):
+            return self._token_to_id(tokens)
+        return [self._token_to_id(t) for t in tokens]
+
+    def _token_to_id(self, token: str) -> int | None:
+        index = self._tokenizer.token_to_id(token)
+        return self.unk_token_id if index is None else index
+
+    def convert_ids_to_tokens(
+        self, ids: int | list[int], skip_special_tokens: bool = False
+    ) -> str | list[str]:
+        """Id(s) -> token string(s)."""
+        if isinstance(ids, int):
+            return self._tokenizer.id_to_token(ids)
+        skip = set(self.all_special_ids) if skip_special_tokens else set()
+        return [self._tokenizer.id_to_token(int(i)) for i in _to_py(ids) if int(i) not in skip]
+
+    def _add_tokens(self, new_tokens: list, special_tokens: bool = False) -> int:
+        if special_tokens:
+            return self._tokenizer.add_special_tokens(new_tokens)
+        return self._tokenizer.add_tokens(new_tokens)
+
+    def num_special_tokens_to_add(self, pair: bool = False) -> int:
+        """How many special tokens the post-processor adds to one sequence (or a pair)."""
+        return self._tokenizer.num_special_tokens_to_add(pair)
+
+    @property
+    def max_len_single_sentence(self) -> int:
+        return self.model_max_length - self.num_special_tokens_to_add(pair=False)
+
+    @property
+    def max_len_sentences_pair(self) -> int:
+        return self.model_max_length - self.num_special_tokens_to_add(pair=True)
+
+    def __repr__(self) -> str:
+        added = "\n\t".join(f"{k}: {v!r}," for k, v in self.added_tokens_decoder.items())
+        return (
+            f"{type(self).__name__}(name_or_path='{self.name_or_path}', vocab_size={self.vocab_size}, "
+            f"model_max_length={self.model_max_length}, is_fast=True, padding_side='{self.padding_side}', "
+            f"truncation_side='{self.truncation_side}', special_tokens={self.special_tokens_map}, "
+            f"clean_up_tokenization_spaces={self.clean_up_tokenization_spaces}, added_tokens_decoder={{\n\t"
+            + added
+            + "\n}\n)"
+        )
+
+    # ----------------------------------------------------------------------------------------------------------
+    # encoding
+
+    def __call__(
+        self,
+        text: str | list[str] | list[list[str]] | None = None,
+        text_pair: str | list[str] | list[list[str]] | None = None,
+        text_target: str | list[str] | list[list[str]] | None = None,
+        text_pair_target: str | list[str] | list[list[str]] | None = None,
+        **kwargs: Any,
+    ) -> BatchEncoding:
+        """Tokenize one text, a pair, or a batch of either; see transformers for the arguments.
+
+        >>> tok(["Hello", "Hi there"], padding=True, truncation=True, max_length=8)  # doctest: +SKIP
+        """
+        if text is None and text_target is None:
+            raise ValueError("You need to specify either `text` or `text_target`.")
+        encodings = target = None
+        if text is not None:
+            encodings = self._call_one(text, text_pair, **kwargs)
+        if text_target is not None:
+            target = self._call_one(text_target, text_pair_target, **kwargs)
+        if target is None:
+            return encodings
+        if encodings is None:
+            return target
+        encodings["labels"] = target["input_ids"]
+        return encodings
+
+    def _call_one(
+        self, text: Any, text_pair: Any = None, is_split_into_words: bool = False, **kwargs
+    ) -> BatchEncoding:
+        for value in (text, text_pair):
+            if value is not None and not _is_text_input(value):
+                raise ValueError(
+                    "text input must be of type `str` (single example), `list[str]` (batch or single pretokenized "
+                    "example) or `list[list[str]]` (batch of pretokenized examples)."
+                )
+        if is_split_into_words:
+            batched = isinstance(text, (list, tuple)) and bool(text) and isinstance(text[0], (list, tuple))
+        else:
+            batched = isinstance(text, (list, tuple))
+        if not batched:
+            return self.encode_plus(text, text_pair, is_split_into_words=is_split_into_words, **kwargs)
+        if isinstance(text_pair, str):
+            raise TypeError(
+                "when tokenizing batches of text, `text_pair` must be a list or tuple with the same length as `text`."
+            )
+        if text_pair is not None and len(text) != len(text_pair):
+            raise ValueError(
+                f"batch length of `text`: {len(text)} does not match batch length of `text_pair`: {len(text_pair)}."
+            )
+        batch = list(zip(text, text_pair)) if text_pair is not None else text
+        return self.batch_encode_plus(batch, is_split_into_words=is_split_into_words, **kwargs)
+
+    def _strategies(
+        self,
+        padding: Any = False,
+        truncation: Any = None,
+        max_length: int | None = None,
+        pad_to_multiple_of: int | None = None,
+        verbose: bool = True,
+    ) -> tuple[PaddingStrategy, TruncationStrategy, int | None]:
+        """Resolve ``padding``/``truncation``/``max_length`` exactly as transformers does."""
+        if max_length is not None and padding is False and truncation is None:
+            if verbose and not self.deprecation_warnings.get("Truncation-not-explicitly-activated"):
+                log.warning(
+                    "Truncation was not explicitly activated but `max_length` is provided a specific value, please "
+                    "use `truncation=True` to explicitly truncate examples to max length. Defaulting to "
+                    "'longest_first' truncation strategy."
+                )
+                self.deprecation_warnings["Truncation-not-explicitly-activated"] = True
+            truncation = "longest_first"
+        if padding is False or padding is None:
+            pad = PaddingStrategy.DO_NOT_PAD
+        elif padding is True:
+            pad = PaddingStrategy.LONGEST
+        else:
+            pad = parse_enum(PaddingStrategy, getattr(padding, "value", padding), "padding")
+        if truncation is False or truncation is None:
+            trunc = TruncationStrategy.DO_NOT_TRUNCATE
+        elif truncation is True:
+            trunc = TruncationStrategy.LONGEST_FIRST
+        else:
+            trunc = parse_enum(TruncationStrategy, getattr(truncation, "value", truncation), "truncation")
+        if max_length is None:
+            if pad == PaddingStrategy.MAX_LENGTH:
+                if self.model_max_length > LARGE_INTEGER:
+                    self._warn_once(
+                        "Asking-to-pad-to-max_length",
+                        "Asking to pad to max_length but no maximum length is provided and the model has no "
+                        "predefined maximum length. Default to no padding. Pass max_length=N.",
+                        verbose,
+                    )
+                    pad = PaddingStrategy.DO_NOT_PAD
+                else:
+                    max_length = self.model_max_length
+            if trunc != TruncationStrategy.DO_NOT_TRUNCATE:
+                if self.model_max_length > LARGE_INTEGER:
+                    self._warn_once(
+                        "Asking-to-truncate-to-max_length",
+                        "Asking to truncate to max_length but no maximum length is provided and the model has no "
+                        "predefined maximum length. Default to no truncation. Pass max_length=N.",
+                        verbose,
+                    )
+                    trunc = TruncationStrategy.DO_NOT_TRUNCATE
+                else:
+                    max_length = self.model_max_length
+        if pad != PaddingStrategy.DO_NOT_PAD and (self.pad_token is None or self.pad_token_id < 0):
+            raise ValueError(
+                "Asking to pad but the tokenizer does not have a padding token. Please select a token to use as "
+                "`pad_token` `(tokenizer.pad_token = tokenizer.eos_token e.g.)` or add a new pad token via "
+                "`tokenizer.add_special_tokens({'pad_token': '[PAD]'})`."
+            )
+        if (
+            trunc != TruncationStrategy.DO_NOT_TRUNCATE
+            and pad != PaddingStrategy.DO_NOT_PAD
+            and pad_to_multiple_of is not None
+            and max_length is not None
+            and max_length % pad_to_multiple_of != 0
+        ):
+            raise ValueError(
+                "Truncation and padding are both activated but "
+                f"truncation length ({max_length}) is not a multiple of pad_to_multiple_of ({pad_to_multiple_of})."
+            )
+        return pad, trunc, max_length
+
+    def _warn_once(self, key: str, message: str, verbose: bool) -> None:
+        if verbose and not self.deprecation_warnings.get(key):
+            log.warning(message)
+        self.deprecation_warnings[key] = True
+
+    def encode_plus(self, text: Any, text_pair: Any = None, **kwargs: Any) -> BatchEncoding:
+        """Encode one sequence or pair (the batch axis is dropped unless tensors or overflow are returned)."""
+        return_tensors = kwargs.get("return_tensors")
+        batched = self.batch_encode_plus([(text, text_pair)] if text_pair else [text], **kwargs)
+        if return_tensors is None and not kwargs.get("return_overflowing_tokens", False):
+            batched = BatchEncoding(
+                {k: (v[0] if len(v) > 0 and isinstance(v[0], list) else v) for k, v in batched.items()},
+                batched.encodings,
+            )
+        return batched
+
+    def batch_encode_plus(
+        self,
+        batch_text_or_text_pairs: list,
+        add_special_tokens: bool = True,
+        padding: bool | str = False,
+        truncation: bool | str | None = None,
+        max_length: int | None = None,
+        stride: int = 0,
+        is_split_into_words: bool = False,
+        pad_to_multiple_of: int | None = None,
+        padding_side: str | None = None,
+        return_tensors: str | None = None,
+        return_token_type_ids: bool | None = None,
+        return_attention_mask: bool | None = None,
+        return_overflowing_tokens: bool = False,
+        return_special_tokens_mask: bool = False,
+        return_offsets_mapping: bool = False,
+        return_length: bool = False,
+        verbose: bool = True,
+        split_special_tokens: bool | None = None,
+        **kwargs: Any,
+    ) -> BatchEncoding:
+        """Encode a batch of sequences or pairs into one :class:`BatchEncoding`."""
+        if kwargs:
+            log.warning("Keyword arguments %s not recognized.", kwargs)
+        if not isinstance(batch_text_or_text_pairs, (list, tuple)):
+            raise TypeError(
+                f"batch_text_or_text_pairs has to be a list or a tuple (got {type(batch_text_or_text_pairs)})"
+            )
+        if is_split_into_words and "pretokenized" in self.class_fixups and not self.add_prefix_space:
+            raise ValueError(
+                f"You need to instantiate {type(self).__name__} with add_prefix_space=True to use it with "
+                "pretokenized inputs (is_split_into_words=True)."
+            )
+        if padding_side is not None and padding_side not in ("left", "right"):
+            raise ValueError(f"padding_side should be 'right' or 'left', got {padding_side!r}")
+        pad, trunc, max_length = self._strategies(
+            padding, truncation, max_length, pad_to_multiple_of, verbose
+        )
+        self._set_truncation_and_padding(pad, trunc, max_length, stride, pad_to_multiple_of, padding_side)
+        split = self.split_special_tokens if split_special_tokens is None else split_special_tokens
+        if self._tokenizer.encode_special_tokens != split:
+            self._tokenizer.encode_special_tokens = split
+        inputs = [
+            tuple(x) if isinstance(x, list) and not is_split_into_words else x
+            for x in batch_text_or_text_pairs
+        ]
+        encodings = self._tokenizer.encode_batch(
+            inputs, add_special_tokens=add_special_tokens, is_pretokenized=is_split_into_words
+        )
+        wanted = {
+            "input_ids": True,
+            "token_type_ids": "token_type_ids" in self.model_input_names
+            if return_token_type_ids is None
+            else return_token_type_ids,
+            "attention_mask": "attention_mask" in self.model_input_names
+            if return_attention_mask is None
+            else return_attention_mask,
+            "special_tokens_mask": return_special_tokens_mask,
+            "offset_mapping": return_offsets_mapping,
+            "length": return_length,
+        }
+        data: dict[str, list] = {k: [] for k in _ENCODE_KEYS if wanted[k]}
+        flat, sample_map = [], []
+        for i, encoding in enumerate(encodings):
+            parts = [encoding] + (list(encoding.overflowing or []) if return_overflowing_tokens else [])
+            for e in parts:
+                flat.append(e)
+                sample_map.append(i)
+                self._append_encoding(data, e)
+        if return_overflowing_tokens:
+            data["overflow_to_sample_mapping"] = sample_map
+        for ids in data["input_ids"]:
+            self._warn_too_long(ids, max_length, verbose)
+        return BatchEncoding(data, flat, tensor_type=return_tensors)
+
+    @staticmethod
+    def _append_encoding(data: dict[str, list], e: Any) -> None:
+        fields = {
+            "input_ids": lambda: e.ids,
+            "token_type_ids": lambda: e.type_ids,
+            "attention_mask": lambda: e.attention_mask,
+            "special_tokens_mask": lambda: e.special_tokens_mask,
+            "offset_mapping": lambda: [tuple(o) for o in e.offsets],
+            "length": lambda: len(e.ids),
+        }
+        for key in data:
+            data[key].append(fields[key]())
+
+    def _warn_too_long(self, ids: list[int], max_length: int | None, verbose: bool) -> None:
+        if max_length is None and len(ids) > self.model_max_length and verbose and self.model_max_length != 0:
+            self._warn_once(
+                "sequence-length-is-longer-than-the-specified-maximum",
+                "Token indices sequence length is longer than the specified maximum sequence length for this "
+                f"model ({len(ids)} > {self.model_max_length}). Running this sequence through the model will "
+                "result in indexing errors",
+                verbose,
+            )
+
+    def _set_truncation_and_padding(
+        self,
+        pad: PaddingStrategy,
+        trunc: TruncationStrategy,
+        max_length: int | None,
+        stride: int,
+        pad_to_multiple_of: int | None,
+        padding_side: str | None,
+    ) -> None:
+        """Configure the engine for this call (the engine keeps the last settings, as in transformers)."""
+        backend = self._tokenizer
+        if trunc == TruncationStrategy.DO_NOT_TRUNCATE:
+            if backend.truncation is not None:
+                backend.no_truncation()
+        else:
+            target = {
+                "max_length": max_length,
+                "stride": stride,
+                "strategy": trunc.value,
+                "direction": self.truncation_side,
+            }
+            current = backend.truncation
+            if current is None or {k: current.get(k) for k in target} != target:
+                backend.enable_truncation(**target)
+        if pad == PaddingStrategy.DO_NOT_PAD:
+            if backend.padding is not None:
+                backend.no_padding()
+        else:
+            target = {
+                "length": max_length if pad == PaddingStrategy.MAX_LENGTH else None,
+                "direction": padding_side if padding_side is not None else self.padding_side,
+                "pad_id": self.pad_token_id,
+                "pad_token": self.pad_token,
+                "pad_type_id": self.pad_token_type_id,
+                "pad_to_multiple_of": pad_to_multiple_of,
+            }
+            if backend.padding != target:
+                backend.enable_padding(**target)
+
+    def encode(
+        self, text: Any, text_pair: Any = None, add_special_tokens: bool = True, **kwargs: Any
+    ) -> list[int]:
+        """Text -> ids (special tokens added by default).
+
+        >>> tok.encode("Hello world")  # doctest: +SKIP
+        [101, 7592, 2088, 102]
+        """
+        return self.encode_plus(text, text_pair, add_special_tokens=add_special_tokens, **kwargs)["input_ids"]
+
+    def tokenize(
+        self, text: str, pair: str | None = None, add_special_tokens: bool = False, **kwargs
+    ) -> list[str]:
+        """Text -> token strings (no special tokens by default)."""
+        return self.encode_plus(text, pair, add_special_tokens=add_special_tokens, **kwargs).tokens()
+
+    # ----------------------------------------------------------------------------------------------------------
+    # decoding
+
+    def convert_tokens_to_string(self, tokens: list[str]) -> str:
+        """Join token strings with the backend decoder (spaces when there is none)."""
+        decoder = self._tokenizer.decoder
+        return decoder.decode(tokens) if decoder is not None else " ".join(tokens)
+
+    def decode(
+        self,
+        token_ids: Any,
+        skip_special_tokens: bool = False,
+        clean_up_tokenization_spaces: bool | None = None,
+        **kwargs: Any,
+    ) -> str:
+        """Ids (list, tensor or array) -> text.
+
+        >>> tok.decode([101, 7592, 102], skip_special_tokens=True)  # doctest: +SKIP
+        'hello'
+        """
+        token_ids = _to_py(token_ids)
+        if isinstance(token_ids, int):
+            token_ids = [token_ids]
+        text = self._tokenizer.decode(token_ids, skip_special_tokens=skip_special_tokens)
+        clean = (
+            self.clean_up_tokenization_spaces
+            if clean_up_tokenization_spaces is None
+            else clean_up_tokenization_spaces
+        )
+        return self.clean_up_tokenization(text) if clean else text
+
+    def batch_decode(
+        self,
+        sequences: Any,
+        skip_special_tokens: bool = False,
+        clean_up_tokenization_spaces: bool | None = None,
+        **kwargs: Any,
+    ) -> list[str]:
+        """Decode each sequence of a batch."""
+        return [
+            self.decode(s, skip_special_tokens, clean_up_tokenization_spaces, **kwargs) for s in sequences
+        ]
+
+    @staticmethod
+    def clean_up_tokenization(out_string: str) -> str:
+        """Remove spaces before punctuation and in English contractions (``" ." -> "."``)."""
+        for a, b in (
+            (" .", "."),
+            (" ?", "?"),
+            (" !", "!"),
+            (" ,", ","),
+            (" ' ", "'"),
+            (" n't", "n't"),
+            (" 'm", "'m"),
+            (" 's", "'s"),
+            (" 've", "'ve"),
+            (" 're", "'re"),
+        ):
+            out_string = out_string.replace(a, b)
+        return out_string
+
+    def get_special_tokens_mask(
+        self,
+        token_ids_0: list[int],
+        token_ids_1: list[int] | None = None,
+        already_has_special_tokens: bool = False,
+    ) -> list[int]:
+        """1 for special-token ids in an already encoded sequence, else 0."""
+        if not already_has_special_tokens or token_ids_1 is not None:
+            raise ValueError(
+                "get_special_tokens_mask only supports already_has_special_tokens=True with one sequence; "
+                "pass return_special_tokens_mask=True when encoding instead"
+            )
+        special = set(self.all_special_ids)
+        return [1 if t in special else 0 for t in token_ids_0]
+
+    # ----------------------------------------------------------------------------------------------------------
+    # padding already encoded inputs
+
+    def pad(
+        self,
+        encoded_inputs: Any,
+        padding: bool | str = True,
+        max_length: int | None = None,
+        pad_to_multiple_of: int | None = None,
+        padding_side: str | None = None,
+        return_attention_mask: bool | None = None,
+        return_tensors: str | None = None,
+        verbose: bool = True,
+    ) -> BatchEncoding:
+        """Pad one encoded input or a batch (a dict of lists, or a list of dicts as in a DataLoader collate_fn).
+
+        >>> tok.pad([{"input_ids": [1, 2]}, {"input_ids": [3]}], return_tensors="pt")  # doctest: +SKIP
+        """
+        if (
+            isinstance(encoded_inputs, (list, tuple))
+            and encoded_inputs
+            and isinstance(encoded_inputs[0], dict | BatchEncoding)
+        ):
+            encoded_inputs = {key: [example[key] for example in encoded_inputs] for key in encoded_inputs[0]}
+        main = self.model_input_names[0]
+        if not hasattr(encoded_inputs, "keys") or main not in encoded_inputs:
+            found = (
+                list(encoded_inputs.keys())
+                if hasattr(encoded_inputs, "keys")
+                else type(encoded_inputs).__name__
+            )
+            raise ValueError(
+                f"You should supply an encoding or a list of encodings to this method that includes {main}, "
+                f"but you provided {found}"
+            )
+        required = encoded_inputs[main]
+        if required is None or (hasattr(required, "__len__") and len(required) == 0):
+            if return_attention_mask:
+                encoded_inputs["attention_mask"] = []
+            return encoded_inputs
+        first = required[0]
+        if isinstance(first, (list, tuple)):
+            first = next((item[0] for item in required if len(item)), first)
+        if not isinstance(first, (int, list, tuple)):
+            module = type(first).__module__.split(".")[0]
+            if module not in ("torch", "numpy"):
+                raise ValueError(
+                    f"type of {first} unknown: {type(first)}. Should be a python, numpy or torch object."
+                )
+            if return_tensors is None:
+                return_tensors = "pt" if module == "torch" else "np"
+            encoded_inputs = {k: _to_py(v) for k, v in encoded_inputs.items()}
+        pad, _, max_length = self._strategies(padding=padding, max_length=max_length, verbose=verbose)
+        required = encoded_inputs[main]
+        options = dict(
+            pad_to_multiple_of=pad_to_multiple_of,
+            padding_side=padding_side,
+            return_attention_mask=return_attention_mask,
+        )
+        if required and not isinstance(required[0], (list, tuple)):
+            out = self._pad(dict(encoded_inputs), max_length=max_length, padding_strategy=pad, **options)
+            return BatchEncoding(out, tensor_type=return_tensors)
+        batch_size = len(required)
+        for key, value in encoded_inputs.items():
+            if len(value) != batch_size:
+                raise ValueError(f"pad(): `{key}` has {len(value)} items but `{main}` has {batch_size}")
+        if pad == PaddingStrategy.LONGEST:
+            max_length = max(len(inputs) for inputs in required)
+            pad = PaddingStrategy.MAX_LENGTH
+        batch: dict[str, list] = {}
+        for i in range(batch_size):
+            inputs = {k: v[i] for k, v in encoded_inputs.items()}
+            for key, value in self._pad(
+                inputs, max_length=max_length, padding_strategy=pad, **options
+            ).items():
+                batch.setdefault(key, []).append(value)
+        return BatchEncoding(batch, tensor_type=return_tensors)
+
+    def _pad(
+        self,
+        encoded_inputs: dict,
+        max_length: int | None = None,
+        padding_strategy: PaddingStrategy = PaddingStrategy.DO_NOT_PAD,
+        pad_to_multiple_of: int | None = None,
+        padding_side: str | None = None,
+        return_attention_mask: bool | None = None,
+    ) -> dict:
+        """Pad one example (a dict of lists) to ``max_length``."""
+        if return_attention_mask is None:
+            return_attention_mask = "attention_mask" in self.model_input_names
+        main = self.model_input_names[0]
+        required = encoded_inputs[main]
+        if padding_strategy == PaddingStrategy.LONGEST:
+            max_length = len(required)
+        if max_length is not None and pad_to_multiple_of is not None and max_length % pad_to_multiple_of != 0:
+            max_length = (max_length // pad_to_multiple_of + 1) * pad_to_multiple_of
+        needs_padding = padding_strategy != PaddingStrategy.DO_NOT_PAD and len(required) != max_length
+        if return_attention_mask and "attention_mask" not in encoded_inputs:
+            encoded_inputs["attention_mask"] = [1] * len(required)
+        if not needs_padding:
+            return encoded_inputs
+        n = max_length - len(required)
+        side = padding_side if padding_side is not None else self.padding_side
+        if side not in ("left", "right"):
+            raise ValueError(f"padding_side should be 'right' or 'left', got {side!r}")
+        fill = {"attention_mask": 0, "token_type_ids": self.pad_token_type_id, "special_tokens_mask": 1}
+        if not return_attention_mask:
+            fill.pop("attention_mask")
+        for key, value in fill.items():
+            if key in encoded_inputs:
+                pad = [value] * n
+                encoded_inputs[key] = (
+                    encoded_inputs[key] + pad if side == "right" else pad + encoded_inputs[key]
+                )
+        pad = [self.pad_token_id] * n
+        encoded_inputs[main] = required + pad if side == "right" else pad + required
+        return encoded_inputs
+
+    # ----------------------------------------------------------------------------------------------------------
+    # loading, saving, chat templates (implemented in auto.py and chat_template.py)
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, *init_inputs, **kwargs):
+        """Load a tokenizer folder (tokenizer.json + tokenizer_config.json) as this generic class.
+
+        >>> tok = PreTrainedTokenizer.from_pretrained("path/to/model")  # doctest: +SKIP
+        """
+        from .auto import load_tokenizer
+
+        return load_tokenizer(
+            pretrained_model_name_or_path, tokenizer_class=cls.tokenizer_class_name, **kwargs
+        )
+
+    def save_pretrained(self, save_directory: str | os.PathLike, **kwargs: Any) -> tuple[str, ...]:
+        """Write tokenizer.json, tokenizer_config.json and special_tokens_map.json (+ chat_template.jinja).
+
+        >>> tok.save_pretrained("out/")  # doctest: +SKIP
+        """
+        from .auto import save_tokenizer
+
+        return save_tokenizer(self, save_directory, **kwargs)
+
+    def apply_chat_template(self, conversation: list, tools: list | None = None, **kwargs: Any) -> Any:
+        """Render a conversation with the tokenizer's Jinja chat template (and tokenize it by default).
+
+        >>> tok.apply_chat_template([{"role": "user", "content": "Hi"}], tokenize=False)  # doctest: +SKIP
+        """
+        from .chat_template import apply_chat_template
+
+        return apply_chat_template(self, conversation, tools=tools, **kwargs)
+
+    def get_chat_template(self, chat_template: str | None = None, tools: list | None = None) -> str:
+        """The template text: ``chat_template`` itself, a named template, or the tokenizer's default."""
+        from .chat_template import get_chat_template
+
+        return get_chat_template(self, chat_template, tools)
+
+
+PreTrainedTokenizerFast = PreTrainedTokenizer
