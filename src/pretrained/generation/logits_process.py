@@ -1,0 +1,211 @@
+"""Logits processors: each maps (input_ids (B, T), scores (B, V)) -> new scores (B, V), as the reference's do.
+
+``build_logits_processor`` assembles them from a ``GenerationConfig`` in the reference's order.
+
+>>> import torch
+>>> procs = LogitsProcessorList([TemperatureLogitsWarper(2.0), TopKLogitsWarper(1)])
+>>> procs(torch.zeros(1, 1, dtype=torch.long), torch.tensor([[1.0, 3.0]]))
+tensor([[-inf, 1.5000]])
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+
+NEG_INF = -math.inf
+
+
+class LogitsProcessor:
+    """Base class: ``__call__(input_ids (B, T), scores (B, V)) -> scores (B, V)``."""
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError(f"{type(self).__name__} must implement __call__(input_ids, scores)")
+
+
+class LogitsProcessorList(list):
+    """Applies its processors in order (extra keyword arguments reach processors that declare them)."""
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **kwargs: Any) -> torch.Tensor:
+        for processor in self:
+            params = list(inspect.signature(processor.__call__).parameters)
+            if len(params) > 2:
+                missing = [p for p in params[2:] if p not in kwargs]
+                if missing:
+                    raise ValueError(f"{type(processor).__name__} needs the arguments {missing}")
+                scores = processor(input_ids, scores, **kwargs)
+            else:
+                scores = processor(input_ids, scores)
+        return scores
+
+
+def _token_tensor(ids: int | Iterable[int] | torch.Tensor, device: Any = None) -> torch.Tensor:
+    if isinstance(ids, torch.Tensor):
+        return ids.to(device) if device is not None else ids
+    return torch.tensor([ids] if isinstance(ids, int) else list(ids), device=device)
+
+
+def _vocab_mask(scores: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+    """(V,) bool: which vocabulary entries are in ``ids``."""
+    return torch.isin(torch.arange(scores.shape[-1], device=scores.device), ids.to(scores.device))
+
+
+# -- length and special-token constraints --------------------------------------------------------------
+class MinLengthLogitsProcessor(LogitsProcessor):
+    """EOS gets -inf while the whole sequence (prompt included) is shorter than ``min_length``."""
+
+    def __init__(self, min_length: int, eos_token_id: int | list[int] | torch.Tensor, device: Any = "cpu"):
+        if not isinstance(min_length, int) or min_length < 0:
+            raise ValueError(f"min_length={min_length!r}: it must be a non-negative integer")
+        self.min_length = min_length
+        self.eos_token_id = _token_tensor(eos_token_id, device)
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        if input_ids.shape[-1] < self.min_length:
+            return torch.where(_vocab_mask(scores, self.eos_token_id), NEG_INF, scores)
+        return scores.clone()
+
+
+class MinNewTokensLengthLogitsProcessor(LogitsProcessor):
+    """EOS gets -inf until ``min_new_tokens`` tokens follow the prompt."""
+
+    def __init__(
+        self,
+        prompt_length_to_skip: int,
+        min_new_tokens: int,
+        eos_token_id: int | list[int] | torch.Tensor,
+        device: Any = "cpu",
+    ):
+        for name, value in (
+            ("prompt_length_to_skip", prompt_length_to_skip),
+            ("min_new_tokens", min_new_tokens),
+        ):
+            if not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name}={value!r}: it must be a non-negative integer")
+        self.prompt_length_to_skip = prompt_length_to_skip
+        self.min_new_tokens = min_new_tokens
+        self.eos_token_id = _token_tensor(eos_token_id, device)
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        if input_ids.shape[-1] - self.prompt_length_to_skip < self.min_new_tokens:
+            return torch.where(_vocab_mask(scores, self.eos_token_id), NEG_INF, scores)
+        return scores.clone()
+
+
+class ForcedBOSTokenLogitsProcessor(LogitsProcessor):
+    """The first generated token (when the sequence has length 1) is forced to ``bos_token_id``."""
+
+    def __init__(self, bos_token_id: int):
+        self.bos_token_id = bos_token_id
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        if input_ids.shape[-1] != 1:
+            return scores
+        out = torch.full_like(scores, NEG_INF)
+        out[:, self.bos_token_id] = 0
+        return out
+
+
+class ForcedEOSTokenLogitsProcessor(LogitsProcessor):
+    """The last token before ``max_length`` is forced to (one of) ``eos_token_id``."""
+
+    def __init__(self, max_length: int, eos_token_id: int | list[int] | torch.Tensor, device: Any = "cpu"):
+        self.max_length = max_length
+        self.eos_token_id = _token_tensor(eos_token_id, device)
+        if torch.is_floating_point(self.eos_token_id) or (self.eos_token_id < 0).any():
+            raise ValueError(f"forced_eos_token_id={eos_token_id!r}: it must be non-negative integer ids")
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        if input_ids.shape[-1] != self.max_length - 1:
+            return scores
+        out = torch.full_like(scores, NEG_INF)
+        out[:, self.eos_token_id.to(scores.device)] = 0
+        return out
+
+
+class SuppressTokensLogitsProcessor(LogitsProcessor):
+    """``suppress_tokens`` always get -inf."""
+
+    def __init__(self, suppress_tokens: Iterable[int], device: Any = "cpu"):
+        self.suppress_tokens = torch.tensor(list(suppress_tokens), device=device)
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        return torch.where(_vocab_mask(scores, self.suppress_tokens), NEG_INF, scores)
+
+
+class SuppressTokensAtBeginLogitsProcessor(LogitsProcessor):
+    """``begin_suppress_tokens`` get -inf at the first generated position (sequence length ``begin_index``)."""
+
+    def __init__(self, begin_suppress_tokens: Iterable[int], begin_index: int, device: Any = "cpu"):
+        self.begin_suppress_tokens = torch.tensor(list(begin_suppress_tokens), device=device)
+        self.begin_index = begin_index
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        if input_ids.shape[-1] != self.begin_index:
+            return scores
+        return torch.where(_vocab_mask(scores, self.begin_suppress_tokens), NEG_INF, scores)
+
+
+class ExponentialDecayLengthPenalty(LogitsProcessor):
+    """After ``start`` new tokens, EOS scores grow by ``|score| * (factor ** n - 1)``."""
+
+    def __init__(
+        self,
+        exponential_decay_length_penalty: tuple[int, float],
+        eos_token_id: int | list[int] | torch.Tensor,
+        input_ids_seq_length: int,
+    ):
+        self.regulation_start = exponential_decay_length_penalty[0] + input_ids_seq_length
+        self.regulation_factor = exponential_decay_length_penalty[1]
+        self.eos_token_id = _token_tensor(eos_token_id)
+        if torch.is_floating_point(self.eos_token_id) or (self.eos_token_id < 0).any():
+            raise ValueError(f"eos_token_id={eos_token_id!r}: it must be non-negative integer ids")
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        cur_len = input_ids.shape[-1]
+        if cur_len <= self.regulation_start:
+            return scores
+        eos = self.eos_token_id.to(scores.device)
+        penalties = torch.zeros_like(scores)
+        factor = pow(self.regulation_factor, cur_len - self.regulation_start) - 1
+        penalties[:, eos] = torch.abs(scores[:, eos]) * factor
+        return scores + penalties
+
+
+class InfNanRemoveLogitsProcessor(LogitsProcessor):
+    """NaN -> 0, +-inf -> the dtype's max/min."""
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        out = torch.where(scores != scores, 0.0, scores)
+        out = torch.where(scores == math.inf, torch.finfo(scores.dtype).max, out)
+        return torch.where(scores == NEG_INF, torch.finfo(scores.dtype).min, out)
+
+
+class LogitNormalization(LogitsProcessor):
+    """log-softmax of the scores (``renormalize_logits=True``; always last)."""
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        return scores.log_softmax(dim=-1)
+
+
+class PrefixConstrainedLogitsProcessor(LogitsProcessor):
+    """Only the ids ``fn(batch_id, sequence)`` returns stay allowed."""
+
+    def __init__(self, prefix_allowed_tokens_fn: Callable[[int, torch.Tensor], list[int]], num_beams: int):
+        self._fn = prefix_allowed_tokens_fn
+        self._num_beams = num_beams
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        mask = torch.full_like(scores, NEG_INF)
+        for row in range(input_ids.shape[0]):
+            allowed = self._fn(row // self._num_beams, input_ids[row])
+            if len(allowed) == 0:
+                raise ValueError(
+                    f"prefix_allowed_tokens_fn returned no allowed token for batch {row // self._num_beams}"
+                )
+            mask[row, allowed] = 0
+        return scores + mask
