@@ -268,6 +268,8 @@ class Tokenizer:
 
     # -- encoding ----------------------------------------------------------------------------------
     def _encode_text(self, text: str, type_id: int, word_idx: int | None) -> Encoding:
+        if not text.isascii():
+            _check_utf8(text)
         pts = self._added.extract_and_normalize(self._normalizer, text)
         if self.pre_tokenizer is not None:
             self.pre_tokenizer.pre_tokenize(pts)
@@ -356,6 +358,16 @@ class Tokenizer:
 
     def __repr__(self) -> str:
         return f"Tokenizer(model={self._model!r}, vocab_size={self.get_vocab_size()})"
+
+
+def _check_utf8(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise ValueError(
+            f"text has a lone surrogate {text[e.start]!r} at index {e.start}, which is not valid Unicode text; "
+            "decode your input with errors='replace' or remove it"
+        ) from None
 
 
 def _added_token(content: str, special: bool) -> AddedToken:

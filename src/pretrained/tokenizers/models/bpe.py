@@ -1,11 +1,297 @@
-"""Placeholder until the model lands."""
+"""BPE: byte-pair encoding with ranked merges (GPT-2, RoBERTa, Llama, Mistral...).
+
+>>> bpe = BPE({"a": 0, "b": 1, "ab": 2}, [("a", "b")])
+>>> [t.value for t in bpe.tokenize("abab")]
+['ab', 'ab']
+"""
 
 from __future__ import annotations
 
-from .base import Model
+import heapq
+import json
+import logging
+import os
+from typing import Any
+
+from .._registry import TokenizerFileError
+from .base import Model, Token, WordCache, check_vocab
+
+log = logging.getLogger(__name__)
+
+# symbols shorter than this use a simple scan; longer ones a heap (same result, O(n log n))
+_HEAP_FROM = 48
+_BYTE_TOKENS = [f"<0x{b:02X}>" for b in range(256)]
 
 
 class BPE(Model):
+    """Mirrors ``tokenizers.models.BPE`` (dropout is kept for saving but not applied).
+
+    >>> BPE({"<unk>": 0, "a": 1}, [], unk_token="<unk>").tokenize("ab")
+    [Token(id=1, value='a', offsets=(0, 1)), Token(id=0, value='<unk>', offsets=(1, 2))]
+    """
+
+    type_name = "BPE"
+
+    def __init__(
+        self,
+        vocab: dict[str, int] | None = None,
+        merges: list[Any] | None = None,
+        cache_capacity: int | None = None,
+        dropout: float | None = None,
+        unk_token: str | None = None,
+        continuing_subword_prefix: str | None = None,
+        end_of_word_suffix: str | None = None,
+        fuse_unk: bool | None = None,
+        byte_fallback: bool = False,
+        ignore_merges: bool = False,
+    ) -> None:
+        self.vocab = dict(check_vocab(vocab or {}, "BPE"))
+        self.vocab_r = {i: t for t, i in self.vocab.items()}
+        self.merges = [_parse_merge(m, i) for i, m in enumerate(merges or [])]
+        if dropout is not None and not 0.0 <= dropout <= 1.0:
+            raise ValueError(f"BPE dropout must be between 0 and 1, got {dropout}")
+        if dropout:
+            log.warning("BPE dropout=%s is not applied: this implementation is deterministic", dropout)
+        self.dropout = dropout
+        self.unk_token = unk_token
+        self.continuing_subword_prefix = continuing_subword_prefix
+        self.end_of_word_suffix = end_of_word_suffix
+        self.fuse_unk = bool(fuse_unk)
+        self.byte_fallback = byte_fallback
+        self.ignore_merges = ignore_merges
+        self._ranks = self._build_ranks()
+        self._cache = WordCache(cache_capacity or 10_000)
+
+    def _build_ranks(self) -> dict[tuple[int, int], tuple[int, int]]:
+        """(left id, right id) -> (rank, merged id); every token must be in the vocab."""
+        cut = len(self.continuing_subword_prefix or "")
+        ranks: dict[tuple[int, int], tuple[int, int]] = {}
+        vocab = self.vocab
+        for rank, (a, b) in enumerate(self.merges):
+            for part in (a, b):
+                if part not in vocab:
+                    raise TokenizerFileError(
+                        f"BPE merge #{rank} {a!r} + {b!r}: token {part!r} is not in the vocab; "
+                        "the vocab and merges do not belong together (use the merges of this vocab)"
+                    )
+            merged = a + b[cut:]
+            new_id = vocab.get(merged)
+            if new_id is None:
+                raise TokenizerFileError(
+                    f"BPE merge #{rank} {a!r} + {b!r}: merged token {merged!r} is not in the vocab; "
+                    "the vocab and merges do not belong together (use the merges of this vocab)"
+                )
+            ranks[(vocab[a], vocab[b])] = (rank, new_id)
+        return ranks
+
     @classmethod
-    def from_dict(cls, data):  # noqa: ANN001, ANN206
-        raise NotImplementedError("this model type is not implemented yet")
+    def read_file(cls, vocab: str, merges: str) -> tuple[dict[str, int], list[tuple[str, str]]]:
+        """Read a ``vocab.json`` and a ``merges.txt``."""
+        with open(vocab, encoding="utf-8") as f:
+            vocab_dict = json.load(f)
+        pairs: list[tuple[str, str]] = []
+        with open(merges, encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                line = line.rstrip("\r\n")
+                if (n == 1 and line.startswith("#version")) or not line:
+                    continue
+                parts = line.split(" ")
+                if len(parts) != 2:
+                    raise TokenizerFileError(
+                        f"{merges}:{n}: a merge line must be two tokens separated by a space"
+                    )
+                pairs.append((parts[0], parts[1]))
+        return vocab_dict, pairs
+
+    @classmethod
+    def from_file(cls, vocab: str, merges: str, **kwargs: Any) -> BPE:
+        v, m = cls.read_file(vocab, merges)
+        return cls(v, m, **kwargs)
+
+    # -- tokenization ------------------------------------------------------------------------------
+    def tokenize(self, sequence: str) -> list[Token]:
+        if not sequence:
+            return []
+        if self.ignore_merges:
+            tid = self.vocab.get(sequence)
+            if tid is not None:
+                return [Token(tid, sequence, (0, len(sequence)))]
+        cached = self._cache.get(sequence)
+        if cached is not None:
+            return cached
+        ids, lens = self._initial_symbols(sequence)
+        if len(ids) > 1:
+            ids, lens = (_merge_heap if len(ids) >= _HEAP_FROM else _merge_scan)(ids, lens, self._ranks)
+        out = self._to_tokens(sequence, ids, lens)
+        if len(sequence) < 256:
+            self._cache.put(sequence, out)
+        return out
+
+    def _initial_symbols(self, word: str) -> tuple[list[int], list[int]]:
+        """One symbol per char (with prefix/suffix), byte fallback or unk; lens in UTF-8 bytes."""
+        vocab, prefix, suffix = self.vocab, self.continuing_subword_prefix, self.end_of_word_suffix
+        ids: list[int] = []
+        lens: list[int] = []
+        unk: list[int] | None = None  # [id, byte len] of a pending unknown
+        last = len(word) - 1
+        for i, c in enumerate(word):
+            s = c
+            if i and prefix:
+                s = prefix + s
+            if i == last and suffix:
+                s = s + suffix
+            n = 1 if c < "\x80" else len(c.encode())
+            tid = vocab.get(s)
+            if tid is not None:
+                if unk is not None:
+                    ids.append(unk[0])
+                    lens.append(unk[1])
+                    unk = None
+                ids.append(tid)
+                lens.append(n)
+                continue
+            if self.byte_fallback:
+                byte_ids = [vocab.get(_BYTE_TOKENS[b]) for b in s.encode()]
+                if None not in byte_ids:
+                    ids.extend(byte_ids)  # type: ignore[arg-type]
+                    lens.extend([1] * len(byte_ids))
+                    continue
+            if self.unk_token is not None:
+                if unk is not None and self.fuse_unk:
+                    unk[1] += n
+                    continue
+                if unk is not None:
+                    ids.append(unk[0])
+                    lens.append(unk[1])
+                unk_id = vocab.get(self.unk_token)
+                if unk_id is None:
+                    raise TokenizerFileError(
+                        f"BPE: unk_token {self.unk_token!r} is not in the vocabulary; add it or change unk_token"
+                    )
+                unk = [unk_id, n]
+        if unk is not None:
+            ids.append(unk[0])
+            lens.append(unk[1])
+        return ids, lens
+
+    def _to_tokens(self, word: str, ids: list[int], lens: list[int]) -> list[Token]:
+        vocab_r = self.vocab_r
+        out: list[Token] = []
+        pos = 0
+        if word.isascii():
+            for tid, n in zip(ids, lens):
+                out.append(Token(tid, vocab_r[tid], (pos, pos + n)))
+                pos += n
+            return out
+        char_of: list[int] = []  # byte index -> char index
+        for ci, c in enumerate(word):
+            char_of.extend([ci] * len(c.encode()))
+        for tid, n in zip(ids, lens):
+            out.append(Token(tid, vocab_r[tid], (char_of[pos], char_of[pos + n - 1] + 1)))
+            pos += n
+        return out
+
+    # -- serialization -----------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.type_name,
+            "dropout": self.dropout,
+            "unk_token": self.unk_token,
+            "continuing_subword_prefix": self.continuing_subword_prefix,
+            "end_of_word_suffix": self.end_of_word_suffix,
+            "fuse_unk": self.fuse_unk,
+            "byte_fallback": self.byte_fallback,
+            "ignore_merges": self.ignore_merges,
+            "vocab": self.ordered_vocab(),
+            "merges": [[a, b] for a, b in self.merges],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BPE:
+        return cls(
+            data.get("vocab", {}),
+            data.get("merges", []),
+            dropout=data.get("dropout"),
+            unk_token=data.get("unk_token"),
+            continuing_subword_prefix=data.get("continuing_subword_prefix"),
+            end_of_word_suffix=data.get("end_of_word_suffix"),
+            fuse_unk=data.get("fuse_unk", False),
+            byte_fallback=data.get("byte_fallback", False),
+            ignore_merges=data.get("ignore_merges", False),
+        )
+
+    def save(self, folder: str, prefix: str | None = None) -> list[str]:
+        paths = super().save(folder, prefix)
+        path = os.path.join(folder, f"{prefix}-merges.txt" if prefix else "merges.txt")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("#version: 0.2\n")
+            f.writelines(f"{a} {b}\n" for a, b in self.merges)
+        return [*paths, path]
+
+
+def _parse_merge(merge: Any, index: int) -> tuple[str, str]:
+    if isinstance(merge, str):
+        parts = merge.split(" ")
+        if len(parts) == 2:
+            return (parts[0], parts[1])
+    elif isinstance(merge, list | tuple) and len(merge) == 2 and all(isinstance(p, str) for p in merge):
+        return (merge[0], merge[1])
+    raise TokenizerFileError(
+        f"BPE merge #{index} {merge!r} must be 'left right' (one space) or a [left, right] pair of strings"
+    )
+
+
+def _merge_scan(ids: list[int], lens: list[int], ranks: dict) -> tuple[list[int], list[int]]:
+    """Repeatedly apply the lowest-ranked adjacent merge (leftmost on ties)."""
+    get = ranks.get
+    while len(ids) > 1:
+        best = None
+        best_i = -1
+        for i in range(len(ids) - 1):
+            m = get((ids[i], ids[i + 1]))
+            if m is not None and (best is None or m[0] < best[0]):
+                best, best_i = m, i
+        if best is None:
+            break
+        ids[best_i : best_i + 2] = [best[1]]
+        lens[best_i : best_i + 2] = [lens[best_i] + lens[best_i + 1]]
+    return ids, lens
+
+
+def _merge_heap(ids: list[int], lens: list[int], ranks: dict) -> tuple[list[int], list[int]]:
+    """Same result as ``_merge_scan`` with a priority queue over a linked list of symbols."""
+    n = len(ids)
+    prev = list(range(-1, n - 1))
+    nxt = list(range(1, n + 1))
+    nxt[-1] = -1
+    alive = [True] * n
+    heap = []
+    for i in range(n - 1):
+        m = ranks.get((ids[i], ids[i + 1]))
+        if m is not None:
+            heap.append((m[0], i, m[1]))
+    heapq.heapify(heap)
+    while heap:
+        rank, pos, new_id = heapq.heappop(heap)
+        if not alive[pos] or nxt[pos] == -1:
+            continue
+        right = nxt[pos]
+        m = ranks.get((ids[pos], ids[right]))
+        if m is None or m[1] != new_id or m[0] != rank:
+            continue
+        ids[pos] = new_id
+        lens[pos] += lens[right]
+        alive[right] = False
+        nxt[pos] = nxt[right]
+        if nxt[pos] != -1:
+            prev[nxt[pos]] = pos
+        if prev[pos] != -1:
+            m = ranks.get((ids[prev[pos]], ids[pos]))
+            if m is not None:
+                heapq.heappush(heap, (m[0], prev[pos], m[1]))
+        if nxt[pos] != -1:
+            m = ranks.get((ids[pos], ids[nxt[pos]]))
+            if m is not None:
+                heapq.heappush(heap, (m[0], pos, m[1]))
+    keep = [i for i in range(n) if alive[i]]
+    return [ids[i] for i in keep], [lens[i] for i in keep]
