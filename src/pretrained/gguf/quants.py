@@ -1,0 +1,259 @@
+"""GGML tensor types and their dequantization in vectorized torch.
+
+Every block format follows ggml (``ggml-quants.c``) and matches ``gguf.quants.dequantize`` bit for bit: the
+float operations are done in float32, in the same order. A quantized tensor is a run of blocks; each block
+holds ``block_size`` values in ``type_size`` bytes.
+
+>>> import torch
+>>> raw = torch.tensor([0, 60] + [0x10] * 32, dtype=torch.uint8)  # one Q8_0 block: d = 1.0 (fp16), qs = 16
+>>> dequantize(raw, "Q8_0", 32)[:3]
+tensor([16., 16., 16.])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import torch
+
+QK_K = 256  # values per K-quant super-block
+
+
+class GGMLType(NamedTuple):
+    """One ggml tensor type: its id in the file, name, and block geometry."""
+
+    id: int
+    name: str
+    block_size: int  # values per block
+    type_size: int  # bytes per block
+
+
+_TYPES = [
+    GGMLType(0, "F32", 1, 4),
+    GGMLType(1, "F16", 1, 2),
+    GGMLType(2, "Q4_0", 32, 2 + 16),
+    GGMLType(3, "Q4_1", 32, 2 + 2 + 16),
+    GGMLType(6, "Q5_0", 32, 2 + 4 + 16),
+    GGMLType(7, "Q5_1", 32, 2 + 2 + 4 + 16),
+    GGMLType(8, "Q8_0", 32, 2 + 32),
+    GGMLType(9, "Q8_1", 32, 4 + 4 + 32),
+    GGMLType(10, "Q2_K", QK_K, 2 + 2 + QK_K // 16 + QK_K // 4),
+    GGMLType(11, "Q3_K", QK_K, 2 + QK_K // 4 + QK_K // 8 + 12),
+    GGMLType(12, "Q4_K", QK_K, 2 + 2 + QK_K // 2 + 12),
+    GGMLType(13, "Q5_K", QK_K, 2 + 2 + QK_K // 2 + QK_K // 8 + 12),
+    GGMLType(14, "Q6_K", QK_K, 2 + QK_K // 2 + QK_K // 4 + QK_K // 16),
+    GGMLType(15, "Q8_K", QK_K, 4 + QK_K + QK_K // 8),
+    GGMLType(16, "IQ2_XXS", QK_K, 2 + QK_K // 4),
+    GGMLType(17, "IQ2_XS", QK_K, 2 + QK_K // 4 + QK_K // 32),
+    GGMLType(18, "IQ3_XXS", QK_K, 2 + QK_K // 4 + QK_K // 8),
+    GGMLType(19, "IQ1_S", QK_K, 2 + QK_K // 8 + QK_K // 16),
+    GGMLType(20, "IQ4_NL", 32, 2 + 16),
+    GGMLType(21, "IQ3_S", QK_K, 2 + QK_K // 4 + QK_K // 8 + QK_K // 32 + 4),
+    GGMLType(22, "IQ2_S", QK_K, 2 + QK_K // 4 + QK_K // 16),
+    GGMLType(23, "IQ4_XS", QK_K, 2 + 2 + QK_K // 2 + QK_K // 64),
+    GGMLType(24, "I8", 1, 1),
+    GGMLType(25, "I16", 1, 2),
+    GGMLType(26, "I32", 1, 4),
+    GGMLType(27, "I64", 1, 8),
+    GGMLType(28, "F64", 1, 8),
+    GGMLType(29, "IQ1_M", QK_K, QK_K // 8 + QK_K // 16 + QK_K // 32),
+    GGMLType(30, "BF16", 1, 2),
+    GGMLType(34, "TQ1_0", QK_K, 2 + 4 * 13),
+    GGMLType(35, "TQ2_0", QK_K, 2 + 64),
+    GGMLType(39, "MXFP4", 32, 1 + 16),
+]
+GGML_TYPES: dict[int, GGMLType] = {t.id: t for t in _TYPES}
+GGML_TYPES_BY_NAME: dict[str, GGMLType] = {t.name: t for t in _TYPES}
+
+# plain element types: ggml name -> torch dtype of one stored element
+PLAIN_DTYPES: dict[str, torch.dtype] = {
+    "F32": torch.float32,
+    "F16": torch.float16,
+    "BF16": torch.bfloat16,
+    "F64": torch.float64,
+    "I8": torch.int8,
+    "I16": torch.int16,
+    "I32": torch.int32,
+    "I64": torch.int64,
+}
+
+_CHUNK_VALUES = 1 << 22  # values decoded per step: bounds the temporaries
+
+
+def _f16(b: torch.Tensor) -> torch.Tensor:
+    """(n, 2) uint8 -> (n, 1) float32, read as little-endian fp16."""
+    return b.contiguous().view(torch.float16).float()
+
+
+def _nibbles(qs: torch.Tensor) -> torch.Tensor:
+    """(n, k) uint8 -> (n, 2k): all low nibbles, then all high nibbles (ggml's order within a block)."""
+    return torch.cat([qs & 0x0F, qs >> 4], dim=-1)
+
+
+def _bits(b: torch.Tensor, width: int) -> torch.Tensor:
+    """(..., k) uint8 -> (..., 8 // width, k): fields of ``width`` bits, lowest field first."""
+    shifts = torch.arange(0, 8, width, dtype=torch.uint8).view(-1, 1)  # (8 // width, 1)
+    return (b.unsqueeze(-2) >> shifts) & ((1 << width) - 1)
+
+
+def _high_bits32(b: torch.Tensor) -> torch.Tensor:
+    """(n, 4) uint8 read as a little-endian uint32 -> (n, 32) uint8 holding its bits 0..31."""
+    shifts = torch.arange(8, dtype=torch.uint8)  # (8,)
+    return ((b.unsqueeze(-1) >> shifts) & 1).reshape(b.shape[0], 32)
+
+
+def _q4_0(blocks: torch.Tensor) -> torch.Tensor:
+    d = _f16(blocks[:, :2])  # (n, 1)
+    q = _nibbles(blocks[:, 2:]).to(torch.int8) - 8  # (n, 32)
+    return d * q.float()
+
+
+def _q4_1(blocks: torch.Tensor) -> torch.Tensor:
+    d, m = _f16(blocks[:, :2]), _f16(blocks[:, 2:4])  # (n, 1) each
+    q = _nibbles(blocks[:, 4:]).float()  # (n, 32)
+    return (d * q) + m
+
+
+def _q5_0(blocks: torch.Tensor) -> torch.Tensor:
+    d = _f16(blocks[:, :2])
+    q = _nibbles(blocks[:, 6:]) | (_high_bits32(blocks[:, 2:6]) << 4)  # (n, 32)
+    return d * (q.to(torch.int8) - 16).float()
+
+
+def _q5_1(blocks: torch.Tensor) -> torch.Tensor:
+    d, m = _f16(blocks[:, :2]), _f16(blocks[:, 2:4])
+    q = _nibbles(blocks[:, 8:]) | (_high_bits32(blocks[:, 4:8]) << 4)  # (n, 32)
+    return (d * q.float()) + m
+
+
+def _q8_0(blocks: torch.Tensor) -> torch.Tensor:
+    d = _f16(blocks[:, :2])
+    return blocks[:, 2:].contiguous().view(torch.int8).float() * d  # (n, 32)
+
+
+def _q2_k(blocks: torch.Tensor) -> torch.Tensor:
+    n = blocks.shape[0]
+    scales, qs = blocks[:, :16], blocks[:, 16:80]
+    d, dmin = _f16(blocks[:, 80:82]), _f16(blocks[:, 82:84])
+    dl = (d * (scales & 0x0F).float()).view(n, 16, 1)
+    ml = (dmin * (scales >> 4).float()).view(n, 16, 1)
+    q = _bits(qs.reshape(n, 2, 32), 2).reshape(n, 16, 16).float()  # (n, 2, 4, 32) -> 16 groups of 16
+    return (dl * q - ml).reshape(n, QK_K)
+
+
+def _q3_k(blocks: torch.Tensor) -> torch.Tensor:
+    n = blocks.shape[0]
+    hmask, qs, packed = blocks[:, :32], blocks[:, 32:96], blocks[:, 96:108]
+    d = _f16(blocks[:, 108:110])
+    low = _bits(packed[:, :8], 4).reshape(n, 16)  # (n, 2, 8): low nibbles of the 6-bit scales
+    high = _bits(packed[:, 8:], 2).reshape(n, 16)  # (n, 4, 4): their top 2 bits
+    scales = ((low | (high << 4)).to(torch.int8) - 32).float()  # (n, 16)
+    dl = (d * scales).view(n, 16, 1)
+    ql = _bits(qs.reshape(n, 2, 32), 2).reshape(n, 16, 16)
+    qh = _bits(hmask.reshape(n, 1, 32), 1).reshape(n, 16, 16) ^ 1  # a set bit means "no -4 offset"
+    q = (ql.to(torch.int8) - (qh << 2).to(torch.int8)).float()
+    return (dl * q).reshape(n, QK_K)
+
+
+def _k_scale_min(packed: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Q4_K/Q5_K: 12 bytes -> eight 6-bit scales and eight 6-bit mins, each (n, 8) uint8."""
+    d, m, md = packed[:, 0:4], packed[:, 4:8], packed[:, 8:12]
+    sc = torch.cat([d & 0x3F, (md & 0x0F) | ((d >> 2) & 0x30)], dim=-1)
+    mn = torch.cat([m & 0x3F, (md >> 4) | ((m >> 2) & 0x30)], dim=-1)
+    return sc, mn
+
+
+def _q4_k(blocks: torch.Tensor) -> torch.Tensor:
+    n = blocks.shape[0]
+    d, dmin = _f16(blocks[:, :2]), _f16(blocks[:, 2:4])
+    sc, mn = _k_scale_min(blocks[:, 4:16])
+    dl = (d * sc.float()).view(n, 8, 1)
+    ml = (dmin * mn.float()).view(n, 8, 1)
+    q = _bits(blocks[:, 16:].reshape(n, 4, 32), 4).reshape(n, 8, 32).float()
+    return (dl * q - ml).reshape(n, QK_K)
+
+
+def _q5_k(blocks: torch.Tensor) -> torch.Tensor:
+    n = blocks.shape[0]
+    d, dmin = _f16(blocks[:, :2]), _f16(blocks[:, 2:4])
+    sc, mn = _k_scale_min(blocks[:, 4:16])
+    dl = (d * sc.float()).view(n, 8, 1)
+    ml = (dmin * mn.float()).view(n, 8, 1)
+    ql = _bits(blocks[:, 48:].reshape(n, 4, 32), 4).reshape(n, 8, 32)
+    qh = _bits(blocks[:, 16:48].reshape(n, 1, 32), 1).reshape(n, 8, 32)
+    q = (ql | (qh << 4)).float()
+    return (dl * q - ml).reshape(n, QK_K)
+
+
+def _q6_k(blocks: torch.Tensor) -> torch.Tensor:
+    n = blocks.shape[0]
+    ql, qh, scales = blocks[:, :128], blocks[:, 128:192], blocks[:, 192:208]
+    d = _f16(blocks[:, 208:210])
+    dl = (d * scales.contiguous().view(torch.int8).float()).view(n, 16, 1)
+    low = _bits(ql.reshape(n, 2, 64), 4).reshape(n, 8, 32)
+    high = _bits(qh.reshape(n, 2, 32), 2).reshape(n, 8, 32)
+    q = ((low | (high << 4)).to(torch.int8) - 32).reshape(n, 16, 16).float()
+    return (dl * q).reshape(n, QK_K)
+
+
+def _bf16(raw: torch.Tensor) -> torch.Tensor:
+    bits = raw.contiguous().view(torch.int16).to(torch.int32) << 16  # (n, 1)
+    return bits.view(torch.float32)
+
+
+# ggml type name -> (n_blocks, type_size) uint8 -> (n_blocks, block_size) float32
+DEQUANTIZERS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "Q4_0": _q4_0,
+    "Q4_1": _q4_1,
+    "Q5_0": _q5_0,
+    "Q5_1": _q5_1,
+    "Q8_0": _q8_0,
+    "Q2_K": _q2_k,
+    "Q3_K": _q3_k,
+    "Q4_K": _q4_k,
+    "Q5_K": _q5_k,
+    "Q6_K": _q6_k,
+    "BF16": _bf16,
+}
+SUPPORTED_TYPES: tuple[str, ...] = tuple(sorted(set(DEQUANTIZERS) | set(PLAIN_DTYPES)))
+
+
+def ggml_type(type_: int | str) -> GGMLType:
+    """Look up a ggml type by id or name; raise naming the supported ones when it is unknown.
+
+    >>> ggml_type("Q4_K").block_size
+    256
+    """
+    known = GGML_TYPES.get(type_) if isinstance(type_, int) else GGML_TYPES_BY_NAME.get(str(type_).upper())
+    if known is None:
+        raise ValueError(f"unknown GGML tensor type {type_!r}; supported types: {', '.join(SUPPORTED_TYPES)}")
+    return known
+
+
+def dequantize(
+    raw: torch.Tensor, type_: int | str, n_elements: int, dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
+    """Decode ``raw`` (flat uint8 bytes of one tensor) to a flat tensor of ``n_elements`` values.
+
+    >>> raw = torch.tensor([1.5, -2.0]).view(torch.uint8)
+    >>> dequantize(raw, "F32", 2)
+    tensor([ 1.5000, -2.0000])
+    """
+    t = ggml_type(type_)
+    if t.name in PLAIN_DTYPES and t.name != "BF16":
+        return raw.view(PLAIN_DTYPES[t.name]).to(dtype, copy=True)
+    if t.name == "BF16" and dtype == torch.bfloat16:
+        return raw.view(torch.bfloat16).clone()
+    fn = DEQUANTIZERS.get(t.name)
+    if fn is None:
+        raise NotImplementedError(
+            f"GGML tensor type {t.name} (id {t.id}) cannot be dequantized yet; "
+            f"supported types: {', '.join(SUPPORTED_TYPES)}"
+        )
+    blocks = raw.view(-1, t.type_size)  # (n_blocks, type_size)
+    out = torch.empty(blocks.shape[0], t.block_size, dtype=dtype)  # (n_blocks, block_size)
+    step = max(1, _CHUNK_VALUES // t.block_size)
+    for start in range(0, blocks.shape[0], step):
+        out[start : start + step] = fn(blocks[start : start + step])
+    return out.view(-1)[:n_elements]
