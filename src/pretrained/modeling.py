@@ -177,6 +177,8 @@ class PreTrainedModel(nn.Module):
             state_dict = load_checkpoint(checkpoint_files(folder))
         model, info = cls._from_state_dict(config, state_dict, torch_dtype, ignore_mismatched_sizes)
         model.name_or_path = str(name_or_path)
+        if hasattr(model, "_load_generation_config"):  # generating models: generation_config.json, if any
+            model._load_generation_config(folder)
         if device is not None:
             model.to(device)
         return (model, info) if output_loading_info else model
@@ -303,4 +305,6 @@ class PreTrainedModel(nn.Module):
         self.config.torch_dtype = str(self.dtype).removeprefix("torch.")
         save_checkpoint(state, folder, max_shard_size=max_shard_size)
         self.config.save_pretrained(folder)
+        if getattr(self, "generation_config", None) is not None:
+            self.generation_config.save_pretrained(folder)
         return folder
