@@ -266,6 +266,12 @@ class PreTrainedModel(nn.Module):
             if not any(t.device.type == "meta" for _, t in own):
                 continue
             loaded = {n: t for n, t in own if t.device.type != "meta"}
+            for name, t in loaded.items():  # to_empty/_init_weights write .data in place: keep loaded (maybe tied)
+                stand_in = torch.empty_like(t, device="meta")  # tensors out of their reach until restored below
+                if name in module._parameters:
+                    module._parameters[name] = nn.Parameter(stand_in, requires_grad=t.requires_grad)
+                else:
+                    module._buffers[name] = stand_in
             module.to_empty(device="cpu", recurse=False)
             for _, t in module.named_parameters(recurse=False):
                 t.data.zero_()  # anything _init_weights does not cover is zero, never garbage
