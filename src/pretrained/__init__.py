@@ -41,6 +41,9 @@ _EXPORTS: dict[str, str] = {
     "MistralForCausalLM": ".models.llama",
     "Qwen2Config": ".models.llama",
     "Qwen2ForCausalLM": ".models.llama",
+    "GenerationConfig": ".generation",
+    "TextStreamer": ".generation",
+    "TextIteratorStreamer": ".generation",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
