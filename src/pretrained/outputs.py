@@ -150,6 +150,28 @@ class Seq2SeqLMOutput(ModelOutput):
 
 
 @dataclass
+class BaseModelOutputWithPastAndCrossAttentions(ModelOutput):
+    last_hidden_state: torch.Tensor | None = None
+    past_key_values: Any = None
+    hidden_states: Tensors | None = None
+    attentions: Tensors | None = None
+    cross_attentions: Tensors | None = None
+
+
+@dataclass
+class Seq2SeqSequenceClassifierOutput(ModelOutput):
+    loss: torch.Tensor | None = None
+    logits: torch.Tensor | None = None
+    past_key_values: Any = None
+    decoder_hidden_states: Tensors | None = None
+    decoder_attentions: Tensors | None = None
+    cross_attentions: Tensors | None = None
+    encoder_last_hidden_state: torch.Tensor | None = None
+    encoder_hidden_states: Tensors | None = None
+    encoder_attentions: Tensors | None = None
+
+
+@dataclass
 class SequenceClassifierOutputWithPast(ModelOutput):
     loss: torch.Tensor | None = None
     logits: torch.Tensor | None = None

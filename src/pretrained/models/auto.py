@@ -27,6 +27,10 @@ MODEL_TYPES: dict[str, str] = {
     "llama": "llama",
     "mistral": "llama",
     "qwen2": "llama",
+    "t5": "t5",
+    "bart": "bart",
+    "mbart": "mbart",
+    "marian": "marian",
 }
 
 

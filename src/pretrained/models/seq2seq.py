@@ -1,0 +1,157 @@
+"""What T5 and the BART family (BART, mBART, Marian) share as encoder-decoder models.
+
+- ``Seq2SeqPreTrainedModel``: one embedding module is used by ``shared``, ``encoder.embed_tokens`` and
+  ``decoder.embed_tokens`` (and by ``lm_head`` unless ``tie_word_embeddings`` is False), so those aliases are
+  neither expected in a checkpoint nor written to one; old checkpoints that only name the encoder's embeddings
+  still load.
+- ``run_seq2seq``: encoder (or the given ``encoder_outputs``) then decoder, into a ``Seq2SeqModelOutput``.
+
+>>> from pretrained.models.bart import BartConfig, BartModel
+>>> model = BartModel(BartConfig(vocab_size=99, d_model=16, encoder_layers=1, decoder_layers=1,
+...     encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=8, decoder_ffn_dim=8))
+>>> sorted(model._tied_keys())
+['decoder.embed_tokens.weight', 'encoder.embed_tokens.weight']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..modeling import PreTrainedModel
+from ..nn.kv_cache import EncoderDecoderCache, KVCache
+from ..outputs import BaseModelOutput, Seq2SeqLMOutput, Seq2SeqModelOutput
+
+
+class Seq2SeqPreTrainedModel(PreTrainedModel):
+    """Base of the encoder-decoder models: alias-aware tying and the ``get_encoder``/``get_decoder`` accessors."""
+
+    def _base(self) -> nn.Module:
+        return getattr(self, self.base_model_prefix, self)
+
+    def get_encoder(self) -> nn.Module:
+        return self._base().encoder
+
+    def get_decoder(self) -> nn.Module:
+        return self._base().decoder
+
+    def get_input_embeddings(self) -> nn.Module:
+        return self.get_encoder().embed_tokens
+
+    def tie_weights(self) -> None:
+        """The LM head shares the decoder's token embeddings (the shared ones) unless tie_word_embeddings is False."""
+        out = self.get_output_embeddings()
+        if out is not None and getattr(self.config, "tie_word_embeddings", True):
+            out.weight = self.get_decoder().embed_tokens.weight
+
+    def _tied_keys(self) -> set[str]:
+        """Every parameter name after the first one of a shared tensor (module aliases and a tied ``lm_head``)."""
+        first: dict[int, str] = {}
+        aliases = set()
+        for name, p in self.named_parameters(remove_duplicate=False):
+            if id(p) in first:
+                aliases.add(name)
+            else:
+                first[id(p)] = name
+        return aliases
+
+    def _match_keys(self, state_dict: dict[str, torch.Tensor], expected: Any) -> dict[str, torch.Tensor]:
+        """Bare/head prefixes as usual; ``shared.weight`` taken from ``encoder.embed_tokens.weight`` when absent."""
+        state_dict = super()._match_keys(state_dict, expected)
+        for key in expected:
+            if key.endswith("shared.weight") and key not in state_dict:
+                legacy = key.removesuffix("shared.weight") + "encoder.embed_tokens.weight"
+                if legacy in state_dict:
+                    state_dict = {**state_dict, key: state_dict[legacy]}
+        return state_dict
+
+
+def new_cache(num_layers: int) -> EncoderDecoderCache:
+    """An empty decoder cache: self-attention (grows per step) and cross-attention (filled on the first step)."""
+    return EncoderDecoderCache(KVCache(num_layers), KVCache(num_layers))
+
+
+def as_encoder_output(encoder_outputs: Any) -> BaseModelOutput:
+    """Accept the encoder's output as a ``BaseModelOutput``, a tensor, or a tuple (last_hidden_state, ...)."""
+    if isinstance(encoder_outputs, BaseModelOutput):
+        return encoder_outputs
+    if isinstance(encoder_outputs, torch.Tensor):
+        return BaseModelOutput(encoder_outputs)
+    if hasattr(encoder_outputs, "last_hidden_state"):
+        return BaseModelOutput(
+            encoder_outputs.last_hidden_state,
+            getattr(encoder_outputs, "hidden_states", None),
+            getattr(encoder_outputs, "attentions", None),
+        )
+    if isinstance(encoder_outputs, (tuple, list)) and encoder_outputs:
+        return BaseModelOutput(*encoder_outputs[:3])
+    raise ValueError(
+        f"encoder_outputs must be the encoder's output (BaseModelOutput, tensor or tuple); got {type(encoder_outputs).__name__}"
+    )
+
+
+def run_seq2seq(
+    encoder: nn.Module,
+    decoder: nn.Module,
+    *,
+    input_ids: torch.Tensor | None,
+    attention_mask: torch.Tensor | None,
+    decoder_input_ids: torch.Tensor | None,
+    decoder_attention_mask: torch.Tensor | None,
+    encoder_outputs: Any,
+    past_key_values: EncoderDecoderCache | None,
+    inputs_embeds: torch.Tensor | None,
+    decoder_inputs_embeds: torch.Tensor | None,
+    use_cache: bool | None,
+    output_attentions: bool | None,
+    output_hidden_states: bool | None,
+) -> Seq2SeqModelOutput:
+    """Encode (unless ``encoder_outputs`` is given), then decode with cross-attention over the encoder output."""
+    if encoder_outputs is None:
+        enc = encoder(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            inputs_embeds=inputs_embeds,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+        )
+    else:
+        enc = as_encoder_output(encoder_outputs)
+    dec = decoder(
+        input_ids=decoder_input_ids,
+        attention_mask=decoder_attention_mask,
+        encoder_hidden_states=enc.last_hidden_state,
+        encoder_attention_mask=attention_mask,
+        past_key_values=past_key_values,
+        inputs_embeds=decoder_inputs_embeds,
+        use_cache=use_cache,
+        output_attentions=output_attentions,
+        output_hidden_states=output_hidden_states,
+    )
+    return Seq2SeqModelOutput(
+        last_hidden_state=dec.last_hidden_state,
+        past_key_values=dec.past_key_values,
+        decoder_hidden_states=dec.hidden_states,
+        decoder_attentions=dec.attentions,
+        cross_attentions=dec.cross_attentions,
+        encoder_last_hidden_state=enc.last_hidden_state,
+        encoder_hidden_states=enc.hidden_states,
+        encoder_attentions=enc.attentions,
+    )
+
+
+def lm_output(loss: torch.Tensor | None, logits: torch.Tensor, out: Seq2SeqModelOutput) -> Seq2SeqLMOutput:
+    """The LM head's output: ``loss``/``logits`` plus everything the bare model returned."""
+    return Seq2SeqLMOutput(
+        loss=loss,
+        logits=logits,
+        past_key_values=out.past_key_values,
+        decoder_hidden_states=out.decoder_hidden_states,
+        decoder_attentions=out.decoder_attentions,
+        cross_attentions=out.cross_attentions,
+        encoder_last_hidden_state=out.encoder_last_hidden_state,
+        encoder_hidden_states=out.encoder_hidden_states,
+        encoder_attentions=out.encoder_attentions,
+    )

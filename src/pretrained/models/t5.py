@@ -1,0 +1,484 @@
+"""T5 (v1.0 and v1.1): pre-norm encoder-decoder with RMS layer norms, relative position buckets and no attention
+scaling. Module names follow the checkpoints (``encoder.block.{i}.layer.0.SelfAttention.q``,
+``decoder.block.{i}.layer.1.EncDecAttention``, ``layer.{-1}.DenseReluDense.wi`` / ``wi_0``/``wi_1``).
+
+v1.0 uses a ReLU feed-forward (``wi``/``wo``) and an LM head tied to the shared embeddings, whose input is scaled by
+d_model**-0.5; v1.1 (``feed_forward_proj="gated-gelu"``) a gated feed-forward (``wi_0``, ``wi_1``) and an untied
+head (``tie_word_embeddings=False``), unscaled. Only layer 0 of each stack holds ``relative_attention_bias``; its
+bias (bidirectional buckets in the encoder, causal in the decoder) is shared by every layer of the stack.
+
+>>> import torch
+>>> from pretrained.models.t5 import T5Config, T5ForConditionalGeneration
+>>> cfg = T5Config(vocab_size=99, d_model=16, d_kv=4, d_ff=8, num_layers=1, num_heads=2, decoder_start_token_id=0)
+>>> T5ForConditionalGeneration(cfg).eval()(torch.tensor([[5, 6, 1]]), labels=torch.tensor([[7, 1]])).logits.shape
+torch.Size([1, 2, 99])
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ..config import PretrainedConfig
+from ..nn.activations import get_activation
+from ..nn.attention import attend
+from ..nn.cross_attention import cross_attention_kv, self_attention_kv
+from ..nn.kv_cache import EncoderDecoderCache
+from ..nn.norms import RMSNorm
+from ..nn.seq2seq import causal_padding_mask, check_source, expanded_mask, lm_loss, shift_tokens_right
+from ..outputs import (
+    BaseModelOutput,
+    BaseModelOutputWithPastAndCrossAttentions,
+    Seq2SeqLMOutput,
+    Seq2SeqModelOutput,
+)
+from .seq2seq import Seq2SeqPreTrainedModel, lm_output, new_cache, run_seq2seq
+
+
+class T5Config(PretrainedConfig):
+    model_type = "t5"
+    attribute_map = {
+        "hidden_size": "d_model",
+        "num_attention_heads": "num_heads",
+        "num_hidden_layers": "num_layers",
+        "head_dim": "d_kv",
+    }
+    defaults = {
+        "vocab_size": 32128,
+        "d_model": 512,
+        "d_kv": 64,
+        "d_ff": 2048,
+        "num_layers": 6,
+        "num_decoder_layers": None,
+        "num_heads": 8,
+        "relative_attention_num_buckets": 32,
+        "relative_attention_max_distance": 128,
+        "dropout_rate": 0.1,
+        "classifier_dropout": 0.0,
+        "layer_norm_epsilon": 1e-6,
+        "initializer_factor": 1.0,
+        "feed_forward_proj": "relu",
+        "is_encoder_decoder": True,
+        "use_cache": True,
+        "pad_token_id": 0,
+        "eos_token_id": 1,
+    }
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        if self.num_decoder_layers is None:
+            self.num_decoder_layers = self.num_layers
+        parts = self.feed_forward_proj.split("-")
+        if len(parts) > 2 or (len(parts) == 2 and parts[0] != "gated"):
+            raise ValueError(
+                f"config.feed_forward_proj={self.feed_forward_proj!r}: expected 'ACT' or 'gated-ACT' "
+                "(e.g. 'relu' for T5 v1.0, 'gated-gelu' for T5 v1.1)"
+            )
+        # stored values win, as in the reference (they are written to config.json)
+        if "dense_act_fn" not in kwargs:
+            self.dense_act_fn = "gelu_new" if self.feed_forward_proj == "gated-gelu" else parts[-1]
+        if "is_gated_act" not in kwargs:
+            self.is_gated_act = parts[0] == "gated"
+
+
+def _linear(n_in: int, n_out: int, std: float) -> nn.Linear:
+    """A bias-free projection remembering its initialization std (Mesh TensorFlow's fan-in rules)."""
+    layer = nn.Linear(n_in, n_out, bias=False)
+    layer.init_std = std
+    return layer
+
+
+def _clamp_fp16(x: torch.Tensor) -> torch.Tensor:
+    """The reference's fp16 guard after every T5 sub-layer."""
+    if x.dtype != torch.float16:
+        return x
+    bound = torch.finfo(x.dtype).max - (1000 if bool(torch.isinf(x).any()) else 0)
+    return x.clamp(-bound, bound)
+
+
+class T5DenseActDense(nn.Module):
+    def __init__(self, config: T5Config) -> None:
+        super().__init__()
+        f = config.initializer_factor
+        self.wi = _linear(config.d_model, config.d_ff, f * config.d_model**-0.5)
+        self.wo = _linear(config.d_ff, config.d_model, f * config.d_ff**-0.5)
+        self.dropout = nn.Dropout(config.dropout_rate)
+        self.act = get_activation(config.dense_act_fn)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.dropout(self.act(self.wi(x)))  # (B, T, d_ff)
+        return self.wo(h.to(self.wo.weight.dtype))  # (B, T, C)
+
+
+class T5DenseGatedActDense(nn.Module):
+    def __init__(self, config: T5Config) -> None:
+        super().__init__()
+        f = config.initializer_factor
+        self.wi_0 = _linear(config.d_model, config.d_ff, f * config.d_model**-0.5)
+        self.wi_1 = _linear(config.d_model, config.d_ff, f * config.d_model**-0.5)
+        self.wo = _linear(config.d_ff, config.d_model, f * config.d_ff**-0.5)
+        self.dropout = nn.Dropout(config.dropout_rate)
+        self.act = get_activation(config.dense_act_fn)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.dropout(self.act(self.wi_0(x)) * self.wi_1(x))  # (B, T, d_ff)
+        return self.wo(h.to(self.wo.weight.dtype))  # (B, T, C)
+
+
+class T5LayerFF(nn.Module):
+    def __init__(self, config: T5Config) -> None:
+        super().__init__()
+        self.DenseReluDense = (T5DenseGatedActDense if config.is_gated_act else T5DenseActDense)(config)
+        self.layer_norm = RMSNorm(config.d_model, eps=config.layer_norm_epsilon)
+        self.dropout = nn.Dropout(config.dropout_rate)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.dropout(self.DenseReluDense(self.layer_norm(x)))
+
+
+def relative_position_bucket(rel: torch.Tensor, bidirectional: bool, num_buckets: int, max_distance: int):
+    """Mesh TensorFlow's bucketing of (key - query) distances: exact when small, logarithmic up to max_distance."""
+    buckets = torch.zeros_like(rel)
+    if bidirectional:
+        num_buckets //= 2
+        buckets += (rel > 0).long() * num_buckets
+        rel = rel.abs()
+    else:
+        rel = -torch.min(rel, torch.zeros_like(rel))
+    max_exact = num_buckets // 2
+    large = (
+        max_exact
+        + (
+            torch.log(rel.float() / max_exact)
+            / math.log(max_distance / max_exact)
+            * (num_buckets - max_exact)
+        ).long()
+    )
+    large = torch.min(large, torch.full_like(large, num_buckets - 1))
+    return buckets + torch.where(rel < max_exact, rel, large)
+
+
+class T5Attention(nn.Module):
+    """Unscaled multi-head attention; scores get the additive ``bias`` (relative positions + mask)."""
+
+    def __init__(self, config: T5Config, layer_idx: int, has_relative_attention_bias: bool = False) -> None:
+        super().__init__()
+        f, d = config.initializer_factor, config.d_model
+        self.n_heads, self.d_kv, self.layer_idx = config.num_heads, config.d_kv, layer_idx
+        inner = self.n_heads * self.d_kv
+        self.q = _linear(d, inner, f * (d * self.d_kv) ** -0.5)
+        self.k = _linear(d, inner, f * d**-0.5)
+        self.v = _linear(d, inner, f * d**-0.5)
+        self.o = _linear(inner, d, f * inner**-0.5)
+        if has_relative_attention_bias:
+            self.relative_attention_bias = nn.Embedding(config.relative_attention_num_buckets, self.n_heads)
+            self.relative_attention_bias.init_std = f * d**-0.5
+        self.dropout = config.dropout_rate
+
+    def heads(self, x: torch.Tensor) -> torch.Tensor:
+        B, T, _ = x.shape
+        return x.view(B, T, self.n_heads, self.d_kv).transpose(1, 2)  # (B, nh, T, d_kv)
+
+    def forward(self, x, bias, kv_states=None, cache: EncoderDecoderCache | None = None, need_weights=False):
+        B, T, _ = x.shape
+        q = self.heads(self.q(x))  # (B, nh, T, d_kv)
+        if kv_states is None:
+            k, v = self_attention_kv(cache, self.layer_idx, self.heads(self.k(x)), self.heads(self.v(x)))
+        else:
+            k, v = cross_attention_kv(
+                cache, self.layer_idx, lambda: (self.heads(self.k(kv_states)), self.heads(self.v(kv_states)))
+            )
+        p = self.dropout if self.training else 0.0
+        y, w = attend(q, k, v, bias, dropout_p=p, scale=1.0, need_weights=need_weights)
+        return self.o(y.transpose(1, 2).reshape(B, T, -1)), w  # (B, T, C)
+
+
+class T5LayerSelfAttention(nn.Module):
+    def __init__(self, config: T5Config, layer_idx: int, has_relative_attention_bias: bool) -> None:
+        super().__init__()
+        self.SelfAttention = T5Attention(config, layer_idx, has_relative_attention_bias)
+        self.layer_norm = RMSNorm(config.d_model, eps=config.layer_norm_epsilon)
+        self.dropout = nn.Dropout(config.dropout_rate)
+
+    def forward(self, x, bias, cache=None, need_weights=False):
+        h, w = self.SelfAttention(self.layer_norm(x), bias, cache=cache, need_weights=need_weights)
+        return x + self.dropout(h), w
+
+
+class T5LayerCrossAttention(nn.Module):
+    def __init__(self, config: T5Config, layer_idx: int) -> None:
+        super().__init__()
+        self.EncDecAttention = T5Attention(config, layer_idx)
+        self.layer_norm = RMSNorm(config.d_model, eps=config.layer_norm_epsilon)
+        self.dropout = nn.Dropout(config.dropout_rate)
+
+    def forward(self, x, enc, mask, cache=None, need_weights=False):
+        h, w = self.EncDecAttention(self.layer_norm(x), mask, enc, cache=cache, need_weights=need_weights)
+        return x + self.dropout(h), w
+
+
+class T5Block(nn.Module):
+    """``layer`` = [self-attention, (cross-attention in the decoder), feed-forward], each pre-norm + residual."""
+
+    def __init__(self, config: T5Config, layer_idx: int, is_decoder: bool) -> None:
+        super().__init__()
+        self.layer = nn.ModuleList([T5LayerSelfAttention(config, layer_idx, layer_idx == 0)])
+        if is_decoder:
+            self.layer.append(T5LayerCrossAttention(config, layer_idx))
+        self.layer.append(T5LayerFF(config))
+
+    def forward(self, x, bias, enc=None, cross_mask=None, cache=None, need_weights=False):
+        x, w = self.layer[0](x, bias, cache, need_weights)
+        x, wc = _clamp_fp16(x), None
+        if len(self.layer) == 3:
+            x, wc = self.layer[1](x, enc, cross_mask, cache, need_weights)
+            x = _clamp_fp16(x)
+        return _clamp_fp16(self.layer[-1](x)), w, wc
+
+
+class T5Stack(nn.Module):
+    """The encoder (bidirectional buckets) or the decoder (causal, cross-attending, cached)."""
+
+    def __init__(self, config: T5Config, embed_tokens: nn.Embedding, is_decoder: bool) -> None:
+        super().__init__()
+        self.config, self.is_decoder = config, is_decoder
+        self.embed_tokens = embed_tokens
+        n_layers = config.num_decoder_layers if is_decoder else config.num_layers
+        self.block = nn.ModuleList(T5Block(config, i, is_decoder) for i in range(n_layers))
+        self.final_layer_norm = RMSNorm(config.d_model, eps=config.layer_norm_epsilon)
+        self.dropout = nn.Dropout(config.dropout_rate)
+
+    def position_bias(self, q_len: int, past: int, device: torch.device) -> torch.Tensor:
+        """(1, nh, Tq, past+Tq) relative position bias from layer 0's ``relative_attention_bias``."""
+        table = self.block[0].layer[0].SelfAttention.relative_attention_bias
+        q_pos = torch.arange(past, past + q_len, device=device)[:, None]  # (Tq, 1)
+        rel = torch.arange(past + q_len, device=device)[None, :] - q_pos  # (Tq, Tk) key - query
+        c = self.config
+        buckets = relative_position_bucket(
+            rel, not self.is_decoder, c.relative_attention_num_buckets, c.relative_attention_max_distance
+        )
+        return table(buckets).permute(2, 0, 1)[None]  # (1, nh, Tq, Tk)
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        encoder_hidden_states: torch.Tensor | None = None,
+        encoder_attention_mask: torch.Tensor | None = None,
+        past_key_values: EncoderDecoderCache | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        use_cache: bool | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+    ) -> BaseModelOutputWithPastAndCrossAttentions:
+        check_source(input_ids, inputs_embeds, "decoder_input_ids" if self.is_decoder else "input_ids")
+        x = self.embed_tokens(input_ids) if inputs_embeds is None else inputs_embeds  # (B, T, C)
+        T, cache, cross_mask = x.shape[1], None, None
+        if self.is_decoder:
+            if encoder_hidden_states is None:
+                raise ValueError(
+                    "the decoder needs encoder_hidden_states (run the encoder, or pass encoder_outputs)"
+                )
+            use_cache = self.config.use_cache if use_cache is None else use_cache
+            cache = (
+                past_key_values
+                if past_key_values is not None or not use_cache
+                else new_cache(len(self.block))
+            )
+            past = cache.get_seq_length() if cache is not None else 0
+            mask = causal_padding_mask(attention_mask, T, past, x.dtype, x.device)  # (B|1, 1, T, past+T)
+            cross_mask = expanded_mask(encoder_attention_mask, x.dtype)  # (B, 1, 1, S) or None
+        else:
+            past, mask = 0, expanded_mask(attention_mask, x.dtype)  # (B, 1, 1, T) or None
+        bias = self.position_bias(T, past, x.device).to(x.dtype)  # (1, nh, T, past+T)
+        bias = bias if mask is None else bias + mask
+        want_a = self.config.output_attentions if output_attentions is None else output_attentions
+        want_h = self.config.output_hidden_states if output_hidden_states is None else output_hidden_states
+        x = self.dropout(x)
+        hidden, attns, cross = [], [], []
+        for block in self.block:
+            hidden.append(x)
+            x, w, wc = block(x, bias, encoder_hidden_states, cross_mask, cache, want_a)
+            attns.append(w)
+            cross.append(wc)
+        x = self.dropout(self.final_layer_norm(x))
+        hidden.append(x)
+        return BaseModelOutputWithPastAndCrossAttentions(
+            x,
+            cache,
+            tuple(hidden) if want_h else None,
+            tuple(attns) if want_a else None,
+            tuple(cross) if want_a and self.is_decoder else None,
+        )
+
+
+class T5PreTrainedModel(Seq2SeqPreTrainedModel):
+    config_class = T5Config
+    base_model_prefix = "transformer"
+    _ignore_unexpected = ("decoder.block.0.layer.1.EncDecAttention.relative_attention_bias.weight",)
+
+    def _init_weights(self, module: nn.Module) -> None:
+        if isinstance(module, RMSNorm):
+            module.weight.data.fill_(self.config.initializer_factor)
+        elif isinstance(module, (nn.Linear, nn.Embedding)):
+            module.weight.data.normal_(0.0, getattr(module, "init_std", self.config.initializer_factor))
+            if getattr(module, "bias", None) is not None:
+                module.bias.data.zero_()
+
+    def shift_labels(self, labels: torch.Tensor) -> torch.Tensor:
+        """Decoder inputs for teacher forcing: labels shifted right behind decoder_start_token_id (the pad id)."""
+        return shift_tokens_right(labels, self.config.pad_token_id, self.config.decoder_start_token_id)
+
+    prepare_decoder_input_ids_from_labels = shift_labels
+    _shift_right = shift_labels
+
+    def _build(self, config: T5Config, decoder: bool = True) -> None:
+        self.shared = nn.Embedding(config.vocab_size, config.d_model)
+        self.shared.init_std = config.initializer_factor
+        self.encoder = T5Stack(config, self.shared, is_decoder=False)
+        if decoder:
+            self.decoder = T5Stack(config, self.shared, is_decoder=True)
+
+    def _seq2seq(self, input_ids, attention_mask, decoder_input_ids, decoder_attention_mask, encoder_outputs,
+                 past_key_values, inputs_embeds, decoder_inputs_embeds, use_cache, output_attentions,
+                 output_hidden_states) -> Seq2SeqModelOutput:  # fmt: skip
+        return run_seq2seq(
+            self.encoder,
+            self.decoder,
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            decoder_input_ids=decoder_input_ids,
+            decoder_attention_mask=decoder_attention_mask,
+            encoder_outputs=encoder_outputs,
+            past_key_values=past_key_values,
+            inputs_embeds=inputs_embeds,
+            decoder_inputs_embeds=decoder_inputs_embeds,
+            use_cache=use_cache,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+        )
+
+
+class T5Model(T5PreTrainedModel):
+    """The bare encoder-decoder: ``last_hidden_state`` is the decoder's (B, T, C); needs ``decoder_input_ids``."""
+
+    def __init__(self, config: T5Config) -> None:
+        super().__init__(config)
+        self._build(config)
+        self.post_init()
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        decoder_input_ids: torch.Tensor | None = None,
+        decoder_attention_mask: torch.Tensor | None = None,
+        encoder_outputs=None,
+        past_key_values: EncoderDecoderCache | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        decoder_inputs_embeds: torch.Tensor | None = None,
+        use_cache: bool | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+    ) -> Seq2SeqModelOutput:
+        return self._seq2seq(
+            input_ids, attention_mask, decoder_input_ids, decoder_attention_mask, encoder_outputs,
+            past_key_values, inputs_embeds, decoder_inputs_embeds, use_cache, output_attentions,
+            output_hidden_states,
+        )  # fmt: skip
+
+
+class T5ForConditionalGeneration(T5PreTrainedModel):
+    """T5 with its LM head: translation, summarization, any text-to-text task.
+
+    >>> model.generate(input_ids, max_new_tokens=20)  # doctest: +SKIP
+    """
+
+    def __init__(self, config: T5Config) -> None:
+        super().__init__(config)
+        self._build(config)
+        self.lm_head = nn.Linear(config.d_model, config.vocab_size, bias=False)
+        self.lm_head.init_std = config.initializer_factor
+        self.post_init()
+
+    def get_output_embeddings(self) -> nn.Linear:
+        return self.lm_head
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        decoder_input_ids: torch.Tensor | None = None,
+        decoder_attention_mask: torch.Tensor | None = None,
+        encoder_outputs=None,
+        past_key_values: EncoderDecoderCache | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        decoder_inputs_embeds: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        use_cache: bool | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+        logits_to_keep: int = 0,
+    ) -> Seq2SeqLMOutput:
+        if labels is not None:
+            use_cache = False if use_cache is None else use_cache
+            if decoder_input_ids is None and decoder_inputs_embeds is None:
+                decoder_input_ids = self.shift_labels(labels)
+        out = self._seq2seq(
+            input_ids, attention_mask, decoder_input_ids, decoder_attention_mask, encoder_outputs,
+            past_key_values, inputs_embeds, decoder_inputs_embeds, use_cache, output_attentions,
+            output_hidden_states,
+        )  # fmt: skip
+        h = out.last_hidden_state if logits_to_keep <= 0 else out.last_hidden_state[:, -logits_to_keep:]
+        if self.config.tie_word_embeddings:
+            h = h * self.config.d_model**-0.5  # Mesh TensorFlow rescales before the tied projection
+        logits = self.lm_head(h)  # (B, T, V)
+        loss = lm_loss(logits, labels) if labels is not None else None
+        return lm_output(loss, logits, out)
+
+
+class T5EncoderModel(T5PreTrainedModel):
+    """Only T5's encoder (sentence embeddings, T5-XXL text encoders); decoder weights in a checkpoint are skipped."""
+
+    def __init__(self, config: T5Config) -> None:
+        super().__init__(config)
+        self._build(config, decoder=False)
+        self.post_init()
+
+    def get_decoder(self) -> None:
+        return None
+
+    @classmethod
+    def _rename(cls, state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        state_dict = super()._rename(state_dict)
+        return {k: v for k, v in state_dict.items() if not k.startswith(("decoder.", "lm_head."))}
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+    ) -> BaseModelOutput:
+        out = self.encoder(
+            input_ids,
+            attention_mask,
+            inputs_embeds=inputs_embeds,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+        )
+        return BaseModelOutput(out.last_hidden_state, out.hidden_states, out.attentions)
+
+
+# task -> class name, read by models/auto.py
+TASK_CLASSES = {
+    "base": "T5Model",
+    "seq2seq-lm": "T5ForConditionalGeneration",
+}
