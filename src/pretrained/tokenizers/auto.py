@@ -201,6 +201,41 @@ MODEL_TYPE_TO_TOKENIZER: dict[str, str] = {
     "phi": "CodeGenTokenizer",
 }
 
+# When a tokenizer is converted from legacy files, transformers first builds the "slow" class: its defaults
+# fill the settings the config leaves out, and it wraps special tokens in AddedToken with these flags.
+_WRAP_N = {"lstrip": False, "rstrip": False}  # AddedToken(t, lstrip=False, rstrip=False): normalized=True
+_ROBERTA_WRAP = {
+    k: _WRAP_N for k in ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token")
+}
+_SPECIAL = {"special": True}
+_LLAMA_WRAP = {"normalized": False, "special": True}
+_BERT_SLOW = {"defaults": {"clean_up_tokenization_spaces": True, "do_basic_tokenize": True}}
+SLOW_SPECS: dict[str, dict[str, Any]] = {
+    **{name: _BERT_SLOW for name, conv in CONVENTIONS.items() if conv == "bert"},
+    "GPT2Tokenizer": {"wrap": {k: _WRAP_N for k in ("bos_token", "eos_token", "unk_token", "pad_token")}},
+    "CodeGenTokenizer": {"wrap": {k: _SPECIAL for k in ("bos_token", "eos_token", "unk_token", "pad_token")}},
+    "RobertaTokenizer": {
+        "wrap": {**_ROBERTA_WRAP, "mask_token": {"lstrip": True, "rstrip": False, "normalized": False}}
+    },
+    "LongformerTokenizer": {
+        "wrap": {**_ROBERTA_WRAP, "mask_token": {"lstrip": True, "rstrip": False, "normalized": False}}
+    },
+    "BartTokenizer": {"wrap": {**_ROBERTA_WRAP, "mask_token": {"lstrip": True, "rstrip": False}}},
+    "LEDTokenizer": {"wrap": {**_ROBERTA_WRAP, "mask_token": {"lstrip": True, "rstrip": False}}},
+    "MvpTokenizer": {
+        "wrap": {**dict.fromkeys(_ROBERTA_WRAP, _SPECIAL), "mask_token": {"lstrip": True, "special": True}}
+    },
+    "LlamaTokenizer": {
+        "defaults": {"add_prefix_space": True},
+        "wrap": {k: _LLAMA_WRAP for k in ("bos_token", "eos_token", "unk_token", "pad_token")},
+    },
+    "CodeLlamaTokenizer": {"wrap": {k: _LLAMA_WRAP for k in ("bos_token", "eos_token", "unk_token")}},
+    "T5Tokenizer": {
+        "defaults": {"add_prefix_space": True},
+        "wrap": {k: _SPECIAL for k in ("pad_token", "unk_token", "eos_token")},
+    },
+}
+
 _CLASS_CACHE: dict[str, type] = {}
 
 
@@ -346,32 +381,39 @@ def _as_list(value: Any) -> list:
     return [] if value is None else list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def _tokenizer_json(name_or_path: Any, cls: type, file_json: dict | None, options: dict, where: dict) -> dict:
-    """The backend definition: tokenizer.json, or a conversion of the legacy files of ``cls``'s convention."""
+def _legacy_files(name_or_path: Any, cls: type, has_json: bool, options: dict, where: dict) -> dict | None:
+    """The legacy vocabulary files to convert, or None to use tokenizer.json (the rules of transformers)."""
     convention = CONVENTIONS.get(cls.tokenizer_class_name)
     files = {k: _find(name_or_path, f, **where) for k, f in VOCAB_FILES.get(convention, {}).items()}
     have_legacy = convention is not None and all(p is not None for p in files.values())
     spm = convention in ("llama", "t5")
     from_slow = options.get("from_slow", False) or (spm and options.get("add_prefix_space") is not None)
-    if file_json is not None and not (from_slow and have_legacy):
-        return file_json
+    if has_json and not (from_slow and have_legacy):
+        return None
     if have_legacy:
-        opts = {
-            k: added_token(v) if isinstance(v, dict) and "content" in v else v for k, v in options.items()
-        }
-        log.info(
-            "no tokenizer.json for %s; building it from %s", name_or_path, [p.name for p in files.values()]
-        )
-        return convert_legacy(convention, files, _convert_saved_tokens(opts))
-    wanted = ", ".join(sorted(set(VOCAB_FILES.get(convention, {}).values()))) or "the vocabulary files"
-    where_str = Path(name_or_path) / where.get("subfolder", "")
+        return files
+    wanted = ", ".join(sorted(set(VOCAB_FILES.get(convention, {}).values())))
     raise FileNotFoundError(
-        f"Can't load tokenizer for {str(name_or_path)!r}: no {TOKENIZER_FILE} in {where_str}"
+        f"Can't load tokenizer for {str(name_or_path)!r}: no {TOKENIZER_FILE} in "
+        f"{Path(name_or_path) / where.get('subfolder', '')}"
         + (f", and no {wanted} for {cls.tokenizer_class_name}" if convention else "")
-        + ". Pass a folder holding tokenizer.json (or the legacy vocabulary files of a supported tokenizer class: "
+        + ". Pass a folder holding tokenizer.json, or the legacy vocabulary files of one of the tokenizer classes "
         + ", ".join(sorted(CONVENTIONS))
-        + ")."
+        + " (named by tokenizer_class in tokenizer_config.json)."
     )
+
+
+def _slow_tokens(init_kwargs: dict, defaults: dict, wrap: dict[str, dict]) -> None:
+    """The special tokens as the slow tokenizer hands them over: wrapped in AddedToken, ``normalized`` fixed."""
+    for key in SPECIAL_TOKENS_ATTRIBUTES[:-1]:
+        value = init_kwargs.get(key, added_token(defaults.get(key)))
+        if isinstance(value, str) and key in wrap:
+            flags = wrap[key]
+            normalized = flags.get("normalized", not flags.get("special", False))
+            init_kwargs[key] = added_token({"content": value, **flags, "normalized": normalized})
+        elif value is not None and not isinstance(value, str):
+            value.normalized = value.normalized  # the slow tokenizer deep-copies its tokens, fixing the flag
+            init_kwargs[key] = value
 
 
 def load_tokenizer(
@@ -389,12 +431,12 @@ def load_tokenizer(
     """
     for key in ("use_fast", "trust_remote_code", "token", "local_files_only", "force_download", "_from_auto"):
         kwargs.pop(key, None)
-    where = {"revision": revision, "cache_dir": cache_dir, "subfolder": subfolder}
     from ..hub import resolve_dir
 
     resolve_dir(
         name_or_path, revision=revision, cache_dir=cache_dir
     )  # a clear error when the name is unknown
+    where = {"revision": revision, "cache_dir": cache_dir, "subfolder": subfolder}
     names = {
         "tokenizer_config_file": TOKENIZER_CONFIG_FILE,
         "special_tokens_map_file": SPECIAL_TOKENS_MAP_FILE,
@@ -402,7 +444,7 @@ def load_tokenizer(
         "tokenizer_file": TOKENIZER_FILE,
     }
     files = {key: _find(name_or_path, filename, **where) for key, filename in names.items()}
-    init_kwargs = dict(_read_json(files["tokenizer_config_file"]) or {})
+    init_kwargs = _read_json(files["tokenizer_config_file"]) or {}
     if not isinstance(init_kwargs, dict):
         raise ValueError(f"{files['tokenizer_config_file']}: expected a JSON object")
     cls = tokenizer_class_for(_class_name(name_or_path, init_kwargs, where, tokenizer_class))
@@ -415,10 +457,22 @@ def load_tokenizer(
     file_json = _read_json(files["tokenizer_file"])
     if file_json is not None and not isinstance(file_json, dict):
         raise ValueError(f"{files['tokenizer_file']}: expected a JSON object (a tokenizers serialization)")
-    tokenizer_json = _tokenizer_json(
-        name_or_path, cls, file_json, {**cls.class_defaults, **init_kwargs}, where
-    )
+    options = {**cls.class_defaults, **init_kwargs}
+    legacy = _legacy_files(name_or_path, cls, file_json is not None, options, where)
+    slow = SLOW_SPECS.get(cls.tokenizer_class_name, {})
+    if legacy is not None:
+        init_kwargs = {**slow.get("defaults", {}), **init_kwargs}
+        options = {
+            k: added_token(v) if isinstance(v, dict) and "content" in v else v for k, v in options.items()
+        }
+        options = _convert_saved_tokens({**cls.class_defaults, **slow.get("defaults", {}), **options})
+        log.info("no tokenizer.json for %s; converting %s", name_or_path, [p.name for p in legacy.values()])
+        tokenizer_json = convert_legacy(CONVENTIONS[cls.tokenizer_class_name], legacy, options)
+    else:
+        tokenizer_json = file_json
     _special_tokens(init_kwargs, kwargs, files, file_json)
+    if legacy is not None:
+        _slow_tokens(init_kwargs, cls.class_defaults, slow.get("wrap", {}))
     init_kwargs["name_or_path"] = str(name_or_path)
     for key in ("tokenizer_file", "vocab_file", "merges_file", "special_tokens_map_file", "from_slow"):
         init_kwargs.pop(key, None)
