@@ -50,6 +50,7 @@ _CJK = regex.compile(
     "\U0002b740-\U0002b81f\U0002b920-\U0002ceaf\uf900-\ufaff\U0002f800-\U0002fa1f]"
 )
 _MN = regex.compile(r"\p{Mn}")
+_MARK = regex.compile(r"\p{M}")
 
 
 class BertNormalizer(Normalizer):
@@ -140,13 +141,13 @@ class Lowercase(Normalizer):
 
 
 class StripAccents(Normalizer):
-    """Remove non-spacing marks (use after NFD to strip accents)."""
+    """Remove combining marks (Mn, Mc, Me); use after NFD to strip accents."""
 
     type_name = "StripAccents"
 
     def normalize(self, ns: NormalizedString) -> None:
         if not ns.normalized.isascii():
-            ns.remove_chars(_MN)
+            ns.remove_chars(_MARK)
 
 
 class Strip(Normalizer):

@@ -1,0 +1,174 @@
+"""SentencePiece's precompiled normalizer: a double-array trie of UTF-8 keys -> replacement strings.
+
+The ``precompiled_charsmap`` blob is ``[u32 trie size][trie units: u32 ...][replacements: NUL-separated]``
+(the darts-clone layout SentencePiece writes). Normalization walks the text grapheme by grapheme like
+the reference, so offsets match too.
+
+>>> Precompiled(b"").normalize_str("ａ")  # an empty map changes nothing
+'ａ'
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import struct
+from typing import Any
+
+import regex
+
+from ._registry import TokenizerFileError
+from .normalized import Change, NormalizedString
+from .normalizers import Normalizer
+
+_GRAPHEME = regex.compile(r"\X")
+
+
+class DoubleArray:
+    """Read-only darts-clone double array over bytes."""
+
+    __slots__ = ("units",)
+
+    def __init__(self, units: tuple[int, ...]) -> None:
+        self.units = units
+
+    def prefix_values(self, key: bytes) -> tuple[list[int], bool]:
+        """Values of every key that is a prefix of ``key``, and whether the walk used all of ``key``."""
+        units = self.units
+        out: list[int] = []
+        if not units:
+            return out, False
+        unit = units[0]
+        pos = (unit >> 10) << ((unit & 512) >> 6)
+        for c in key:
+            if c == 0:
+                return out, False
+            pos ^= c
+            if pos >= len(units):
+                return out, False
+            unit = units[pos]
+            if unit & 0x800000FF != c:
+                return out, False
+            pos ^= (unit >> 10) << ((unit & 512) >> 6)
+            if (unit >> 8) & 1:
+                out.append(units[pos] & 0x7FFFFFFF)
+        return out, True
+
+
+class Precompiled(Normalizer):
+    """Mirrors ``tokenizers.normalizers.Precompiled`` (XLM-R, T5, ALBERT, mBART ... normalization)."""
+
+    type_name = "Precompiled"
+
+    def __init__(self, precompiled_charsmap: bytes) -> None:
+        self.precompiled_charsmap = bytes(precompiled_charsmap)
+        self.trie, self.replacements = _parse(self.precompiled_charsmap)
+        self._grapheme_cache: dict[str, str | None] = {}
+        self._may_change: dict[str, bool] = {}
+
+    def transform(self, chunk: str) -> str | None:
+        """The replacement of the shortest key that prefixes ``chunk``, or None."""
+        cached = self._grapheme_cache.get(chunk, False)
+        if cached is not False:
+            return cached  # type: ignore[return-value]
+        values, _ = self.trie.prefix_values(chunk.encode())
+        out = None
+        if values:
+            start = values[0]
+            end = self.replacements.find(b"\0", start)
+            out = self.replacements[start : end if end >= 0 else len(self.replacements)].decode(
+                "utf-8", "replace"
+            )
+        if len(self._grapheme_cache) > 100_000:
+            self._grapheme_cache.clear()
+        self._grapheme_cache[chunk] = out
+        return out
+
+    def _char_may_change(self, c: str) -> bool:
+        hit = self._may_change.get(c)
+        if hit is None:
+            hit = self._may_change[c] = self.trie.prefix_values(c.encode())[1]
+        return hit
+
+    def normalize(self, ns: NormalizedString) -> None:
+        text = ns.normalized
+        if not self.trie.units or not any(self._char_may_change(c) for c in set(text)):
+            return
+        dest: list[Change] = []
+        modified = False
+        for grapheme in _GRAPHEME.findall(text):
+            if len(grapheme.encode()) < 6:
+                norm = self.transform(grapheme)
+                if norm is not None:
+                    modified = True
+                    _push(dest, grapheme, norm)
+                    continue
+            for c in grapheme:
+                norm = self.transform(c)
+                if norm is not None:
+                    modified = True
+                    _push(dest, c, norm)
+                else:
+                    dest.append((c, 0))
+        if modified:
+            ns.transform(dest, 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.type_name,
+            "precompiled_charsmap": base64.b64encode(self.precompiled_charsmap).decode(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Precompiled:
+        blob = data.get("precompiled_charsmap")
+        if blob is None:
+            return cls(b"")
+        try:
+            raw = base64.b64decode(blob, validate=True)
+        except (binascii.Error, ValueError, TypeError) as e:
+            raise TokenizerFileError(
+                f"tokenizer.json: Precompiled normalizer precompiled_charsmap is not valid base64 ({e}); "
+                "re-export the tokenizer from its SentencePiece model"
+            ) from None
+        return cls(raw)
+
+
+def _push(dest: list[Change], old: str, new: str) -> None:
+    """Record ``old`` -> ``new`` the way the reference does.
+
+    New chars replace; when longer, the extra (last) ones count as inserted; when shorter, the last
+    change recorded so far (possibly an earlier char's) absorbs the removal.
+    """
+    diff = len(new) - len(old)
+    dest.extend((c, 0) for c in new)
+    if diff > 0:
+        for k in range(len(dest) - diff, len(dest)):
+            dest[k] = (dest[k][0], 1)
+    elif diff < 0 and dest:
+        dest[-1] = (dest[-1][0], dest[-1][1] + diff)
+
+
+def _parse(blob: bytes) -> tuple[DoubleArray, bytes]:
+    if not blob:
+        return DoubleArray(()), b""
+    if len(blob) < 4:
+        raise TokenizerFileError(
+            "Precompiled normalizer: precompiled_charsmap is truncated (shorter than 4 bytes)"
+        )
+    (trie_size,) = struct.unpack_from("<I", blob, 0)
+    n_units = trie_size // 4
+    if 4 + n_units * 4 > len(blob):
+        raise TokenizerFileError(
+            f"Precompiled normalizer: precompiled_charsmap says its trie has {trie_size} bytes but the blob "
+            f"has only {len(blob) - 4}; the file is truncated or corrupted"
+        )
+    units = struct.unpack_from(f"<{n_units}I", blob, 4)
+    rest = blob[4 + n_units * 4 :]
+    try:
+        rest.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise TokenizerFileError(
+            f"Precompiled normalizer: replacement strings are not valid UTF-8 ({e})"
+        ) from None
+    return DoubleArray(units), rest
