@@ -73,7 +73,9 @@ class DistilBertEmbeddings(nn.Module):
         self.dropout = nn.Dropout(config.dropout)
         self.max_positions = config.max_position_embeddings
 
-    def forward(self, input_ids: torch.Tensor | None, inputs_embeds: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, input_ids: torch.Tensor | None, inputs_embeds: torch.Tensor | None = None
+    ) -> torch.Tensor:
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("pass exactly one of input_ids or inputs_embeds")
         x = self.word_embeddings(input_ids) if inputs_embeds is None else inputs_embeds  # (B, T, C)
@@ -259,7 +261,9 @@ class DistilBertForQuestionAnswering(DistilBertPreTrainedModel):
     def __init__(self, config: DistilBertConfig) -> None:
         super().__init__(config)
         if config.num_labels != 2:
-            raise ValueError(f"DistilBertForQuestionAnswering needs config.num_labels == 2, got {config.num_labels}")
+            raise ValueError(
+                f"DistilBertForQuestionAnswering needs config.num_labels == 2, got {config.num_labels}"
+            )
         self.distilbert = DistilBertModel(config)
         self.qa_outputs = nn.Linear(config.dim, config.num_labels)
         self.dropout = nn.Dropout(config.qa_dropout)

@@ -27,7 +27,15 @@ from ..outputs import (
     SequenceClassifierOutput,
     TokenClassifierOutput,
 )
-from .bert import BertConfig, BertEmbeddings, BertEncoder, BertPreTrainedModel, _encoder_kwargs, encode, qa_output
+from .bert import (
+    BertConfig,
+    BertEmbeddings,
+    BertEncoder,
+    BertPreTrainedModel,
+    _encoder_kwargs,
+    encode,
+    qa_output,
+)
 from .roberta import ClassificationHead, classifier_dropout
 
 

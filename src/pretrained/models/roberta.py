@@ -34,7 +34,13 @@ from .bert import (
 
 class RobertaConfig(BertConfig):
     model_type = "roberta"
-    defaults = {**BertConfig.defaults, "vocab_size": 50265, "pad_token_id": 1, "bos_token_id": 0, "eos_token_id": 2}
+    defaults = {
+        **BertConfig.defaults,
+        "vocab_size": 50265,
+        "pad_token_id": 1,
+        "bos_token_id": 0,
+        "eos_token_id": 2,
+    }
 
 
 def create_position_ids_from_input_ids(
@@ -61,7 +67,9 @@ class RobertaEmbeddings(BertEmbeddings):
         super().__init__(config, embedding_size)
         self.padding_idx = config.pad_token_id
         dim = embedding_size or config.hidden_size
-        self.position_embeddings = nn.Embedding(config.max_position_embeddings, dim, padding_idx=self.padding_idx)
+        self.position_embeddings = nn.Embedding(
+            config.max_position_embeddings, dim, padding_idx=self.padding_idx
+        )
 
     def forward(
         self,
@@ -138,6 +146,7 @@ class RobertaLMHead(nn.Module):
 class RobertaForMaskedLM(RobertaPreTrainedModel):
     _tied_weights_keys = ("lm_head.decoder.weight",)
     _renames = {"lm_head.decoder.bias": "lm_head.bias"}  # the same tensor, saved under either name
+
     def __init__(self, config: RobertaConfig) -> None:
         super().__init__(config)
         self.roberta = RobertaModel(config, add_pooling_layer=False)
