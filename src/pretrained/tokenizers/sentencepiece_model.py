@@ -283,6 +283,37 @@ def _parse_message(data: bytes, spec: dict[int, tuple[str, str]], target: Any, w
     return target
 
 
+_FLOAT = struct.Struct("<f")
+
+
+def _parse_piece(data: bytes) -> SentencePiece | None:
+    """Fast path for the common encoding of a piece (fields 1-3, short varints); None means "use the general parser"."""
+    pos, n = 0, len(data)
+    piece, score, kind = "", 0.0, 1
+    try:
+        while pos < n:
+            key = data[pos]
+            if key == 0x0A:  # field 1, length-delimited: the piece text
+                length = data[pos + 1]
+                if length >= 0x80 or pos + 2 + length > n:
+                    return None
+                piece = data[pos + 2 : pos + 2 + length].decode("utf-8")
+                pos += 2 + length
+            elif key == 0x15:  # field 2, fixed32: the score
+                if pos + 5 > n:
+                    return None
+                score = _FLOAT.unpack_from(data, pos + 1)[0]
+                pos += 5
+            elif key == 0x18 and data[pos + 1] < 0x80:  # field 3, one-byte varint: the type
+                kind = data[pos + 1]
+                pos += 2
+            else:
+                return None
+    except (IndexError, UnicodeDecodeError):
+        return None
+    return SentencePiece(piece, score, kind)
+
+
 @dataclass
 class SentencePieceModel:
     """A parsed SentencePiece ``ModelProto``.
@@ -306,7 +337,9 @@ class SentencePieceModel:
             if number in (1, 2, 3, 5) and wire != 2:
                 raise reader.error(f"field {number} is not a sub-message")
             if number == 1:
-                model.pieces.append(_parse_message(raw, _PIECE_FIELDS, SentencePiece(), where))
+                model.pieces.append(
+                    _parse_piece(raw) or _parse_message(raw, _PIECE_FIELDS, SentencePiece(), where)
+                )
             elif number == 2:
                 _parse_message(raw, _TRAINER_FIELDS, model.trainer_spec, where)
             elif number == 3:

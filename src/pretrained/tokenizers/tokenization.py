@@ -148,7 +148,7 @@ class PreTrainedTokenizer(SpecialTokensMixin):
             _bert_normalizer(tokenizer_json, kwargs)
         if "roberta_post_processor" in self.class_fixups:
             _roberta_post_processor(tokenizer_json, kwargs)
-        self._tokenizer = Tokenizer.from_str(json.dumps(tokenizer_json))
+        self._tokenizer = Tokenizer.from_dict(tokenizer_json)
         truncation, padding = self._tokenizer.truncation, self._tokenizer.padding
         if truncation is not None:
             kwargs.setdefault("max_length", truncation["max_length"])
@@ -200,13 +200,16 @@ class PreTrainedTokenizer(SpecialTokensMixin):
         )
 
     def _set_component(self, name: str, data: dict | None) -> None:
-        """Replace one pipeline component of the backend by its tokenizer.json dict."""
-        Tokenizer, _ = engine_classes()
-        state = json.loads(self._tokenizer.to_str())
-        state[name] = data
-        split = self._tokenizer.encode_special_tokens
-        self._tokenizer = Tokenizer.from_str(json.dumps(state))
-        self._tokenizer.encode_special_tokens = split
+        """Replace one pipeline component of the backend (``"post_processor"``...) by its tokenizer.json dict."""
+        from . import decoders, normalizers, pre_tokenizers, processors
+
+        build = {
+            "normalizer": normalizers.from_dict,
+            "pre_tokenizer": pre_tokenizers.from_dict,
+            "post_processor": processors.from_dict,
+            "decoder": decoders.from_dict,
+        }
+        setattr(self._tokenizer, name, build[name](data))
 
     def _fix_add_prefix_space(self, tokenizer_json: dict) -> None:
         # transformers re-creates a top-level pre-tokenizer that has `add_prefix_space` with the init value
