@@ -249,6 +249,7 @@ def test_distilbert_sinusoidal_table_matches_reference():
     torch.testing.assert_close(sinusoidal_table(*table.shape), table, atol=1e-6, rtol=0)
     ours = pretrained.AutoModel.from_config(our_config("distilbert", sinusoidal_pos_embds=True))
     torch.testing.assert_close(ours.embeddings.position_embeddings.weight, table, atol=1e-6, rtol=0)
+    assert not ours.embeddings.position_embeddings.weight.requires_grad  # fixed, as in the reference
 
 
 @pytest.mark.parametrize("arch", ARCHS)

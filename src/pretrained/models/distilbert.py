@@ -6,7 +6,7 @@ No token types and no pooler; ``dim``/``n_layers``/``n_heads`` are readable as `
 >>> import torch
 >>> from pretrained.models.distilbert import DistilBertConfig, DistilBertModel
 >>> cfg = DistilBertConfig(vocab_size=99, dim=32, n_layers=2, n_heads=4, hidden_dim=37)
->>> DistilBertModel(cfg)(torch.tensor([[101, 5, 6, 102]])).last_hidden_state.shape
+>>> DistilBertModel(cfg)(torch.tensor([[1, 5, 6, 2]])).last_hidden_state.shape
 torch.Size([1, 4, 32])
 """
 
@@ -60,7 +60,11 @@ def sinusoidal_table(n_pos: int, dim: int) -> torch.Tensor:
 
 
 class SinusoidalPositions(nn.Embedding):
-    """A fixed sin/cos position table; checkpoints store it like a learned one, so loading is unchanged."""
+    """A fixed (not trained) sin/cos position table; checkpoints store it like a learned one."""
+
+    def __init__(self, num_embeddings: int, embedding_dim: int) -> None:
+        super().__init__(num_embeddings, embedding_dim)
+        self.weight.requires_grad_(False)
 
 
 class DistilBertEmbeddings(nn.Module):
@@ -171,7 +175,6 @@ class DistilBertPreTrainedModel(PreTrainedModel):
         super()._init_weights(module)
         if isinstance(module, SinusoidalPositions):
             module.weight.data.copy_(sinusoidal_table(module.num_embeddings, module.embedding_dim))
-            module.weight.requires_grad_(False)
 
 
 class DistilBertModel(DistilBertPreTrainedModel):

@@ -65,6 +65,10 @@ class RobertaEmbeddings(BertEmbeddings):
 
     def __init__(self, config: PretrainedConfig, embedding_size: int | None = None) -> None:
         super().__init__(config, embedding_size)
+        if config.pad_token_id is None:
+            raise ValueError(
+                f"{config.model_type}: config.pad_token_id is required (position ids are offset by it)"
+            )
         self.padding_idx = config.pad_token_id
         dim = embedding_size or config.hidden_size
         self.position_embeddings = nn.Embedding(
