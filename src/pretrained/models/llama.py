@@ -395,7 +395,7 @@ class Qwen2ForSequenceClassification(LlamaForSequenceClassification):
     config_class = Qwen2Config
 
 
-# task -> class name, read by models/auto.py (the same classes serve llama, mistral and qwen2 configs)
+# task -> class name, read by models/auto.py (models/mistral.py and models/qwen2.py name the family classes)
 TASK_CLASSES = {
     "base": "LlamaModel",
     "causal-lm": "LlamaForCausalLM",

@@ -1,0 +1,366 @@
+"""GPT-2 and the Llama family (Llama, Mistral, Qwen2) against transformers 4.57.6: logits, loss, hidden states,
+attentions, KV-cache decoding and padded batches, in both directions (reference-saved and ours-saved)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import pretrained
+from pretrained.nn.kv_cache import KVCache
+
+transformers = pytest.importorskip("transformers")
+transformers.logging.set_verbosity_error()
+
+V, T = 97, 11
+LLAMA_TINY = dict(
+    vocab_size=V,
+    hidden_size=32,
+    intermediate_size=48,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    max_position_embeddings=64,
+)
+LLAMA3 = {
+    "rope_type": "llama3",
+    "factor": 8.0,
+    "low_freq_factor": 1.0,
+    "high_freq_factor": 4.0,
+    "original_max_position_embeddings": 16,
+}
+# name -> (reference config class, config fields, compare against the reference's eager attention)
+VARIANTS = {
+    "gpt2": ("GPT2Config", dict(vocab_size=V, n_embd=32, n_layer=2, n_head=4, n_positions=64), False),
+    "gpt2-variant": (
+        "GPT2Config",
+        dict(
+            vocab_size=V,
+            n_embd=32,
+            n_layer=3,
+            n_head=2,
+            n_positions=32,
+            n_inner=40,
+            activation_function="gelu",
+            scale_attn_by_inverse_layer_idx=True,  # the reference honours it only in eager attention
+            tie_word_embeddings=False,
+        ),
+        True,
+    ),
+    "llama-gqa": ("LlamaConfig", dict(LLAMA_TINY, num_key_value_heads=2), False),
+    "llama-mha-tied-bias": (
+        "LlamaConfig",
+        dict(LLAMA_TINY, tie_word_embeddings=True, attention_bias=True, mlp_bias=True),
+        False,
+    ),
+    "llama-head-dim": ("LlamaConfig", dict(LLAMA_TINY, num_key_value_heads=1, head_dim=16), False),
+    "llama-linear": (
+        "LlamaConfig",
+        dict(LLAMA_TINY, rope_scaling={"rope_type": "linear", "factor": 2.0}),
+        False,
+    ),
+    "llama-dynamic": (
+        "LlamaConfig",
+        dict(LLAMA_TINY, max_position_embeddings=8, rope_scaling={"type": "dynamic", "factor": 2.0}),
+        False,
+    ),
+    "llama-llama3": ("LlamaConfig", dict(LLAMA_TINY, num_key_value_heads=2, rope_scaling=LLAMA3), False),
+    "llama-yarn": (
+        "LlamaConfig",
+        dict(LLAMA_TINY, rope_theta=500.0, rope_scaling={"rope_type": "yarn", "factor": 4.0}),
+        False,
+    ),
+    "mistral-window": ("MistralConfig", dict(LLAMA_TINY, num_key_value_heads=2, sliding_window=4), False),
+    "qwen2": ("Qwen2Config", dict(LLAMA_TINY, num_key_value_heads=2), False),
+    "qwen2-tied-window": (
+        "Qwen2Config",
+        dict(
+            LLAMA_TINY,
+            num_key_value_heads=1,
+            tie_word_embeddings=True,
+            use_sliding_window=True,
+            sliding_window=3,
+            max_window_layers=1,
+        ),
+        False,
+    ),
+}
+NAMES = list(VARIANTS)
+
+
+def reference_config(name: str, **extra):
+    cls_name, fields, _ = VARIANTS[name]
+    return getattr(transformers, cls_name)(**fields, **extra)
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """name -> (folder, reference model as compared); each reference model is built and saved once."""
+    made: dict[str, tuple] = {}
+
+    def get(name: str):
+        if name not in made:
+            torch.manual_seed(0)
+            eager = VARIANTS[name][2]
+            attn = "eager" if eager else "sdpa"
+            model = transformers.AutoModelForCausalLM.from_config(
+                reference_config(name), attn_implementation=attn
+            )
+            folder = tmp_path_factory.mktemp(name)
+            model.save_pretrained(folder)
+            made[name] = (folder, model.eval())
+        return made[name]
+
+    return get
+
+
+def inputs(seed: int = 1, batch: int = 2, length: int = T) -> torch.Tensor:
+    return torch.randint(0, V, (batch, length), generator=torch.Generator().manual_seed(seed))
+
+
+def left_padded(length: int = T) -> torch.Tensor:
+    mask = torch.ones(3, length, dtype=torch.long)
+    mask[1, :3] = 0
+    mask[2, :6] = 0
+    return mask
+
+
+def reference_positions(mask: torch.Tensor) -> torch.Tensor:
+    """What the reference's generate() passes for a padded batch."""
+    return (mask.cumsum(-1) - 1).masked_fill(mask == 0, 1)
+
+
+def close(a: torch.Tensor, b: torch.Tensor) -> None:
+    torch.testing.assert_close(a, b, rtol=0, atol=1e-4)
+
+
+# -- reference saves, we load ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", NAMES)
+def test_reference_checkpoint_same_logits_loss_hidden_states(saved, name):
+    folder, theirs = saved(name)
+    ours, info = pretrained.AutoModelForCausalLM.from_pretrained(folder, output_loading_info=True)
+    assert not info.missing_keys and not info.unexpected_keys
+    assert type(ours).__name__ == type(theirs).__name__
+    ids = inputs()
+    labels = ids.clone()
+    labels[0, 4] = -100
+    with torch.no_grad():
+        want = theirs(ids, labels=labels, output_hidden_states=True)
+        got = ours(ids, labels=labels, output_hidden_states=True)
+    close(got.logits, want.logits)
+    close(got.loss, want.loss)
+    assert len(got.hidden_states) == len(want.hidden_states)
+    for g, w in zip(got.hidden_states, want.hidden_states):
+        close(g, w)
+
+
+@pytest.mark.parametrize("name", ["gpt2", "gpt2-variant", "llama-gqa", "mistral-window", "qwen2-tied-window"])
+def test_attentions_match_reference_eager(saved, name):
+    folder, _ = saved(name)
+    theirs = transformers.AutoModelForCausalLM.from_pretrained(folder, attn_implementation="eager").eval()
+    ours = pretrained.AutoModelForCausalLM.from_pretrained(folder)
+    ids, mask = inputs(batch=3), left_padded()
+    pos = reference_positions(mask)
+    with torch.no_grad():
+        want = theirs(ids, attention_mask=mask, position_ids=pos, output_attentions=True)
+        got = ours(ids, attention_mask=mask, output_attentions=True)
+    assert len(got.attentions) == len(want.attentions)
+    real = mask.bool()  # padded query rows differ by design of each backend; real tokens must match
+    for g, w in zip(got.attentions, want.attentions):
+        close(g.transpose(1, 2)[real], w.transpose(1, 2)[real])
+    close(got.logits[real], want.logits[real])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_left_padded_batch_matches_reference_generation_positions(saved, name):
+    folder, theirs = saved(name)
+    ours = pretrained.AutoModelForCausalLM.from_pretrained(folder)
+    ids, mask = inputs(batch=3), left_padded()
+    labels = ids.masked_fill(mask == 0, -100)
+    with torch.no_grad():
+        want = theirs(ids, attention_mask=mask, position_ids=reference_positions(mask), labels=labels)
+        got = ours(ids, attention_mask=mask, labels=labels)
+        alone = ours(ids[2:, 6:]).logits  # the padded row, unpadded: same logits
+    if VARIANTS[name][2]:  # eager reference: padded query rows attend uniformly there, compare real tokens
+        close(got.logits[mask.bool()], want.logits[mask.bool()])
+    else:
+        close(got.logits, want.logits)
+        close(got.loss, want.loss)
+    close(got.logits[2:, 6:], alone)
+
+
+@pytest.mark.parametrize("name", ["gpt2", "llama-gqa", "mistral-window", "qwen2"])
+def test_right_padded_batch_matches_reference_forward(saved, name):
+    folder, theirs = saved(name)
+    ours = pretrained.AutoModelForCausalLM.from_pretrained(folder)
+    ids = inputs(batch=2)
+    mask = torch.ones_like(ids)
+    mask[1, 7:] = 0
+    with torch.no_grad():
+        close(ours(ids, attention_mask=mask).logits, theirs(ids, attention_mask=mask).logits)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_cache_decode_equals_full_forward_and_reference(saved, name):
+    folder, theirs = saved(name)
+    ours = pretrained.AutoModelForCausalLM.from_pretrained(folder)
+    ids, mask = inputs(batch=3), left_padded()
+    n = 6
+    with torch.no_grad():
+        full = ours(ids, attention_mask=mask, use_cache=False)
+        assert full.past_key_values is None
+        out = ours(ids[:, :n], attention_mask=mask[:, :n], use_cache=True)
+        cache, steps = out.past_key_values, [out.logits]
+        assert isinstance(cache, KVCache) and cache.get_seq_length() == n
+        ref_out = theirs(
+            ids[:, :n], attention_mask=mask[:, :n], position_ids=reference_positions(mask)[:, :n]
+        )
+        ref_cache, ref_steps = ref_out.past_key_values, [ref_out.logits]
+        for t in range(n, T):
+            step = ours(
+                ids[:, t : t + 1], attention_mask=mask[:, : t + 1], past_key_values=cache, use_cache=True
+            )
+            steps.append(step.logits)
+            pos = reference_positions(mask[:, : t + 1])[:, -1:]
+            ref = theirs(
+                ids[:, t : t + 1],
+                attention_mask=mask[:, : t + 1],
+                position_ids=pos,
+                past_key_values=ref_cache,
+            )
+            ref_steps.append(ref.logits)
+    decoded = torch.cat(steps, dim=1)
+    real = mask.bool()
+    if (
+        name != "llama-dynamic"
+    ):  # dynamic NTK rescales as the sequence grows: only the reference's decode matches
+        close(decoded[real], full.logits[real])
+    close(decoded[real], torch.cat(ref_steps, dim=1)[real])
+    assert cache.get_seq_length() == T
+
+
+@pytest.mark.parametrize("name", ["gpt2", "llama-gqa", "mistral-window", "qwen2-tied-window"])
+def test_greedy_decode_of_left_padded_batch_equals_reference_generate(saved, name):
+    folder, theirs = saved(name)
+    ours = pretrained.AutoModelForCausalLM.from_pretrained(folder)
+    ids, mask = inputs(seed=3, batch=3, length=7), left_padded(7)
+    new = 6
+    with torch.no_grad():
+        want = theirs.generate(
+            ids, attention_mask=mask, max_new_tokens=new, do_sample=False, pad_token_id=0, eos_token_id=None
+        )[:, 7:]
+        cache, tokens, x, m = None, [], ids, mask
+        for _ in range(new):
+            out = ours(x, attention_mask=m, past_key_values=cache, use_cache=True, logits_to_keep=1)
+            cache, x = out.past_key_values, out.logits[:, -1].argmax(-1, keepdim=True)  # (B, 1)
+            tokens.append(x)
+            m = torch.cat([m, torch.ones_like(x)], dim=1)
+    assert torch.equal(torch.cat(tokens, dim=1), want)
+
+
+# -- ours saves, the reference loads ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "name",
+    ["gpt2", "gpt2-variant", "llama-gqa", "llama-mha-tied-bias", "mistral-window", "qwen2-tied-window"],
+)
+def test_our_checkpoint_loads_in_reference(tmp_path, name):
+    ours_cfg = pretrained.AutoConfig.for_model(reference_config(name).model_type, **VARIANTS[name][1])
+    torch.manual_seed(0)
+    ours = pretrained.AutoModelForCausalLM.from_config(ours_cfg).eval()
+    ours.save_pretrained(tmp_path)
+    attn = "eager" if VARIANTS[name][2] else "sdpa"
+    theirs = transformers.AutoModelForCausalLM.from_pretrained(tmp_path, attn_implementation=attn).eval()
+    assert type(theirs).__name__ == ours.config.architectures[0]
+    ids = inputs()
+    with torch.no_grad():
+        close(ours(ids, labels=ids).loss, theirs(ids, labels=ids).loss)
+        close(ours(ids).logits, theirs(ids).logits)
+
+
+def test_family_classes_and_configs_defaults():
+    mistral = pretrained.MistralConfig()
+    assert (mistral.sliding_window, mistral.num_key_value_heads, mistral.head_dim) == (4096, 8, None)
+    qwen = pretrained.Qwen2Config(num_hidden_layers=4, use_sliding_window=True, max_window_layers=2)
+    assert qwen.layer_types == ["full_attention"] * 2 + ["sliding_attention"] * 2
+    assert (
+        pretrained.Qwen2Config().sliding_window is None
+    )  # as the reference: no window unless use_sliding_window
+    llama = pretrained.LlamaConfig(
+        hidden_size=64, num_attention_heads=4, rope_scaling={"type": "linear", "factor": 2.0}
+    )
+    assert (llama.head_dim, llama.num_key_value_heads, llama.rope_scaling["rope_type"]) == (16, 4, "linear")
+    assert llama.tie_word_embeddings is False and pretrained.GPT2Config().tie_word_embeddings is True
+    assert pretrained.GPT2Config(n_embd=48).hidden_size == 48
+
+
+# -- sequence classification ------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["gpt2", "llama-gqa", "qwen2"])
+def test_sequence_classification_matches_reference(tmp_path, name):
+    cfg = reference_config(name, num_labels=3, pad_token_id=0)
+    torch.manual_seed(0)
+    theirs = transformers.AutoModelForSequenceClassification.from_config(cfg).eval()
+    theirs.save_pretrained(tmp_path)
+    ours = pretrained.AutoModelForSequenceClassification.from_pretrained(tmp_path)
+    ids = inputs(batch=3).clamp(min=1)
+    ids[1, 8:] = 0  # right padding with the pad token
+    mask = (ids != 0).long()
+    labels = torch.tensor([0, 2, 1])
+    with torch.no_grad():
+        want, got = (
+            theirs(ids, attention_mask=mask, labels=labels),
+            ours(ids, attention_mask=mask, labels=labels),
+        )
+    close(got.logits, want.logits)
+    close(got.loss, want.loss)
+
+
+# -- details of the forward contract -----------------------------------------------------------------------
+def test_logits_to_keep_and_inputs_embeds(saved):
+    folder, _ = saved("llama-gqa")
+    ours = pretrained.AutoModelForCausalLM.from_pretrained(folder)
+    ids = inputs()
+    with torch.no_grad():
+        full = ours(ids).logits
+        close(ours(ids, logits_to_keep=1).logits, full[:, -1:])
+        close(ours(ids, logits_to_keep=torch.tensor([0, 3])).logits, full[:, [0, 3]])
+        close(ours(inputs_embeds=ours.get_input_embeddings()(ids)).logits, full)
+
+
+def test_dynamic_rope_state_follows_reference_across_calls(saved):
+    folder, theirs = saved("llama-dynamic")  # max_position_embeddings 8: these sequences stretch the base
+    ours = pretrained.AutoModelForCausalLM.from_pretrained(folder)
+    with torch.no_grad():
+        for length in (12, 10, 5, 9):  # grow, stay stretched, reset below the original length, grow again
+            ids = inputs(seed=length, length=length)
+            close(ours(ids).logits, theirs(ids).logits)
+
+
+def test_gpt2_prompt_longer_than_positions_is_a_clear_error(saved):
+    folder, _ = saved("gpt2-variant")  # n_positions 32
+    ours = pretrained.AutoModelForCausalLM.from_pretrained(folder)
+    with pytest.raises(ValueError, match="max_position_embeddings"):
+        ours(inputs(length=33))
+    out = ours(inputs(length=30), use_cache=True)
+    with pytest.raises(ValueError, match="cached 30"):
+        ours(inputs(length=3), past_key_values=out.past_key_values)
+
+
+def test_unknown_rope_scaling_type_names_supported_ones():
+    cfg = pretrained.LlamaConfig(**LLAMA_TINY, rope_scaling={"rope_type": "spiral", "factor": 2.0})
+    with pytest.raises(ValueError, match=r"'spiral'.*default, linear, dynamic, llama3"):
+        pretrained.LlamaForCausalLM(cfg)
+    cfg = pretrained.LlamaConfig(**LLAMA_TINY, rope_scaling={"rope_type": "llama3", "factor": 2.0})
+    with pytest.raises(ValueError, match="low_freq_factor"):
+        pretrained.LlamaForCausalLM(cfg)
+
+
+def test_bad_inputs_are_clear_errors():
+    model = pretrained.LlamaForCausalLM(pretrained.LlamaConfig(**LLAMA_TINY)).eval()
+    ids = inputs()
+    with pytest.raises(ValueError, match="attention_mask must be"):
+        model(ids, attention_mask=torch.ones(2, 3))
+    with pytest.raises(ValueError, match="exactly one of input_ids or inputs_embeds"):
+        model()
+    with pytest.raises(TypeError, match="KVCache"):
+        model(ids, past_key_values=((torch.zeros(1),),))
+    with pytest.raises(ValueError, match="labels must be"):
+        model(ids, labels=ids, logits_to_keep=1)
