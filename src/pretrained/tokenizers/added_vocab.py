@@ -126,6 +126,7 @@ class AddedVocabulary:
         self.special: list[AddedToken] = []
         self.special_set: set[str] = set()
         self.encode_special_tokens = False
+        self._key_counts: dict[tuple, int] = {}  # how many map_r values have each AddedToken key
         self._raw = _Matcher([])
         self._norm = _Matcher([])
 
@@ -150,7 +151,7 @@ class AddedVocabulary:
                 self.special_set.add(tok.content)
         ignored = 0
         for tok in tokens:
-            if not tok.content or any(t == tok for t in self.map_r.values()):
+            if not tok.content or self._key_counts.get(tok._key()):
                 ignored += 1
                 continue
             new_id = self.token_to_id(tok.content, model)
@@ -162,7 +163,11 @@ class AddedVocabulary:
                 else:
                     new_id = size
             self.map[tok.content] = new_id
+            old = self.map_r.get(new_id)
+            if old is not None:
+                self._key_counts[old._key()] -= 1
             self.map_r[new_id] = tok
+            self._key_counts[tok._key()] = self._key_counts.get(tok._key(), 0) + 1
             if tok.content not in self.special_set:
                 self.added.append(tok)
         self.refresh(model, normalizer)

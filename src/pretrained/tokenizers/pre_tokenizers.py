@@ -50,6 +50,16 @@ class PreTokenizedString:
                     out.append([piece[0], piece[1]])
         self.splits = out
 
+    def split_plain(self, func: Callable[[NormalizedString], list[NormalizedString]]) -> None:
+        """``split`` for functions that only return NormalizedStrings (the pre-tokenizers' fast path)."""
+        out: list[list[Any]] = []
+        for sp in self.splits:
+            if sp[1] is not None:
+                out.append(sp)
+            else:
+                out.extend([piece, None] for piece in func(sp[0]) if piece.normalized)
+        self.splits = out
+
     def normalize(self, func: Callable[[NormalizedString], None]) -> None:
         for ns, tokens in self.splits:
             if tokens is None:
@@ -82,7 +92,7 @@ class PreTokenizer:
         raise NotImplementedError
 
     def pre_tokenize(self, pts: PreTokenizedString) -> None:
-        pts.split(lambda _, ns: self.split_one(ns))
+        pts.split_plain(self.split_one)
 
     def pre_tokenize_str(self, sequence: str) -> list[tuple[str, tuple[int, int]]]:
         pts = PreTokenizedString(sequence)
@@ -339,7 +349,7 @@ class ByteLevel(PreTokenizer):
         return [ns]
 
     def pre_tokenize(self, pts: PreTokenizedString) -> None:
-        pts.split(lambda _, ns: self.split_one(ns))
+        pts.split_plain(self.split_one)
         pts.normalize(byte_level_transform)
 
     def to_dict(self) -> dict[str, Any]:

@@ -273,7 +273,7 @@ class Tokenizer:
         pts = self._added.extract_and_normalize(self._normalizer, text)
         if self.pre_tokenizer is not None:
             self.pre_tokenizer.pre_tokenize(pts)
-        return _into_encoding(pts, self._model.tokenize, type_id, word_idx)
+        return _into_encoding(pts, self._model._tokenize, type_id, word_idx)
 
     def _encode_sequence(self, seq: Any, type_id: int, is_pretokenized: bool) -> Encoding:
         if is_pretokenized:
@@ -382,12 +382,18 @@ def _into_encoding(pts: PreTokenizedString, tokenize: Any, type_id: int, word_id
     tokens: list[str] = []
     offsets: list[tuple[int, int]] = []
     words: list[int | None] = []
-    n_orig = len(pts.original)
     for idx, (ns, toks) in enumerate(pts.splits):
         if toks is None:
             toks = tokenize(ns.normalized)
         shift, align = ns.shift, ns.align
         w = idx if word_idx is None else word_idx
+        if len(toks) == 1 and align is None:
+            tid, value, (s, e) = toks[0]
+            ids.append(tid)
+            tokens.append(value)
+            offsets.append((shift + s, shift + e))
+            words.append(w)
+            continue
         for tid, value, (s, e) in toks:
             if align is None or s == e:
                 a, b = shift + s, shift + e
@@ -395,12 +401,13 @@ def _into_encoding(pts: PreTokenizedString, tokenize: Any, type_id: int, word_id
                 a, b = shift + align[s][0], shift + align[e - 1][1]
             else:
                 a, b = s, e
-            if a >= n_orig and not pts.original.isascii():
-                a, b = _byte_offsets(pts.original, a, b)
             ids.append(tid)
             tokens.append(value)
             offsets.append((a, b))
             words.append(w)
+    n_orig = len(pts.original)
+    if offsets and offsets[-1][0] >= n_orig and not pts.original.isascii():
+        offsets = [_byte_offsets(pts.original, a, b) if a >= n_orig else (a, b) for a, b in offsets]
     n = len(ids)
     return Encoding(ids, [type_id] * n, tokens, words, offsets, [0] * n, [1] * n)
 

@@ -15,6 +15,9 @@ class Token(NamedTuple):
     offsets: tuple[int, int]
 
 
+RawToken = tuple[int, str, tuple[int, int]]
+
+
 class Model:
     """Base class: ``tokenize(word) -> list[Token]`` plus vocabulary lookups and (de)serialization."""
 
@@ -23,6 +26,11 @@ class Model:
     vocab_r: dict[int, str]
 
     def tokenize(self, sequence: str) -> list[Token]:
+        """Tokens (id, value, char offsets in ``sequence``) for one pre-tokenized word."""
+        return [Token(*t) for t in self._tokenize(sequence)]
+
+    def _tokenize(self, sequence: str) -> list[RawToken]:
+        """What ``tokenize`` returns, as plain tuples (the fast path the Tokenizer uses)."""
         raise NotImplementedError
 
     def token_to_id(self, token: str) -> int | None:
@@ -62,13 +70,13 @@ class WordCache:
     __slots__ = ("data", "capacity")
 
     def __init__(self, capacity: int = 10_000) -> None:
-        self.data: dict[str, list[Token]] = {}
+        self.data: dict[str, list[RawToken]] = {}
         self.capacity = capacity
 
-    def get(self, word: str) -> list[Token] | None:
+    def get(self, word: str) -> list[RawToken] | None:
         return self.data.get(word)
 
-    def put(self, word: str, tokens: list[Token]) -> None:
+    def put(self, word: str, tokens: list[RawToken]) -> None:
         if len(self.data) >= self.capacity:
             self.data.clear()
         self.data[word] = tokens

@@ -14,12 +14,15 @@ import os
 from typing import Any
 
 from .._registry import TokenizerFileError
-from .base import Model, Token, WordCache, check_vocab
+from .base import Model, RawToken, WordCache, check_vocab
 
 log = logging.getLogger(__name__)
 
 # symbols shorter than this use a simple scan; longer ones a heap (same result, O(n log n))
-_HEAP_FROM = 48
+_HEAP_FROM = 400
+# words longer than this are cut where no merge can cross (see BPE._tokenize_long)
+_SPLIT_FROM = 24
+_NO_MERGE = 1 << 62
 _BYTE_TOKENS = [f"<0x{b:02X}>" for b in range(256)]
 
 
@@ -27,7 +30,7 @@ class BPE(Model):
     """Mirrors ``tokenizers.models.BPE`` (dropout is kept for saving but not applied).
 
     >>> BPE({"<unk>": 0, "a": 1}, [], unk_token="<unk>").tokenize("ab")
-    [Token(id=1, value='a', offsets=(0, 1)), Token(id=0, value='<unk>', offsets=(1, 2))]
+    [(id=1, value='a', offsets=(0, 1)), (id=0, value='<unk>', offsets=(1, 2))]
     """
 
     type_name = "BPE"
@@ -47,7 +50,7 @@ class BPE(Model):
     ) -> None:
         self.vocab = dict(check_vocab(vocab or {}, "BPE"))
         self.vocab_r = {i: t for t, i in self.vocab.items()}
-        self.merges = [_parse_merge(m, i) for i, m in enumerate(merges or [])]
+        self.merges = _parse_merges(merges or [])
         if dropout is not None and not 0.0 <= dropout <= 1.0:
             raise ValueError(f"BPE dropout must be between 0 and 1, got {dropout}")
         if dropout:
@@ -60,28 +63,26 @@ class BPE(Model):
         self.byte_fallback = byte_fallback
         self.ignore_merges = ignore_merges
         self._ranks = self._build_ranks()
+        # adjacent char pairs inside vocab tokens, built on first use: lets long words be cut safely
+        self._bigrams: set[str] | None = None
+        self._can_cut = not continuing_subword_prefix and not end_of_word_suffix
         self._cache = WordCache(cache_capacity or 10_000)
 
     def _build_ranks(self) -> dict[tuple[int, int], tuple[int, int]]:
         """(left id, right id) -> (rank, merged id); every token must be in the vocab."""
         cut = len(self.continuing_subword_prefix or "")
         ranks: dict[tuple[int, int], tuple[int, int]] = {}
-        vocab = self.vocab
+        get = self.vocab.get
         for rank, (a, b) in enumerate(self.merges):
-            for part in (a, b):
-                if part not in vocab:
-                    raise TokenizerFileError(
-                        f"BPE merge #{rank} {a!r} + {b!r}: token {part!r} is not in the vocab; "
-                        "the vocab and merges do not belong together (use the merges of this vocab)"
-                    )
-            merged = a + b[cut:]
-            new_id = vocab.get(merged)
-            if new_id is None:
+            ia, ib, new_id = get(a), get(b), get(a + b[cut:])
+            if ia is None or ib is None or new_id is None:
+                missing = a if ia is None else b if ib is None else a + b[cut:]
+                what = "merged token" if ia is not None and ib is not None else "token"
                 raise TokenizerFileError(
-                    f"BPE merge #{rank} {a!r} + {b!r}: merged token {merged!r} is not in the vocab; "
+                    f"BPE merge #{rank} {a!r} + {b!r}: {what} {missing!r} is not in the vocab; "
                     "the vocab and merges do not belong together (use the merges of this vocab)"
                 )
-            ranks[(vocab[a], vocab[b])] = (rank, new_id)
+            ranks[(ia, ib)] = (rank, new_id)
         return ranks
 
     @classmethod
@@ -109,23 +110,58 @@ class BPE(Model):
         return cls(v, m, **kwargs)
 
     # -- tokenization ------------------------------------------------------------------------------
-    def tokenize(self, sequence: str) -> list[Token]:
+    def _tokenize(self, sequence: str) -> list[RawToken]:
         if not sequence:
             return []
         if self.ignore_merges:
             tid = self.vocab.get(sequence)
             if tid is not None:
-                return [Token(tid, sequence, (0, len(sequence)))]
-        cached = self._cache.get(sequence)
-        if cached is not None:
-            return cached
-        ids, lens = self._initial_symbols(sequence)
-        if len(ids) > 1:
-            ids, lens = (_merge_heap if len(ids) >= _HEAP_FROM else _merge_scan)(ids, lens, self._ranks)
-        out = self._to_tokens(sequence, ids, lens)
+                return [(tid, sequence, (0, len(sequence)))]
+        cache = self._cache.data
+        out = cache.get(sequence)
+        if out is not None:
+            return out
+        if len(sequence) > _SPLIT_FROM and self._can_cut:
+            out = self._tokenize_long(sequence)
+        else:
+            out = self._bpe(sequence)
         if len(sequence) < 256:
             self._cache.put(sequence, out)
         return out
+
+    def _bpe(self, word: str) -> list[RawToken]:
+        ids, lens = self._initial_symbols(word)
+        if len(ids) > 1:
+            ids, lens = (_merge_heap if len(ids) >= _HEAP_FROM else _merge_scan)(ids, lens, self._ranks)
+        return self._to_tokens(word, ids, lens)
+
+    def _tokenize_long(self, word: str) -> list[RawToken]:
+        """Cut a long word where no merge can ever join the two sides, and BPE (and cache) the parts.
+
+        Between chars a and b that are both tokens of their own, a merged token spanning the cut would
+        contain "ab"; when no vocab token does, the cut changes nothing.
+        """
+        if self._bigrams is None:
+            self._bigrams = {t[i : i + 2] for t in self.vocab for i in range(len(t) - 1)}
+        vocab, bigrams = self.vocab, self._bigrams
+        out: list[RawToken] = []
+        start = 0
+        for i in range(1, len(word)):
+            a, b = word[i - 1], word[i]
+            if a + b not in bigrams and a in vocab and b in vocab:
+                out.extend(_shifted(self._part(word[start:i]), start))
+                start = i
+        out.extend(_shifted(self._part(word[start:]), start))
+        return out
+
+    def _part(self, part: str) -> list[RawToken]:
+        cache = self._cache.data
+        toks = cache.get(part)
+        if toks is None:
+            toks = self._bpe(part)
+            if len(part) < 256:
+                self._cache.put(part, toks)
+        return toks
 
     def _initial_symbols(self, word: str) -> tuple[list[int], list[int]]:
         """One symbol per char (with prefix/suffix), byte fallback or unk; lens in UTF-8 bytes."""
@@ -174,20 +210,20 @@ class BPE(Model):
             lens.append(unk[1])
         return ids, lens
 
-    def _to_tokens(self, word: str, ids: list[int], lens: list[int]) -> list[Token]:
+    def _to_tokens(self, word: str, ids: list[int], lens: list[int]) -> list[RawToken]:
         vocab_r = self.vocab_r
-        out: list[Token] = []
+        out: list[RawToken] = []
         pos = 0
         if word.isascii():
             for tid, n in zip(ids, lens):
-                out.append(Token(tid, vocab_r[tid], (pos, pos + n)))
+                out.append((tid, vocab_r[tid], (pos, pos + n)))
                 pos += n
             return out
         char_of: list[int] = []  # byte index -> char index
         for ci, c in enumerate(word):
             char_of.extend([ci] * len(c.encode()))
         for tid, n in zip(ids, lens):
-            out.append(Token(tid, vocab_r[tid], (char_of[pos], char_of[pos + n - 1] + 1)))
+            out.append((tid, vocab_r[tid], (char_of[pos], char_of[pos + n - 1] + 1)))
             pos += n
         return out
 
@@ -229,32 +265,60 @@ class BPE(Model):
         return [*paths, path]
 
 
-def _parse_merge(merge: Any, index: int) -> tuple[str, str]:
-    if isinstance(merge, str):
-        parts = merge.split(" ")
-        if len(parts) == 2:
-            return (parts[0], parts[1])
-    elif isinstance(merge, list | tuple) and len(merge) == 2 and all(isinstance(p, str) for p in merge):
-        return (merge[0], merge[1])
-    raise TokenizerFileError(
-        f"BPE merge #{index} {merge!r} must be 'left right' (one space) or a [left, right] pair of strings"
-    )
+def _parse_merges(merges: list[Any]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for index, merge in enumerate(merges):
+        kind = type(merge)
+        if kind is str:
+            parts = merge.split(" ")
+            if len(parts) == 2:
+                out.append((parts[0], parts[1]))
+                continue
+        elif (
+            (kind is list or kind is tuple)
+            and len(merge) == 2
+            and type(merge[0]) is str
+            and type(merge[1]) is str
+        ):
+            out.append((merge[0], merge[1]))
+            continue
+        raise TokenizerFileError(
+            f"BPE merge #{index} {merge!r} must be 'left right' (one space) or a [left, right] pair of strings"
+        )
+    return out
+
+
+def _shifted(tokens: list[RawToken], shift: int) -> list[RawToken]:
+    if not shift:
+        return tokens
+    return [(t, v, (a + shift, b + shift)) for t, v, (a, b) in tokens]
 
 
 def _merge_scan(ids: list[int], lens: list[int], ranks: dict) -> tuple[list[int], list[int]]:
     """Repeatedly apply the lowest-ranked adjacent merge (leftmost on ties)."""
     get = ranks.get
-    while len(ids) > 1:
-        best = None
-        best_i = -1
-        for i in range(len(ids) - 1):
-            m = get((ids[i], ids[i + 1]))
-            if m is not None and (best is None or m[0] < best[0]):
-                best, best_i = m, i
-        if best is None:
+    rank: list[int] = []
+    new: list[int] = []
+    for pair in zip(ids, ids[1:]):
+        m = get(pair)
+        rank.append(_NO_MERGE if m is None else m[0])
+        new.append(0 if m is None else m[1])
+    while rank:
+        best = min(rank)
+        if best == _NO_MERGE:
             break
-        ids[best_i : best_i + 2] = [best[1]]
-        lens[best_i : best_i + 2] = [lens[best_i] + lens[best_i + 1]]
+        i = rank.index(best)
+        ids[i] = new[i]
+        del ids[i + 1]
+        lens[i] += lens[i + 1]
+        del lens[i + 1]
+        del rank[i], new[i]
+        if i > 0:
+            m = get((ids[i - 1], ids[i]))
+            rank[i - 1], new[i - 1] = (_NO_MERGE, 0) if m is None else m
+        if i < len(rank):
+            m = get((ids[i], ids[i + 1]))
+            rank[i], new[i] = (_NO_MERGE, 0) if m is None else m
     return ids, lens
 
 

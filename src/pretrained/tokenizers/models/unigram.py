@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 from .._registry import TokenizerFileError
-from .base import Model, Token, WordCache
+from .base import Model, RawToken, WordCache
 
 K_UNK_PENALTY = 10.0
 
@@ -20,7 +20,7 @@ class Unigram(Model):
     """Mirrors ``tokenizers.models.Unigram`` (the reference's optimized Viterbi, unknowns fused).
 
     >>> Unigram([("<unk>", 0.0), ("a", -1.0)], unk_id=0).tokenize("xya")
-    [Token(id=0, value='xy', offsets=(0, 2)), Token(id=1, value='a', offsets=(2, 3))]
+    [(id=0, value='xy', offsets=(0, 2)), (id=1, value='a', offsets=(2, 3))]
     """
 
     type_name = "Unigram"
@@ -105,11 +105,11 @@ class Unigram(Model):
         out.reverse()
         return out
 
-    def tokenize(self, sequence: str) -> list[Token]:
+    def _tokenize(self, sequence: str) -> list[RawToken]:
         cached = self._cache.get(sequence)
         if cached is not None:
             return cached
-        out: list[Token] = []
+        out: list[RawToken] = []
         pos = 0
         for piece in self._segment(sequence):
             n = len(piece)
@@ -119,14 +119,14 @@ class Unigram(Model):
                     byte_ids = [self.vocab.get(f"<0x{b:02X}>") for b in piece.encode()]
                     if None not in byte_ids:
                         out.extend(
-                            Token(i, f"<0x{b:02X}>", (pos, pos + n)) for i, b in zip(byte_ids, piece.encode())
+                            (i, f"<0x{b:02X}>", (pos, pos + n)) for i, b in zip(byte_ids, piece.encode())
                         )  # type: ignore[arg-type]
                         pos += n
                         continue
                 if self.unk_id is None:
                     raise TokenizerFileError("Unigram: found an unknown piece but the model has no unk_id")
                 tid = self.unk_id
-            out.append(Token(tid, piece, (pos, pos + n)))
+            out.append((tid, piece, (pos, pos + n)))
             pos += n
         self._cache.put(sequence, out)
         return out

@@ -1,7 +1,7 @@
 """WordLevel: each word is one token, or the unknown token.
 
 >>> WordLevel({"a": 0, "<unk>": 1}, unk_token="<unk>").tokenize("zzz")
-[Token(id=1, value='<unk>', offsets=(0, 3))]
+[(id=1, value='<unk>', offsets=(0, 3))]
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._registry import TokenizerFileError
-from .base import Model, Token, check_vocab
+from .base import Model, RawToken, check_vocab
 
 
 class WordLevel(Model):
@@ -22,17 +22,17 @@ class WordLevel(Model):
         self.vocab_r = {i: t for t, i in self.vocab.items()}
         self.unk_token = unk_token
 
-    def tokenize(self, sequence: str) -> list[Token]:
+    def _tokenize(self, sequence: str) -> list[RawToken]:
         tid = self.vocab.get(sequence)
         if tid is not None:
-            return [Token(tid, sequence, (0, len(sequence)))]
+            return [(tid, sequence, (0, len(sequence)))]
         unk_id = self.vocab.get(self.unk_token)
         if unk_id is None:
             raise TokenizerFileError(
                 f"WordLevel: {sequence!r} is not in the vocabulary and unk_token {self.unk_token!r} is not "
                 "either; add the unk token to the vocab"
             )
-        return [Token(unk_id, self.unk_token, (0, len(sequence)))]
+        return [(unk_id, self.unk_token, (0, len(sequence)))]
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": self.type_name, "vocab": self.ordered_vocab(), "unk_token": self.unk_token}

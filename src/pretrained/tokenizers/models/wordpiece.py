@@ -10,14 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from .._registry import TokenizerFileError
-from .base import Model, Token, WordCache, check_vocab
+from .base import Model, RawToken, WordCache, check_vocab
 
 
 class WordPiece(Model):
     """Mirrors ``tokenizers.models.WordPiece``.
 
     >>> WordPiece({"[UNK]": 0, "a": 1}).tokenize("b")
-    [Token(id=0, value='[UNK]', offsets=(0, 1))]
+    [(id=0, value='[UNK]', offsets=(0, 1))]
     """
 
     type_name = "WordPiece"
@@ -47,16 +47,16 @@ class WordPiece(Model):
         with open(vocab, encoding="utf-8") as f:
             return {line.rstrip("\n").rstrip("\r"): i for i, line in enumerate(f)}
 
-    def _unk(self, n: int) -> list[Token]:
+    def _unk(self, n: int) -> list[RawToken]:
         unk_id = self.vocab.get(self.unk_token)
         if unk_id is None:
             raise TokenizerFileError(
                 f"WordPiece: unk_token {self.unk_token!r} is not in the vocabulary; add it to the vocab "
                 "or set unk_token to a token the vocab has"
             )
-        return [Token(unk_id, self.unk_token, (0, n))]
+        return [(unk_id, self.unk_token, (0, n))]
 
-    def tokenize(self, sequence: str) -> list[Token]:
+    def _tokenize(self, sequence: str) -> list[RawToken]:
         cached = self._cache.get(sequence)
         if cached is not None:
             return cached
@@ -64,7 +64,7 @@ class WordPiece(Model):
         if n > self.max_input_chars_per_word:
             return self._unk(n)
         vocab, prefix, max_len = self.vocab, self.continuing_subword_prefix, self._max_len
-        out: list[Token] = []
+        out: list[RawToken] = []
         start = 0
         while start < n:
             end = min(n, start + max_len)
@@ -72,7 +72,7 @@ class WordPiece(Model):
                 piece = sequence[start:end] if start == 0 else prefix + sequence[start:end]
                 tid = vocab.get(piece)
                 if tid is not None:
-                    out.append(Token(tid, piece, (start, end)))
+                    out.append((tid, piece, (start, end)))
                     break
                 end -= 1
             else:
