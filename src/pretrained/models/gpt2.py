@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from ..config import PretrainedConfig
+from ..generation import GenerationMixin
 from ..modeling import PreTrainedModel
 from ..nn.activations import get_activation
 from ..nn.causal_lm import (
@@ -28,7 +29,6 @@ from ..nn.causal_lm import (
 )
 from ..nn.heads import sequence_classification_loss
 from ..outputs import BaseModelOutputWithPast, CausalLMOutput, SequenceClassifierOutputWithPast
-from ._generation import GenerationMixin
 
 
 class GPT2Config(PretrainedConfig):

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from ..config import PretrainedConfig
+from ..generation import GenerationMixin
 from ..modeling import PreTrainedModel
 from ..nn.causal_lm import (
     DecoderInputs,
@@ -32,7 +33,6 @@ from ..nn.mlp import GatedMLP
 from ..nn.norms import RMSNorm
 from ..nn.rope import RotaryEmbedding, apply_rotary
 from ..outputs import BaseModelOutputWithPast, CausalLMOutput, SequenceClassifierOutputWithPast
-from ._generation import GenerationMixin
 
 _LLAMA_DEFAULTS: dict[str, Any] = {
     "vocab_size": 32000,
