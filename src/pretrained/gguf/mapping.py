@@ -109,6 +109,7 @@ TRANSPOSED: dict[str, set[str]] = {
 # GGUF tensors with llama.cpp's rotary row permutation -> which head count it was done with
 PERMUTED: dict[str, dict[str, str]] = {
     "llama": {"blk.{}.attn_q.weight": "q", "blk.{}.attn_k.weight": "kv"},
+    "mistral": {"blk.{}.attn_q.weight": "q", "blk.{}.attn_k.weight": "kv"},
 }
 # tensors llama.cpp derives or adds that have no Hugging Face parameter
 IGNORED_TENSORS = {"rope_freqs.weight"}
