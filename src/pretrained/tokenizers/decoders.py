@@ -290,10 +290,11 @@ class CTC(Decoder):
             if tok == prev:
                 continue
             prev = tok
-            if tok == self.pad_token:
-                continue
-            tok = tok.replace(self.word_delimiter_token, " ")
-            out.append(cleanup(tok) if self.cleanup else tok)
+            tok = tok.replace(self.pad_token, "") if self.pad_token else tok
+            if self.cleanup:
+                tok = cleanup(tok).replace(self.word_delimiter_token, " ")
+            if tok:
+                out.append(tok)
         return out
 
     def to_dict(self) -> dict[str, Any]:

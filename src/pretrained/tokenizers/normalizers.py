@@ -265,6 +265,22 @@ class ByteLevel(Normalizer):
         byte_level_transform(ns)
 
 
+_NMT_REMOVE = regex.compile("[\x01-\x08\x0b\x0e-\x1f\x7f\x8f\x9f]")
+_NMT_SPACES = {
+    ord(c): " " for c in "\t\n\x0c\r\u1680\u200b\u200c\u200d\u200e\u200f\u2028\u2029\u2581\ufeff\ufffd"
+}
+
+
+class Nmt(Normalizer):
+    """SentencePiece's nmt rules: drop ASCII control chars, map odd whitespace to a space."""
+
+    type_name = "Nmt"
+
+    def normalize(self, ns: NormalizedString) -> None:
+        ns.remove_chars(_NMT_REMOVE)
+        ns.set_same_length(ns.normalized.translate(_NMT_SPACES))
+
+
 def _precompiled(data: dict[str, Any]) -> Normalizer:
     from .precompiled import Precompiled
 
@@ -289,6 +305,7 @@ NORMALIZERS: dict[str, Any] = {
     "Sequence": Sequence,
     "ByteLevel": ByteLevel,
     "Precompiled": _PrecompiledEntry,
+    "Nmt": Nmt,
 }
 
 

@@ -418,6 +418,32 @@ class Metaspace(PreTokenizer):
         return cls(data.get("replacement", "\u2581"), scheme, data.get("split", True))
 
 
+class FixedLength(PreTokenizer):
+    """Cut the text into pieces of ``length`` chars.
+
+    >>> FixedLength(2).pre_tokenize_str("abcde")
+    [('ab', (0, 2)), ('cd', (2, 4)), ('e', (4, 5))]
+    """
+
+    type_name = "FixedLength"
+
+    def __init__(self, length: int = 5) -> None:
+        if length < 1:
+            raise ValueError(f"FixedLength length must be at least 1, got {length}")
+        self.length = length
+
+    def split_one(self, ns: NormalizedString) -> list[NormalizedString]:
+        n, k = len(ns.normalized), self.length
+        return [ns.slice(i, min(i + k, n)) for i in range(0, n, k)]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type_name, "length": self.length}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FixedLength:
+        return cls(data.get("length", 5))
+
+
 def _unicode_scripts(data: dict[str, Any]) -> PreTokenizer:
     from .unicode_scripts import UnicodeScripts
 
@@ -440,6 +466,7 @@ PRE_TOKENIZERS: dict[str, Any] = {
     "ByteLevel": ByteLevel,
     "Metaspace": Metaspace,
     "UnicodeScripts": _UnicodeScriptsEntry,
+    "FixedLength": FixedLength,
 }
 
 

@@ -164,6 +164,8 @@ class RobertaProcessing(PostProcessor):
         if self.trim_offsets:
             for enc in encodings:
                 trim_byte_level_offsets(enc, self.add_prefix_space)
+        for enc in encodings:  # RoBERTa: every type id is 0
+            enc.type_ids = [0] * len(enc.ids)
         if not add_special_tokens:
             return encodings
         out = [_wrap(encodings[0], self.cls, self.sep, 0, 0, 0)]

@@ -26,8 +26,18 @@ class Model:
     vocab_r: dict[int, str]
 
     def tokenize(self, sequence: str) -> list[Token]:
-        """Tokens (id, value, char offsets in ``sequence``) for one pre-tokenized word."""
-        return [Token(*t) for t in self._tokenize(sequence)]
+        """Tokens (id, value, offsets) for one pre-tokenized word.
+
+        Like the reference's ``Model.tokenize``, offsets here count UTF-8 bytes of ``sequence``
+        (the Tokenizer itself reports char offsets).
+        """
+        raw = self._tokenize(sequence)
+        if sequence.isascii():
+            return [Token(*t) for t in raw]
+        byte_at = [0]
+        for c in sequence:
+            byte_at.append(byte_at[-1] + len(c.encode()))
+        return [Token(i, v, (byte_at[a], byte_at[b])) for i, v, (a, b) in raw]
 
     def _tokenize(self, sequence: str) -> list[RawToken]:
         """What ``tokenize`` returns, as plain tuples (the fast path the Tokenizer uses)."""
