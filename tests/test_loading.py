@@ -269,3 +269,19 @@ def test_reference_round_trip(tmp_path):
         torch.testing.assert_close(
             back(x, m).logits, theirs(input_ids=x, attention_mask=m).logits, atol=1e-4, rtol=0
         )
+
+
+def test_return_dict_false_gives_a_tuple(tmp_path):
+    model = tiny_bert(tmp_path, cls=BertForSequenceClassification)
+    x, m = ids()
+    with torch.no_grad():
+        out = model(x, attention_mask=m)
+        tup = model(x, attention_mask=m, return_dict=False)
+    assert isinstance(tup, tuple) and len(tup) == 1
+    (logits,) = tup
+    torch.testing.assert_close(logits, out.logits)
+
+
+def test_config_reads_new_dtype_key(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "bert", "dtype": "bfloat16", **TINY}))
+    assert AutoConfig.from_pretrained(tmp_path).torch_dtype == "bfloat16"

@@ -65,6 +65,8 @@ class PretrainedConfig:
         for key in _FILE_KEYS:
             kwargs.pop(key, None)
         kwargs.pop("model_type", None)
+        if "dtype" in kwargs:  # transformers >= 4.56 writes "dtype" for "torch_dtype"
+            kwargs.setdefault("torch_dtype", kwargs.pop("dtype"))
         values = {**COMMON_DEFAULTS, **copy.deepcopy(self.defaults)}
         for key, value in kwargs.items():
             values[self.attribute_map.get(key, key)] = value

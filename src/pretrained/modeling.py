@@ -69,6 +69,46 @@ def resolve_dtype(
     raise ValueError(f"torch_dtype={torch_dtype!r}: use 'auto', {', '.join(_DTYPE_NAMES)} or a torch.dtype")
 
 
+def find_gguf(folder: Path, gguf_file: str | os.PathLike) -> Path:
+    """The path of ``gguf_file`` inside ``folder`` (or ``gguf_file`` itself when absolute)."""
+    path = Path(folder) / gguf_file
+    if not path.is_file():
+        found = sorted(p.name for p in Path(folder).glob("*.gguf"))
+        raise FileNotFoundError(
+            f"gguf_file {str(gguf_file)!r} not found in {folder}; GGUF files there: {found}"
+        )
+    return path
+
+
+def gguf_checkpoint_config(
+    path: Path, config_class: type[PretrainedConfig] | None = None, **overrides: Any
+) -> PretrainedConfig:
+    """The config of a GGUF checkpoint, from its metadata; ``config_class`` None picks it by model_type."""
+    from .gguf import gguf_config, read_gguf
+
+    with read_gguf(path) as f:
+        data = gguf_config(f)
+    if config_class is None:
+        from .models.auto import config_class_for
+
+        config_class = config_class_for(data.get("model_type"), str(path))
+    elif config_class.model_type and data.get("model_type") != config_class.model_type:
+        log.warning(
+            "%s: GGUF model_type %r loaded into %s", path, data.get("model_type"), config_class.__name__
+        )
+    return config_class.from_dict(data, **overrides)
+
+
+def gguf_state_dict(path: Path, dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    """A GGUF checkpoint's weights in Hugging Face names and layout, each dequantized once to ``dtype``.
+
+    The tensors are then assigned to the model as they are (no copy), so peak memory stays near the model's size.
+    """
+    from .gguf import iter_gguf_state_dict
+
+    return dict(iter_gguf_state_dict(path, dtype=dtype))
+
+
 class PreTrainedModel(nn.Module):
     """Base of every model: holds ``config``, loads and saves Hugging Face checkpoints.
 
@@ -86,6 +126,11 @@ class PreTrainedModel(nn.Module):
     def __init__(self, config: PretrainedConfig) -> None:
         super().__init__()
         self.config = config
+
+    def __call__(self, *args: Any, return_dict: bool | None = None, **kwargs: Any) -> Any:
+        """Run ``forward``; ``return_dict=False`` returns the output's set fields as a plain tuple."""
+        out = super().__call__(*args, **kwargs)
+        return out.to_tuple() if return_dict is False and hasattr(out, "to_tuple") else out
 
     # -- initialization -------------------------------------------------------------------------------
     def _init_weights(self, module: nn.Module) -> None:
@@ -159,21 +204,30 @@ class PreTrainedModel(nn.Module):
         ignore_mismatched_sizes: bool = False,
         output_loading_info: bool = False,
         state_dict: dict[str, torch.Tensor] | None = None,
+        gguf_file: str | None = None,
         **config_overrides: Any,
     ) -> Any:
         """Load a checkpoint folder (or cached repo id): config.json + safetensors / pytorch_model.bin (sharded too).
+
+        With ``gguf_file`` (a llama.cpp file in that folder), config and weights both come from the GGUF file,
+        dequantized to ``torch_dtype`` (float32 by default).
 
         >>> from pretrained.models.bert import BertModel
         >>> model = BertModel.from_pretrained("path/to/checkpoint")  # doctest: +SKIP
         """
         folder = resolve_dir(name_or_path, revision=revision, cache_dir=cache_dir)
-        if config is None:
+        gguf_path = find_gguf(folder, gguf_file) if gguf_file is not None else None
+        if config is None and gguf_path is not None:
+            config = gguf_checkpoint_config(gguf_path, cls.config_class, **config_overrides)
+        elif config is None:
             config = cls.config_class.from_pretrained(folder, **config_overrides)
         elif config_overrides:
             raise ValueError(
                 f"pass either config= or config fields, not both (got {sorted(config_overrides)})"
             )
-        if state_dict is None:
+        if state_dict is None and gguf_path is not None:
+            state_dict = gguf_state_dict(gguf_path, resolve_dtype(torch_dtype, config, {}))
+        elif state_dict is None:
             state_dict = load_checkpoint(checkpoint_files(folder))
         model, info = cls._from_state_dict(config, state_dict, torch_dtype, ignore_mismatched_sizes)
         model.name_or_path = str(name_or_path)
@@ -266,8 +320,13 @@ class PreTrainedModel(nn.Module):
             if not any(t.device.type == "meta" for _, t in own):
                 continue
             loaded = {n: t for n, t in own if t.device.type != "meta"}
-            for name, t in loaded.items():  # to_empty/_init_weights write .data in place: keep loaded (maybe tied)
-                stand_in = torch.empty_like(t, device="meta")  # tensors out of their reach until restored below
+            for (
+                name,
+                t,
+            ) in loaded.items():  # to_empty/_init_weights write .data in place: keep loaded (maybe tied)
+                stand_in = torch.empty_like(
+                    t, device="meta"
+                )  # tensors out of their reach until restored below
                 if name in module._parameters:
                     module._parameters[name] = nn.Parameter(stand_in, requires_grad=t.requires_grad)
                 else:
