@@ -401,6 +401,15 @@ def test_unsupported_version(small_file, version):
         read_gguf(small_file)
 
 
+def test_version_2_reads_like_3(small_file):
+    expected = read_gguf(small_file).load("blk.0.attn_q.weight")
+    data = bytearray(small_file.read_bytes())
+    data[4:8] = struct.pack("<I", 2)  # v2 and v3 share the little-endian layout
+    small_file.write_bytes(bytes(data))
+    with read_gguf(small_file) as f:
+        assert f.version == 2 and torch.equal(f.load("blk.0.attn_q.weight"), expected)
+
+
 def test_truncated_tensor_data(small_file):
     data = small_file.read_bytes()
     small_file.write_bytes(data[:-1000])

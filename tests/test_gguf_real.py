@@ -106,7 +106,7 @@ def test_tokenizer_matches_transformers():
     assert TOKENIZER_MAPPING_NAMES["llama"][1] == "LlamaTokenizerFast"
     ref = transformers.LlamaTokenizerFast.from_pretrained(str(PATH.parent), gguf_file=PATH.name)
     f = read_gguf(PATH)
-    tok_json, tok_config = gguf_tokenizer(f.metadata)
+    tok_json, tok_config = gguf_tokenizer(f)
     ours = tokenizers.Tokenizer.from_str(json.dumps(tok_json))
     assert json.loads(ours.to_str()) == json.loads(ref.backend_tokenizer.to_str())
     for text in TEXTS:

@@ -39,7 +39,7 @@ def _roundf(x: torch.Tensor) -> torch.Tensor:
 
 def _pack(v: torch.Tensor, width: int) -> torch.Tensor:
     """(n, F, k) small ints -> (n, k) uint8: field f goes to bits ``width * f`` (inverse of quants._bits)."""
-    out = torch.zeros(v.shape[0], v.shape[2], dtype=torch.uint8)
+    out = torch.zeros(v.shape[0], v.shape[2], dtype=torch.uint8, device=v.device)
     for f in range(v.shape[1]):
         out |= v[:, f, :].to(torch.uint8) << (width * f)
     return out
@@ -219,7 +219,7 @@ def quantize(x: torch.Tensor, type_: str | int) -> torch.Tensor:
             f"its last dimension must be a multiple of {t.block_size}"
         )
     blocks = x.detach().to(torch.float32).reshape(-1, t.block_size)  # (n_blocks, block_size)
-    out = torch.empty(blocks.shape[0], t.type_size, dtype=torch.uint8)
+    out = torch.empty(blocks.shape[0], t.type_size, dtype=torch.uint8, device=blocks.device)
     step = max(1, _CHUNK_VALUES // t.block_size)
     for start in range(0, blocks.shape[0], step):
         out[start : start + step] = fn(blocks[start : start + step])

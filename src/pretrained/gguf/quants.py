@@ -93,13 +93,13 @@ def _nibbles(qs: torch.Tensor) -> torch.Tensor:
 
 def _bits(b: torch.Tensor, width: int) -> torch.Tensor:
     """(..., k) uint8 -> (..., 8 // width, k): fields of ``width`` bits, lowest field first."""
-    shifts = torch.arange(0, 8, width, dtype=torch.uint8).view(-1, 1)  # (8 // width, 1)
+    shifts = torch.arange(0, 8, width, dtype=torch.uint8, device=b.device).view(-1, 1)  # (8 // width, 1)
     return (b.unsqueeze(-2) >> shifts) & ((1 << width) - 1)
 
 
 def _high_bits32(b: torch.Tensor) -> torch.Tensor:
     """(n, 4) uint8 read as a little-endian uint32 -> (n, 32) uint8 holding its bits 0..31."""
-    shifts = torch.arange(8, dtype=torch.uint8)  # (8,)
+    shifts = torch.arange(8, dtype=torch.uint8, device=b.device)  # (8,)
     return ((b.unsqueeze(-1) >> shifts) & 1).reshape(b.shape[0], 32)
 
 
@@ -252,7 +252,7 @@ def dequantize(
             f"supported types: {', '.join(SUPPORTED_TYPES)}"
         )
     blocks = raw.view(-1, t.type_size)  # (n_blocks, type_size)
-    out = torch.empty(blocks.shape[0], t.block_size, dtype=dtype)  # (n_blocks, block_size)
+    out = torch.empty(blocks.shape[0], t.block_size, dtype=dtype, device=raw.device)  # (n_blocks, block_size)
     step = max(1, _CHUNK_VALUES // t.block_size)
     for start in range(0, blocks.shape[0], step):
         out[start : start + step] = fn(blocks[start : start + step])

@@ -23,6 +23,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from .reader import GGUFFile
+
 log = logging.getLogger(__name__)
 
 SPIECE_UNDERLINE = "▁"
@@ -228,8 +230,8 @@ def _byte_level_bpe(metadata: Mapping[str, Any], tokens: list[str], arch: str) -
     return body, added
 
 
-def gguf_tokenizer(metadata: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``(tokenizer_json, tokenizer_config)`` for the tokenizer stored in GGUF ``metadata``.
+def gguf_tokenizer(metadata: Mapping[str, Any] | GGUFFile) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(tokenizer_json, tokenizer_config)`` for the tokenizer stored in GGUF ``metadata`` (or a GGUFFile).
 
     ``tokenizer_json`` has the structure of a ``tokenizer.json`` file (load it with our tokenizer, or
     ``tokenizers.Tokenizer.from_str(json.dumps(...))``). ``tokenizer_config`` holds
@@ -243,6 +245,8 @@ def gguf_tokenizer(metadata: Mapping[str, Any]) -> tuple[dict[str, Any], dict[st
     >>> tok_json["model"]["merges"], tok_config["add_bos_token"]
     ([['a', 'b']], False)
     """
+    if isinstance(metadata, GGUFFile):
+        metadata = metadata.metadata
     arch = metadata.get("general.architecture")
     if arch not in TOKENIZER_CLASSES:
         raise ValueError(

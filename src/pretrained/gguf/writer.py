@@ -176,7 +176,7 @@ def write_gguf(
             fh.write(header)
             _pad(fh, alignment)
             for name, t, tname, nbytes in plan:
-                data = quantize(t, tname)
+                data = quantize(t.detach().cpu(), tname)
                 if data.numel() != nbytes:  # pragma: no cover - a quantizer bug, not user input
                     raise RuntimeError(f"tensor {name!r}: encoded {data.numel()} bytes, expected {nbytes}")
                 _write_bytes(fh, data)
