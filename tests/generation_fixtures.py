@@ -6,6 +6,7 @@ The adapters let the decoding algorithm be compared with the reference ``generat
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch import nn
 
@@ -225,3 +226,35 @@ def tiny_bart(seed: int = 0, vocab_size: int = 96):
         forced_eos_token_id=2,
     )
     return transformers.BartForConditionalGeneration(cfg).eval()
+
+
+CORPUS = [
+    "The quick brown fox jumps over the lazy dog.",
+    "Hello world! Generation streams text as it is produced.",
+    "Beam search keeps the best hypotheses; sampling draws from the distribution.",
+    "naïve café — 東京 and 北京 are cities. Ünïcödé, emoji 🙂 and tabs\tand\nnew lines.",
+    "User: what is the answer?\nAssistant: the answer is forty-two.\n\n",
+]
+
+
+def tiny_bpe_tokenizer(folder):
+    """A real byte-level BPE tokenizer (~300 ids) trained on a few lines, saved in ``folder``: (reference, path)."""
+    import tokenizers
+    import transformers
+
+    bpe = tokenizers.ByteLevelBPETokenizer()
+    bpe.train_from_iterator(CORPUS * 20, vocab_size=300, min_frequency=1, special_tokens=["<|endoftext|>"])
+    ref = transformers.PreTrainedTokenizerFast(
+        tokenizer_object=bpe._tokenizer, bos_token="<|endoftext|>", eos_token="<|endoftext|>"
+    )
+    ref.save_pretrained(folder)
+    return ref, folder
+
+
+@pytest.fixture(scope="module", autouse=True)
+def single_thread():
+    """Tiny models run fastest on one thread (and don't spin against other jobs on shared cores)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
