@@ -13,6 +13,7 @@ torch.Size([49152, 576])
 from __future__ import annotations
 
 import logging
+import math
 import mmap
 import os
 import struct
@@ -69,10 +70,7 @@ class GGUFTensorInfo:
 
     @property
     def n_elements(self) -> int:
-        n = 1
-        for d in self.shape:
-            n *= d
-        return n
+        return math.prod(self.shape)
 
 
 class _Cursor:
@@ -195,9 +193,7 @@ class GGUFFile:
                     f"{self.path}: tensor {name!r} has unknown GGML tensor type id {type_id}; "
                     f"supported types: {', '.join(SUPPORTED_TYPES)}"
                 )
-            n = 1
-            for d in shape:
-                n *= d
+            n = math.prod(shape)
             if shape and shape[-1] % t.block_size:
                 raise GGUFError(
                     f"{self.path}: tensor {name!r} of type {t.name} has row size {shape[-1]}, "
