@@ -28,8 +28,10 @@ SPLIT_BEHAVIORS = ("removed", "isolated", "merged_with_previous", "merged_with_n
 class NormalizedString:
     """The original text, its normalized form, and for each normalized char the original span.
 
-    ``align is None`` means identity (char i comes from original char i): the fast path for text that
-    normalization leaves the same length, e.g. ASCII lowercasing.
+    ``align`` holds those spans in *absolute* coordinates of the whole input (so slicing is a list
+    slice); ``alignments`` gives them relative to this piece, like the reference. ``align is None``
+    means identity (char i comes from original char i): the fast path for text that normalization
+    leaves the same length, e.g. ASCII lowercasing.
 
     >>> ns = NormalizedString("a b")
     >>> ns.replace(" ", "__")
@@ -53,8 +55,16 @@ class NormalizedString:
 
     @property
     def alignments(self) -> list[Span]:
+        """Original span of each normalized char, relative to this piece's original text."""
         if self.align is None:
             return [(i, i + 1) for i in range(len(self.normalized))]
+        k = self.shift
+        return [(a - k, b - k) for a, b in self.align]
+
+    def _absolute(self) -> list[Span]:
+        if self.align is None:
+            k = self.shift
+            return [(i + k, i + k + 1) for i in range(len(self.normalized))]
         return self.align
 
     def offsets_original(self) -> Span:
@@ -72,7 +82,7 @@ class NormalizedString:
             return (start, end) if end <= len(self.normalized) else None
         if end > len(self.align):
             return None
-        return (self.align[start][0], self.align[end - 1][1])
+        return (self.align[start][0] - self.shift, self.align[end - 1][1] - self.shift)
 
     def original_to_normalized(self, start: int, end: int) -> Span | None:
         """Normalized range covering original chars ``[start, end)`` (reference semantics)."""
@@ -83,7 +93,7 @@ class NormalizedString:
         if self.align is None:
             return (start, end)
         first = last = None
-        for i, (a, b) in enumerate(self.align):
+        for i, (a, b) in enumerate(self.alignments):
             if end < b:
                 break
             if first is None and start <= a and a != b:
@@ -107,14 +117,14 @@ class NormalizedString:
             out.align = None
             out.shift = self.shift + start
             return out
-        if start == end:
-            ostart, oend = start, end
+        if start == end:  # the reference reads the normalized range as an original one here
+            ostart, oend = self.shift + start, self.shift + end
         else:
             ostart, oend = self.align[start][0], self.align[end - 1][1]
-        out.original = self.original[ostart:oend]
+        out.original = self.original[ostart - self.shift : oend - self.shift]
         out.normalized = self.normalized[start:end]
-        out.align = [(a - ostart, b - ostart) for a, b in self.align[start:end]]
-        out.shift = self.shift + ostart
+        out.align = self.align[start:end]
+        out.shift = ostart
         return out
 
     # -- the one primitive every transformation goes through ------------------------------------
@@ -124,16 +134,22 @@ class NormalizedString:
         A new char (change 1) shares the alignment of the char before it; a replacing char keeps
         the alignment of the char it replaces (the first one, when it also drops following chars).
         """
-        old = self.alignments
+        if not isinstance(dest, list):
+            dest = list(dest)
+        if initial_offset == 0 and len(dest) == end - start and all(ch == 0 for _, ch in dest):
+            # char-for-char replacement: every char keeps its alignment
+            self.normalized = self.normalized[:start] + "".join(c for c, _ in dest) + self.normalized[end:]
+            return
+        old = self._absolute()
         n_old = len(old)
         offset = start + initial_offset
         chars: list[str] = []
         align: list[Span] = []
         for c, change in dest:
             if change > 0:
-                span = old[offset - 1] if offset >= 1 else (0, 0)
+                span = old[offset - 1] if offset >= 1 else (self.shift, self.shift)
             else:
-                span = old[offset] if offset < n_old else (old[-1] if old else (0, 0))
+                span = old[offset] if offset < n_old else (old[-1] if old else (self.shift, self.shift))
                 offset += 1 - change
             chars.append(c)
             align.append(span)

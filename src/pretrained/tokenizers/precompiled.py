@@ -92,11 +92,23 @@ class Precompiled(Normalizer):
 
     def normalize(self, ns: NormalizedString) -> None:
         text = ns.normalized
-        if not self.trie.units or not any(self._char_may_change(c) for c in set(text)):
+        if not self.trie.units:
             return
+        chars = set(text)
+        if not any(self._char_may_change(c) for c in chars):
+            return
+        graphemes = _GRAPHEME.findall(text)
+        if len(graphemes) == len(text):  # one char per grapheme: a per-char table may do
+            table = {c: self.transform(c) for c in chars}
+            table = {c: r for c, r in table.items() if r is not None}
+            if not table:
+                return
+            if all(len(r) == 1 for r in table.values()):
+                ns.set_same_length(text.translate({ord(c): r for c, r in table.items()}))
+                return
         dest: list[Change] = []
         modified = False
-        for grapheme in _GRAPHEME.findall(text):
+        for grapheme in graphemes:
             if len(grapheme.encode()) < 6:
                 norm = self.transform(grapheme)
                 if norm is not None:

@@ -103,6 +103,41 @@ class TemplateProcessing(PostProcessor):
         template = self.pair if is_pair else self.single
         return sum(len(self.special_tokens[p[1]]["ids"]) for p in template if p[0] == "SpecialToken")
 
+    def process(
+        self, encoding: Encoding, pair: Encoding | None = None, add_special_tokens: bool = True
+    ) -> Encoding:
+        encs = [encoding] if pair is None else [encoding, pair]
+        if any(e.overflowing or e.sequence_ranges for e in encs):
+            return super().process(encoding, pair, add_special_tokens)
+        # fast path, same result as the generic merge when nothing overflows
+        out = Encoding()
+        ids, type_ids, tokens, words, offsets = out.ids, out.type_ids, out.tokens, out.word_ids, out.offsets
+        special, attention, ranges = out.special_tokens_mask, out.attention_mask, out.sequence_ranges
+        for kind, name, type_id in self.pair if pair is not None else self.single:
+            if kind == "Sequence":
+                i = 0 if name == "A" else 1
+                e = encs[i]
+                n = len(e.ids)
+                ranges[i] = (len(ids), len(ids) + n)
+                ids += e.ids
+                type_ids += [type_id] * n
+                tokens += e.tokens
+                words += e.word_ids
+                offsets += e.offsets
+                special += e.special_tokens_mask
+                attention += e.attention_mask
+            elif add_special_tokens:
+                tok = self.special_tokens[name]
+                n = len(tok["ids"])
+                ids += tok["ids"]
+                type_ids += [type_id] * n
+                tokens += tok["tokens"]
+                words += [None] * n
+                offsets += [(0, 0)] * n
+                special += [1] * n
+                attention += [1] * n
+        return out
+
     def process_encodings(self, encodings: list[Encoding], add_special_tokens: bool) -> list[Encoding]:
         template = self.pair if len(encodings) == 2 else self.single
         out: list[Encoding] = []

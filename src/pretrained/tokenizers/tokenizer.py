@@ -398,7 +398,7 @@ def _into_encoding(pts: PreTokenizedString, tokenize: Any, type_id: int, word_id
             if align is None or s == e:
                 a, b = shift + s, shift + e
             elif e <= len(align):
-                a, b = shift + align[s][0], shift + align[e - 1][1]
+                a, b = align[s][0], align[e - 1][1]  # absolute already
             else:
                 a, b = s, e
             ids.append(tid)

@@ -14,6 +14,7 @@ from .._registry import TokenizerFileError
 from .base import Model, RawToken, WordCache
 
 K_UNK_PENALTY = 10.0
+_PREFIX_LEN = 4
 
 
 class Unigram(Model):
@@ -47,7 +48,13 @@ class Unigram(Model):
         self.vocab_r = {i: p for i, (p, _) in enumerate(pieces)}
         self.scores = [s for _, s in pieces]
         self.min_score = min(self.scores, default=math.inf)
-        self._max_len = max((len(p) for p, _ in pieces), default=0)
+        self._max_len: dict[str, int] = {}  # first char -> longest piece starting with it
+        self._prefixes: set[str] = set()  # prefixes of pieces, up to _PREFIX_LEN chars: prunes the search
+        for p, _ in pieces:
+            if p and len(p) > self._max_len.get(p[0], 0):
+                self._max_len[p[0]] = len(p)
+            for k in range(2, min(len(p), _PREFIX_LEN) + 1):
+                self._prefixes.add(p[:k])
         self._cache = WordCache()
 
     def get_vocab_size(self) -> int:
@@ -56,7 +63,7 @@ class Unigram(Model):
     def _segment(self, text: str) -> list[str]:
         """Viterbi over chars: best[i] = (score, start, id) of the best path ending at char i."""
         n = len(text)
-        vocab, scores, max_len = self.vocab, self.scores, self._max_len
+        vocab, scores, max_len, prefixes = self.vocab, self.scores, self._max_len, self._prefixes
         unk_score = self.min_score - K_UNK_PENALTY
         best_score = [0.0] * (n + 1)
         best_start: list[int | None] = [None] * (n + 1)
@@ -64,8 +71,11 @@ class Unigram(Model):
         for start in range(n):
             here = best_score[start]
             single = False
-            for end in range(start + 1, min(n, start + max_len) + 1):
-                tid = vocab.get(text[start:end])
+            for end in range(start + 1, min(n, start + max_len.get(text[start], 0)) + 1):
+                piece = text[start:end]
+                if 1 < end - start <= _PREFIX_LEN and piece not in prefixes:
+                    break
+                tid = vocab.get(piece)
                 if tid is None:
                     continue
                 cand = scores[tid] + here
