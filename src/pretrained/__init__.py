@@ -59,6 +59,8 @@ _EXPORTS: dict[str, str] = {
     "GenerationConfig": ".generation",
     "TextStreamer": ".generation",
     "TextIteratorStreamer": ".generation",
+    "pipeline": ".pipelines",
+    "Pipeline": ".pipelines",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -1,0 +1,273 @@
+"""``Pipeline``: preprocess -> forward -> postprocess, over one input, a list, or a stream, in length-sorted batches.
+
+A task subclass implements four methods:
+
+- ``_sanitize_parameters(**kwargs) -> (preprocess_kwargs, forward_kwargs, postprocess_kwargs)``: split the
+  task's keyword arguments (given at construction or at call time; call-time ones win);
+- ``preprocess(item, **kw)``: one model input, a dict of ``(1, T, ...)`` token-aligned tensors plus any other
+  values (passed through to postprocess). With ``chunked = True`` it yields several (long-text windows,
+  candidate labels) and ``postprocess`` receives the list of their outputs;
+- ``_forward(batch, **kw)``: run the model on a batch (the inputs collated) and return a dict of outputs;
+- ``postprocess(output, **kw)``: turn one input's outputs (leading dimension 1, padding removed) into results.
+
+With ``batch_size > 1`` the model inputs of a window of items are sorted by length, padded per batch, run, and
+split back into per-input outputs with the padding cut off, so results do not depend on ``batch_size``.
+
+>>> from pretrained import pipeline
+>>> classifier = pipeline("text-classification", model="path/to/sst2-model")  # doctest: +SKIP
+>>> classifier(["I love it", "I hate it"], batch_size=2)  # doctest: +SKIP
+[{'label': 'POSITIVE', 'score': 0.99...}, {'label': 'NEGATIVE', 'score': 0.99...}]
+"""
+
+from __future__ import annotations
+
+import logging
+import types
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from typing import Any
+
+import torch
+
+log = logging.getLogger(__name__)
+
+# model input key -> padding value when batching (the reference's pad_collate_fn); others pad with 0
+_PAD_ONES = ("special_tokens_mask", "p_mask")
+
+
+class PerItem(list):
+    """Non-tensor values of a collated batch, one per model input; ``_forward`` passes them through as is."""
+
+
+class Pipeline:
+    """Base of the task pipelines: see the module docstring for the four methods a task implements.
+
+    >>> pipe = pipeline("fill-mask", model="path/to/bert")  # doctest: +SKIP
+    >>> pipe("Paris is the [MASK] of France.", top_k=2)  # doctest: +SKIP
+    """
+
+    chunked: bool = False  # preprocess yields several model inputs per item
+    token_outputs: tuple[str, ...] = ()  # _forward output keys laid out (B, T, ...): padding is cut per item
+    sort_window: int = 16  # batches of items sorted together by length when batch_size > 1
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any = None,
+        *,
+        task: str = "",
+        device: int | str | torch.device | None = None,
+        torch_dtype: Any = None,
+        batch_size: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.task = task
+        self.model = model
+        self.tokenizer = tokenizer
+        self.device = pick_device(device, model)
+        if torch_dtype not in (None, "auto"):
+            from ..modeling import resolve_dtype
+
+            model.to(resolve_dtype(torch_dtype, model.config, {}))
+        if model.device != self.device:
+            model.to(self.device)
+        model.eval()
+        self._batch_size = _check_batch_size(batch_size)
+        kwargs.pop("num_workers", None)
+        self._preprocess_params, self._forward_params, self._postprocess_params = self._sanitize_parameters(
+            **kwargs
+        )
+
+    # -- what a task implements ----------------------------------------------------------------------
+    def _sanitize_parameters(self, **kwargs: Any) -> tuple[dict, dict, dict]:
+        raise NotImplementedError(f"{type(self).__name__} must implement _sanitize_parameters")
+
+    def preprocess(self, item: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must implement preprocess")
+
+    def _forward(self, model_inputs: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        raise NotImplementedError(f"{type(self).__name__} must implement _forward")
+
+    def postprocess(self, model_outputs: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must implement postprocess")
+
+    # -- running --------------------------------------------------------------------------------------
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.model.dtype
+
+    def __call__(self, inputs: Any, *args: Any, batch_size: int | None = None, **kwargs: Any) -> Any:
+        """Run on one item (-> one result), a list (-> a list), or a generator/iterator (-> a generator)."""
+        if args:
+            log.warning("ignoring extra positional arguments %r", args)
+        kwargs.pop("num_workers", None)
+        pre, fwd, post = self._sanitize_parameters(**kwargs)
+        params = (
+            {**self._preprocess_params, **pre},
+            {**self._forward_params, **fwd},
+            {**self._postprocess_params, **post},
+        )
+        size = _check_batch_size(batch_size) or self._batch_size or 1
+        if isinstance(inputs, list):
+            return list(self.iterate(inputs, size, *params))
+        if is_stream(inputs):
+            return self.iterate(inputs, size, *params)
+        return next(self.iterate([inputs], size, *params))
+
+    def iterate(self, inputs: Iterable, batch_size: int, pre: dict, fwd: dict, post: dict) -> Iterator[Any]:
+        """Results in input order, computed a window of ``batch_size * sort_window`` items at a time."""
+        window = 1 if batch_size == 1 else batch_size * self.sort_window
+        stream = iter(inputs)
+        while items := list(islice(stream, window)):
+            yield from self._run_window(items, batch_size, pre, fwd, post)
+
+    def _run_window(self, items: list, batch_size: int, pre: dict, fwd: dict, post: dict) -> Iterator[Any]:
+        owners, model_inputs = [], []
+        for i, item in enumerate(items):
+            pieces = self.preprocess(item, **pre)
+            for piece in pieces if self.chunked else [pieces]:
+                owners.append(i)
+                model_inputs.append(piece)
+        outputs = self.forward_all(model_inputs, batch_size, fwd)
+        grouped: list[list] = [[] for _ in items]
+        for i, out in zip(owners, outputs):
+            grouped[i].append(out)
+        for outs in grouped:
+            yield self.postprocess(outs if self.chunked else outs[0], **post)
+
+    def forward_all(self, model_inputs: list[dict], batch_size: int, fwd: dict) -> list[dict]:
+        """Per-input outputs of the model: inputs sorted by length, batched with padding, then split back."""
+        if batch_size == 1:
+            return [self.forward(m, **fwd) for m in model_inputs]
+        order = sorted(range(len(model_inputs)), key=lambda j: -input_length(model_inputs[j]))
+        results: list[Any] = [None] * len(model_inputs)
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            batch, lengths, padded = self.collate([model_inputs[j] for j in rows])
+            out = self.forward(batch, **fwd)
+            for k, j in enumerate(rows):
+                results[j] = self.uncollate(out, k, lengths, padded)
+        return results
+
+    def forward(self, model_inputs: dict[str, Any], **fwd: Any) -> dict[str, Any]:
+        """``_forward`` under ``torch.inference_mode`` with tensors moved to the device and results to the CPU."""
+        with torch.inference_mode():
+            model_inputs = to_device(model_inputs, self.device)
+            out = self._forward(model_inputs, **fwd)
+        return to_device(out, torch.device("cpu"))
+
+    # -- batching -------------------------------------------------------------------------------------
+    def padding_side(self) -> str:
+        return getattr(self.tokenizer, "padding_side", "right") or "right"
+
+    def pad_value(self, key: str) -> int:
+        if key == "input_ids":
+            pad = getattr(self.tokenizer, "pad_token_id", None)
+            if pad is None:
+                raise ValueError(
+                    "batch_size > 1 pads inputs, but the tokenizer has no pad_token; set tokenizer.pad_token "
+                    "(e.g. to the eos token) or use batch_size=1"
+                )
+            return pad
+        return 1 if key in _PAD_ONES else 0
+
+    def collate(self, model_inputs: list[dict]) -> tuple[dict, list[int], set[str]]:
+        """Batch model inputs: (1, T, ...) tensors padded to the longest T, others stacked or listed."""
+        lengths = [input_length(m) for m in model_inputs]
+        longest, left = max(lengths), self.padding_side() == "left"
+        batch, padded = {}, set()
+        for key, first in model_inputs[0].items():
+            values = [m[key] for m in model_inputs]
+            if isinstance(first, torch.Tensor) and first.dim() >= 2:
+                padded.add(key)
+                batch[key] = torch.cat([pad_to(v, longest, self.pad_value(key), left) for v in values])
+            elif isinstance(first, torch.Tensor):
+                batch[key] = torch.cat(values) if first.dim() == 1 else torch.stack(values)
+            else:
+                batch[key] = PerItem(values)
+        return batch, lengths, padded
+
+    def uncollate(self, out: dict, k: int, lengths: list[int], padded: set[str]) -> dict:
+        """Row ``k`` of a batch's outputs, with the padding of token-aligned tensors removed."""
+        longest, left, n = max(lengths), self.padding_side() == "left", lengths[k]
+        row = {}
+        for key, value in out.items():
+            if isinstance(value, PerItem):
+                row[key] = value[k]
+            elif isinstance(value, torch.Tensor) and value.dim() > 0:
+                value = value[k : k + 1]
+                if (
+                    (key in padded or key in self.token_outputs)
+                    and value.dim() >= 2
+                    and value.shape[1] == longest
+                ):
+                    value = value[:, longest - n :] if left else value[:, :n]
+                row[key] = value
+            else:
+                row[key] = value
+        return row
+
+
+def input_length(model_input: dict) -> int:
+    """Sequence length of one model input: its ``input_ids`` width, else its widest (1, T) tensor."""
+    ids = model_input.get("input_ids")
+    if isinstance(ids, torch.Tensor) and ids.dim() >= 2:
+        return ids.shape[1]
+    widths = [v.shape[1] for v in model_input.values() if isinstance(v, torch.Tensor) and v.dim() >= 2]
+    return max(widths, default=0)
+
+
+def pad_to(t: torch.Tensor, length: int, value: int | float, left: bool) -> torch.Tensor:
+    """Pad dim 1 of a (1, T, ...) tensor to ``length``."""
+    missing = length - t.shape[1]
+    if missing <= 0:
+        return t
+    fill = t.new_full((t.shape[0], missing, *t.shape[2:]), value)  # (1, missing, ...)
+    return torch.cat([fill, t] if left else [t, fill], dim=1)  # (1, length, ...)
+
+
+def to_device(obj: Any, device: torch.device) -> Any:
+    """Move the tensors of a (nested) dict/list/tuple to ``device``."""
+    if isinstance(obj, torch.Tensor):
+        return obj.to(device)
+    if isinstance(obj, PerItem):
+        return obj
+    if isinstance(obj, dict):
+        return {k: to_device(v, device) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(to_device(v, device) for v in obj)
+    return obj
+
+
+def is_stream(inputs: Any) -> bool:
+    """A generator, iterator or dataset-like iterable (not a str, dict, tuple, tensor or list)."""
+    if isinstance(inputs, (types.GeneratorType, Iterator)):
+        return True
+    if isinstance(inputs, (str, bytes, dict, tuple, list, torch.Tensor)):
+        return False
+    return isinstance(inputs, Iterable) and hasattr(inputs, "__len__") and hasattr(inputs, "__getitem__")
+
+
+def pick_device(device: int | str | torch.device | None, model: Any) -> torch.device:
+    """The reference's rule: -1 is the CPU, an int is a CUDA index; None keeps an accelerator model where it is,
+    else uses ``cuda:0`` when available."""
+    if isinstance(device, torch.device):
+        return device
+    if isinstance(device, str):
+        return torch.device(device)
+    if isinstance(device, int):
+        return torch.device("cpu") if device < 0 else torch.device(f"cuda:{device}")
+    if device is not None:
+        raise TypeError(f"device must be an int, a str or a torch.device, got {type(device).__name__}")
+    current = getattr(model, "device", torch.device("cpu"))
+    if current.type not in ("cpu", "meta"):
+        return current
+    return torch.device("cuda:0") if torch.cuda.is_available() else torch.device("cpu")
+
+
+def _check_batch_size(batch_size: Any) -> int | None:
+    if batch_size is None:
+        return None
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    return batch_size

@@ -1,0 +1,187 @@
+"""Tiny random checkpoints for the pipeline tests: a reference (transformers) model with a head, saved with a small
+WordPiece or byte-level BPE tokenizer, so ours and the reference's ``pipeline(task, model=folder)`` can be compared.
+
+The reference libraries are imported inside the builders, so this module imports without them.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import torch
+
+WORDS = (
+    "the a an is was are of to and in on for with my name wolfgang sarah clara john paris london berlin new york "
+    "live lives living i you he she it we they this that movie film good bad great terrible love hate what where "
+    "who when how why capital city country france germany england of at by from hello world test testing tested "
+    "bank river money play played playing music sport politics science travel cooking dance happy sad weather "
+    "today tomorrow yesterday apple orange banana company works working google microsoft amazon hugging face "
+    "question answer context long text short very quite not no yes"
+).split()
+SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+CORPUS = [
+    "My name is Wolfgang and I live in Berlin.",
+    "Sarah works at Hugging Face in New York, she loves music and dance.",
+    "Paris is the capital of France. London is the capital of England.",
+    "What a great movie! I hate bad films; the weather today is terrible.",
+    "Google, Microsoft and Amazon are companies. John played sport yesterday.",
+    "Où est la banque? Ça coûte 10€ — très cher! naïve café 東京 🤗",
+]
+NER_LABELS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]
+NLI_LABELS = ["contradiction", "neutral", "entailment"]
+
+
+def wordpiece_vocab() -> list[str]:
+    """Specials, words, single characters and ``##`` continuations: every lowercase ASCII text tokenizes."""
+    chars = [chr(c) for c in range(33, 127) if not chr(c).isupper()]
+    pieces = ["##s", "##ing", "##ed", "##er", "##ly"] + [f"##{c}" for c in chars if c.isalnum()]
+    return list(dict.fromkeys(SPECIALS + WORDS + chars + ["é", "ç", "ï", "€", "東", "京"] + pieces))
+
+
+def save_wordpiece(
+    folder: Path, model_max_length: int = 512, lowercase: bool = True, cls: str = "BertTokenizerFast"
+) -> Any:
+    """A ``cls`` WordPiece tokenizer over :func:`wordpiece_vocab`, saved to ``folder`` (returns the reference's)."""
+    import transformers
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.txt").write_text("\n".join(wordpiece_vocab()) + "\n", encoding="utf-8")
+    tok = getattr(transformers, cls)(
+        str(folder / "vocab.txt"), do_lower_case=lowercase, model_max_length=model_max_length
+    )
+    tok.save_pretrained(folder)
+    return tok
+
+
+def save_bpe(folder: Path, model_max_length: int = 512) -> Any:
+    """A byte-level BPE RobertaTokenizerFast trained on :data:`CORPUS`, saved to ``folder``."""
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import RobertaTokenizerFast
+
+    folder.mkdir(parents=True, exist_ok=True)
+    bpe = ByteLevelBPETokenizer()
+    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    bpe.train_from_iterator(
+        CORPUS * 4 + [" ".join(WORDS)], vocab_size=400, min_frequency=1, special_tokens=specials
+    )
+    bpe.save_model(str(folder))
+    tok = RobertaTokenizerFast(
+        vocab_file=str(folder / "vocab.json"),
+        merges_file=str(folder / "merges.txt"),
+        model_max_length=model_max_length,
+    )
+    tok.save_pretrained(folder)
+    return tok
+
+
+# (architecture, tokenizer kind) combinations the tests build
+ARCH_TOKENIZER = {"bert": "wordpiece", "distilbert": "wordpiece", "roberta": "bpe"}
+_PREFIX = {"bert": "Bert", "distilbert": "DistilBert", "roberta": "Roberta"}
+_SUFFIX = {
+    "base": "Model",
+    "sequence-classification": "ForSequenceClassification",
+    "token-classification": "ForTokenClassification",
+    "question-answering": "ForQuestionAnswering",
+    "masked-lm": "ForMaskedLM",
+}
+
+
+def tiny_config(
+    arch: str, vocab_size: int, pad_token_id: int, max_positions: int = 128, **fields: Any
+) -> Any:
+    import transformers
+
+    if arch == "distilbert":
+        base = dict(dim=32, n_layers=2, n_heads=4, hidden_dim=37)
+    else:
+        base = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37)
+    if arch == "roberta":
+        base["type_vocab_size"] = 1
+        max_positions += 2  # RoBERTa positions start after the padding index
+    cls = getattr(transformers, f"{_PREFIX[arch]}Config")
+    return cls(
+        vocab_size=vocab_size,
+        max_position_embeddings=max_positions,
+        pad_token_id=pad_token_id,
+        **base,
+        **fields,
+    )
+
+
+def build_checkpoint(
+    folder: Path,
+    arch: str,
+    head: str,
+    *,
+    seed: int = 0,
+    model_max_length: int = 512,
+    scale: float = 1.0,
+    **config_fields: Any,
+) -> Path:
+    """Save a tiny random ``arch`` model with a ``head`` and its tokenizer to ``folder``.
+
+    ``scale`` multiplies the head's weights (larger -> more peaked, so rankings are not near-ties).
+    """
+    import transformers
+
+    folder = Path(folder)
+    if ARCH_TOKENIZER[arch] == "bpe":
+        tok = save_bpe(folder, model_max_length)
+    else:
+        tok = save_wordpiece(folder, model_max_length, cls=f"{_PREFIX[arch]}TokenizerFast")
+    config = tiny_config(arch, len(tok), tok.pad_token_id, **config_fields)
+    torch.manual_seed(seed)
+    model = getattr(transformers, f"{_PREFIX[arch]}{_SUFFIX[head]}")(config).eval()
+    if scale != 1.0:
+        with torch.no_grad():
+            for name, p in model.named_parameters():
+                if any(k in name for k in ("classifier", "qa_outputs", "pre_classifier")):
+                    p.mul_(scale)
+    model.save_pretrained(folder)
+    return folder
+
+
+def reference_pipeline(task: str, folder: Path, **kwargs: Any) -> Any:
+    """``transformers.pipeline(task, model=folder)`` on the CPU."""
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    return transformers.pipeline(task, model=str(folder), device="cpu", **kwargs)
+
+
+def our_pipeline(task: str, folder: Path, **kwargs: Any) -> Any:
+    import pretrained
+
+    return pretrained.pipeline(task, model=str(folder), device="cpu", **kwargs)
+
+
+def assert_same(ours: Any, theirs: Any, atol: float = 1e-4, path: str = "out") -> None:
+    """Equal structure and values; floats within ``atol``; tensors/arrays compared as nested lists."""
+    if hasattr(theirs, "tolist") and not isinstance(theirs, (str, int, float)):
+        theirs = theirs.tolist()
+    if hasattr(ours, "tolist") and not isinstance(ours, (str, int, float)):
+        ours = ours.tolist()
+    if isinstance(theirs, float) or isinstance(ours, float):
+        assert isinstance(ours, (int, float)) and isinstance(theirs, (int, float)), (
+            f"{path}: {ours!r} != {theirs!r}"
+        )
+        assert math.isclose(ours, theirs, rel_tol=0, abs_tol=atol) or (
+            math.isnan(ours) and math.isnan(theirs)
+        ), f"{path}: {ours} != {theirs}"
+    elif isinstance(theirs, dict):
+        assert isinstance(ours, dict), f"{path}: got {type(ours).__name__}, expected dict"
+        assert list(ours) == list(theirs), f"{path}: keys {list(ours)} != {list(theirs)}"
+        for k in theirs:
+            assert_same(ours[k], theirs[k], atol, f"{path}[{k!r}]")
+    elif isinstance(theirs, (list, tuple)):
+        assert isinstance(ours, (list, tuple)), f"{path}: got {type(ours).__name__}, expected list"
+        assert len(ours) == len(theirs), f"{path}: length {len(ours)} != {len(theirs)}\n{ours}\n{theirs}"
+        for i, (a, b) in enumerate(zip(ours, theirs)):
+            assert_same(a, b, atol, f"{path}[{i}]")
+    else:
+        assert type(ours) is type(theirs) or {type(ours), type(theirs)} <= {int, bool}, (
+            f"{path}: type {type(ours).__name__} != {type(theirs).__name__}"
+        )
+        assert ours == theirs, f"{path}: {ours!r} != {theirs!r}"
