@@ -78,9 +78,15 @@ class _AutoModel:
         if config is None:
             config_keys = {"revision", "cache_dir"}
             overrides = {k: kwargs.pop(k) for k in list(kwargs) if k not in _LOAD_KWARGS}
-            config = AutoConfig.from_pretrained(
-                name_or_path, **{k: kwargs[k] for k in config_keys if k in kwargs}, **overrides
-            )
+            where = {k: kwargs[k] for k in config_keys if k in kwargs}
+            if kwargs.get("gguf_file") is not None:  # a llama.cpp file: the config comes from its metadata
+                from ..hub import resolve_dir
+                from ..modeling import find_gguf, gguf_checkpoint_config
+
+                path = find_gguf(resolve_dir(name_or_path, **where), kwargs["gguf_file"])
+                config = gguf_checkpoint_config(path, **overrides)
+            else:
+                config = AutoConfig.from_pretrained(name_or_path, **where, **overrides)
         return cls.model_class(config).from_pretrained(name_or_path, config=config, **kwargs)
 
 
