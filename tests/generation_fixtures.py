@@ -161,9 +161,7 @@ def tiny_gpt2(seed: int = 0, vocab_size: int = 96, **overrides):
         n_layer=2,
         n_head=4,
         n_positions=128,
-        bos_token_id=1,
-        eos_token_id=2,
-        **overrides,
+        **{"bos_token_id": 1, "eos_token_id": 2, **overrides},
     )
     return transformers.GPT2LMHeadModel(cfg).eval()
 
@@ -180,9 +178,7 @@ def tiny_llama(seed: int = 0, vocab_size: int = 96, **overrides):
         num_attention_heads=4,
         num_key_value_heads=2,
         max_position_embeddings=128,
-        bos_token_id=1,
-        eos_token_id=2,
-        **overrides,
+        **{"bos_token_id": 1, "eos_token_id": 2, **overrides},
     )
     return transformers.LlamaForCausalLM(cfg).eval()
 
