@@ -87,6 +87,15 @@ VARIANTS = {
 NAMES = list(VARIANTS)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Many small ops on 2 shared cores: one thread avoids OpenMP barrier stalls."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def reference_config(name: str, **extra):
     cls_name, fields, _ = VARIANTS[name]
     return getattr(transformers, cls_name)(**fields, **extra)

@@ -223,7 +223,8 @@ class GPT2Model(GPT2PreTrainedModel):
         want_a = cfg.output_attentions if output_attentions is None else output_attentions
         hidden, attns = [], []
         for block in self.h:
-            hidden.append(x)
+            if want_h:
+                hidden.append(x)
             x, w = block(x, inputs, want_a)
             attns.append(w)
         x = self.ln_f(x)

@@ -289,7 +289,8 @@ class LlamaModel(LlamaPreTrainedModel):
         want_a = cfg.output_attentions if output_attentions is None else output_attentions
         hidden, attns = [], []
         for layer in self.layers:
-            hidden.append(x)
+            if want_h:
+                hidden.append(x)
             x, w = layer(x, rope, inputs, want_a)
             attns.append(w)
         x = self.norm(x)

@@ -158,10 +158,14 @@ def causal_attention(
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """q (B, nh, Tq, hs), k/v (B, n_kv, Tk, hs), bool mask (B|1, 1, Tq, Tk) -> (B, nh, Tq, hs), weights or None.
 
-    SDPA (grouped-query heads without copying) unless the weights are asked for; then the reference's eager path.
+    SDPA unless the weights are asked for (then the reference's eager path). Grouped-query heads are shared without
+    copying where SDPA has a fast kernel for it (CPU; CUDA without a mask), else repeated as the reference does.
     """
     gqa = k.shape[1] != q.shape[1]
     if not need_weights:
+        if gqa and mask is not None and q.device.type != "cpu":  # CUDA's masked kernels lack GQA
+            reps = q.shape[1] // k.shape[1]
+            k, v, gqa = k.repeat_interleave(reps, dim=1), v.repeat_interleave(reps, dim=1), False
         out = F.scaled_dot_product_attention(
             q, k, v, attn_mask=mask, dropout_p=dropout_p, is_causal=is_causal, scale=scale, enable_gqa=gqa
         )
