@@ -11,8 +11,9 @@ import torch
 
 transformers = pytest.importorskip("transformers")
 
-from pretrained import (  # noqa: E402  # noqa: E402
+from pretrained import (  # noqa: E402
     AutoModelForCausalLM,
+    AutoModelForSeq2SeqLM,
     AutoTokenizer,
     GenerationConfig,
     TextIteratorStreamer,
@@ -22,11 +23,11 @@ from pretrained.config import PretrainedConfig  # noqa: E402
 from pretrained.generation import StopStringCriteria  # noqa: E402
 
 from .generation_fixtures import (  # noqa: E402
-    RefSeq2SeqLM,
     single_thread,  # noqa: F401
     tiny_bart,
     tiny_bpe_tokenizer,
     tiny_gpt2,
+    tiny_marian,
     tiny_t5,
 )
 
@@ -263,10 +264,12 @@ def test_streamer_consumer_sees_a_failure(gpt2_pair):
 
 
 # -- encoder-decoder -----------------------------------------------------------------------------------
-@pytest.fixture(scope="module", params=["t5", "bart"])
-def seq2seq(request):
-    ref = {"t5": tiny_t5, "bart": tiny_bart}[request.param]()
-    return ref, RefSeq2SeqLM(ref)
+@pytest.fixture(scope="module", params=["t5", "bart", "marian"])
+def seq2seq(request, tmp_path_factory):
+    ref = {"t5": tiny_t5, "bart": tiny_bart, "marian": tiny_marian}[request.param]()
+    folder = tmp_path_factory.mktemp(request.param)
+    ref.save_pretrained(folder)
+    return ref, AutoModelForSeq2SeqLM.from_pretrained(folder)
 
 
 ENC = torch.tensor([[5, 6, 7, 8, 9], [10, 11, 12, 3, 3]])
