@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from . import decoders, models, normalizers, pre_tokenizers, processors
+from . import decoders, models, normalizers, pre_tokenizers, processors, trainers
 from ._registry import Regex, TokenizerFileError
 from .added_vocab import AddedToken
 from .encoding import Encoding
@@ -28,4 +28,5 @@ __all__ = [
     "normalizers",
     "pre_tokenizers",
     "processors",
+    "trainers",
 ]

@@ -20,6 +20,7 @@ from . import models as models_mod
 from ._registry import TokenizerFileError
 from .added_vocab import AddedToken, AddedVocabulary
 from .encoding import Encoding
+from .normalized import NormalizedString
 from .pre_tokenizers import PreTokenizedString
 from .processors import PostProcessor
 from .truncation import (
@@ -339,6 +340,44 @@ class Tokenizer:
         if self._padding:
             pad_encodings([final], self._padding)
         return final
+
+    # -- training ----------------------------------------------------------------------------------
+    def _words_of(self, sequence: str) -> list[str]:
+        """Normalized, pre-tokenized words of a text, as the trainers count them (no added tokens)."""
+        ns = NormalizedString(sequence)
+        if self._normalizer is not None:
+            self._normalizer.normalize(ns)
+        pts = PreTokenizedString(ns)
+        if self.pre_tokenizer is not None:
+            self.pre_tokenizer.pre_tokenize(pts)
+        return [sp[0].normalized for sp in pts.splits]
+
+    def train_from_iterator(self, iterator: Any, trainer: Any = None, length: int | None = None) -> None:
+        """Train the model on texts (an iterable of str, or of lists of str)."""
+        from .trainers import default_trainer
+
+        trainer = trainer if trainer is not None else default_trainer(self._model)
+
+        def texts() -> Any:
+            for item in iterator:
+                if isinstance(item, str):
+                    yield item
+                else:
+                    yield from item
+
+        trainer.feed(texts(), self._words_of)
+        self.add_special_tokens(trainer.train(self._model))
+        self._added.refresh(self._model, self._normalizer)
+
+    def train(self, files: list[str], trainer: Any = None) -> None:
+        """Train the model on text files (read line by line, keeping line ends)."""
+
+        def lines() -> Any:
+            for path in files:
+                with open(path, encoding="utf-8", newline="") as f:
+                    yield from f
+
+        self.train_from_iterator(lines(), trainer)
 
     # -- decoding ----------------------------------------------------------------------------------
     def decode(self, ids: list[int], skip_special_tokens: bool = True) -> str:
