@@ -105,6 +105,28 @@ def _yarn_mscale(scale: float, mscale: float = 1) -> float:
     return 1.0 if scale <= 1 else 0.1 * mscale * math.log(scale) + 1.0
 
 
+def _original_length(config: Any) -> int:
+    return getattr(config, "original_max_position_embeddings", None) or config.max_position_embeddings
+
+
+def longrope_rope(config: Any, device: torch.device | None = None, seq_len: Any = None) -> Params:
+    """LongRoPE (Phi-3): per-frequency factors, ``long_factor`` past the original context, else ``short_factor``."""
+    rs, dim = config.rope_scaling, _rotary_dim(config)
+    factor, attention_factor = rs.get("factor"), rs.get("attention_factor")
+    original = _original_length(config)
+    if getattr(config, "original_max_position_embeddings", None):
+        factor = config.max_position_embeddings / original
+    if attention_factor is None:
+        if factor is None or factor <= 1.0:
+            attention_factor = 1.0
+        else:
+            attention_factor = math.sqrt(1 + math.log(factor) / math.log(original))
+    ext = rs["long_factor"] if seq_len and seq_len > original else rs["short_factor"]
+    ext = torch.tensor(ext, dtype=torch.float32, device=device)
+    exponents = torch.arange(0, dim, 2, dtype=torch.int64, device=device).float() / dim
+    return 1.0 / (ext * config.rope_theta**exponents), attention_factor
+
+
 # rope_type -> (inverse-frequency function, keys rope_scaling must hold)
 ROPE_TYPES: dict[str, tuple[Callable[..., Params], tuple[str, ...]]] = {
     "default": (default_rope, ()),
@@ -115,6 +137,7 @@ ROPE_TYPES: dict[str, tuple[Callable[..., Params], tuple[str, ...]]] = {
         ("factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"),
     ),
     "yarn": (yarn_rope, ("factor",)),
+    "longrope": (longrope_rope, ("short_factor", "long_factor")),
 }
 
 
@@ -153,6 +176,7 @@ class RotaryEmbedding:
         self.max_len_cached = config.max_position_embeddings
         self._inv_freq: torch.Tensor | None = None
         self._original: torch.Tensor | None = None
+        self._long: torch.Tensor | None = None
         self.attention_scaling = 1.0
 
     def inv_freq(self, device: torch.device) -> torch.Tensor:
@@ -162,6 +186,15 @@ class RotaryEmbedding:
         if self._inv_freq.device != device:
             self._inv_freq = self._inv_freq.to(device)
         return self._inv_freq
+
+    def _longrope_update(self, position_ids: torch.Tensor) -> None:
+        original = _original_length(self.config)
+        if torch.max(position_ids) + 1 > original:  # past the original context: the long factors
+            if self._long is None:
+                self._long = self.init_fn(self.config, position_ids.device, seq_len=original + 1)[0]
+            self._inv_freq = self._long.to(position_ids.device)
+        else:
+            self._inv_freq = self._original.to(position_ids.device)
 
     def _dynamic_update(self, position_ids: torch.Tensor) -> None:
         seq_len = torch.max(position_ids) + 1
@@ -182,6 +215,9 @@ class RotaryEmbedding:
         inv_freq = self.inv_freq(position_ids.device)
         if self.rope_type == "dynamic":
             self._dynamic_update(position_ids)
+            inv_freq = self._inv_freq
+        elif self.rope_type == "longrope":
+            self._longrope_update(position_ids)
             inv_freq = self._inv_freq
         freqs = position_ids[:, :, None].float() * inv_freq.float()[None, None, :]  # (B, T, dim/2)
         emb = torch.cat((freqs, freqs), dim=-1)  # (B, T, dim)
