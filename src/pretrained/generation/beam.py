@@ -39,6 +39,88 @@ def _flat(t: torch.Tensor) -> torch.Tensor:
     return t.reshape(t.shape[0] * t.shape[1], *t.shape[2:])
 
 
+class _Beams:
+    """The static-shape state of beam search for ``batch_size`` prompts x ``num_beams`` hypotheses."""
+
+    def __init__(self, input_ids: torch.Tensor, cfg: Any, pad: int | None, eos: torch.Tensor | None) -> None:
+        self.cfg, self.num_beams = cfg, cfg.num_beams
+        flat_batch, self.prompt_len = input_ids.shape
+        B, nb, L, dev = flat_batch // cfg.num_beams, cfg.num_beams, cfg.max_length, input_ids.device
+        self.batch_size = B
+        self.keep = max(2, 1 + (eos.shape[0] if eos is not None else 0)) * nb  # K candidates per prompt
+        self.top_mask = torch.arange(self.keep, device=dev) < nb  # (K,) the first num_beams candidates
+        # the reference fills with `pad or eos[0]` (so a pad id of 0 becomes eos), or -1 without EOS
+        fill = (pad or int(eos[0])) if eos is not None else -1
+        self.running = torch.full((B, nb, L), fill, dtype=torch.long, device=dev)
+        self.running[:, :, : self.prompt_len] = input_ids.view(B, nb, self.prompt_len)
+        self.sequences = self.running.clone()  # (B, nb, L) best finished hypotheses
+        self.running_scores = torch.zeros(B, nb, dtype=torch.float, device=dev)
+        self.running_scores[:, 1:] = NEG  # only the first copy of each prompt starts "alive"
+        self.beam_scores = torch.full((B, nb), NEG, dtype=torch.float, device=dev)
+        self.finished = torch.zeros(B, nb, dtype=torch.bool, device=dev)
+        self.improvable = torch.ones(B, 1, dtype=torch.bool, device=dev)
+        self.running_idx = torch.full((B, nb, L - self.prompt_len), -1, dtype=torch.int32, device=dev)
+        self.beam_idx = self.running_idx.clone()
+
+    def candidates(self, log_probs: torch.Tensor, cur_len: int) -> tuple[torch.Tensor, ...]:
+        """Top-K (or K sampled) continuations over all beams: (log-probs (B, K), sequences, beam indices)."""
+        B, nb, vocab = self.batch_size, self.num_beams, log_probs.shape[-1]
+        accumulated = (log_probs.view(B, nb, vocab) + self.running_scores[:, :, None]).reshape(B, nb * vocab)
+        if self.cfg.do_sample:
+            top_idx = torch.multinomial(nn.functional.softmax(accumulated, dim=-1), num_samples=self.keep)
+            top_logp = torch.gather(accumulated, 1, top_idx)
+        else:
+            top_logp, top_idx = torch.topk(accumulated, k=self.keep)  # (B, K)
+        from_beam = top_idx // vocab
+        top_running_idx = _gather(self.running_idx, from_beam)
+        top_running = _gather(self.running, from_beam)
+        top_running[:, :, cur_len] = top_idx % vocab
+        offset = torch.arange(B, device=top_idx.device).view(-1, 1) * nb
+        top_running_idx[:, :, cur_len - self.prompt_len] = (from_beam + offset).to(top_running_idx.dtype)
+        return top_logp, top_running, top_running_idx
+
+    def advance(self, top_logp, top_running, top_running_idx, done: torch.Tensor, cur_len: int) -> None:
+        """Keep the best ``num_beams`` unfinished candidates running; merge finished ones into the hypotheses."""
+        alive_logp = top_logp + done.to(torch.float32) * NEG
+        next_idx = torch.topk(alive_logp, k=self.num_beams)[1]
+        self.running = _gather(top_running, next_idx)
+        self.running_scores = _gather(alive_logp, next_idx)
+        self.running_idx = _gather(top_running_idx, next_idx)
+
+        just_finished = done & self.top_mask[None, :]  # only the top num_beams may finish
+        final_logp = top_logp / ((cur_len + 1 - self.prompt_len) ** self.cfg.length_penalty)
+        full = torch.all(self.finished, dim=-1, keepdim=True) & (self.cfg.early_stopping is True)
+        final_logp = final_logp + full.to(torch.float32) * NEG
+        final_logp = final_logp + (~self.improvable).to(torch.float32) * NEG
+        final_logp = final_logp + (~just_finished) * NEG
+        merged_scores = torch.cat((self.beam_scores, final_logp), dim=1)
+        best = torch.topk(merged_scores, k=self.num_beams)[1]
+        self.sequences = _gather(torch.cat((self.sequences, top_running), dim=1), best)
+        self.beam_scores = _gather(merged_scores, best)
+        self.beam_idx = _gather(torch.cat((self.beam_idx, top_running_idx), dim=1), best)
+        self.finished = _gather(torch.cat((self.finished, just_finished), dim=1), best)
+
+    def go_on(self, done: torch.Tensor, cur_len: int) -> bool:
+        """Update the early-stop heuristic (``cur_len`` after the step) and say whether to continue."""
+        cfg = self.cfg
+        if cfg.early_stopping == "never" and cfg.length_penalty > 0.0:
+            best_len = cfg.max_length - self.prompt_len
+        else:
+            best_len = cur_len - self.prompt_len
+        best_running = self.running_scores[:, :1] / (best_len**cfg.length_penalty)
+        worst = torch.where(self.finished, torch.min(self.beam_scores, dim=1, keepdim=True)[0], -1.0e9)
+        self.improvable = self.improvable & torch.any(best_running > worst, dim=-1, keepdim=True)
+        open_beams = ~(torch.all(self.finished) & (cfg.early_stopping is True))
+        return bool(torch.any(self.improvable) & open_beams & ~torch.all(done))
+
+    def result(self, scores: list, logits: list) -> BeamResult:
+        n = self.cfg.num_return_sequences
+        indices = _flat(self.beam_idx[:, :n])
+        generated = int((indices + 1).bool().sum(dim=1).max())  # -1 marks steps a hypothesis did not take
+        sequences = _flat(self.sequences[:, :n])[:, : self.prompt_len + generated]
+        return BeamResult(sequences, _flat(self.beam_scores[:, :n]), indices[:, :generated], scores, logits)
+
+
 def beam_search(
     forward: Callable[[torch.Tensor], Any],
     input_ids: torch.Tensor,
@@ -55,122 +137,27 @@ def beam_search(
 
     ``forward(running (B*beams, cur_len))`` returns the model output of the step; ``reorder_cache(idx)`` makes row
     i of the cache the old row ``idx[i]``; ``on_step(output)`` collects attentions / hidden states."""
-    num_beams, max_length = cfg.num_beams, cfg.max_length
-    flat_batch, cur_len = input_ids.shape
-    batch_size = flat_batch // num_beams
-    prompt_len = cur_len
-    device = input_ids.device
-    n_eos = eos_token_id.shape[0] if eos_token_id is not None else 0
-    keep = max(2, 1 + n_eos) * num_beams
-    top_mask = torch.arange(keep, device=device) < num_beams  # (K,) the first num_beams candidates
-    # the reference fills with `pad or eos[0]` (so a pad id of 0 becomes eos), or -1 without EOS
-    fill = (pad_token_id or int(eos_token_id[0])) if eos_token_id is not None else -1
-
-    running = torch.full((batch_size, num_beams, max_length), fill, dtype=torch.long, device=device)
-    running[:, :, :cur_len] = input_ids.view(batch_size, num_beams, cur_len)
-    sequences = running.clone()
-    running_scores = torch.zeros(batch_size, num_beams, dtype=torch.float, device=device)
-    running_scores[:, 1:] = NEG  # only the first copy of each prompt starts "alive"
-    beam_scores = torch.full((batch_size, num_beams), NEG, dtype=torch.float, device=device)
-    finished = torch.zeros(batch_size, num_beams, dtype=torch.bool, device=device)
-    improvable = torch.ones(batch_size, 1, dtype=torch.bool, device=device)
-    running_idx = torch.full(
-        (batch_size, num_beams, max_length - cur_len), -1, dtype=torch.int32, device=device
-    )
-    beam_idx = running_idx.clone()
+    beams = _Beams(input_ids, cfg, pad_token_id, eos_token_id)
+    cur_len, prompt_len = input_ids.shape[1], beams.prompt_len
     all_scores: list[torch.Tensor] = []
     raw_logits: list[torch.Tensor] = []
-    want_scores = cfg.return_dict_in_generate and cfg.output_scores
-    want_logits = cfg.return_dict_in_generate and cfg.output_logits
-
     while True:
-        flat_running = _flat(running[:, :, :cur_len])  # (B*beams, cur_len)
+        flat_running = _flat(beams.running[:, :, :cur_len])  # (B*beams, cur_len)
         out = forward(flat_running)
         logits = out.logits[:, -1, :].to(copy=True, dtype=torch.float32)  # (B*beams, V)
         log_probs = processors(flat_running, nn.functional.log_softmax(logits, dim=-1))
-        if want_logits:
+        if cfg.return_dict_in_generate and cfg.output_logits:
             raw_logits.append(logits.clone())
-        if want_scores:
+        if cfg.return_dict_in_generate and cfg.output_scores:
             all_scores.append(log_probs.clone())
         if on_step is not None:
             on_step(out)
         del out
-        vocab = log_probs.shape[-1]
-        accumulated = (log_probs.view(batch_size, num_beams, vocab) + running_scores[:, :, None]).reshape(
-            batch_size, num_beams * vocab
-        )
-
-        # c. top-K continuations over all beams (or K sampled without replacement)
-        if cfg.do_sample:
-            top_idx = torch.multinomial(nn.functional.softmax(accumulated, dim=-1), num_samples=keep)
-            top_logp = torch.gather(accumulated, 1, top_idx)
-        else:
-            top_logp, top_idx = torch.topk(accumulated, k=keep)  # (B, K)
-        from_beam = top_idx // vocab
-        top_running_idx = _gather(running_idx, from_beam)
-        top_running = _gather(running, from_beam)
-        top_running[:, :, cur_len] = top_idx % vocab
-        offset = torch.arange(batch_size, device=device).view(-1, 1) * num_beams
-        top_running_idx[:, :, cur_len - prompt_len] = (from_beam + offset).to(top_running_idx.dtype)
-
-        # d. which candidates hit a stopping criterion
-        done = criteria(_flat(top_running[:, :, : cur_len + 1]), all_scores or None).view(batch_size, keep)
-
-        # e. the best num_beams unfinished candidates keep running
-        alive_logp = top_logp + done.to(torch.float32) * NEG
-        next_idx = torch.topk(alive_logp, k=num_beams)[1]
-        running = _gather(top_running, next_idx)
-        running_scores = _gather(alive_logp, next_idx)
-        running_idx = _gather(top_running_idx, next_idx)
-
-        # f. finished candidates among the top num_beams compete with the finished hypotheses so far
-        just_finished = done & top_mask[None, :]
-        final_logp = top_logp / ((cur_len + 1 - prompt_len) ** cfg.length_penalty)
-        full = torch.all(finished, dim=-1, keepdim=True) & (cfg.early_stopping is True)
-        final_logp = final_logp + full.to(torch.float32) * NEG
-        final_logp = final_logp + (~improvable).to(torch.float32) * NEG
-        final_logp = final_logp + (~just_finished) * NEG
-        merged_scores = torch.cat((beam_scores, final_logp), dim=1)
-        best = torch.topk(merged_scores, k=num_beams)[1]
-        sequences = _gather(torch.cat((sequences, top_running), dim=1), best)
-        beam_scores = _gather(merged_scores, best)
-        beam_idx = _gather(torch.cat((beam_idx, top_running_idx), dim=1), best)
-        finished = _gather(torch.cat((finished, just_finished), dim=1), best)
-
-        # g. reorder the cache for the surviving beams, then decide whether to go on
-        reorder_cache(_flat(running_idx[..., cur_len - prompt_len]).long())
+        top_logp, top_running, top_running_idx = beams.candidates(log_probs, cur_len)
+        done = criteria(_flat(top_running[:, :, : cur_len + 1]), tuple(all_scores) or None)
+        done = done.view(beams.batch_size, beams.keep)  # (B, K) candidates that hit a stopping criterion
+        beams.advance(top_logp, top_running, top_running_idx, done, cur_len)
+        reorder_cache(_flat(beams.running_idx[..., cur_len - prompt_len]).long())  # the survivors' cache rows
         cur_len += 1
-        improvable = _still_improvable(
-            improvable, running_scores, beam_scores, finished, cur_len, prompt_len, cfg
-        )
-        open_beams = ~(torch.all(finished) & (cfg.early_stopping is True))
-        if not bool(torch.any(improvable) & open_beams & ~torch.all(done)):
-            break
-
-    n = cfg.num_return_sequences
-    sequences = _flat(sequences[:, :n])
-    scores = _flat(beam_scores[:, :n])
-    indices = _flat(beam_idx[:, :n])
-    generated = int((indices + 1).bool().sum(dim=1).max())  # -1 marks steps a hypothesis did not take
-    return BeamResult(
-        sequences[:, : prompt_len + generated], scores, indices[:, :generated], all_scores, raw_logits
-    )
-
-
-def _still_improvable(
-    improvable: torch.Tensor,
-    running_scores: torch.Tensor,
-    beam_scores: torch.Tensor,
-    finished: torch.Tensor,
-    cur_len: int,
-    prompt_len: int,
-    cfg: Any,
-) -> torch.Tensor:
-    """(B, 1): can the best running beam still beat the worst finished one (the reference's heuristic)."""
-    if cfg.early_stopping == "never" and cfg.length_penalty > 0.0:
-        best_len = cfg.max_length - prompt_len
-    else:
-        best_len = cur_len - prompt_len
-    best_running = running_scores[:, :1] / (best_len**cfg.length_penalty)
-    worst_finished = torch.where(finished, torch.min(beam_scores, dim=1, keepdim=True)[0], -1.0e9)
-    return improvable & torch.any(best_running > worst_finished, dim=-1, keepdim=True)
+        if not beams.go_on(done, cur_len):
+            return beams.result(all_scores, raw_logits)

@@ -287,9 +287,6 @@ class StepRunner:
         encoder_len = None
         if self.enc_dec and self.inputs.encoder_mask is not None:
             encoder_len = self.inputs.encoder_mask.shape[1]
-        make = getattr(self.model, "_new_generation_cache", None)
-        if make is not None:
-            return make(max_length - 1, encoder_len)
         from ..nn.kv_cache import EncoderDecoderCache, KVCache
 
         n_layers = _num_decoder_layers(self.model.config)
