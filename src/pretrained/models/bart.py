@@ -27,15 +27,13 @@ from ..nn.cross_attention import Seq2SeqAttention
 from ..nn.heads import sequence_classification_loss
 from ..nn.kv_cache import EncoderDecoderCache
 from ..nn.positions import check_positions
-from ..nn.seq2seq import check_source, decoder_self_mask, expanded_mask, lm_loss, shift_tokens_right
+from ..nn.seq2seq import check_source, decoder_self_mask, expanded_mask, shift_tokens_right
 from ..outputs import (
     BaseModelOutput,
     BaseModelOutputWithPastAndCrossAttentions,
-    Seq2SeqLMOutput,
-    Seq2SeqModelOutput,
     Seq2SeqSequenceClassifierOutput,
 )
-from .seq2seq import Seq2SeqPreTrainedModel, lm_output, new_cache, run_seq2seq
+from .seq2seq import Seq2SeqLM, Seq2SeqModel, Seq2SeqPreTrainedModel, new_cache
 
 
 class BartConfig(PretrainedConfig):
@@ -313,9 +311,15 @@ class BartPreTrainedModel(Seq2SeqPreTrainedModel):
         elif isinstance(getattr(module, "final_logits_bias", None), torch.Tensor):
             module.final_logits_bias.zero_()
 
+    def default_decoder_input_ids(self, input_ids: torch.Tensor | None) -> torch.Tensor:
+        """BART denoising: without decoder inputs, the decoder reads ``input_ids`` shifted right."""
+        if input_ids is None:
+            raise ValueError("pass decoder_input_ids (or decoder_inputs_embeds), or input_ids to shift right")
+        return shift_tokens_right(input_ids, self.config.pad_token_id, self.config.decoder_start_token_id)
 
-class BartModel(BartPreTrainedModel):
-    """The bare encoder-decoder: ``last_hidden_state`` is the decoder's (B, T, C)."""
+
+class BartModel(BartPreTrainedModel, Seq2SeqModel):
+    """The bare encoder-decoder; without decoder inputs the decoder reads ``input_ids`` shifted right."""
 
     encoder_class, decoder_class = BartEncoder, BartDecoder
 
@@ -335,47 +339,8 @@ class BartModel(BartPreTrainedModel):
         )
         return shared, shared, shared
 
-    def default_decoder_input_ids(self, input_ids: torch.Tensor | None) -> torch.Tensor:
-        """BART denoising: without decoder inputs, the decoder reads ``input_ids`` shifted right."""
-        if input_ids is None:
-            raise ValueError("pass decoder_input_ids (or decoder_inputs_embeds), or input_ids to shift right")
-        return shift_tokens_right(input_ids, self.config.pad_token_id, self.config.decoder_start_token_id)
 
-    def forward(
-        self,
-        input_ids: torch.Tensor | None = None,
-        attention_mask: torch.Tensor | None = None,
-        decoder_input_ids: torch.Tensor | None = None,
-        decoder_attention_mask: torch.Tensor | None = None,
-        encoder_outputs=None,
-        past_key_values: EncoderDecoderCache | None = None,
-        inputs_embeds: torch.Tensor | None = None,
-        decoder_inputs_embeds: torch.Tensor | None = None,
-        use_cache: bool | None = None,
-        output_attentions: bool | None = None,
-        output_hidden_states: bool | None = None,
-        return_dict: bool | None = None,
-    ) -> Seq2SeqModelOutput:
-        if decoder_input_ids is None and decoder_inputs_embeds is None:
-            decoder_input_ids = self.default_decoder_input_ids(input_ids)
-        return run_seq2seq(
-            self.encoder,
-            self.decoder,
-            input_ids=input_ids,
-            attention_mask=attention_mask,
-            decoder_input_ids=decoder_input_ids,
-            decoder_attention_mask=decoder_attention_mask,
-            encoder_outputs=encoder_outputs,
-            past_key_values=past_key_values,
-            inputs_embeds=inputs_embeds,
-            decoder_inputs_embeds=decoder_inputs_embeds,
-            use_cache=use_cache,
-            output_attentions=output_attentions,
-            output_hidden_states=output_hidden_states,
-        )
-
-
-class BartForConditionalGeneration(BartPreTrainedModel):
+class BartForConditionalGeneration(BartPreTrainedModel, Seq2SeqLM):
     """BART with the LM head (tied to the shared embeddings) plus ``final_logits_bias``: summarization, translation.
 
     >>> model.generate(input_ids, num_beams=4, max_length=20)  # doctest: +SKIP
@@ -394,45 +359,8 @@ class BartForConditionalGeneration(BartPreTrainedModel):
     def output_vocab_size(self, config: PretrainedConfig) -> int:
         return self.model.shared.num_embeddings
 
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.lm_head
-
-    def shift_labels(self, labels: torch.Tensor) -> torch.Tensor:
-        """Decoder inputs for teacher forcing: the labels shifted right behind decoder_start_token_id."""
-        return shift_tokens_right(labels, self.config.pad_token_id, self.config.decoder_start_token_id)
-
-    prepare_decoder_input_ids_from_labels = shift_labels
-
-    def forward(
-        self,
-        input_ids: torch.Tensor | None = None,
-        attention_mask: torch.Tensor | None = None,
-        decoder_input_ids: torch.Tensor | None = None,
-        decoder_attention_mask: torch.Tensor | None = None,
-        encoder_outputs=None,
-        past_key_values: EncoderDecoderCache | None = None,
-        inputs_embeds: torch.Tensor | None = None,
-        decoder_inputs_embeds: torch.Tensor | None = None,
-        labels: torch.Tensor | None = None,
-        use_cache: bool | None = None,
-        output_attentions: bool | None = None,
-        output_hidden_states: bool | None = None,
-        return_dict: bool | None = None,
-        logits_to_keep: int = 0,
-    ) -> Seq2SeqLMOutput:
-        if labels is not None:
-            use_cache = False
-            if decoder_input_ids is None and decoder_inputs_embeds is None:
-                decoder_input_ids = self.shift_labels(labels)
-        out = self.model(
-            input_ids, attention_mask, decoder_input_ids, decoder_attention_mask, encoder_outputs,
-            past_key_values, inputs_embeds, decoder_inputs_embeds, use_cache, output_attentions,
-            output_hidden_states,
-        )  # fmt: skip
-        h = out.last_hidden_state if logits_to_keep <= 0 else out.last_hidden_state[:, -logits_to_keep:]
-        logits = self.lm_head(h) + self.final_logits_bias.to(h.dtype)  # (B, T, V)
-        loss = lm_loss(logits, labels) if labels is not None else None
-        return lm_output(loss, logits, out)
+    def lm_logits(self, h: torch.Tensor) -> torch.Tensor:
+        return self.lm_head(h) + self.final_logits_bias.to(h.dtype)  # (B, T, V)
 
 
 class BartClassificationHead(nn.Module):
@@ -476,9 +404,9 @@ class BartForSequenceClassification(BartPreTrainedModel):
             raise ValueError("BartForSequenceClassification needs input_ids (it pools at the eos tokens)")
         if labels is not None:
             use_cache = False
-        out = self.model(
-            input_ids, attention_mask, decoder_input_ids, decoder_attention_mask, encoder_outputs,
-            use_cache=use_cache, output_attentions=output_attentions, output_hidden_states=output_hidden_states,
+        out = self.encode_decode(
+            input_ids, attention_mask, decoder_input_ids, decoder_attention_mask, encoder_outputs, None, None,
+            None, use_cache, output_attentions, output_hidden_states,
         )  # fmt: skip
         h = out.last_hidden_state  # (B, T, C)
         eos = input_ids.eq(self.config.eos_token_id).to(h.device)  # (B, T)

@@ -88,6 +88,11 @@ class MarianPreTrainedModel(BartPreTrainedModel):
     config_class = MarianConfig
     _ignore_unexpected = ("embed_positions.weight",)
 
+    def default_decoder_input_ids(self, input_ids: torch.Tensor | None) -> torch.Tensor:
+        raise ValueError(
+            f"{type(self).__name__} needs decoder_input_ids (or decoder_inputs_embeds, or labels)"
+        )
+
 
 class MarianModel(MarianPreTrainedModel, BartModel):
     """The bare Marian encoder-decoder; needs ``decoder_input_ids`` (no denoising default)."""
@@ -101,9 +106,6 @@ class MarianModel(MarianPreTrainedModel, BartModel):
         if config.share_encoder_decoder_embeddings:
             return shared, shared, shared
         return None, shared, nn.Embedding(config.vocab_size, config.d_model, config.pad_token_id)
-
-    def default_decoder_input_ids(self, input_ids: torch.Tensor | None) -> torch.Tensor:
-        raise ValueError("MarianModel needs decoder_input_ids (or decoder_inputs_embeds)")
 
 
 class MarianMTModel(MarianPreTrainedModel, BartForConditionalGeneration):

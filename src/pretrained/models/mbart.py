@@ -111,14 +111,17 @@ class MBartDecoder(BartDecoder):
 class MBartPreTrainedModel(BartPreTrainedModel):
     config_class = MBartConfig
 
-
-class MBartModel(MBartPreTrainedModel, BartModel):
-    encoder_class, decoder_class = MBartEncoder, MBartDecoder
+    def shift_labels(self, labels: torch.Tensor) -> torch.Tensor:
+        return shift_tokens_right(labels, self.config.pad_token_id)
 
     def default_decoder_input_ids(self, input_ids: torch.Tensor | None) -> torch.Tensor:
         if input_ids is None:
             raise ValueError("pass decoder_input_ids (or decoder_inputs_embeds), or input_ids to shift right")
         return shift_tokens_right(input_ids, self.config.pad_token_id)
+
+
+class MBartModel(MBartPreTrainedModel, BartModel):
+    encoder_class, decoder_class = MBartEncoder, MBartDecoder
 
 
 class MBartForConditionalGeneration(MBartPreTrainedModel, BartForConditionalGeneration):
@@ -128,11 +131,6 @@ class MBartForConditionalGeneration(MBartPreTrainedModel, BartForConditionalGene
     """
 
     base_class = MBartModel
-
-    def shift_labels(self, labels: torch.Tensor) -> torch.Tensor:
-        return shift_tokens_right(labels, self.config.pad_token_id)
-
-    prepare_decoder_input_ids_from_labels = shift_labels
 
 
 class MBartForSequenceClassification(MBartPreTrainedModel, BartForSequenceClassification):

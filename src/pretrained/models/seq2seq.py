@@ -3,8 +3,9 @@
 - ``Seq2SeqPreTrainedModel``: one embedding module is used by ``shared``, ``encoder.embed_tokens`` and
   ``decoder.embed_tokens`` (and by ``lm_head`` unless ``tie_word_embeddings`` is False), so those aliases are
   neither expected in a checkpoint nor written to one; old checkpoints that only name the encoder's embeddings
-  still load.
-- ``run_seq2seq``: encoder (or the given ``encoder_outputs``) then decoder, into a ``Seq2SeqModelOutput``.
+  still load. Labels become decoder inputs by ``shift_labels``.
+- ``Seq2SeqModel``: the bare forward (encoder, or the given ``encoder_outputs``, then decoder).
+- ``Seq2SeqLM``: the same plus the LM head (``lm_logits``), the loss and ``generate``.
 
 >>> from pretrained.models.bart import BartConfig, BartModel
 >>> model = BartModel(BartConfig(vocab_size=99, d_model=16, encoder_layers=1, decoder_layers=1,
@@ -20,13 +21,15 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..generation import GenerationMixin
 from ..modeling import PreTrainedModel
 from ..nn.kv_cache import EncoderDecoderCache, KVCache
+from ..nn.seq2seq import lm_loss, shift_tokens_right
 from ..outputs import BaseModelOutput, Seq2SeqLMOutput, Seq2SeqModelOutput
 
 
 class Seq2SeqPreTrainedModel(PreTrainedModel):
-    """Base of the encoder-decoder models: alias-aware tying and the ``get_encoder``/``get_decoder`` accessors."""
+    """Base of the encoder-decoder models: accessors, alias-aware tying, label shifting."""
 
     def _base(self) -> nn.Module:
         return getattr(self, self.base_model_prefix, self)
@@ -67,6 +70,148 @@ class Seq2SeqPreTrainedModel(PreTrainedModel):
                     state_dict = {**state_dict, key: state_dict[legacy]}
         return state_dict
 
+    def shift_labels(self, labels: torch.Tensor) -> torch.Tensor:
+        """Decoder inputs for teacher forcing: the labels shifted right behind ``decoder_start_token_id``."""
+        return shift_tokens_right(labels, self.config.pad_token_id, self.config.decoder_start_token_id)
+
+    def prepare_decoder_input_ids_from_labels(self, labels: torch.Tensor) -> torch.Tensor:
+        return self.shift_labels(labels)
+
+    def default_decoder_input_ids(self, input_ids: torch.Tensor | None) -> torch.Tensor:
+        """Decoder inputs when none are given (BART-style denoising shifts ``input_ids``; others need them)."""
+        raise ValueError(
+            f"{type(self).__name__} needs decoder_input_ids (or decoder_inputs_embeds, or labels)"
+        )
+
+    def encode_decode(
+        self,
+        input_ids: torch.Tensor | None,
+        attention_mask: torch.Tensor | None,
+        decoder_input_ids: torch.Tensor | None,
+        decoder_attention_mask: torch.Tensor | None,
+        encoder_outputs: Any,
+        past_key_values: EncoderDecoderCache | None,
+        inputs_embeds: torch.Tensor | None,
+        decoder_inputs_embeds: torch.Tensor | None,
+        use_cache: bool | None,
+        output_attentions: bool | None,
+        output_hidden_states: bool | None,
+    ) -> Seq2SeqModelOutput:
+        """Encode (unless ``encoder_outputs`` is given), then decode with cross-attention over the encoder output."""
+        if decoder_input_ids is None and decoder_inputs_embeds is None:
+            decoder_input_ids = self.default_decoder_input_ids(input_ids)
+        if encoder_outputs is None:
+            enc = self.get_encoder()(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                inputs_embeds=inputs_embeds,
+                output_attentions=output_attentions,
+                output_hidden_states=output_hidden_states,
+            )
+        else:
+            enc = as_encoder_output(encoder_outputs)
+        dec = self.get_decoder()(
+            input_ids=decoder_input_ids,
+            attention_mask=decoder_attention_mask,
+            encoder_hidden_states=enc.last_hidden_state,
+            encoder_attention_mask=attention_mask,
+            past_key_values=past_key_values,
+            inputs_embeds=decoder_inputs_embeds,
+            use_cache=use_cache,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+        )
+        return Seq2SeqModelOutput(
+            last_hidden_state=dec.last_hidden_state,
+            past_key_values=dec.past_key_values,
+            decoder_hidden_states=dec.hidden_states,
+            decoder_attentions=dec.attentions,
+            cross_attentions=dec.cross_attentions,
+            encoder_last_hidden_state=enc.last_hidden_state,
+            encoder_hidden_states=enc.hidden_states,
+            encoder_attentions=enc.attentions,
+        )
+
+
+class Seq2SeqModel(Seq2SeqPreTrainedModel):
+    """The bare encoder-decoder forward: ``last_hidden_state`` is the decoder's (B, T, C)."""
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        decoder_input_ids: torch.Tensor | None = None,
+        decoder_attention_mask: torch.Tensor | None = None,
+        encoder_outputs: Any = None,
+        past_key_values: EncoderDecoderCache | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        decoder_inputs_embeds: torch.Tensor | None = None,
+        use_cache: bool | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+    ) -> Seq2SeqModelOutput:
+        return self.encode_decode(
+            input_ids, attention_mask, decoder_input_ids, decoder_attention_mask, encoder_outputs,
+            past_key_values, inputs_embeds, decoder_inputs_embeds, use_cache, output_attentions,
+            output_hidden_states,
+        )  # fmt: skip
+
+
+class Seq2SeqLM(Seq2SeqPreTrainedModel, GenerationMixin):
+    """An encoder-decoder with an LM head: teacher-forced loss from ``labels``, and ``generate``.
+
+    Subclasses implement ``lm_logits(h)`` (decoder states (B, T, C) -> logits (B, T, V)).
+    """
+
+    def get_output_embeddings(self) -> nn.Module:
+        return self.lm_head
+
+    def lm_logits(self, h: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        decoder_input_ids: torch.Tensor | None = None,
+        decoder_attention_mask: torch.Tensor | None = None,
+        encoder_outputs: Any = None,
+        past_key_values: EncoderDecoderCache | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        decoder_inputs_embeds: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        use_cache: bool | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+        logits_to_keep: int = 0,
+    ) -> Seq2SeqLMOutput:
+        """``labels`` (B, T) with -100 ignored give the mean cross-entropy; without decoder inputs they are
+        shifted right into them. ``logits_to_keep=k`` computes only the last k positions' logits."""
+        if labels is not None:
+            use_cache = False  # teacher forcing: nothing to cache
+            if decoder_input_ids is None and decoder_inputs_embeds is None:
+                decoder_input_ids = self.shift_labels(labels)
+        out = self.encode_decode(
+            input_ids, attention_mask, decoder_input_ids, decoder_attention_mask, encoder_outputs,
+            past_key_values, inputs_embeds, decoder_inputs_embeds, use_cache, output_attentions,
+            output_hidden_states,
+        )  # fmt: skip
+        h = out.last_hidden_state if logits_to_keep <= 0 else out.last_hidden_state[:, -logits_to_keep:]
+        logits = self.lm_logits(h)  # (B, T, V)
+        return Seq2SeqLMOutput(
+            loss=lm_loss(logits, labels) if labels is not None else None,
+            logits=logits,
+            past_key_values=out.past_key_values,
+            decoder_hidden_states=out.decoder_hidden_states,
+            decoder_attentions=out.decoder_attentions,
+            cross_attentions=out.cross_attentions,
+            encoder_last_hidden_state=out.encoder_last_hidden_state,
+            encoder_hidden_states=out.encoder_hidden_states,
+            encoder_attentions=out.encoder_attentions,
+        )
+
 
 def new_cache(num_layers: int) -> EncoderDecoderCache:
     """An empty decoder cache: self-attention (grows per step) and cross-attention (filled on the first step)."""
@@ -85,73 +230,9 @@ def as_encoder_output(encoder_outputs: Any) -> BaseModelOutput:
             getattr(encoder_outputs, "hidden_states", None),
             getattr(encoder_outputs, "attentions", None),
         )
-    if isinstance(encoder_outputs, (tuple, list)) and encoder_outputs:
+    if isinstance(encoder_outputs, tuple | list) and encoder_outputs:
         return BaseModelOutput(*encoder_outputs[:3])
     raise ValueError(
-        f"encoder_outputs must be the encoder's output (BaseModelOutput, tensor or tuple); got {type(encoder_outputs).__name__}"
-    )
-
-
-def run_seq2seq(
-    encoder: nn.Module,
-    decoder: nn.Module,
-    *,
-    input_ids: torch.Tensor | None,
-    attention_mask: torch.Tensor | None,
-    decoder_input_ids: torch.Tensor | None,
-    decoder_attention_mask: torch.Tensor | None,
-    encoder_outputs: Any,
-    past_key_values: EncoderDecoderCache | None,
-    inputs_embeds: torch.Tensor | None,
-    decoder_inputs_embeds: torch.Tensor | None,
-    use_cache: bool | None,
-    output_attentions: bool | None,
-    output_hidden_states: bool | None,
-) -> Seq2SeqModelOutput:
-    """Encode (unless ``encoder_outputs`` is given), then decode with cross-attention over the encoder output."""
-    if encoder_outputs is None:
-        enc = encoder(
-            input_ids=input_ids,
-            attention_mask=attention_mask,
-            inputs_embeds=inputs_embeds,
-            output_attentions=output_attentions,
-            output_hidden_states=output_hidden_states,
-        )
-    else:
-        enc = as_encoder_output(encoder_outputs)
-    dec = decoder(
-        input_ids=decoder_input_ids,
-        attention_mask=decoder_attention_mask,
-        encoder_hidden_states=enc.last_hidden_state,
-        encoder_attention_mask=attention_mask,
-        past_key_values=past_key_values,
-        inputs_embeds=decoder_inputs_embeds,
-        use_cache=use_cache,
-        output_attentions=output_attentions,
-        output_hidden_states=output_hidden_states,
-    )
-    return Seq2SeqModelOutput(
-        last_hidden_state=dec.last_hidden_state,
-        past_key_values=dec.past_key_values,
-        decoder_hidden_states=dec.hidden_states,
-        decoder_attentions=dec.attentions,
-        cross_attentions=dec.cross_attentions,
-        encoder_last_hidden_state=enc.last_hidden_state,
-        encoder_hidden_states=enc.hidden_states,
-        encoder_attentions=enc.attentions,
-    )
-
-
-def lm_output(loss: torch.Tensor | None, logits: torch.Tensor, out: Seq2SeqModelOutput) -> Seq2SeqLMOutput:
-    """The LM head's output: ``loss``/``logits`` plus everything the bare model returned."""
-    return Seq2SeqLMOutput(
-        loss=loss,
-        logits=logits,
-        past_key_values=out.past_key_values,
-        decoder_hidden_states=out.decoder_hidden_states,
-        decoder_attentions=out.decoder_attentions,
-        cross_attentions=out.cross_attentions,
-        encoder_last_hidden_state=out.encoder_last_hidden_state,
-        encoder_hidden_states=out.encoder_hidden_states,
-        encoder_attentions=out.encoder_attentions,
+        "encoder_outputs must be the encoder's output (BaseModelOutput, tensor or tuple); "
+        f"got {type(encoder_outputs).__name__}"
     )

@@ -26,15 +26,12 @@ from ..nn.activations import get_activation
 from ..nn.attention import attend
 from ..nn.cross_attention import cross_attention_kv, self_attention_kv
 from ..nn.kv_cache import EncoderDecoderCache
-from ..nn.norms import RMSNorm
-from ..nn.seq2seq import causal_padding_mask, check_source, expanded_mask, lm_loss, shift_tokens_right
+from ..nn.seq2seq import causal_padding_mask, check_source, expanded_mask
 from ..outputs import (
     BaseModelOutput,
     BaseModelOutputWithPastAndCrossAttentions,
-    Seq2SeqLMOutput,
-    Seq2SeqModelOutput,
 )
-from .seq2seq import Seq2SeqPreTrainedModel, lm_output, new_cache, run_seq2seq
+from .seq2seq import Seq2SeqLM, Seq2SeqModel, Seq2SeqPreTrainedModel, new_cache
 
 
 class T5Config(PretrainedConfig):
@@ -81,6 +78,22 @@ class T5Config(PretrainedConfig):
             self.dense_act_fn = "gelu_new" if self.feed_forward_proj == "gated-gelu" else parts[-1]
         if "is_gated_act" not in kwargs:
             self.is_gated_act = parts[0] == "gated"
+
+
+class T5LayerNorm(nn.Module):
+    """RMS norm without mean subtraction or bias; the output takes the weight's dtype when it is half precision."""
+
+    def __init__(self, hidden_size: int, eps: float = 1e-6) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(hidden_size))
+        self.variance_epsilon = eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        variance = x.to(torch.float32).pow(2).mean(-1, keepdim=True)  # (B, T, 1)
+        x = x * torch.rsqrt(variance + self.variance_epsilon)
+        if self.weight.dtype in (torch.float16, torch.bfloat16):
+            x = x.to(self.weight.dtype)
+        return self.weight * x
 
 
 def _linear(n_in: int, n_out: int, std: float) -> nn.Linear:
@@ -131,7 +144,7 @@ class T5LayerFF(nn.Module):
     def __init__(self, config: T5Config) -> None:
         super().__init__()
         self.DenseReluDense = (T5DenseGatedActDense if config.is_gated_act else T5DenseActDense)(config)
-        self.layer_norm = RMSNorm(config.d_model, eps=config.layer_norm_epsilon)
+        self.layer_norm = T5LayerNorm(config.d_model, eps=config.layer_norm_epsilon)
         self.dropout = nn.Dropout(config.dropout_rate)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -199,7 +212,7 @@ class T5LayerSelfAttention(nn.Module):
     def __init__(self, config: T5Config, layer_idx: int, has_relative_attention_bias: bool) -> None:
         super().__init__()
         self.SelfAttention = T5Attention(config, layer_idx, has_relative_attention_bias)
-        self.layer_norm = RMSNorm(config.d_model, eps=config.layer_norm_epsilon)
+        self.layer_norm = T5LayerNorm(config.d_model, eps=config.layer_norm_epsilon)
         self.dropout = nn.Dropout(config.dropout_rate)
 
     def forward(self, x, bias, cache=None, need_weights=False):
@@ -211,7 +224,7 @@ class T5LayerCrossAttention(nn.Module):
     def __init__(self, config: T5Config, layer_idx: int) -> None:
         super().__init__()
         self.EncDecAttention = T5Attention(config, layer_idx)
-        self.layer_norm = RMSNorm(config.d_model, eps=config.layer_norm_epsilon)
+        self.layer_norm = T5LayerNorm(config.d_model, eps=config.layer_norm_epsilon)
         self.dropout = nn.Dropout(config.dropout_rate)
 
     def forward(self, x, enc, mask, cache=None, need_weights=False):
@@ -247,7 +260,7 @@ class T5Stack(nn.Module):
         self.embed_tokens = embed_tokens
         n_layers = config.num_decoder_layers if is_decoder else config.num_layers
         self.block = nn.ModuleList(T5Block(config, i, is_decoder) for i in range(n_layers))
-        self.final_layer_norm = RMSNorm(config.d_model, eps=config.layer_norm_epsilon)
+        self.final_layer_norm = T5LayerNorm(config.d_model, eps=config.layer_norm_epsilon)
         self.dropout = nn.Dropout(config.dropout_rate)
 
     def position_bias(self, q_len: int, past: int, device: torch.device) -> torch.Tensor:
@@ -321,19 +334,23 @@ class T5PreTrainedModel(Seq2SeqPreTrainedModel):
     _ignore_unexpected = ("decoder.block.0.layer.1.EncDecAttention.relative_attention_bias.weight",)
 
     def _init_weights(self, module: nn.Module) -> None:
-        if isinstance(module, RMSNorm):
+        if isinstance(module, T5LayerNorm):
             module.weight.data.fill_(self.config.initializer_factor)
         elif isinstance(module, (nn.Linear, nn.Embedding)):
             module.weight.data.normal_(0.0, getattr(module, "init_std", self.config.initializer_factor))
             if getattr(module, "bias", None) is not None:
                 module.bias.data.zero_()
 
-    def shift_labels(self, labels: torch.Tensor) -> torch.Tensor:
-        """Decoder inputs for teacher forcing: labels shifted right behind decoder_start_token_id (the pad id)."""
-        return shift_tokens_right(labels, self.config.pad_token_id, self.config.decoder_start_token_id)
-
-    prepare_decoder_input_ids_from_labels = shift_labels
-    _shift_right = shift_labels
+    @classmethod
+    def _from_state_dict(cls, config, state_dict, torch_dtype, ignore_mismatched):
+        """As the reference, a float16 load keeps the feed-forward output projections (``wo``) in float32."""
+        model, info = super()._from_state_dict(config, state_dict, torch_dtype, ignore_mismatched)
+        if model.dtype == torch.float16:
+            for name, module in model.named_modules():
+                if name.endswith(".wo"):
+                    src = state_dict.get(f"{name}.weight", module.weight)
+                    module.weight = nn.Parameter(src.detach().to(torch.float32), requires_grad=True)
+        return model, info
 
     def _build(self, config: T5Config, decoder: bool = True) -> None:
         self.shared = nn.Embedding(config.vocab_size, config.d_model)
@@ -342,27 +359,10 @@ class T5PreTrainedModel(Seq2SeqPreTrainedModel):
         if decoder:
             self.decoder = T5Stack(config, self.shared, is_decoder=True)
 
-    def _seq2seq(self, input_ids, attention_mask, decoder_input_ids, decoder_attention_mask, encoder_outputs,
-                 past_key_values, inputs_embeds, decoder_inputs_embeds, use_cache, output_attentions,
-                 output_hidden_states) -> Seq2SeqModelOutput:  # fmt: skip
-        return run_seq2seq(
-            self.encoder,
-            self.decoder,
-            input_ids=input_ids,
-            attention_mask=attention_mask,
-            decoder_input_ids=decoder_input_ids,
-            decoder_attention_mask=decoder_attention_mask,
-            encoder_outputs=encoder_outputs,
-            past_key_values=past_key_values,
-            inputs_embeds=inputs_embeds,
-            decoder_inputs_embeds=decoder_inputs_embeds,
-            use_cache=use_cache,
-            output_attentions=output_attentions,
-            output_hidden_states=output_hidden_states,
-        )
+    _shift_right = Seq2SeqPreTrainedModel.shift_labels  # the reference's name
 
 
-class T5Model(T5PreTrainedModel):
+class T5Model(T5PreTrainedModel, Seq2SeqModel):
     """The bare encoder-decoder: ``last_hidden_state`` is the decoder's (B, T, C); needs ``decoder_input_ids``."""
 
     def __init__(self, config: T5Config) -> None:
@@ -370,29 +370,8 @@ class T5Model(T5PreTrainedModel):
         self._build(config)
         self.post_init()
 
-    def forward(
-        self,
-        input_ids: torch.Tensor | None = None,
-        attention_mask: torch.Tensor | None = None,
-        decoder_input_ids: torch.Tensor | None = None,
-        decoder_attention_mask: torch.Tensor | None = None,
-        encoder_outputs=None,
-        past_key_values: EncoderDecoderCache | None = None,
-        inputs_embeds: torch.Tensor | None = None,
-        decoder_inputs_embeds: torch.Tensor | None = None,
-        use_cache: bool | None = None,
-        output_attentions: bool | None = None,
-        output_hidden_states: bool | None = None,
-        return_dict: bool | None = None,
-    ) -> Seq2SeqModelOutput:
-        return self._seq2seq(
-            input_ids, attention_mask, decoder_input_ids, decoder_attention_mask, encoder_outputs,
-            past_key_values, inputs_embeds, decoder_inputs_embeds, use_cache, output_attentions,
-            output_hidden_states,
-        )  # fmt: skip
 
-
-class T5ForConditionalGeneration(T5PreTrainedModel):
+class T5ForConditionalGeneration(T5PreTrainedModel, Seq2SeqLM):
     """T5 with its LM head: translation, summarization, any text-to-text task.
 
     >>> model.generate(input_ids, max_new_tokens=20)  # doctest: +SKIP
@@ -405,41 +384,10 @@ class T5ForConditionalGeneration(T5PreTrainedModel):
         self.lm_head.init_std = config.initializer_factor
         self.post_init()
 
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.lm_head
-
-    def forward(
-        self,
-        input_ids: torch.Tensor | None = None,
-        attention_mask: torch.Tensor | None = None,
-        decoder_input_ids: torch.Tensor | None = None,
-        decoder_attention_mask: torch.Tensor | None = None,
-        encoder_outputs=None,
-        past_key_values: EncoderDecoderCache | None = None,
-        inputs_embeds: torch.Tensor | None = None,
-        decoder_inputs_embeds: torch.Tensor | None = None,
-        labels: torch.Tensor | None = None,
-        use_cache: bool | None = None,
-        output_attentions: bool | None = None,
-        output_hidden_states: bool | None = None,
-        return_dict: bool | None = None,
-        logits_to_keep: int = 0,
-    ) -> Seq2SeqLMOutput:
-        if labels is not None:
-            use_cache = False if use_cache is None else use_cache
-            if decoder_input_ids is None and decoder_inputs_embeds is None:
-                decoder_input_ids = self.shift_labels(labels)
-        out = self._seq2seq(
-            input_ids, attention_mask, decoder_input_ids, decoder_attention_mask, encoder_outputs,
-            past_key_values, inputs_embeds, decoder_inputs_embeds, use_cache, output_attentions,
-            output_hidden_states,
-        )  # fmt: skip
-        h = out.last_hidden_state if logits_to_keep <= 0 else out.last_hidden_state[:, -logits_to_keep:]
+    def lm_logits(self, h: torch.Tensor) -> torch.Tensor:
         if self.config.tie_word_embeddings:
             h = h * self.config.d_model**-0.5  # Mesh TensorFlow rescales before the tied projection
-        logits = self.lm_head(h)  # (B, T, V)
-        loss = lm_loss(logits, labels) if labels is not None else None
-        return lm_output(loss, logits, out)
+        return self.lm_head(h)  # (B, T, V)
 
 
 class T5EncoderModel(T5PreTrainedModel):
