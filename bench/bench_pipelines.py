@@ -1,0 +1,131 @@
+"""Pipeline benchmark: ours vs the reference ``pipeline`` on BERT-base-size checkpoints (random weights).
+
+1,000 texts of mixed length (8 to 256 tokens) for text-classification and token-classification at batch_size 1
+and 32, and question-answering on 200 long contexts (split with stride). Texts/s and peak RSS, each run in a
+fresh process. Run: ``.venv/bin/python -m bench.bench_pipelines [--texts 1000 --contexts 200]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+
+from bench.common import CACHE, PEAK_RSS, run_isolated
+from bench.corpus import corpus_lines
+from bench.tok_folders import minilm_dir
+
+HEADS = {
+    "cls": "BertForSequenceClassification",
+    "ner": "BertForTokenClassification",
+    "qa": "BertForQuestionAnswering",
+}
+
+RUN = """
+import json, time, torch
+{rss}
+{imp}
+inputs = json.load(open({data!r}))
+pipe = pipeline({task!r}, model={model!r}, batch_size={bs})
+pipe(inputs[:4])  # warm-up
+t = time.perf_counter()
+out = pipe(inputs)
+dt = time.perf_counter() - t
+assert len(out) == len(inputs)
+print(json.dumps([len(inputs) / dt, peak_mb()]))
+"""
+IMPORTS = {"ours": "from pretrained import pipeline", "ref": "from transformers import pipeline"}
+
+
+def make_checkpoints() -> dict[str, str]:
+    import torch
+    import transformers
+
+    out = {}
+    for key, cls in HEADS.items():
+        path = CACHE / f"bert-base-{key}"
+        if not (path / "config.json").is_file():
+            torch.manual_seed(0)
+            config = transformers.BertConfig(num_labels=2 if key != "ner" else 9)
+            if key == "ner":
+                config.id2label = {
+                    i: label
+                    for i, label in enumerate("O B-PER I-PER B-ORG I-ORG B-LOC I-LOC B-MISC I-MISC".split())
+                }
+                config.label2id = {v: k for k, v in config.id2label.items()}
+            getattr(transformers, cls)(config).save_pretrained(path)
+            for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+                shutil.copy(minilm_dir() / name, path / name)
+        out[key] = str(path)
+    return out
+
+
+def make_inputs(n_texts: int, n_contexts: int) -> dict[str, str]:
+    rng = random.Random(0)
+    words = " ".join(corpus_lines(1.0)).split()
+    texts = []
+    for _ in range(n_texts):
+        n = rng.randint(6, 200)  # words; about 8 to 256 tokens with the BERT vocabulary
+        start = rng.randrange(len(words) - n)
+        texts.append(" ".join(words[start : start + n]))
+    qa = []
+    for _ in range(n_contexts):
+        start = rng.randrange(len(words) - 700)
+        context = " ".join(words[start : start + rng.randint(300, 700)])
+        qa.append(
+            {
+                "question": "What does " + " ".join(words[start + 10 : start + 13]) + " mean?",
+                "context": context,
+            }
+        )
+    paths = {}
+    for key, data in (("texts", texts), ("qa", qa)):
+        path = CACHE / f"pipeline-{key}-{len(data)}.json"
+        path.write_text(json.dumps(data))
+        paths[key] = str(path)
+    return paths
+
+
+def main() -> str:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--texts", type=int, default=1000)
+    parser.add_argument("--contexts", type=int, default=200)
+    args = parser.parse_args()
+    models = make_checkpoints()
+    data = make_inputs(args.texts, args.contexts)
+    runs = [
+        ("text-classification", "cls", "texts", 1),
+        ("text-classification", "cls", "texts", 32),
+        ("token-classification", "ner", "texts", 1),
+        ("token-classification", "ner", "texts", 32),
+        ("question-answering", "qa", "qa", 1),
+        ("question-answering", "qa", "qa", 32),
+    ]
+    lines = [
+        f"### Pipelines: BERT-base size, {args.texts} texts (8-256 tokens) / {args.contexts} long QA contexts",
+        "",
+    ]
+    lines += [
+        "| task | batch_size | texts/s ours | texts/s ref | ratio | peak RSS ours | peak RSS ref |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for task, key, inputs, bs in runs:
+        res = {}
+        for lib in ("ours", "ref"):
+            code = RUN.format(
+                rss=PEAK_RSS, imp=IMPORTS[lib], data=data[inputs], task=task, model=models[key], bs=bs
+            )
+            res[lib] = run_isolated(code)
+        o, r = res["ours"], res["ref"]
+        lines.append(
+            f"| {task} | {bs} | {o[0]:.1f} | {r[0]:.1f} | {o[0] / r[0]:.2f}x | {o[1]:.0f} MB | {r[1]:.0f} MB |"
+        )
+        print(lines[-1], flush=True)
+    out = "\n".join(lines)
+    print(out)
+    return out
+
+
+if __name__ == "__main__":
+    main()
