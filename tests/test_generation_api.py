@@ -134,6 +134,11 @@ def test_prompt_longer_than_context(gpt2_pair):
         gpt2_pair[1].generate(torch.ones(1, 130, dtype=torch.long), max_new_tokens=2)
 
 
+def test_generation_past_learned_positions(gpt2_pair):
+    with pytest.raises(ValueError, match=r"max_length 140 .*max_position_embeddings=128.*at most 8 new"):
+        gpt2_pair[1].generate(torch.ones(1, 120, dtype=torch.long), max_new_tokens=20)
+
+
 def test_bad_inputs(gpt2_pair):
     ours = gpt2_pair[1]
     with pytest.raises(ValueError, match=r"input_ids must be \(batch, seq_len\)"):

@@ -3,9 +3,9 @@
 ``build_logits_processor`` assembles them from a ``GenerationConfig`` in the reference's order.
 
 >>> import torch
->>> procs = LogitsProcessorList([TemperatureLogitsWarper(2.0), TopKLogitsWarper(1)])
->>> procs(torch.zeros(1, 1, dtype=torch.long), torch.tensor([[1.0, 3.0]]))
-tensor([[-inf, 1.5000]])
+>>> procs = LogitsProcessorList([MinLengthLogitsProcessor(5, eos_token_id=1), SuppressTokensLogitsProcessor([0])])
+>>> procs(torch.zeros(1, 1, dtype=torch.long), torch.tensor([[1.0, 3.0, 2.0]]))
+tensor([[-inf, -inf, 2.]])
 """
 
 from __future__ import annotations

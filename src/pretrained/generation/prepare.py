@@ -255,6 +255,11 @@ def resolve_lengths(model: Any, cfg: GenerationConfig, inputs: Inputs, explicit:
             "min_length %d > max_length %d: generation stops at max_length", cfg.min_length, cfg.max_length
         )
     if isinstance(context, int) and cfg.max_length > context:
+        if getattr(model.config, "rope_theta", None) is None:  # learned positions end at the context
+            raise ValueError(
+                f"max_length {cfg.max_length} (input length {input_len} + new tokens) exceeds the model's context "
+                f"max_position_embeddings={context}; ask for at most {context - input_len} new tokens"
+            )
         log.warning("max_length %d exceeds the model's context (%d positions)", cfg.max_length, context)
 
 

@@ -80,7 +80,7 @@ class StopStringCriteria(StoppingCriteria):
     Tokens are read as the text they add after a fixed prefix (so a leading-space marker such as ``Ġ`` or
     ``▁`` counts as its space), the reference's rule; token ids unknown to the tokenizer never match.
 
-    >>> # StopStringCriteria(tokenizer, ["\\n\\n", "User:"])  # doctest: +SKIP
+    >>> criteria = StopStringCriteria(tokenizer, ["User:"])  # doctest: +SKIP
     """
 
     _PREFIX = "abcdef"

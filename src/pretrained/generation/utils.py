@@ -43,7 +43,13 @@ def _forward_params(model: nn.Module) -> frozenset[str]:
 
 class GenerationMixin:
     """Adds ``generate`` and ``generation_config`` to a model whose forward follows the causal-LM or seq2seq
-    contract (``past_key_values``, ``use_cache``, ``logits_to_keep``, a ``.logits`` output)."""
+    contract (``past_key_values``, ``use_cache``, ``logits_to_keep``, a ``.logits`` output).
+
+    >>> from pretrained.models.gpt2 import GPT2Config, GPT2LMHeadModel
+    >>> model = GPT2LMHeadModel(GPT2Config(vocab_size=50, n_embd=16, n_layer=1, n_head=2))
+    >>> model.generate([[1, 2, 3]], max_new_tokens=4, min_new_tokens=4).shape
+    torch.Size([1, 7])
+    """
 
     # -- generation_config: read at load time, else derived from the model config ----------------------
     @property
