@@ -267,7 +267,7 @@ class BartDecoder(BartEncoder):
             )
         cache = past_key_values
         if cache is None and _want(use_cache, self.config, "use_cache"):
-            cache = new_cache(len(self.layers))
+            cache = new_cache(len(self.layers), encoder_hidden_states.shape[1])
         past = cache.get_seq_length() if cache is not None else 0
         x = F.dropout(
             self.embed(input_ids, inputs_embeds, past), p=self.config.dropout, training=self.training

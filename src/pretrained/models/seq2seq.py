@@ -213,9 +213,10 @@ class Seq2SeqLM(Seq2SeqPreTrainedModel, GenerationMixin):
         )
 
 
-def new_cache(num_layers: int) -> EncoderDecoderCache:
-    """An empty decoder cache: self-attention (grows per step) and cross-attention (filled on the first step)."""
-    return EncoderDecoderCache(KVCache(num_layers), KVCache(num_layers))
+def new_cache(num_layers: int, source_length: int) -> EncoderDecoderCache:
+    """An empty decoder cache: self-attention (grows per step) and cross-attention (sized to the source, filled on
+    the first step)."""
+    return EncoderDecoderCache(KVCache(num_layers), KVCache(num_layers, max_length=source_length))
 
 
 def as_encoder_output(encoder_outputs: Any) -> BaseModelOutput:

@@ -299,7 +299,7 @@ class T5Stack(nn.Module):
             cache = (
                 past_key_values
                 if past_key_values is not None or not use_cache
-                else new_cache(len(self.block))
+                else new_cache(len(self.block), encoder_hidden_states.shape[1])
             )
             past = cache.get_seq_length() if cache is not None else 0
             mask = causal_padding_mask(attention_mask, T, past, x.dtype, x.device)  # (B|1, 1, T, past+T)
