@@ -362,6 +362,18 @@ def test_empty_source_is_a_clear_error(name):
         ours.generate(input_ids=empty, max_new_tokens=3)
 
 
+@pytest.mark.parametrize("name", ["t5-v1.0", "bart"])
+def test_mask_shapes_are_checked(name):
+    torch.manual_seed(0)
+    cls_name, cfg_cls, fields = VARIANTS[name]
+    ours = getattr(pretrained, cls_name)(getattr(pretrained, cfg_cls)(**fields)).eval()
+    ids, dec = torch.randint(3, V - 2, (2, 5)), torch.randint(3, V - 2, (2, 3))
+    with pytest.raises(ValueError, match=r"attention_mask has shape \(2, 4\) but the source is \(2, 5\)"):
+        ours(input_ids=ids, attention_mask=torch.ones(2, 4), decoder_input_ids=dec)
+    with pytest.raises(ValueError, match="decoder_attention_mask has length 2"):
+        ours(input_ids=ids, decoder_input_ids=dec, decoder_attention_mask=torch.tensor([[1, 0], [1, 1]]))
+
+
 @pytest.mark.parametrize("name", ["bart", "marian", "mbart"])
 def test_source_longer_than_positions(name):
     torch.manual_seed(0)

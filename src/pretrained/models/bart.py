@@ -220,7 +220,7 @@ class BartEncoder(nn.Module):
     ) -> BaseModelOutput:
         check_source(input_ids, inputs_embeds)
         x = F.dropout(self.embed(input_ids, inputs_embeds), p=self.config.dropout, training=self.training)
-        mask = expanded_mask(attention_mask, x.dtype)  # (B, 1, 1, S) or None
+        mask = expanded_mask(attention_mask, x)  # (B, 1, 1, S) or None
         want_a = _want(output_attentions, self.config, "output_attentions")
         hidden, attns = [], []
         for layer in self.layers:
@@ -273,7 +273,7 @@ class BartDecoder(BartEncoder):
             self.embed(input_ids, inputs_embeds, past), p=self.config.dropout, training=self.training
         )
         self_mask, is_causal = decoder_self_mask(attention_mask, x.shape[1], past, x.dtype, x.device)
-        cross_mask = expanded_mask(encoder_attention_mask, x.dtype)  # (B, 1, 1, S) or None
+        cross_mask = expanded_mask(encoder_attention_mask, encoder_hidden_states)  # (B, 1, 1, S) or None
         want_a = _want(output_attentions, self.config, "output_attentions")
         hidden, attns, cross = [], [], []
         for layer in self.layers:

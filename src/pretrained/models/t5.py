@@ -303,9 +303,9 @@ class T5Stack(nn.Module):
             )
             past = cache.get_seq_length() if cache is not None else 0
             mask = causal_padding_mask(attention_mask, T, past, x.dtype, x.device)  # (B|1, 1, T, past+T)
-            cross_mask = expanded_mask(encoder_attention_mask, x.dtype)  # (B, 1, 1, S) or None
+            cross_mask = expanded_mask(encoder_attention_mask, encoder_hidden_states)  # (B, 1, 1, S) or None
         else:
-            past, mask = 0, expanded_mask(attention_mask, x.dtype)  # (B, 1, 1, T) or None
+            past, mask = 0, expanded_mask(attention_mask, x)  # (B, 1, 1, T) or None
         bias = self.position_bias(T, past, x.device).to(x.dtype)  # (1, nh, T, past+T)
         bias = bias if mask is None else bias + mask
         want_a = self.config.output_attentions if output_attentions is None else output_attentions

@@ -47,12 +47,22 @@ def check_source(input_ids: torch.Tensor | None, inputs_embeds: torch.Tensor | N
         )
 
 
-def expanded_mask(attention_mask: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor | None:
-    """(B, S) 1/0 -> (B, 1, 1, S) additive mask (0 keep, dtype min drop); None when it masks nothing."""
-    if attention_mask is None or bool(attention_mask.all()):
+def expanded_mask(attention_mask: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor | None:
+    """(B, S) 1/0 mask for the sequence ``like`` (B, S, C) -> (B, 1, 1, S) additive mask in like's dtype (0 keep,
+    dtype min drop); None when it masks nothing."""
+    if attention_mask is None:
+        return None
+    if attention_mask.shape != like.shape[:2]:
+        raise ValueError(
+            f"attention_mask has shape {tuple(attention_mask.shape)} but the source is {tuple(like.shape[:2])} "
+            "(batch, seq_len); pass the tokenizer's mask for these input_ids"
+        )
+    if bool(attention_mask.all()):
         return None
     keep = attention_mask[:, None, None, :].to(torch.bool)  # (B, 1, 1, S)
-    return torch.zeros(keep.shape, dtype=dtype, device=keep.device).masked_fill(~keep, torch.finfo(dtype).min)
+    return torch.zeros(keep.shape, dtype=like.dtype, device=keep.device).masked_fill(
+        ~keep, torch.finfo(like.dtype).min
+    )
 
 
 def causal_padding_mask(
