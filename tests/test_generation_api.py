@@ -156,6 +156,19 @@ def test_list_prompt_and_inputs_alias(gpt2_pair):
     assert torch.equal(a, b) and a.shape == (1, 7)
 
 
+def test_generated_ids_can_feed_a_training_step(gpt2_pair):
+    ours = gpt2_pair[1]
+    ids = ours.generate(PROMPT, max_new_tokens=3)
+    assert not ids.is_inference()
+    with torch.enable_grad():
+        ours.train()
+        try:
+            ours(ids, labels=ids).loss.backward()
+        finally:
+            ours.zero_grad()
+            ours.eval()
+
+
 def test_missing_pad_falls_back_to_eos_with_a_log_line(gpt2_pair, caplog):
     batch = torch.tensor([[5, 6, 7], [8, 9, 10]])
     with caplog.at_level(logging.WARNING, logger="pretrained.generation"):

@@ -81,7 +81,6 @@ class GenerationMixin:
             self.generation_config = GenerationConfig.from_model_config(self.config)
 
     # -- generate -------------------------------------------------------------------------------------
-    @torch.inference_mode()
     def generate(
         self,
         input_ids: torch.Tensor | list | None = None,
@@ -113,22 +112,24 @@ class GenerationMixin:
                 raise ValueError("pass the prompt as input_ids or inputs, not both")
             input_ids = kwargs.pop("inputs")
         try:
-            return self._generate(
-                input_ids,
-                attention_mask,
-                generation_config,
-                streamer,
-                logits_processor,
-                stopping_criteria,
-                prefix_allowed_tokens_fn,
-                tokenizer,
-                use_model_defaults,
-                kwargs,
-            )
+            with torch.inference_mode():
+                out = self._generate(
+                    input_ids,
+                    attention_mask,
+                    generation_config,
+                    streamer,
+                    logits_processor,
+                    stopping_criteria,
+                    prefix_allowed_tokens_fn,
+                    tokenizer,
+                    use_model_defaults,
+                    kwargs,
+                )
         except BaseException as e:
             if streamer is not None and hasattr(streamer, "on_error"):
                 streamer.on_error(e)  # a consumer thread must not wait forever
             raise
+        return _normal_tensors(out)
 
     def _generate(
         self,
@@ -319,6 +320,17 @@ class _Record:
         return (GenerateBeamDecoderOnlyOutput if beam else GenerateDecoderOnlyOutput)(
             **common, **beam, attentions=tup(self.attentions), hidden_states=tup(self.hidden)
         )
+
+
+def _normal_tensors(out: Any) -> Any:
+    """Clone the returned ids (and beam fields) outside inference mode, so they can feed a training step."""
+    if isinstance(out, torch.Tensor):
+        return out.clone()
+    for name in ("sequences", "sequences_scores", "beam_indices"):
+        value = getattr(out, name, None)
+        if isinstance(value, torch.Tensor):
+            setattr(out, name, value.clone())
+    return out
 
 
 def _version(cfg: GenerationConfig) -> tuple[int, ...]:
