@@ -495,3 +495,22 @@ def test_auto_classes(name, tmp_path):
     assert type(AutoModelForSeq2SeqLM.from_pretrained(tmp_path)).__name__ == VARIANTS[name][0]
     base = {"t5-v1.0": "T5Model", "bart": "BartModel", "marian": "MarianModel", "mbart": "MBartModel"}[name]
     assert type(AutoModel.from_pretrained(tmp_path)).__name__ == base
+
+
+@pytest.mark.parametrize("name", ["t5-v1.1", "t5-v1.0", "bart", "marian-unshared", "mbart"])
+def test_fresh_initialization_matches_reference_statistics(name):
+    """Same init rules as the reference (T5's Mesh-TensorFlow fan-in stds, BART's init_std, zeroed pad rows)."""
+    cls_name, cfg_cls, fields = VARIANTS[name]
+    big = dict(fields, vocab_size=400, d_model=64, **({"d_ff": 128} if "d_ff" in fields else {}))
+    torch.manual_seed(0)
+    ref = getattr(transformers, cls_name)(getattr(transformers, cfg_cls)(**big))
+    ours = getattr(pretrained, cls_name)(getattr(pretrained, cfg_cls)(**big))
+    theirs = dict(ref.named_parameters())
+    for key, p in ours.named_parameters():
+        want = theirs[key].detach()
+        assert p.shape == want.shape, key
+        if float(want.std()) == 0.0:
+            assert torch.equal(p.detach(), want), key  # ones / zeros
+        else:
+            assert abs(float(p.detach().std()) / float(want.std()) - 1) < 0.25, key
+    assert set(dict(ours.named_buffers())) <= set(dict(ref.named_buffers()))
