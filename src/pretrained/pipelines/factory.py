@@ -43,6 +43,8 @@ def pipeline(
     >>> ner = pipeline("ner", model="path/to/ner-model", aggregation_strategy="simple")  # doctest: +SKIP
     """
     model_kwargs = dict(kwargs.pop("model_kwargs", None) or {})
+    if kwargs.get("gguf_file") is not None:  # a llama.cpp file in the model folder: model and tokenizer
+        model_kwargs["gguf_file"] = kwargs.pop("gguf_file")
     for key in ("use_fast", "token", "trust_remote_code", "framework"):
         kwargs.pop(key, None)  # accepted for compatibility: tokenizers are always fast, code is never remote
     if kwargs.pop("device_map", None) is not None:
@@ -74,7 +76,8 @@ def pipeline(
         model = _load_model(model_name, normalized, spec, config, torch_dtype, where, model_kwargs)
     else:
         _check_head(model, normalized, spec)
-    tokenizer = _load_tokenizer(tokenizer, model, model_name, where)
+    gguf = {"gguf_file": model_kwargs["gguf_file"]} if model_kwargs.get("gguf_file") else {}
+    tokenizer = _load_tokenizer(tokenizer, model, model_name, {**where, **gguf})
     task = _translation_task(task, normalized, model)
     cls = _pipeline_class(normalized, spec)
     dtype = torch_dtype if model_name is None else None  # a loaded checkpoint already has its dtype

@@ -433,6 +433,10 @@ def load_tokenizer(
         kwargs.pop(key, None)
     from ..hub import resolve_dir
 
+    if kwargs.get("gguf_file") is not None:
+        folder = resolve_dir(name_or_path, revision=revision, cache_dir=cache_dir) / subfolder
+        return load_gguf_tokenizer(folder, kwargs.pop("gguf_file"), **kwargs)
+
     resolve_dir(
         name_or_path, revision=revision, cache_dir=cache_dir
     )  # a clear error when the name is unknown
@@ -476,6 +480,28 @@ def load_tokenizer(
     init_kwargs["name_or_path"] = str(name_or_path)
     for key in ("tokenizer_file", "vocab_file", "merges_file", "special_tokens_map_file", "from_slow"):
         init_kwargs.pop(key, None)
+    return cls(tokenizer_json=tokenizer_json, **init_kwargs)
+
+
+def load_gguf_tokenizer(
+    folder: str | os.PathLike, gguf_file: str | os.PathLike, **kwargs: Any
+) -> PreTrainedTokenizer:
+    """The tokenizer stored in a llama.cpp file (``gguf_file`` inside ``folder``), as transformers builds it.
+
+    >>> tok = load_gguf_tokenizer("models/", "SmolLM2-135M-Instruct.Q4_1.gguf")  # doctest: +SKIP
+    """
+    from ..gguf import gguf_tokenizer, read_gguf
+    from ..modeling import find_gguf
+
+    path = find_gguf(Path(folder), gguf_file)
+    with read_gguf(path) as f:
+        tokenizer_json, config = gguf_tokenizer(f)
+    cls = tokenizer_class_for(kwargs.pop("tokenizer_class", None) or config.pop("tokenizer_class"))
+    config.pop("tokenizer_class", None)
+    init_kwargs = {**config, **kwargs}
+    no_files = {"special_tokens_map_file": None, "added_tokens_file": None}
+    _special_tokens(init_kwargs, kwargs, no_files, tokenizer_json)
+    init_kwargs["name_or_path"] = str(folder)
     return cls(tokenizer_json=tokenizer_json, **init_kwargs)
 
 
