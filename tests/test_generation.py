@@ -205,3 +205,28 @@ def test_generation_config_object_and_model_defaults(pair, tmp_path):
     torch.manual_seed(3)
     mine = ours.generate(PROMPTS, attention_mask=MASK, generation_config=GenerationConfig(**settings))
     assert_same_ids(theirs, mine)
+
+
+def test_prefix_allowed_tokens_and_custom_criteria(pair):
+    from transformers.generation import StoppingCriteria
+
+    from pretrained.generation import StoppingCriteria as OurStoppingCriteria
+
+    def allowed(batch_id, sent):
+        return list(range(10 + batch_id, 40 + int(sent[-1]) % 7))
+
+    class StopAtLength(StoppingCriteria, OurStoppingCriteria):
+        def __call__(self, input_ids, scores, **kwargs):
+            return torch.full((input_ids.shape[0],), input_ids.shape[1] >= 15, dtype=torch.bool)
+
+    for beams in (1, 2):
+        theirs, mine = both(
+            pair,
+            max_new_tokens=NEW,
+            pad_token_id=0,
+            num_beams=beams,
+            prefix_allowed_tokens_fn=allowed,
+            stopping_criteria=[StopAtLength()],
+        )
+        assert_same_ids(theirs, mine)
+        assert mine.shape[1] == 15
