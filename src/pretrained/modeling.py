@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -107,6 +109,40 @@ def gguf_state_dict(path: Path, dtype: torch.dtype) -> dict[str, torch.Tensor]:
     from .gguf import iter_gguf_state_dict
 
     return dict(iter_gguf_state_dict(path, dtype=dtype))
+
+
+_INIT_FUNCTIONS = (
+    "normal_",
+    "uniform_",
+    "trunc_normal_",
+    "constant_",
+    "ones_",
+    "zeros_",
+    "eye_",
+    "orthogonal_",
+    "kaiming_uniform_",
+    "kaiming_normal_",
+    "xavier_uniform_",
+    "xavier_normal_",
+)
+
+
+@contextmanager
+def skip_init() -> Iterator[None]:
+    """Make ``torch.nn.init`` functions no-ops: modules built on the meta device need no random values,
+    and running the initializers on meta tensors costs seconds (it imports torch's decomposition machinery)."""
+    saved = {name: getattr(nn.init, name) for name in _INIT_FUNCTIONS}
+    for name in _INIT_FUNCTIONS:
+        setattr(nn.init, name, _identity_init)
+    try:
+        yield
+    finally:
+        for name, fn in saved.items():
+            setattr(nn.init, name, fn)
+
+
+def _identity_init(tensor: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+    return tensor
 
 
 class PreTrainedModel(nn.Module):
@@ -246,7 +282,7 @@ class PreTrainedModel(nn.Module):
         ignore_mismatched: bool,
     ) -> tuple[PreTrainedModel, LoadingInfo]:
         dtype = resolve_dtype(torch_dtype, config, state_dict)
-        with torch.device("meta"):
+        with torch.device("meta"), skip_init():
             model = cls(config)
         expected = model.state_dict()
         state_dict = model._match_keys(cls._rename(state_dict), expected.keys())
