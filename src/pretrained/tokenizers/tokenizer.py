@@ -218,7 +218,7 @@ class Tokenizer:
         if direction not in ("left", "right"):
             raise ValueError(f"Unknown `direction`: `{direction}`. Use one of `left` or `right`.")
         n_added = self.num_special_tokens_to_add(False)
-        if max_length - n_added < stride:
+        if n_added <= max_length and max_length - n_added < stride:  # as tokenizers (its usize wraps below 0)
             raise ValueError(
                 f"tokenizer stride set to {stride}, which is greater than or equal to its effective max length "
                 f"of {max_length - n_added} (= {max_length} original max length - {n_added} added special tokens), "
@@ -310,7 +310,7 @@ class Tokenizer:
         out = []
         for item in input:
             if is_pretokenized:
-                is_pair = isinstance(item, tuple) and len(item) == 2 and not isinstance(item[0], str)
+                is_pair = isinstance(item, tuple | list) and len(item) == 2 and not isinstance(item[0], str)
             else:
                 is_pair = isinstance(item, tuple | list) and len(item) == 2
             if is_pair:
