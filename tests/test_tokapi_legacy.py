@@ -1,0 +1,200 @@
+"""SentencePiece ``.model`` parsing and legacy-file -> tokenizer.json conversion vs the reference.
+
+The parser is checked field by field against protobuf's ``ModelProto``; each converter's dict against
+``json.loads(transformers.convert_slow_tokenizer(slow).to_str())``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import struct
+
+import pytest
+
+from pretrained.tokenizers import legacy
+from pretrained.tokenizers.sentencepiece_model import SentencePieceModel
+from tests.test_tokapi_common import GPT2_FILES, MINILM, MISTRAL_MODEL, SITE, train_t5_model
+
+transformers = pytest.importorskip("transformers")
+pytest.importorskip("sentencepiece")
+from sentencepiece import sentencepiece_model_pb2 as pb  # noqa: E402
+from transformers.convert_slow_tokenizer import convert_slow_tokenizer  # noqa: E402
+
+SPM_FILES = sorted((SITE / "mistral_common/data").glob("*.model*"))
+
+
+@pytest.fixture(scope="module")
+def t5_model(tmp_path_factory):
+    return train_t5_model(tmp_path_factory.mktemp("t5"))
+
+
+@pytest.fixture(scope="module")
+def bpe_model(tmp_path_factory):
+    import sentencepiece as spm
+
+    from tests.test_tokapi_common import CORPUS
+
+    folder = tmp_path_factory.mktemp("bpe")
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(CORPUS * 20), model_prefix=str(folder / "m"), vocab_size=420, model_type="bpe", hard_vocab_limit=False,
+        byte_fallback=True, user_defined_symbols=["<tool>", "XX"], control_symbols=["<ctl>"], split_digits=True,
+        character_coverage=1.0, minloglevel=2, normalization_rule_name="nfkc_cf", add_dummy_prefix=False,
+    )  # fmt: skip
+    return folder / "m.model"
+
+
+def _assert_same_proto(path):
+    ref = pb.ModelProto()
+    ref.ParseFromString(path.read_bytes())
+    ours = SentencePieceModel.from_file(path)
+    assert [(p.piece, p.score, p.type) for p in ours.pieces] == [
+        (p.piece, p.score, p.type) for p in ref.pieces
+    ]
+    for name in ("trainer_spec", "normalizer_spec", "denormalizer_spec"):
+        spec, our_spec = getattr(ref, name), getattr(ours, name)
+        for field in spec.DESCRIPTOR.fields:
+            value = getattr(spec, field.name)
+            value = list(value) if field.is_repeated else value
+            assert getattr(our_spec, field.name) == value, f"{path.name}: {name}.{field.name}"
+
+
+@pytest.mark.parametrize("path", SPM_FILES, ids=lambda p: p.name)
+def test_sentencepiece_parser_matches_protobuf(path):
+    _assert_same_proto(path)
+
+
+def test_sentencepiece_parser_trained_models(t5_model, bpe_model):
+    _assert_same_proto(t5_model)
+    _assert_same_proto(bpe_model)
+    model = SentencePieceModel.from_file(bpe_model)
+    assert model.trainer_spec.model_type == 2 and model.trainer_spec.byte_fallback
+    assert model.trainer_spec.user_defined_symbols == ["<tool>", "XX"]
+    assert model.normalizer_spec.name == "nfkc_cf" and not model.normalizer_spec.add_dummy_prefix
+    assert SentencePieceModel.from_file(t5_model).trainer_spec.bos_id == -1
+
+
+def test_sentencepiece_parser_bad_files(tmp_path):
+    data = MISTRAL_MODEL.read_bytes()
+    truncated = tmp_path / "truncated.model"
+    truncated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="truncated.model"):
+        SentencePieceModel.from_file(truncated)
+    json_file = tmp_path / "tokenizer.model"
+    json_file.write_text('{"model": {"type": "BPE"}}')
+    with pytest.raises(ValueError, match="tokenizer.model"):
+        SentencePieceModel.from_file(json_file)
+    with pytest.raises(ValueError, match="no pieces"):
+        SentencePieceModel.from_bytes(b"")
+    with pytest.raises(ValueError, match="wire type"):
+        SentencePieceModel.from_bytes(b"\x0b")  # field 1 with the (unsupported) group wire type
+    with pytest.raises(FileNotFoundError):
+        SentencePieceModel.from_file(tmp_path / "missing.model")
+    # a negative int32 is a 10-byte varint; unknown fields are skipped
+    piece = b"\x0a\x01a\x15" + struct.pack("<f", -1.5)
+    trainer = b"\x98\x02" + b"\xff" * 9 + b"\x01" + b"\xf8\x7f\x05"  # pad_id (43) = -1, field 1023 = 5
+    model = SentencePieceModel.from_bytes(
+        b"\x0a" + bytes([len(piece)]) + piece + b"\x12" + bytes([len(trainer)]) + trainer
+    )
+    assert model.pieces[0].piece == "a" and model.pieces[0].score == -1.5
+    assert model.trainer_spec.pad_id == -1
+
+
+def _convert(slow):
+    logging.disable(logging.WARNING)
+    try:
+        return json.loads(convert_slow_tokenizer(slow).to_str())
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+BERT_OPTIONS = [
+    {},
+    dict(do_lower_case=False, strip_accents=True, tokenize_chinese_chars=False),
+    dict(do_basic_tokenize=False),
+]
+
+
+@pytest.mark.parametrize("options", BERT_OPTIONS, ids=str)
+def test_bert_vocab_txt(options):
+    vocab = MINILM / "vocab.txt"
+    assert legacy.bert_tokenizer_json(vocab, **options) == _convert(
+        transformers.BertTokenizer(vocab, **options)
+    )
+
+
+def test_bert_special_tokens_missing_from_vocab(tmp_path):
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("[PAD]\n[UNK]\nhello\nworld\n##s\n", encoding="utf-8")
+    assert legacy.bert_tokenizer_json(vocab) == _convert(transformers.BertTokenizer(vocab))
+
+
+@pytest.mark.parametrize("options", [{}, dict(add_prefix_space=True), dict(add_bos_token=True)], ids=str)
+def test_gpt2_vocab_merges(options):
+    ours = legacy.gpt2_tokenizer_json(*GPT2_FILES, **options)
+    assert ours == _convert(transformers.GPT2Tokenizer(*map(str, GPT2_FILES), **options))
+
+
+@pytest.mark.parametrize("cls", ["RobertaTokenizer", "BartTokenizer"])
+@pytest.mark.parametrize("options", [{}, dict(add_prefix_space=True)], ids=str)
+def test_roberta_vocab_merges(cls, options):
+    ours = legacy.roberta_tokenizer_json(*GPT2_FILES, **options)
+    assert ours == _convert(getattr(transformers, cls)(*map(str, GPT2_FILES), **options))
+
+
+def test_bad_merges_and_vocab(tmp_path):
+    vocab, merges = tmp_path / "vocab.json", tmp_path / "merges.txt"
+    vocab.write_text('{"a": 0, "b": 1, "ab": 2}')
+    merges.write_text("#version: 0.2\na b c\n")
+    with pytest.raises(ValueError, match="merges.txt: line 2"):
+        legacy.gpt2_tokenizer_json(vocab, merges)
+    vocab.write_text("[1, 2]")
+    merges.write_text("#version: 0.2\na b\n")
+    with pytest.raises(ValueError, match="vocab.json"):
+        legacy.gpt2_tokenizer_json(vocab, merges)
+    empty = tmp_path / "vocab.txt"
+    empty.write_text("")
+    with pytest.raises(ValueError, match="empty"):
+        legacy.bert_tokenizer_json(empty)
+    with pytest.raises(ValueError, match="unknown legacy tokenizer convention"):
+        legacy.convert_legacy("marian", {}, {})
+
+
+LLAMA_OPTIONS = [
+    {},
+    dict(legacy=False),
+    dict(legacy=False, add_prefix_space=False),
+    dict(add_prefix_space=False),
+]
+
+
+@pytest.mark.parametrize("options", LLAMA_OPTIONS[1:3], ids=str)
+def test_llama_sentencepiece(options):
+    ours = legacy.llama_tokenizer_json(MISTRAL_MODEL, **options)
+    assert ours == _convert(transformers.LlamaTokenizer(str(MISTRAL_MODEL), **options))
+
+
+def test_llama_trained_bpe_with_user_symbols(bpe_model):
+    for options in LLAMA_OPTIONS:
+        ours = legacy.llama_tokenizer_json(bpe_model, **options)
+        assert ours == _convert(transformers.LlamaTokenizer(str(bpe_model), **options))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, dict(legacy=False), dict(extra_ids=0), dict(extra_ids=3), dict(add_prefix_space=False)],
+    ids=str,
+)
+def test_t5_sentencepiece(t5_model, options):
+    ours = legacy.t5_tokenizer_json(t5_model, **options)
+    assert ours == _convert(transformers.T5Tokenizer(str(t5_model), **options))
+
+
+def test_generate_merges_matches_reference():
+    from transformers.convert_slow_tokenizer import generate_merges
+
+    vocab = {"a": 0, "b": 1, "c": 2, "ab": 3, "bc": 4, "abc": 5, "ca": 6}
+    scores = [("a", 0.0), ("b", -1.0), ("c", -1.0), ("ab", -2.0), ("bc", -2.0), ("abc", -0.5), ("ca", -3.0)]
+    expected = [list(m) for m in generate_merges(vocab, scores)]
+    assert legacy.generate_merges(vocab, scores) == expected
+    assert legacy.generate_merges(vocab, None) == [list(m) for m in generate_merges(vocab, None)]
