@@ -131,6 +131,8 @@ def build_checkpoint(
         tok = save_bpe(folder, model_max_length)
     else:
         tok = save_wordpiece(folder, model_max_length, cls=f"{_PREFIX[arch]}TokenizerFast")
+    if "id2label" in config_fields and "label2id" not in config_fields:
+        config_fields["label2id"] = {v: k for k, v in config_fields["id2label"].items()}
     config = tiny_config(arch, len(tok), tok.pad_token_id, **config_fields)
     torch.manual_seed(seed)
     model = getattr(transformers, f"{_PREFIX[arch]}{_SUFFIX[head]}")(config).eval()

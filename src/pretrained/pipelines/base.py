@@ -21,6 +21,7 @@ split back into per-input outputs with the padding cut off, so results do not de
 
 from __future__ import annotations
 
+import inspect
 import logging
 import types
 from collections.abc import Iterable, Iterator
@@ -74,8 +75,8 @@ class Pipeline:
         model.eval()
         self._batch_size = _check_batch_size(batch_size)
         kwargs.pop("num_workers", None)
-        self._preprocess_params, self._forward_params, self._postprocess_params = self._sanitize_parameters(
-            **kwargs
+        self._preprocess_params, self._forward_params, self._postprocess_params = self.split_parameters(
+            kwargs
         )
 
     # -- what a task implements ----------------------------------------------------------------------
@@ -91,6 +92,19 @@ class Pipeline:
     def postprocess(self, model_outputs: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must implement postprocess")
 
+    def split_parameters(self, kwargs: dict[str, Any]) -> tuple[dict, dict, dict]:
+        """``_sanitize_parameters``, with a clear error for an argument the task does not take."""
+        signature = inspect.signature(self._sanitize_parameters)
+        params = signature.parameters.values()
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+            unknown = sorted(set(kwargs) - set(signature.parameters))
+            if unknown:
+                accepted = ", ".join([*signature.parameters, "batch_size"])
+                raise TypeError(
+                    f"{type(self).__name__} got unknown argument(s) {', '.join(unknown)}; it accepts: {accepted}"
+                )
+        return self._sanitize_parameters(**kwargs)
+
     # -- running --------------------------------------------------------------------------------------
     @property
     def dtype(self) -> torch.dtype:
@@ -101,7 +115,7 @@ class Pipeline:
         if args:
             log.warning("ignoring extra positional arguments %r", args)
         kwargs.pop("num_workers", None)
-        pre, fwd, post = self._sanitize_parameters(**kwargs)
+        pre, fwd, post = self.split_parameters(kwargs)
         params = (
             {**self._preprocess_params, **pre},
             {**self._forward_params, **fwd},
