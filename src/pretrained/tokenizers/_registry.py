@@ -6,6 +6,8 @@ from typing import Any
 
 import regex
 
+from ._unicode_tables import ONIG_UNASSIGNED
+
 
 class TokenizerFileError(ValueError):
     """A tokenizer.json that cannot be used as written (malformed, unknown component, bad vocab)."""
@@ -75,14 +77,131 @@ def pattern_to_dict(kind: str, text: str) -> dict[str, str]:
     return {"String" if kind == "string" else "Regex": text}
 
 
-def compile_pattern(kind: str, text: str) -> regex.Pattern:
-    """Compile a String (literal) or Regex (Oniguruma syntax) pattern."""
+def compile_pattern(kind: str, text: str) -> Any:
+    """Compile a String (literal) or Regex (Oniguruma syntax, as the reference uses) pattern."""
     if kind == "string":
         return regex.compile(regex.escape(text))
-    try:
-        return regex.compile(text, regex.V0)
-    except regex.error as e:
-        raise TokenizerFileError(f"tokenizer.json: invalid regex {text!r}: {e}") from e
+    return OnigRegex(text)
+
+
+class OnigRegex:
+    """An Oniguruma pattern run by the ``regex`` module with Oniguruma's semantics.
+
+    ``^``/``$`` match at line breaks (Ruby syntax); ``\\w`` is Oniguruma's word class. Chars that the
+    ``regex`` module knows but the reference's Oniguruma tables leave unassigned match no property
+    class there: when a text has any, a second compiled form that honours this is used.
+    """
+
+    __slots__ = ("pattern", "plain", "exact")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        flags = regex.V0 | regex.MULTILINE
+        try:
+            self.plain = regex.compile(onig_to_python(pattern, exact=False), flags)
+            self.exact = (
+                regex.compile(onig_to_python(pattern, exact=True), flags)
+                if _PROPERTY.search(pattern)
+                else None
+            )
+        except regex.error as e:
+            raise TokenizerFileError(f"tokenizer.json: invalid regex {pattern!r}: {e}") from e
+
+    def _for(self, text: str) -> regex.Pattern:
+        if self.exact is not None and not text.isascii() and _UNASSIGNED.search(text):
+            return self.exact
+        return self.plain
+
+    def finditer(self, text: str) -> Any:
+        return self._for(text).finditer(text)
+
+    def sub(self, repl: Any, text: str) -> str:
+        return self._for(text).sub(repl, text)
+
+    def search(self, text: str) -> Any:
+        return self._for(text).search(text)
+
+
+_PROPERTY = regex.compile(r"\\[pPwWdD]|\[:")
+_UNASSIGNED = regex.compile(f"[{ONIG_UNASSIGNED}]")
+_JOINERS = "\u200c\u200d"
+# Oniguruma's \\w never matches the joiners U+200C/U+200D, and outside a class it also matches the
+# Latin-1 digits ² ³ ¹ ¼ ½ ¾
+_W_EXTRA = "\xb2\xb3\xb9\xbc-\xbe"
+
+
+def onig_to_python(pattern: str, exact: bool = False) -> str:
+    r"""Rewrite property escapes (``\w``, ``\p{..}``, ``\d`` ...) to Oniguruma's meaning.
+
+    With ``exact``, chars the reference's Oniguruma leaves unassigned match no property escape.
+    """
+    if not _PROPERTY.search(pattern):
+        return pattern
+    una = ONIG_UNASSIGNED if exact else ""
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "\\" and i + 1 < n:
+            j = _escape_end(pattern, i)
+            esc, e = pattern[i:j], pattern[i + 1]
+            if e == "w":
+                out.append(f"(?:(?![{una}{_JOINERS}])[\\w{_W_EXTRA}])")
+            elif e == "W":
+                out.append(f"(?:[{una}{_JOINERS}]|[^\\w{_W_EXTRA}])")
+            elif exact and e in "pd":
+                out.append(f"(?:(?![{una}]){esc})")
+            elif exact and e in "PD":
+                out.append(f"(?:[{una}]|{esc})")
+            else:
+                out.append(esc)
+            i = j
+        elif c == "[":
+            j = _class_end(pattern, i)
+            cls = pattern[i : j + 1]
+            body = cls[1:-1]
+            excluded = (_JOINERS if "\\w" in body else "") + (una if _PROPERTY.search(body) else "")
+            if excluded and _PROPERTY.search(body):
+                negated = body.startswith("^")  # inside a class \\w has no Latin-1 digits
+                out.append(f"(?:[{excluded}]|{cls})" if negated else f"(?:(?![{excluded}]){cls})")
+            else:
+                out.append(cls)
+            i = j + 1
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def _escape_end(pattern: str, i: int) -> int:
+    """End of the escape starting at ``i`` (``\\p{...}`` spans its braces)."""
+    if i + 2 < len(pattern) and pattern[i + 1] in "pP" and pattern[i + 2] == "{":
+        close = pattern.find("}", i + 2)
+        return close + 1 if close >= 0 else len(pattern)
+    return i + 2
+
+
+def _class_end(pattern: str, start: int) -> int:
+    """Index of the ``]`` closing the character class opened at ``start``."""
+    i = start + 1
+    if i < len(pattern) and pattern[i] == "^":
+        i += 1
+    if i < len(pattern) and pattern[i] == "]":
+        i += 1
+    depth = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "[":
+            depth += 1
+        elif c == "]":
+            if depth == 0:
+                return i
+            depth -= 1
+        i += 1
+    return len(pattern) - 1
 
 
 class Regex:

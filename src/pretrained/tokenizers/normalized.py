@@ -18,10 +18,14 @@ from typing import Any
 
 import regex
 
+from ._unicode_tables import LOWER_EXCEPTIONS, NORMALIZE_EXCEPTIONS
+
 Span = tuple[int, int]
 # one (char, change) per output char: 0 replaces a char, 1 inserts one, -n replaces one and drops n more
 Change = tuple[str, int]
 
+_EXCEPTION_CHARS = "".join(regex.escape(c) for form in NORMALIZE_EXCEPTIONS.values() for c in form)
+_HAS_EXCEPTION = regex.compile(f"[{_EXCEPTION_CHARS}]" if _EXCEPTION_CHARS else "(?!)")
 SPLIT_BEHAVIORS = ("removed", "isolated", "merged_with_previous", "merged_with_next", "contiguous")
 
 
@@ -190,7 +194,7 @@ class NormalizedString:
         if s.isascii():
             self.normalized = s.lower()
         else:
-            self.expand([c.lower() for c in s])
+            self.expand([LOWER_EXCEPTIONS[c] if c in LOWER_EXCEPTIONS else c.lower() for c in s])
 
     def uppercase(self) -> None:
         s = self.normalized
@@ -223,12 +227,12 @@ class NormalizedString:
 
     def unicode_normalize(self, form: str) -> None:
         s = self.normalized
-        if s.isascii() or unicodedata.is_normalized(form, s):
+        if s.isascii() or (unicodedata.is_normalized(form, s) and not _HAS_EXCEPTION.search(s)):
             return
         if form in ("NFD", "NFKD"):
             dest = decompose(s, form)
         else:
-            dest = compose(decompose(s, "NFD" if form == "NFC" else "NFKD"))
+            dest = compose(decompose(s, "NFD" if form == "NFC" else "NFKD", form))
         self.transform(dest, 0)
 
     def nfd(self) -> None:
@@ -335,8 +339,12 @@ def find_matches(pattern: Any, text: str) -> list[tuple[Span, bool]]:
                 out.append(((i, i + 1), True))
                 prev = i + 1
     else:
+        last_empty = True
         for m in pattern.finditer(text):
             s, e = m.span()
+            if s == e and s == prev and not last_empty:
+                continue  # Oniguruma never matches empty right after a non-empty match
+            last_empty = s == e
             if prev != s:
                 out.append(((prev, s), False))
             out.append(((s, e), True))
@@ -382,10 +390,13 @@ def split_spans(matches: list[tuple[Span, bool]], behavior: str) -> list[Span]:
 
 
 # -- Unicode normalization with per-char changes (what unicode-normalization-alignments yields) ----
-def decompose(s: str, form: str) -> list[Change]:
+def decompose(s: str, form: str, target: str | None = None) -> list[Change]:
+    """Per-char decomposition (with the reference's exceptions), then canonical ordering."""
+    exceptions = NORMALIZE_EXCEPTIONS.get(target or form, {})
+    own = NORMALIZE_EXCEPTIONS.get(form, {})
     out: list[Change] = []
     for c in s:
-        d = unicodedata.normalize(form, c)
+        d = exceptions[c] if c in exceptions else own[c] if c in own else unicodedata.normalize(form, c)
         if not d:
             continue
         out.append((d[0], 0))

@@ -11,6 +11,7 @@ from typing import Any
 import regex
 
 from ._registry import Regex, build, compile_pattern, pattern_from_dict, pattern_to_dict
+from ._unicode_tables import BERT_MN, BERT_REMOVE, MARKS
 from .normalized import WHITESPACE, NormalizedString
 
 
@@ -43,14 +44,14 @@ class Normalizer:
 
 
 # chars removed by BertNormalizer(clean_text): NUL, U+FFFD and "other" categories but \t \n \r
-_BERT_REMOVE = regex.compile(r"[\x00\ufffd\p{Cc}\p{Cf}\p{Co}\p{Cs}--[\t\n\r]]", regex.V1)
+_BERT_REMOVE = regex.compile(f"[{BERT_REMOVE}]")
 _WS_TO_SPACE = {ord(c): " " for c in WHITESPACE if c != " "}
 _CJK = regex.compile(
     "[\u4e00-\u9fff\u3400-\u4dbf\U00020000-\U0002a6df\U0002a700-\U0002b73f"
     "\U0002b740-\U0002b81f\U0002b920-\U0002ceaf\uf900-\ufaff\U0002f800-\U0002fa1f]"
 )
-_MN = regex.compile(r"\p{Mn}")
-_MARK = regex.compile(r"\p{M}")
+_MN = regex.compile(f"[{BERT_MN}]")  # non-spacing marks (BertNormalizer strip_accents)
+_MARK = regex.compile(f"[{MARKS}]")  # all combining marks (StripAccents)
 
 
 class BertNormalizer(Normalizer):

@@ -13,6 +13,7 @@ import regex
 
 from ._bytes import ASCII_TO_BYTE_CHAR, BYTE_TO_CHAR
 from ._registry import Regex, TokenizerFileError, build, compile_pattern, pattern_from_dict, pattern_to_dict
+from ._unicode_tables import BERT_PUNCT, NUMERIC, RUST_WORD
 from .normalized import SPLIT_BEHAVIORS, WHITESPACE, NormalizedString, find_matches, split_spans
 
 Token = tuple[int, str, tuple[int, int]]
@@ -112,14 +113,13 @@ class PreTokenizer:
 
 
 _WS_CLASS = "".join(sorted(WHITESPACE)).replace("\\", "\\\\")
-_ASCII_PUNCT = r"!-/:-@\[-`{-~"
-_PUNCT_CLASS = rf"\p{{P}}{_ASCII_PUNCT}"
+_PUNCT_CLASS = BERT_PUNCT  # ASCII punctuation + Unicode P*, as the reference's tables have it
 _BERT_WORDS = regex.compile(rf"[^{_WS_CLASS}{_PUNCT_CLASS}]+|[{_PUNCT_CLASS}]")
 _WS_CHAR = regex.compile(f"[{_WS_CLASS}]")
 _PUNCT_CHAR = regex.compile(f"[{_PUNCT_CLASS}]")
-_NUMERIC_CHAR = regex.compile(r"[\p{Nd}\p{Nl}\p{No}]")
-_NUMERIC_RUN = regex.compile(r"[\p{Nd}\p{Nl}\p{No}]+")
-_WHITESPACE_WORDS = regex.compile(r"\w+|[^\w\s]+")
+_NUMERIC_CHAR = regex.compile(f"[{NUMERIC}]")
+# the reference's Whitespace is the regex crate's \w+|[^\w\s]+
+_WHITESPACE_WORDS = regex.compile(f"[{RUST_WORD}]+|[^{RUST_WORD}{_WS_CLASS}]+")
 
 
 def _slices(ns: NormalizedString, spans: list[tuple[int, int]]) -> list[NormalizedString]:
@@ -302,7 +302,9 @@ class Sequence(PreTokenizer):
 
 
 # GPT-2's pre-tokenization regex
-_GPT2_RE = regex.compile(r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+""")
+_GPT2_RE = compile_pattern(
+    "regex", r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+)
 
 
 def byte_level_transform(ns: NormalizedString) -> None:
