@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -480,7 +481,11 @@ def load_tokenizer(
     init_kwargs["name_or_path"] = str(name_or_path)
     for key in ("tokenizer_file", "vocab_file", "merges_file", "special_tokens_map_file", "from_slow"):
         init_kwargs.pop(key, None)
-    return cls(tokenizer_json=tokenizer_json, **init_kwargs)
+    tok = cls(tokenizer_json=tokenizer_json, **init_kwargs)
+    convention = CONVENTIONS.get(cls.tokenizer_class_name)
+    vocab_files = {k: _find(name_or_path, f, **where) for k, f in VOCAB_FILES.get(convention, {}).items()}
+    tok.vocab_files = {k: p for k, p in vocab_files.items() if p is not None}  # copied by save_pretrained
+    return tok
 
 
 def load_gguf_tokenizer(
@@ -604,7 +609,14 @@ def save_tokenizer(
         str(i): added_token_state(t) for i, t in tok.added_tokens_decoder.items()
     }
     base = tok.tokenizer_class_name
-    slow_ok = base in CONVENTIONS and CONVENTIONS[base] not in ("llama", "t5")
+    convention = CONVENTIONS.get(base)
+    copied = []
+    for key, source in getattr(tok, "vocab_files", {}).items():
+        target = folder / f"{prefix}{VOCAB_FILES[convention][key]}"
+        if Path(source).resolve() != target.resolve():
+            shutil.copyfile(source, target)
+        copied.append(str(target))
+    slow_ok = convention is not None and (convention not in ("llama", "t5") or copied)
     config["tokenizer_class"] = base if slow_ok else f"{base}Fast"
     if tok._processor_class is not None:
         config["processor_class"] = tok._processor_class
@@ -615,4 +627,4 @@ def save_tokenizer(
     tokenizer_path = folder / f"{prefix}{TOKENIZER_FILE}"
     with open(tokenizer_path, "w", encoding="utf-8") as f:
         f.write(json.dumps(json.loads(tok.backend_tokenizer.to_str()), indent=2, ensure_ascii=False))
-    return (str(config_path), str(map_path), *written, str(tokenizer_path))
+    return (str(config_path), str(map_path), *written, *copied, str(tokenizer_path))

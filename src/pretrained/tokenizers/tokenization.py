@@ -119,7 +119,8 @@ class PreTrainedTokenizer(SpecialTokensMixin):
     truncation_side: str = "right"
     tokenizer_class_name: str = "PreTrainedTokenizer"  # transformers class (minus "Fast") this one mirrors
     class_defaults: dict[str, Any] = {}  # that class's __init__ defaults (special tokens, options)
-    class_fixups: tuple[str, ...] = ()  # that class's adjustments of the backend, see _FIXUPS below
+    class_fixups: tuple[str, ...] = ()  # that class's adjustments of the backend (see the _fixup functions)
+    vocab_files: dict[str, Any] = {}  # legacy vocabulary files found at load time, copied by save_pretrained
 
     def __init__(
         self, *, tokenizer_object: Any = None, tokenizer_file: str | os.PathLike | None = None, **kwargs
