@@ -64,6 +64,11 @@ def main() -> None:
     tables["NUMERIC"] = ranges([c for c in CHARS if pieces(digits, c) == 3])
     ws = P.Whitespace()
     tables["RUST_WORD"] = ranges([c for c in CHARS if pieces(ws, c) == 1])
+    scripts = P.UnicodeScripts()
+    tables["SCRIPT_ANY"] = ranges(
+        [c for c in CHARS if c != " " and pieces(scripts, c) == 1 and len(scripts.pre_tokenize_str("中" + c + "中")) == 1
+         and len(scripts.pre_tokenize_str("\u0430" + c + "\u0430")) == 1]
+    )  # fmt: skip
     onig_assigned = P.Split(Regex(r"[\p{L}\p{M}\p{N}\p{P}\p{S}\p{Z}\p{Cc}\p{Cf}\p{Co}]"), "removed")
     py_assigned = regex.compile(r"\P{Cn}")
     tables["ONIG_UNASSIGNED"] = ranges(

@@ -41,6 +41,8 @@ HARD_TEXTS = [
     "Private use \ue000\uf8ff and unassigned \u0378 and 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 math",
     "Ｆｕｌｌｗｉｄｔｈ　ｔｅｘｔ and ﾊﾝｶｸ",
     "ﷺ ǅ ǈ Ⅻ ½ ² ™ ℃ ㎏",
+    # recent Unicode (the reference's tables and Python's differ here) and joiners
+    "new \u0558\u0890\u0897 \U00011be1x \U00011f00 \U0001fae8 \u1c89\ua7cb \u0d4f a\u200cb\u200dc \U0001e5d0",
 ]
 
 PAIRS = [

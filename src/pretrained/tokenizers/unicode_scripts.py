@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import regex
 
+from ._unicode_tables import SCRIPT_ANY
 from .normalized import NormalizedString
 from .pre_tokenizers import PreTokenizer
 
@@ -29,6 +30,7 @@ _SCRIPTS = (
     "Tifinagh Tirhuta Toto Ugaritic Vai Vithkuqi Wancho Warang_Citi Yezidi Yi Zanabazar_Square"
 ).split()
 _SCRIPT_RE = regex.compile("|".join(f"(?P<{n}>\\p{{sc={n}}})" for n in _SCRIPTS))
+_ANY = regex.compile(f"[{SCRIPT_ANY}]")
 _cache: dict[str, str] = {}
 
 
@@ -36,7 +38,7 @@ def script_of(c: str) -> str:
     """The script used for splitting: Hiragana, Katakana and U+30FC count as Han, a space as Any."""
     s = _cache.get(c)
     if s is None:
-        if c == " ":
+        if c == " " or _ANY.match(c):  # a space, or a char the reference's script table lacks
             s = "Any"
         elif c == "\u30fc":
             s = "Han"
