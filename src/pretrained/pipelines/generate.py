@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from ..generation import GenerationConfig
-from .base import Pipeline
+from .base import Pipeline, is_stream
 
 log = logging.getLogger(__name__)
 
@@ -77,27 +77,33 @@ class GenerationPipeline(Pipeline):
             generate_kwargs = {**generate_kwargs, "generation_config": self.generation_config}
         return self.model.generate(**model_inputs, **generate_kwargs)
 
+    def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(inputs, list) or is_stream(inputs):
+            # the reference runs lists through a torch DataLoader, whose iterator draws one number from the
+            # global generator: drawing it too keeps seeded sampling identical
+            torch.empty((), dtype=torch.int64).random_()
+        return super().__call__(inputs, *args, **kwargs)
+
     @staticmethod
     def split_outputs(output: Any, in_b: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """``(sequences (in_b, n, L), other outputs (in_b, n, ...))`` of ``generate``'s result.
+        """``(sequences (in_b, n, L), other outputs)`` of ``generate``'s result.
 
-        With ``return_dict_in_generate=True`` the other tensors (scores, beam scores, ...) are laid out per input
-        as the reference does: a tensor with one row per sequence is reshaped, a per-step tuple is stacked.
+        With ``return_dict_in_generate=True`` the other outputs are laid out per input: a tensor with one row per
+        sequence (beam scores) as ``"sequence:<name>"`` (in_b, n, ...), a per-step tuple (scores, logits) as
+        ``"step:<name>"`` (in_b, n, steps, ...).
         """
         extra: dict[str, torch.Tensor] = {}
-        if isinstance(output, torch.Tensor):
-            sequences = output
-        else:
-            sequences = output.sequences
-            out_b = sequences.shape[0]
+        sequences = output if isinstance(output, torch.Tensor) else output.sequences
+        out_b = sequences.shape[0]
+        n = out_b // in_b
+        if not isinstance(output, torch.Tensor):
             for key, value in output.items():
                 if key in ("sequences", "past_key_values"):
                     continue
                 if isinstance(value, torch.Tensor) and value.shape[0] == out_b:
-                    extra[key] = value.reshape(in_b, out_b // in_b, *value.shape[1:])
+                    extra[f"sequence:{key}"] = value.reshape(in_b, n, *value.shape[1:])
                 elif isinstance(value, tuple) and value and isinstance(value[0], torch.Tensor):
-                    if len(value[0]) == out_b:  # one (B, ...) tensor per step -> (B, steps, ...)
-                        stacked = torch.stack(value).swapaxes(0, 1)
-                        extra[key] = stacked.reshape(in_b, out_b // in_b, *stacked.shape[1:])
-        out_b = sequences.shape[0]
-        return sequences.reshape(in_b, out_b // in_b, *sequences.shape[1:]), extra
+                    if len(value[0]) == out_b:  # one (B*n, ...) tensor per step
+                        stacked = torch.stack(value).swapaxes(0, 1)  # (B*n, steps, ...)
+                        extra[f"step:{key}"] = stacked.reshape(in_b, n, *stacked.shape[1:])
+        return sequences.reshape(in_b, n, *sequences.shape[1:]), extra

@@ -260,7 +260,7 @@ class TextGenerationPipeline(GenerationPipeline):
         output = self.generate({"input_ids": input_ids, "attention_mask": attention_mask}, generate_kwargs)
         sequences, extra = self.split_outputs(output, in_b)  # (B, n, L)
         out = {"generated_sequence": sequences, "input_ids": input_ids, "prompt_text": prompt_text}
-        out.update({f"additional:{k}": v for k, v in extra.items()})
+        out.update(extra)
         return out
 
     def _extend_for_prefix(self, generate_kwargs: dict[str, Any]) -> None:
@@ -288,11 +288,7 @@ class TextGenerationPipeline(GenerationPipeline):
     ) -> list[dict[str, Any]]:
         sequences = model_outputs["generated_sequence"][0].tolist()  # n lists of ids
         input_ids, prompt_text = model_outputs["input_ids"], model_outputs["prompt_text"]
-        extra = {
-            key.removeprefix("additional:"): value[0]
-            for key, value in model_outputs.items()
-            if key.startswith("additional:")
-        }
+        extra = self._additional_outputs(model_outputs, len(sequences))
         decode = dict(
             skip_special_tokens=True if skip_special_tokens is None else skip_special_tokens,
             clean_up_tokenization_spaces=clean_up_tokenization_spaces,
@@ -308,9 +304,22 @@ class TextGenerationPipeline(GenerationPipeline):
                 if return_type == ReturnType.FULL_TEXT:
                     record["generated_text"] = self._full_text(prompt_text, new_text, continue_final_message)
                 for key, values in extra.items():
-                    record[key] = values[idx].tolist()
+                    record[key] = values[idx]
             records.append(record)
         return records
+
+    @staticmethod
+    def _additional_outputs(model_outputs: dict[str, Any], n: int) -> dict[str, list]:
+        """Per-sequence lists of ``generate``'s other outputs, kept where the reference keeps them: per-step
+        outputs always, per-sequence tensors (beam scores) only with one sequence per input."""
+        extra = {}
+        for key, value in model_outputs.items():
+            kind, _, name = key.partition(":")
+            if kind == "step":
+                extra[name] = value[0].tolist()  # n x (steps, ...)
+            elif kind == "sequence" and n == 1:
+                extra[name] = [value[0].tolist()]
+        return extra
 
     @staticmethod
     def _full_text(prompt_text: Any, new_text: str, continue_final_message: bool | None) -> Any:
