@@ -84,6 +84,25 @@ def compile_pattern(kind: str, text: str) -> Any:
     return OnigRegex(text)
 
 
+class LazyRegex:
+    """A regex compiled on first use, so importing the package stays fast.
+
+    >>> LazyRegex(r"a+").findall("caab")
+    ['aa']
+    """
+
+    __slots__ = ("_args", "_compiled")
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self._args = (pattern, flags)
+        self._compiled: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._compiled is None:
+            self._compiled = regex.compile(*self._args)
+        return getattr(self._compiled, name)
+
+
 class OnigRegex:
     """An Oniguruma pattern run by the ``regex`` module with Oniguruma's semantics.
 
@@ -92,24 +111,24 @@ class OnigRegex:
     class there: when a text has any, a second compiled form that honours this is used.
     """
 
-    __slots__ = ("pattern", "plain", "exact")
+    __slots__ = ("pattern", "plain", "_exact")
 
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
-        flags = regex.V0 | regex.MULTILINE
+        self.plain = self._compile(exact=False)  # compiled now: a bad pattern fails at load time
+        self._exact: Any = None if _PROPERTY.search(pattern) else False
+
+    def _compile(self, exact: bool) -> regex.Pattern:
         try:
-            self.plain = regex.compile(onig_to_python(pattern, exact=False), flags)
-            self.exact = (
-                regex.compile(onig_to_python(pattern, exact=True), flags)
-                if _PROPERTY.search(pattern)
-                else None
-            )
+            return regex.compile(onig_to_python(self.pattern, exact=exact), regex.V0 | regex.MULTILINE)
         except regex.error as e:
-            raise TokenizerFileError(f"tokenizer.json: invalid regex {pattern!r}: {e}") from e
+            raise TokenizerFileError(f"tokenizer.json: invalid regex {self.pattern!r}: {e}") from e
 
     def _for(self, text: str) -> regex.Pattern:
-        if self.exact is not None and not text.isascii() and _UNASSIGNED.search(text):
-            return self.exact
+        if self._exact is not False and not text.isascii() and _UNASSIGNED.search(text):
+            if self._exact is None:
+                self._exact = self._compile(exact=True)
+            return self._exact
         return self.plain
 
     def finditer(self, text: str) -> Any:
@@ -123,7 +142,7 @@ class OnigRegex:
 
 
 _PROPERTY = regex.compile(r"\\[pPwWdD]|\[:")
-_UNASSIGNED = regex.compile(f"[{ONIG_UNASSIGNED}]")
+_UNASSIGNED = LazyRegex(f"[{ONIG_UNASSIGNED}]")
 _JOINERS = "\u200c\u200d"
 # Oniguruma's \\w never matches the joiners U+200C/U+200D, and outside a class it also matches the
 # Latin-1 digits ² ³ ¹ ¼ ½ ¾

@@ -13,12 +13,15 @@ from typing import Any
 
 import regex
 
+from ._registry import LazyRegex
+from ._unicode_tables import RUST_WORD
 from .normalized import WHITESPACE, NormalizedString
 from .pre_tokenizers import PreTokenizedString
 
 _WS = "".join(sorted(WHITESPACE))
-_ENDS_WITH_WORD = regex.compile(r"\w\Z")
-_STARTS_WITH_WORD = regex.compile(r"\w")
+# the reference's single_word test uses the regex crate's \w
+_ENDS_WITH_WORD = LazyRegex(f"[{RUST_WORD}]\\Z")
+_STARTS_WITH_WORD = LazyRegex(f"[{RUST_WORD}]")
 
 
 class AddedToken:

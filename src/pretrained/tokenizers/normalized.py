@@ -18,6 +18,7 @@ from typing import Any
 
 import regex
 
+from ._registry import LazyRegex
 from ._unicode_tables import LOWER_EXCEPTIONS, NORMALIZE_EXCEPTIONS
 
 Span = tuple[int, int]
@@ -25,7 +26,7 @@ Span = tuple[int, int]
 Change = tuple[str, int]
 
 _EXCEPTION_CHARS = "".join(regex.escape(c) for form in NORMALIZE_EXCEPTIONS.values() for c in form)
-_HAS_EXCEPTION = regex.compile(f"[{_EXCEPTION_CHARS}]" if _EXCEPTION_CHARS else "(?!)")
+_HAS_EXCEPTION = LazyRegex(f"[{_EXCEPTION_CHARS}]" if _EXCEPTION_CHARS else "(?!)")
 SPLIT_BEHAVIORS = ("removed", "isolated", "merged_with_previous", "merged_with_next", "contiguous")
 
 

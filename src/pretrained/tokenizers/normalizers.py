@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import regex
-
-from ._registry import Regex, build, compile_pattern, pattern_from_dict, pattern_to_dict
+from ._registry import LazyRegex, Regex, build, compile_pattern, pattern_from_dict, pattern_to_dict
 from ._unicode_tables import BERT_MN, BERT_REMOVE, MARKS
 from .normalized import WHITESPACE, NormalizedString
 
@@ -44,14 +42,14 @@ class Normalizer:
 
 
 # chars removed by BertNormalizer(clean_text): NUL, U+FFFD and "other" categories but \t \n \r
-_BERT_REMOVE = regex.compile(f"[{BERT_REMOVE}]")
+_BERT_REMOVE = LazyRegex(f"[{BERT_REMOVE}]")
 _WS_TO_SPACE = {ord(c): " " for c in WHITESPACE if c != " "}
-_CJK = regex.compile(
+_CJK = LazyRegex(
     "[\u4e00-\u9fff\u3400-\u4dbf\U00020000-\U0002a6df\U0002a700-\U0002b73f"
     "\U0002b740-\U0002b81f\U0002b920-\U0002ceaf\uf900-\ufaff\U0002f800-\U0002fa1f]"
 )
-_MN = regex.compile(f"[{BERT_MN}]")  # non-spacing marks (BertNormalizer strip_accents)
-_MARK = regex.compile(f"[{MARKS}]")  # all combining marks (StripAccents)
+_MN = LazyRegex(f"[{BERT_MN}]")  # non-spacing marks (BertNormalizer strip_accents)
+_MARK = LazyRegex(f"[{MARKS}]")  # all combining marks (StripAccents)
 
 
 class BertNormalizer(Normalizer):
@@ -266,7 +264,7 @@ class ByteLevel(Normalizer):
         byte_level_transform(ns)
 
 
-_NMT_REMOVE = regex.compile("[\x01-\x08\x0b\x0e-\x1f\x7f\x8f\x9f]")
+_NMT_REMOVE = LazyRegex("[\x01-\x08\x0b\x0e-\x1f\x7f\x8f\x9f]")
 _NMT_SPACES = {
     ord(c): " " for c in "\t\n\x0c\r\u1680\u200b\u200c\u200d\u200e\u200f\u2028\u2029\u2581\ufeff\ufffd"
 }

@@ -12,7 +12,15 @@ from typing import Any
 import regex
 
 from ._bytes import ASCII_TO_BYTE_CHAR, BYTE_TO_CHAR
-from ._registry import Regex, TokenizerFileError, build, compile_pattern, pattern_from_dict, pattern_to_dict
+from ._registry import (
+    LazyRegex,
+    Regex,
+    TokenizerFileError,
+    build,
+    compile_pattern,
+    pattern_from_dict,
+    pattern_to_dict,
+)
 from ._unicode_tables import BERT_PUNCT, NUMERIC, RUST_WORD
 from .normalized import SPLIT_BEHAVIORS, WHITESPACE, NormalizedString, find_matches, split_spans
 
@@ -114,12 +122,12 @@ class PreTokenizer:
 
 _WS_CLASS = "".join(sorted(WHITESPACE)).replace("\\", "\\\\")
 _PUNCT_CLASS = BERT_PUNCT  # ASCII punctuation + Unicode P*, as the reference's tables have it
-_BERT_WORDS = regex.compile(rf"[^{_WS_CLASS}{_PUNCT_CLASS}]+|[{_PUNCT_CLASS}]")
-_WS_CHAR = regex.compile(f"[{_WS_CLASS}]")
-_PUNCT_CHAR = regex.compile(f"[{_PUNCT_CLASS}]")
-_NUMERIC_CHAR = regex.compile(f"[{NUMERIC}]")
+_BERT_WORDS = LazyRegex(rf"[^{_WS_CLASS}{_PUNCT_CLASS}]+|[{_PUNCT_CLASS}]")
+_WS_CHAR = LazyRegex(f"[{_WS_CLASS}]")
+_PUNCT_CHAR = LazyRegex(f"[{_PUNCT_CLASS}]")
+_NUMERIC_CHAR = LazyRegex(f"[{NUMERIC}]")
 # the reference's Whitespace is the regex crate's \w+|[^\w\s]+
-_WHITESPACE_WORDS = regex.compile(f"[{RUST_WORD}]+|[^{RUST_WORD}{_WS_CLASS}]+")
+_WHITESPACE_WORDS = LazyRegex(f"[{RUST_WORD}]+|[^{RUST_WORD}{_WS_CLASS}]+")
 
 
 def _slices(ns: NormalizedString, spans: list[tuple[int, int]]) -> list[NormalizedString]:
@@ -302,9 +310,8 @@ class Sequence(PreTokenizer):
 
 
 # GPT-2's pre-tokenization regex
-_GPT2_RE = compile_pattern(
-    "regex", r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
-)
+_GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+_GPT2_RE: list[Any] = []  # compiled on first use
 
 
 def byte_level_transform(ns: NormalizedString) -> None:
@@ -347,7 +354,9 @@ class ByteLevel(PreTokenizer):
         if self.add_prefix_space and not ns.normalized.startswith(" "):
             ns.prepend(" ")
         if self.use_regex:
-            return _slices(ns, [m.span() for m in _GPT2_RE.finditer(ns.normalized)])
+            if not _GPT2_RE:
+                _GPT2_RE.append(compile_pattern("regex", _GPT2_PATTERN))
+            return _slices(ns, [m.span() for m in _GPT2_RE[0].finditer(ns.normalized)])
         return [ns]
 
     def pre_tokenize(self, pts: PreTokenizedString) -> None:

@@ -15,13 +15,11 @@ import binascii
 import struct
 from typing import Any
 
-import regex
-
-from ._registry import TokenizerFileError
+from ._registry import LazyRegex, TokenizerFileError
 from .normalized import Change, NormalizedString
 from .normalizers import Normalizer
 
-_GRAPHEME = regex.compile(r"\X")
+_GRAPHEME = LazyRegex(r"\X")
 
 
 class DoubleArray:

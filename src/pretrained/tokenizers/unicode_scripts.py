@@ -6,8 +6,7 @@
 
 from __future__ import annotations
 
-import regex
-
+from ._registry import LazyRegex
 from ._unicode_tables import SCRIPT_ANY
 from .normalized import NormalizedString
 from .pre_tokenizers import PreTokenizer
@@ -29,8 +28,8 @@ _SCRIPTS = (
     "Syriac Tagalog Tagbanwa Tai_Le Tai_Tham Tai_Viet Takri Tamil Tangsa Tangut Telugu Thaana Thai Tibetan "
     "Tifinagh Tirhuta Toto Ugaritic Vai Vithkuqi Wancho Warang_Citi Yezidi Yi Zanabazar_Square"
 ).split()
-_SCRIPT_RE = regex.compile("|".join(f"(?P<{n}>\\p{{sc={n}}})" for n in _SCRIPTS))
-_ANY = regex.compile(f"[{SCRIPT_ANY}]")
+_SCRIPT_RE = LazyRegex("|".join(f"(?P<{n}>\\p{{sc={n}}})" for n in _SCRIPTS))
+_ANY = LazyRegex(f"[{SCRIPT_ANY}]")
 _cache: dict[str, str] = {}
 
 
