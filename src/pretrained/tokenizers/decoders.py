@@ -86,12 +86,9 @@ class ByteLevel(Decoder):
     def decode_chain(self, tokens: list[str]) -> list[str]:
         data = bytearray()
         for tok in tokens:
-            for c in tok:
-                b = CHAR_TO_BYTE.get(c)
-                if b is None:
-                    data += c.encode()
-                else:
-                    data.append(b)
+            mapped = [CHAR_TO_BYTE.get(c) for c in tok]
+            # as tokenizers: a token with any char outside the byte alphabet is taken as plain UTF-8 text
+            data += tok.encode() if None in mapped else bytes(mapped)
         return [data.decode("utf-8", errors="replace")]
 
     def to_dict(self) -> dict[str, Any]:
