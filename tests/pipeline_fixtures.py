@@ -10,6 +10,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import pytest
 import torch
 
 WORDS = (
@@ -187,3 +188,28 @@ def assert_same(ours: Any, theirs: Any, atol: float = 1e-4, path: str = "out") -
             f"{path}: type {type(ours).__name__} != {type(theirs).__name__}"
         )
         assert ours == theirs, f"{path}: {ours!r} != {theirs!r}"
+
+
+def both(task: str, folder: Path, **kwargs: Any) -> tuple[Any, Any]:
+    """(ours, the reference's) pipelines for ``task`` on ``folder``, built with the same arguments."""
+    return our_pipeline(task, folder, **kwargs), reference_pipeline(task, folder, **kwargs)
+
+
+def compare(pipes: tuple[Any, Any], inputs: Any, atol: float = 1e-4, **kwargs: Any) -> Any:
+    """Run ours and the reference's on ``inputs`` (a generator function is called once for each) and compare."""
+    ours, theirs = pipes
+    if callable(inputs):
+        a, b = list(ours(inputs(), **kwargs)), list(theirs(inputs(), **kwargs))
+    else:
+        a, b = ours(inputs, **kwargs), theirs(inputs, **kwargs)
+    assert_same(a, b, atol)
+    return a
+
+
+@pytest.fixture(scope="module", autouse=True)
+def single_thread():
+    """Tiny models run fastest on one thread (and don't spin against other jobs on shared cores)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

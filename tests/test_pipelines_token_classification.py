@@ -1,0 +1,111 @@
+"""token-classification / ner: ours vs transformers.pipeline on tiny random checkpoints, every aggregation."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from .pipeline_fixtures import (  # noqa: F401
+    CORPUS,
+    NER_LABELS,
+    assert_same,
+    both,
+    build_checkpoint,
+    compare,
+    our_pipeline,
+    single_thread,
+)
+
+pytest.importorskip("transformers")
+pytest.importorskip("tokenizers")
+
+STRATEGIES = [None, "none", "simple", "first", "average", "max"]
+TEXTS = CORPUS[:3] + ["", CORPUS[5], "Wolfgang wolfgangs WOLFGANG testing tested"]
+LONG = " ".join(CORPUS[:4])  # longer than model_max_length=24: truncated, or windows with stride
+
+
+@pytest.fixture(scope="module", autouse=True)
+def quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+@pytest.fixture(scope="module", params=["bert", "roberta"])
+def pipes(request, tmp_path_factory):
+    folder = build_checkpoint(
+        tmp_path_factory.mktemp(request.param), request.param, "token-classification",
+        id2label=dict(enumerate(NER_LABELS)), model_max_length=24, scale=30,
+    )  # fmt: skip
+    return both("ner", folder)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_strategies(pipes, strategy):
+    args = {} if strategy is None else {"aggregation_strategy": strategy}
+    for batch_size in (1, 4):
+        compare(pipes, TEXTS, batch_size=batch_size, **args)
+    compare(pipes, TEXTS[1], **args)
+    compare(pipes, LONG, **args)  # truncated to model_max_length
+    compare(pipes, TEXTS[0], ignore_labels=[], **args)
+    compare(pipes, TEXTS[2], ignore_labels=["O", "B-LOC", "LOC"], **args)
+
+
+@pytest.mark.parametrize("strategy", [None, "simple", "first", "average", "max"])
+@pytest.mark.parametrize("stride", [2, 8])
+def test_stride_windows(pipes, strategy, stride):
+    """Texts longer than the model are split into overlapping windows, batched, and merged back."""
+    args = {"stride": stride} if strategy is None else {"stride": stride, "aggregation_strategy": strategy}
+    for batch_size in (1, 3):
+        compare(pipes, [LONG, TEXTS[0], LONG + " " + CORPUS[4]], batch_size=batch_size, **args)
+    compare(pipes, LONG, ignore_labels=[], **args)
+
+
+def test_input_forms(pipes):
+    compare(pipes, lambda: (t for t in TEXTS[:3]), aggregation_strategy="simple")
+    compare(pipes, lambda: (t for t in TEXTS[:3]), batch_size=2)
+    compare(pipes, [TEXTS[0]])
+    compare(pipes, "")
+
+
+def test_split_into_words(tmp_path):
+    """is_split_into_words: words in, character spans in the words joined by the delimiter."""
+    folder = build_checkpoint(
+        tmp_path, "bert", "token-classification", id2label=dict(enumerate(NER_LABELS)), scale=30
+    )
+    pipes = both("token-classification", folder)
+    words = ["My", "name", "is", "Wolfgang", "wolfgangs", "Berlin"]
+    for strategy in ("none", "simple", "first", "max", "average"):
+        compare(pipes, words, is_split_into_words=True, aggregation_strategy=strategy)
+        compare(pipes, [words, words[2:]], is_split_into_words=True, aggregation_strategy=strategy)
+        compare(pipes, [words], is_split_into_words=True, delimiter="--", aggregation_strategy=strategy)
+
+
+def test_legacy_arguments(tmp_path):
+    folder = build_checkpoint(
+        tmp_path, "bert", "token-classification", id2label=dict(enumerate(NER_LABELS)), scale=30
+    )
+    pipes = both("ner", folder)
+    for grouped in (True, False):
+        for ignore_subwords in (True, False):
+            compare(pipes, TEXTS[:2], grouped_entities=grouped, ignore_subwords=ignore_subwords)
+    pipes = both("ner", folder, aggregation_strategy="first", ignore_labels=[])  # given at construction
+    compare(pipes, TEXTS[:3])
+
+
+def test_bad_arguments(tmp_path):
+    folder = build_checkpoint(tmp_path, "bert", "token-classification", model_max_length=24)
+    pipe = our_pipeline("ner", folder)
+    with pytest.raises(ValueError, match="aggregation_strategy"):
+        pipe("a", aggregation_strategy="mean")
+    with pytest.raises(ValueError, match="stride.*model_max_length"):
+        pipe("a", stride=24, aggregation_strategy="simple")
+    with pytest.raises(ValueError, match="stride"):
+        pipe("a", stride=4, aggregation_strategy="none")
+    with pytest.raises(ValueError, match="At least one input"):
+        pipe([])
+    with pytest.raises(ValueError, match="untokenized string"):
+        pipe([3])
+    with pytest.raises(TypeError, match="unknown argument.*top_k"):
+        pipe("a", top_k=2)
