@@ -169,19 +169,7 @@ class QuestionAnsweringPipeline(Pipeline):
         if doc_stride > max_seq_len:
             raise ValueError(f"`doc_stride` ({doc_stride}) is larger than `max_seq_len` ({max_seq_len})")
         question_first = self.tokenizer.padding_side == "right"
-        texts = (example.question_text, example.context_text)
-        enc = self.tokenizer(
-            text=texts[0] if question_first else texts[1],
-            text_pair=texts[1] if question_first else texts[0],
-            padding=padding,
-            truncation="only_second" if question_first else "only_first",
-            max_length=max_seq_len,
-            stride=doc_stride,
-            return_token_type_ids=True,
-            return_overflowing_tokens=True,
-            return_offsets_mapping=True,
-            return_special_tokens_mask=True,
-        )
+        enc = self._encode(example, question_first, padding, max_seq_len, doc_stride)
         names = [*self.tokenizer.model_input_names, "token_type_ids"]
         n = len(enc["input_ids"])
         for i in range(n):
@@ -196,6 +184,32 @@ class QuestionAnsweringPipeline(Pipeline):
             }  # (1, T) each
             model_input["p_mask"] = torch.tensor([p_mask])  # (1, T)
             yield {"example": example, "is_last": i == n - 1, "encoding": enc[i], **model_input}
+
+    def _encode(
+        self, example: SquadExample, question_first: bool, padding: Any, max_seq_len: int, stride: int
+    ):
+        texts = (example.question_text, example.context_text)
+        try:
+            return self.tokenizer(
+                text=texts[0] if question_first else texts[1],
+                text_pair=texts[1] if question_first else texts[0],
+                padding=padding,
+                truncation="only_second" if question_first else "only_first",
+                max_length=max_seq_len,
+                stride=stride,
+                return_token_type_ids=True,
+                return_overflowing_tokens=True,
+                return_offsets_mapping=True,
+                return_special_tokens_mask=True,
+            )
+        except ValueError as e:
+            if "stride" not in str(e):
+                raise
+            raise ValueError(
+                f"question-answering: windows of max_seq_len={max_seq_len} tokens leave too little room for the "
+                f"context next to this question to overlap by doc_stride={stride}; lower doc_stride or raise "
+                f"max_seq_len ({e})"
+            ) from None
 
     def _forward(self, inputs: dict[str, Any]) -> dict[str, Any]:
         model_inputs = {k: inputs[k] for k in self.tokenizer.model_input_names if k in inputs}

@@ -1,0 +1,121 @@
+"""question-answering: ours vs transformers.pipeline on tiny random checkpoints (windows, top_k, impossible)."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import pytest
+
+from .pipeline_fixtures import (  # noqa: F401
+    CORPUS,
+    assert_same,
+    both,
+    build_checkpoint,
+    compare,
+    our_pipeline,
+    single_thread,
+)
+
+pytest.importorskip("transformers")
+pytest.importorskip("tokenizers")
+
+CONTEXT = " ".join(CORPUS[:4])  # ~60 tokens: several windows with max_seq_len=32
+Q = "Where does Sarah work?"
+EXAMPLES = [
+    {"question": Q, "context": CONTEXT},
+    {"question": "What is the capital of France?", "context": CORPUS[2]},
+    {"question": "who", "context": CORPUS[5]},
+]
+ARGS = [
+    {},
+    {"top_k": 3},
+    {"top_k": 12},
+    {"max_answer_len": 1, "top_k": 2},
+    {"max_answer_len": 4},
+    {"handle_impossible_answer": True},
+    {"handle_impossible_answer": True, "top_k": 4},
+    {"align_to_words": False, "top_k": 3},
+    {"max_seq_len": 32, "doc_stride": 8},
+    {"max_seq_len": 36, "doc_stride": 12, "top_k": 5, "handle_impossible_answer": True},
+    {"max_seq_len": 40, "doc_stride": 4, "align_to_words": False, "top_k": 3},
+    {"max_seq_len": 32, "doc_stride": 8, "padding": "max_length", "top_k": 2},
+    {"max_question_len": 3},
+]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+@pytest.fixture(scope="module", params=["bert", "distilbert", "roberta"])
+def pipes(request, tmp_path_factory):
+    folder = build_checkpoint(
+        tmp_path_factory.mktemp(request.param),
+        request.param,
+        "question-answering",
+        scale=5,
+        model_max_length=128,
+    )
+    return both("question-answering", folder)
+
+
+@pytest.mark.parametrize("args", ARGS, ids=str)
+def test_arguments(pipes, args):
+    for batch_size in (1, 4):
+        compare(pipes, EXAMPLES, batch_size=batch_size, **args)
+
+
+def test_input_forms(pipes):
+    ours, theirs = pipes
+    compare(pipes, EXAMPLES[0])  # a dict: the seed's example
+    compare(pipes, EXAMPLES[:1])  # a one-item list gives that item's answer
+    compare(pipes, lambda: iter(EXAMPLES), batch_size=2)  # a generator: results streamed in order
+    for batch_size in (1, 3):
+        assert_same(
+            ours(question=Q, context=CONTEXT, batch_size=batch_size), theirs(question=Q, context=CONTEXT)
+        )
+        qs = [Q, "who is John?", "what?"]
+        assert_same(
+            ours(question=qs, context=CONTEXT, batch_size=batch_size), theirs(question=qs, context=CONTEXT)
+        )
+        cs = [CONTEXT, CORPUS[1], CORPUS[4]]
+        assert_same(ours(question=qs, context=cs, batch_size=batch_size), theirs(question=qs, context=cs))
+    assert_same(ours(Q, CONTEXT), theirs(Q, CONTEXT))  # two positional strings
+
+
+def test_question_after_context(tmp_path):
+    """A left-padding tokenizer puts the context first (the reference's rule)."""
+    folder = build_checkpoint(tmp_path, "bert", "question-answering", scale=5)
+    config = json.loads((folder / "tokenizer_config.json").read_text())
+    (folder / "tokenizer_config.json").write_text(json.dumps({**config, "padding_side": "left"}))
+    pipes = both("question-answering", folder)
+    for args in ({}, {"top_k": 3}, {"max_seq_len": 32, "doc_stride": 8, "top_k": 2}):
+        compare(pipes, EXAMPLES, **args)
+
+
+def test_bad_inputs(tmp_path):
+    qa = our_pipeline("question-answering", build_checkpoint(tmp_path, "bert", "question-answering"))
+    with pytest.raises(ValueError, match="needs a context"):
+        qa(question="Where?")
+    with pytest.raises(KeyError, match="context"):
+        qa({"question": "Where?"})
+    with pytest.raises(ValueError, match="`context` cannot be empty"):
+        qa(question="Where?", context="")
+    with pytest.raises(ValueError, match="`question` cannot be None"):
+        qa({"question": None, "context": "abc"})
+    with pytest.raises(ValueError, match="same lengths"):
+        qa(question=["a", "b"], context=["c"])
+    with pytest.raises(ValueError, match="doc_stride"):
+        qa(question="a", context="b", doc_stride=50, max_seq_len=20)
+    with pytest.raises(ValueError, match="lower doc_stride or raise max_seq_len"):
+        qa(question="what is the capital of france?", context=CONTEXT, doc_stride=10, max_seq_len=18)
+    with pytest.raises(ValueError, match="top_k"):
+        qa(question="a", context="b", top_k=0)
+    with pytest.raises(ValueError, match="max_answer_len"):
+        qa(question="a", context="b", max_answer_len=0)
+    with pytest.raises(ValueError, match="needs inputs"):
+        qa()
