@@ -69,6 +69,8 @@ NORMALIZERS = {
     "replace_shrink": N.Replace("--", ""),
     "replace_regex": N.Replace(Regex(r"\s+"), " "),
     "replace_regex_remove": N.Replace(Regex("[aeiou]"), ""),
+    "replace_regex_empty": N.Replace(Regex("x*"), "-"),
+    "replace_regex_word": N.Replace(Regex(r"[^\w\s]"), "#"),
     "prepend": N.Prepend("\u2581"),
     "prepend_two": N.Prepend("ab"),
     "sequence": N.Sequence([N.NFKD(), N.StripAccents(), N.Lowercase(), N.Strip()]),
@@ -101,6 +103,16 @@ PRE_TOKENIZERS = {
     "byte_level": P.ByteLevel(),
     "byte_level_plain": P.ByteLevel(add_prefix_space=False, use_regex=False),
     "split_regex_words": P.Split(Regex(r"\d+|[a-z]+"), "isolated", invert=True),
+    "split_onig_word": P.Split(Regex(r"\w+|[^\w\s]+"), "isolated"),
+    "split_onig_not_word": P.Split(Regex(r"\W"), "removed"),
+    "split_line_anchors": P.Split(Regex(r"^\s*\S|\S$|."), "isolated"),
+    "split_empty_matches": P.Split(Regex(r"x*"), "isolated"),
+    "split_llama3": P.Split(
+        Regex(
+            r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+        ),
+        "isolated",
+    ),
     "split_gpt4o": P.Split(
         Regex(r"[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s+(?!\S)|\s+"), "isolated"
     ),

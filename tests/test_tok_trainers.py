@@ -102,3 +102,11 @@ def test_train_from_files(tmp_path):
 def test_unigram_trainer_not_available():
     with pytest.raises(NotImplementedError, match="sentencepiece"):
         trainers.UnigramTrainer(vocab_size=100)
+
+
+def test_byte_level_alphabet_as_initial_alphabet():
+    assert sorted(pre_tokenizers.ByteLevel.alphabet()) == sorted(P.ByteLevel.alphabet())
+    options = {"vocab_size": 400, "initial_alphabet": P.ByteLevel.alphabet()}
+    ours, ref = train_both(lambda m: m.BPE(), T.BpeTrainer(show_progress=False, **options),
+                           trainers.BpeTrainer(initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), vocab_size=400))  # fmt: skip
+    assert ours["model"] == ref["model"]

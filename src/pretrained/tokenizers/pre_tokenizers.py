@@ -348,7 +348,8 @@ class ByteLevel(PreTokenizer):
 
     @staticmethod
     def alphabet() -> list[str]:
-        return sorted(BYTE_TO_CHAR)
+        """The 256 chars byte-level tokens are made of (for BpeTrainer's initial_alphabet)."""
+        return sorted(BYTE_TO_CHAR.values())
 
     def split_one(self, ns: NormalizedString) -> list[NormalizedString]:
         if self.add_prefix_space and not ns.normalized.startswith(" "):
