@@ -71,7 +71,8 @@ _LLAMA = {
 }
 
 # tokenizer class (without "Fast") -> how the transformers class of that name differs from the generic one:
-#   inputs: model_input_names; padding_side; defaults: __init__ defaults; fixups: see _PRE_FIXUPS/_POST_FIXUPS
+#   inputs: model_input_names; padding_side; pad_token_type_id; defaults: __init__ defaults;
+#   fixups: adjustments the class makes (see tokenization.py)
 CLASS_SPECS: dict[str, dict[str, Any]] = {
     "PreTrainedTokenizer": {},
     "BertTokenizer": _BERT,
@@ -159,15 +160,98 @@ CLASS_SPECS: dict[str, dict[str, Any]] = {
     },
 }
 
-# classes we know only by their model_input_names (everything else behaves as the generic class)
-_INPUTS_ONLY = (
-    "Albert Barthez BigBird FNet LayoutLMv3 LayoutXLM MBart50 MBart MT5 Nllb OpenAIGPT Pegasus Reformer "
-    "SeamlessM4T Udop XGLM Deberta"
-).split()
-for _name in _INPUTS_ONLY:
-    CLASS_SPECS.setdefault(f"{_name}Tokenizer", {"inputs": _NO_TTI})
-CLASS_SPECS["FNetTokenizer"] = {"inputs": ("input_ids", "token_type_ids")}
-CLASS_SPECS["XLNetTokenizer"] = {"padding_side": "left"}
+# the other fast classes of transformers: their model inputs, padding side and special-token defaults
+_S = dict(
+    bos_token="<s>", eos_token="</s>", sep_token="</s>", cls_token="<s>", unk_token="<unk>", pad_token="<pad>"
+)
+_SM = {**_S, "mask_token": "<mask>"}
+_BRACKETS = dict(
+    unk_token="[UNK]", sep_token="[SEP]", pad_token="[PAD]", cls_token="[CLS]", mask_token="[MASK]"
+)
+_ALBERT = dict(bos_token="[CLS]", eos_token="[SEP]", unk_token="<unk>", sep_token="[SEP]", pad_token="<pad>",
+               cls_token="[CLS]", mask_token="[MASK]")  # fmt: skip
+_XLNET = dict(bos_token="<s>", eos_token="</s>", unk_token="<unk>", sep_token="<sep>", pad_token="<pad>",
+              cls_token="<cls>", mask_token="<mask>")  # fmt: skip
+CLASS_SPECS.update(
+    {
+        "AlbertTokenizer": {"defaults": {"do_lower_case": True, **_ALBERT}},
+        "BarthezTokenizer": {"inputs": _NO_TTI, "defaults": _SM},
+        "BigBirdTokenizer": {
+            "inputs": _NO_TTI,
+            "defaults": {**_S, "sep_token": "[SEP]", "cls_token": "[CLS]", "mask_token": "[MASK]"},
+        },
+        "CpmTokenizer": {
+            "padding_side": "left",
+            "pad_token_type_id": 3,
+            "defaults": {"do_lower_case": False, **_XLNET},
+        },
+        "DebertaTokenizer": {
+            "inputs": ("input_ids", "attention_mask", "token_type_ids"),
+            "defaults": {**_BRACKETS, "bos_token": "[CLS]", "eos_token": "[SEP]", "add_prefix_space": False},
+        },
+        "DebertaV2Tokenizer": {
+            "defaults": {"do_lower_case": False, **_BRACKETS, "bos_token": "[CLS]", "eos_token": "[SEP]"}
+        },
+        "FNetTokenizer": {
+            "inputs": ("input_ids", "token_type_ids"),
+            "defaults": {"do_lower_case": False, **_BRACKETS, "unk_token": "<unk>", "pad_token": "<pad>"},
+        },
+        "FunnelTokenizer": {
+            "defaults": dict(
+                do_lower_case=True,
+                unk_token="<unk>",
+                sep_token="<sep>",
+                pad_token="<pad>",
+                cls_token="<cls>",
+                mask_token="<mask>",
+                bos_token="<s>",
+                eos_token="</s>",
+            ),
+            "fixups": ("bert_normalizer",),
+        },  # fmt: skip
+        "HerbertTokenizer": {
+            "defaults": dict(
+                cls_token="<s>", unk_token="<unk>", pad_token="<pad>", mask_token="<mask>", sep_token="</s>"
+            )
+        },
+        "LayoutLMv2Tokenizer": _BERT,
+        "LayoutLMv3Tokenizer": {"inputs": _NO_TTI, "defaults": {**_SM, "add_prefix_space": True}},
+        "LayoutXLMTokenizer": {"inputs": _NO_TTI, "defaults": _SM},
+        "MBart50Tokenizer": {
+            "inputs": _NO_TTI,
+            "defaults": {k: v for k, v in _SM.items() if k != "bos_token"},
+        },
+        "MBartTokenizer": {"inputs": _NO_TTI, "defaults": _SM},
+        "MT5Tokenizer": {
+            "inputs": _NO_TTI,
+            "defaults": dict(
+                eos_token="</s>", unk_token="<unk>", pad_token="<pad>", extra_ids=100, add_prefix_space=None
+            ),
+            "fixups": ("t5_extra_ids",),
+        },
+        "NllbTokenizer": {"inputs": _NO_TTI, "defaults": _SM},
+        "OpenAIGPTTokenizer": {"inputs": _NO_TTI, "defaults": {"unk_token": "<unk>"}},
+        "PegasusTokenizer": {
+            "inputs": _NO_TTI,
+            "defaults": dict(pad_token="<pad>", eos_token="</s>", unk_token="<unk>", mask_token="<mask_2>"),
+        },
+        "ReformerTokenizer": {"inputs": _NO_TTI, "defaults": dict(eos_token="</s>", unk_token="<unk>")},
+        "RemBertTokenizer": {"defaults": {"do_lower_case": True, **_ALBERT}},
+        "RoFormerTokenizer": _BERT,
+        "SeamlessM4TTokenizer": {"inputs": _NO_TTI, "defaults": _S},
+        "SplinterTokenizer": _BERT,
+        "UdopTokenizer": {
+            "inputs": _NO_TTI,
+            "defaults": dict(eos_token="</s>", sep_token="</s>", unk_token="<unk>", pad_token="<pad>"),
+        },
+        "XGLMTokenizer": {"inputs": _NO_TTI, "defaults": _S},
+        "XLNetTokenizer": {
+            "padding_side": "left",
+            "pad_token_type_id": 3,
+            "defaults": {"do_lower_case": False, **_XLNET},
+        },
+    }
+)
 
 # config.json model_type -> tokenizer class, used when tokenizer_config.json names none
 MODEL_TYPE_TO_TOKENIZER: dict[str, str] = {
@@ -264,6 +348,7 @@ def tokenizer_class_for(name: str | None) -> type[PreTrainedTokenizer]:
             "tokenizer_class_name": base,
             "class_defaults": dict(spec.get("defaults", {})),
             "class_fixups": tuple(spec.get("fixups", ())),
+            "class_pad_token_type_id": spec.get("pad_token_type_id", 0),
             "__module__": __name__,
         }
         _CLASS_CACHE[base] = (
@@ -272,6 +357,13 @@ def tokenizer_class_for(name: str | None) -> type[PreTrainedTokenizer]:
             else type(f"{base}Fast", (PreTrainedTokenizer,), attrs)
         )
     return _CLASS_CACHE[base]
+
+
+def __getattr__(name: str) -> type[PreTrainedTokenizer]:
+    """``pretrained.tokenizers.auto.BertTokenizerFast`` & co, so tokenizers pickle by class name."""
+    if name.endswith("Fast") and name.removesuffix("Fast") in CLASS_SPECS:
+        return tokenizer_class_for(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _find(name_or_path: str | os.PathLike, filename: str, **where: Any) -> Path | None:

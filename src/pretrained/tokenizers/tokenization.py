@@ -120,6 +120,7 @@ class PreTrainedTokenizer(SpecialTokensMixin):
     tokenizer_class_name: str = "PreTrainedTokenizer"  # transformers class (minus "Fast") this one mirrors
     class_defaults: dict[str, Any] = {}  # that class's __init__ defaults (special tokens, options)
     class_fixups: tuple[str, ...] = ()  # that class's adjustments of the backend (see the _fixup functions)
+    class_pad_token_type_id: int = 0  # token type id of padding (3 for XLNet)
     vocab_files: dict[str, Any] = {}  # legacy vocabulary files found at load time, copied by save_pretrained
 
     def __init__(
@@ -245,7 +246,7 @@ class PreTrainedTokenizer(SpecialTokensMixin):
         self.chat_template = kwargs.pop("chat_template", None)
         if isinstance(self.chat_template, (list, tuple)):
             self.chat_template = {t["name"]: t["template"] for t in self.chat_template}
-        self._pad_token_type_id = 0
+        self._pad_token_type_id = self.class_pad_token_type_id
         self.verbose = kwargs.pop("verbose", False)
         self._init_special_tokens(kwargs)
         extra = kwargs.pop("extra_special_tokens", None) or {}
