@@ -56,19 +56,19 @@ def save_wordpiece(
     return tok
 
 
-def save_bpe(folder: Path, model_max_length: int = 512) -> Any:
-    """A byte-level BPE RobertaTokenizerFast trained on :data:`CORPUS`, saved to ``folder``."""
+def save_bpe(folder: Path, model_max_length: int = 512, cls: str = "RobertaTokenizerFast") -> Any:
+    """A byte-level BPE ``cls`` tokenizer trained on :data:`CORPUS`, saved to ``folder``."""
+    import transformers
     from tokenizers import ByteLevelBPETokenizer
-    from transformers import RobertaTokenizerFast
 
     folder.mkdir(parents=True, exist_ok=True)
     bpe = ByteLevelBPETokenizer()
     specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
     bpe.train_from_iterator(
-        CORPUS * 4 + [" ".join(WORDS)], vocab_size=400, min_frequency=1, special_tokens=specials
+        CORPUS * 4 + [" ".join(WORDS)], vocab_size=600, min_frequency=1, special_tokens=specials
     )
     bpe.save_model(str(folder))
-    tok = RobertaTokenizerFast(
+    tok = getattr(transformers, cls)(
         vocab_file=str(folder / "vocab.json"),
         merges_file=str(folder / "merges.txt"),
         model_max_length=model_max_length,
@@ -78,8 +78,8 @@ def save_bpe(folder: Path, model_max_length: int = 512) -> Any:
 
 
 # (architecture, tokenizer kind) combinations the tests build
-ARCH_TOKENIZER = {"bert": "wordpiece", "distilbert": "wordpiece", "roberta": "bpe"}
-_PREFIX = {"bert": "Bert", "distilbert": "DistilBert", "roberta": "Roberta"}
+ARCH_TOKENIZER = {"bert": "wordpiece", "distilbert": "wordpiece", "roberta": "bpe", "bart": "bpe"}
+_PREFIX = {"bert": "Bert", "distilbert": "DistilBert", "roberta": "Roberta", "bart": "Bart"}
 _SUFFIX = {
     "base": "Model",
     "sequence-classification": "ForSequenceClassification",
@@ -96,6 +96,10 @@ def tiny_config(
 
     if arch == "distilbert":
         base = dict(dim=32, n_layers=2, n_heads=4, hidden_dim=37)
+    elif arch == "bart":
+        base = dict(d_model=32, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4,
+                    decoder_attention_heads=4, encoder_ffn_dim=37, decoder_ffn_dim=37,
+                    bos_token_id=0, eos_token_id=2, decoder_start_token_id=2, forced_eos_token_id=2)  # fmt: skip
     else:
         base = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37)
     if arch == "roberta":
@@ -129,7 +133,7 @@ def build_checkpoint(
 
     folder = Path(folder)
     if ARCH_TOKENIZER[arch] == "bpe":
-        tok = save_bpe(folder, model_max_length)
+        tok = save_bpe(folder, model_max_length, cls=f"{_PREFIX[arch]}TokenizerFast")
     else:
         tok = save_wordpiece(folder, model_max_length, cls=f"{_PREFIX[arch]}TokenizerFast")
     if "id2label" in config_fields and "label2id" not in config_fields:
@@ -140,7 +144,7 @@ def build_checkpoint(
     if scale != 1.0:
         with torch.no_grad():
             for name, p in model.named_parameters():
-                if any(k in name for k in ("classifier", "qa_outputs", "pre_classifier")):
+                if any(k in name for k in ("classifier", "qa_outputs", "classification_head")):
                     p.mul_(scale)
     model.save_pretrained(folder)
     return folder
