@@ -70,7 +70,7 @@ class Pipeline:
             from ..modeling import resolve_dtype
 
             model.to(resolve_dtype(torch_dtype, model.config, {}))
-        if model.device != self.device:
+        if model_device(model) != self.device:
             model.to(self.device)
         model.eval()
         self._batch_size = _check_batch_size(batch_size)
@@ -273,10 +273,18 @@ def pick_device(device: int | str | torch.device | None, model: Any) -> torch.de
         return torch.device("cpu") if device < 0 else torch.device(f"cuda:{device}")
     if device is not None:
         raise TypeError(f"device must be an int, a str or a torch.device, got {type(device).__name__}")
-    current = getattr(model, "device", torch.device("cpu"))
+    current = model_device(model)
     if current.type not in ("cpu", "meta"):
         return current
     return torch.device("cuda:0") if torch.cuda.is_available() else torch.device("cpu")
+
+
+def model_device(model: Any) -> torch.device:
+    """Where a model's parameters are (the CPU for a model without any)."""
+    device = getattr(model, "device", None)
+    if isinstance(device, torch.device):
+        return device
+    return next((p.device for p in model.parameters()), torch.device("cpu"))
 
 
 def _check_batch_size(batch_size: Any) -> int | None:

@@ -1,0 +1,262 @@
+"""pipeline(): task registry, aliases, defaults from the cache, model objects, errors; the Pipeline base's
+batching (sort by length, pad, cut the padding back off, restore order), chunked inputs and streams."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+
+import pytest
+import torch
+from torch import nn
+
+import pretrained
+from pretrained.pipelines import Pipeline, check_task, supported_tasks
+from pretrained.pipelines.base import PerItem
+
+from .pipeline_fixtures import (  # noqa: F401
+    CORPUS,
+    assert_same,
+    both,
+    build_checkpoint,
+    compare,
+    our_pipeline,
+    single_thread,
+)
+
+SST2 = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
+
+
+@pytest.fixture(scope="module")
+def classifier_dir(tmp_path_factory):
+    pytest.importorskip("transformers")
+    return build_checkpoint(tmp_path_factory.mktemp("cls"), "distilbert", "sequence-classification", scale=20)
+
+
+# -- the registry ---------------------------------------------------------------------------------------
+def test_tasks_and_aliases():
+    assert check_task("sentiment-analysis")[0] == "text-classification"
+    assert check_task("ner")[0] == "token-classification"
+    assert check_task("translation_en_to_de")[::2] == ("translation", ("en", "de"))
+    for task in ("feature-extraction", "fill-mask", "question-answering", "zero-shot-classification"):
+        assert check_task(task)[0] == task
+    assert {"text-classification", "sentiment-analysis", "ner", "translation_XX_to_YY"} <= set(
+        supported_tasks()
+    )
+
+
+def test_unknown_task_lists_the_tasks():
+    with pytest.raises(
+        KeyError, match="Unknown task 'sentiment'.*text-classification.*zero-shot-classification"
+    ):
+        pretrained.pipeline("sentiment", model="whatever")
+    with pytest.raises(KeyError, match="translation_XX_to_YY"):
+        check_task("translation_en_fr")
+    with pytest.raises(TypeError, match="task must be a string"):
+        check_task(3)
+
+
+def test_needs_a_task_or_a_model():
+    with pytest.raises(RuntimeError, match="needs a task or a model"):
+        pretrained.pipeline()
+    with pytest.raises(RuntimeError, match="tokenizer but no model"):
+        pretrained.pipeline("text-classification", tokenizer="some/tokenizer")
+
+
+# -- default checkpoints (offline: the Hugging Face cache) ------------------------------------------------
+def _cache_snapshot(cache, repo: str, revision: str, source) -> None:
+    repo_dir = cache / ("models--" + repo.replace("/", "--"))
+    snap = repo_dir / "snapshots" / revision
+    shutil.copytree(source, snap)
+    (repo_dir / "refs").mkdir(parents=True, exist_ok=True)
+    (repo_dir / "refs" / "main").write_text(revision)
+
+
+def test_default_model_not_cached(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match=f"{SST2}.*714eb0f.*not in the local.*model="):
+        pretrained.pipeline("sentiment-analysis")
+
+
+@pytest.mark.parametrize("revision", ["714eb0f" + "0" * 33, "a" * 40])
+def test_default_model_from_cache(tmp_path, monkeypatch, classifier_dir, revision, caplog):
+    """The reference's default checkpoint at its revision; another cached revision is used with a warning."""
+    _cache_snapshot(tmp_path, SST2, revision, classifier_dir)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    with caplog.at_level(logging.WARNING):
+        pipe = pretrained.pipeline("sentiment-analysis", device="cpu")
+    assert "defaulted to " + SST2 in caplog.text
+    assert ("not at revision" in caplog.text) == (not revision.startswith("714eb0f"))
+    assert_same(pipe(CORPUS[:2]), our_pipeline("text-classification", classifier_dir)(CORPUS[:2]))
+
+
+# -- models and tokenizers ------------------------------------------------------------------------------
+def test_task_inferred_from_architectures(classifier_dir):
+    pipe = pretrained.pipeline(model=str(classifier_dir), device="cpu")
+    assert type(pipe).__name__ == "TextClassificationPipeline"
+
+
+def test_model_and_tokenizer_objects(classifier_dir):
+    model = pretrained.AutoModelForSequenceClassification.from_pretrained(classifier_dir)
+    tok = pretrained.AutoTokenizer.from_pretrained(classifier_dir)
+    expected = our_pipeline("text-classification", classifier_dir)(CORPUS, top_k=None)
+    for tokenizer in (tok, str(classifier_dir), None):  # None: from the model's folder
+        pipe = pretrained.pipeline("text-classification", model=model, tokenizer=tokenizer, device="cpu")
+        assert_same(pipe(CORPUS, top_k=None), expected)
+    fresh = pretrained.AutoModelForSequenceClassification.from_config(model.config)
+    with pytest.raises(ValueError, match="pass tokenizer="):
+        pretrained.pipeline("text-classification", model=fresh)
+
+
+def test_head_does_not_fit(tmp_path, classifier_dir):
+    masked_lm = pretrained.AutoModelForMaskedLM.from_pretrained(
+        build_checkpoint(tmp_path, "bert", "masked-lm")
+    )
+    with pytest.raises(ValueError, match="BertForMaskedLM can't be used for 'text-classification'"):
+        pretrained.pipeline("text-classification", model=masked_lm)
+    transformers = pytest.importorskip("transformers")
+    config = transformers.GPT2Config(n_layer=1, n_embd=16, n_head=2, vocab_size=50, n_positions=32)
+    transformers.GPT2LMHeadModel(config).save_pretrained(tmp_path / "gpt2")
+    with pytest.raises(
+        ValueError, match="can't be used for 'question-answering'.*no question-answering head"
+    ):
+        pretrained.pipeline("question-answering", model=str(tmp_path / "gpt2"))
+    with pytest.raises(TypeError, match="model must be a folder"):
+        pretrained.pipeline("text-classification", model=3)
+
+
+def test_unknown_arguments(classifier_dir):
+    with pytest.raises(TypeError, match="unknown argument.*aggregation.*accepts: .*top_k"):
+        pretrained.pipeline("question-answering", model=str(classifier_dir), aggregation="max")
+
+
+def test_device_and_dtype(classifier_dir):
+    expected = our_pipeline("text-classification", classifier_dir)(CORPUS, top_k=None)
+    for device in ("cpu", -1, torch.device("cpu")):
+        pipe = pretrained.pipeline("text-classification", model=str(classifier_dir), device=device)
+        assert pipe.device == torch.device("cpu")
+    pipe = pretrained.pipeline(
+        "text-classification", model=str(classifier_dir), device="cpu", torch_dtype="float64"
+    )
+    assert pipe.model.dtype == torch.float64
+    assert_same(pipe(CORPUS, top_k=None), expected)
+    pipe = pretrained.pipeline(
+        "text-classification", model=str(classifier_dir), device="cpu", torch_dtype="bfloat16"
+    )
+    assert_same(pipe(CORPUS, top_k=None, batch_size=3), expected, atol=0.05)
+
+
+def test_saved_dtype_is_kept(tmp_path, classifier_dir):
+    """torch_dtype defaults to the checkpoint's ("auto"), as the reference's pipeline()."""
+    shutil.copytree(classifier_dir, tmp_path / "m")
+    model = pretrained.AutoModelForSequenceClassification.from_pretrained(
+        tmp_path / "m", torch_dtype="float16"
+    )
+    model.save_pretrained(tmp_path / "m")
+    ours, theirs = both("text-classification", tmp_path / "m")
+    assert ours.model.dtype == theirs.model.dtype == torch.float16
+    compare((ours, theirs), CORPUS, top_k=None)
+
+
+# -- the Pipeline base: batching, chunks, streams -------------------------------------------------------
+class _Config:
+    pass
+
+
+class ToyModel(nn.Module):
+    """Per-token running sums and a per-sequence total, so padding mistakes show up."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.ones(()))
+        self.config = _Config()
+
+    def forward(self, input_ids, attention_mask):
+        x = input_ids.float() * attention_mask * self.w  # (B, T)
+        return x.cumsum(dim=1), x.sum(dim=1)  # (B, T), (B,)
+
+
+class ToyTokenizer:
+    pad_token_id = 0
+
+    def __init__(self, padding_side="right"):
+        self.padding_side = padding_side
+
+
+class ToyPipeline(Pipeline):
+    """Each item (a list of ints) is split into chunks of at most ``size`` tokens."""
+
+    chunked = True
+    token_outputs = ("running",)
+
+    def _sanitize_parameters(self, size=None):
+        return ({"size": size} if size else {}), {}, {}
+
+    def preprocess(self, item, size=4):
+        for i in range(0, max(len(item), 1), size):
+            ids = torch.tensor([item[i : i + size]])  # (1, t)
+            yield {"input_ids": ids, "attention_mask": torch.ones_like(ids), "tag": f"chunk{i}"}
+
+    def _forward(self, batch):
+        assert isinstance(batch["tag"], (PerItem, str))
+        running, total = self.model(batch["input_ids"], batch["attention_mask"])
+        return {"running": running, "total": total, "input_ids": batch["input_ids"], "tag": batch["tag"]}
+
+    def postprocess(self, outputs):
+        return [
+            (o["tag"], o["input_ids"][0].tolist(), o["running"][0].tolist(), o["total"].item())
+            for o in outputs
+        ]
+
+
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_batching_matches_one_by_one(side):
+    pipe = ToyPipeline(ToyModel(), ToyTokenizer(side), device="cpu")
+    items = [list(range(1, n + 1)) for n in (9, 1, 5, 0, 12, 3, 4, 7, 2)]
+    one = pipe(items, size=4)
+    assert one[0][0] == ("chunk0", [1, 2, 3, 4], [1.0, 3.0, 6.0, 10.0], 10.0)
+    assert [len(r) for r in one] == [3, 1, 2, 1, 3, 1, 1, 2, 1]
+    for batch_size in (2, 3, 100):
+        assert pipe(items, size=4, batch_size=batch_size) == one
+        assert list(pipe((i for i in items), size=4, batch_size=batch_size)) == one
+    assert pipe(tuple(items[0]), size=4, batch_size=2) == one[0]  # one item: its chunks batched together
+
+
+def test_streams_lazily():
+    pulled = []
+
+    def items():
+        for n in range(1, 50):
+            pulled.append(n)
+            yield [n] * n
+
+    pipe = ToyPipeline(ToyModel(), ToyTokenizer(), device="cpu")
+    stream = pipe(items(), size=100)
+    assert not isinstance(stream, list) and pulled == []
+    assert next(stream)[0][3] == 1.0 and len(pulled) == 1
+    stream = pipe(items(), size=100, batch_size=2)
+    next(stream)
+    assert len(pulled) <= 1 + 2 * ToyPipeline.sort_window
+
+
+def test_padding_needs_a_pad_token():
+    tok = ToyTokenizer()
+    tok.pad_token_id = None
+    pipe = ToyPipeline(ToyModel(), tok, device="cpu")
+    with pytest.raises(ValueError, match="no pad_token"):
+        pipe([[1, 2], [1, 2, 3]], batch_size=2)
+    assert len(pipe([[1, 2], [1, 2, 3]])) == 2  # batch_size=1 needs no padding
+
+
+def test_bad_batch_size():
+    pipe = ToyPipeline(ToyModel(), ToyTokenizer(), device="cpu")
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="batch_size must be a positive int"):
+            pipe([[1]], batch_size=bad)
+
+
+def test_exports():
+    assert pretrained.pipeline is pretrained.pipelines.pipeline
+    assert pretrained.Pipeline is Pipeline
+    assert pretrained.pipelines.FillMaskPipeline.__name__ == "FillMaskPipeline"
+    assert pretrained.pipelines.NerPipeline if hasattr(pretrained.pipelines, "NerPipeline") else True
