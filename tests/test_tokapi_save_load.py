@@ -255,3 +255,18 @@ def test_cached_repo_id(tmp_path, monkeypatch):
     assert AutoTokenizer.from_pretrained("org/tiny-bert", revision="abc123").vocab_size == 30522
     with pytest.raises(FileNotFoundError, match="org/tiny-bertt"):
         AutoTokenizer.from_pretrained("org/tiny-bertt")
+
+
+@pytest.mark.parametrize("name", ["minilm", "llama_json", "t5_json"])
+def test_pickle_and_deepcopy(name):
+    import copy
+    import pickle
+
+    ours, _ = load_pair(name)
+    for clone in (pickle.loads(pickle.dumps(ours)), copy.deepcopy(ours)):
+        assert type(clone).__name__ == type(ours).__name__
+        assert_same_batch(clone(TEXTS, return_offsets_mapping=True), ours(TEXTS, return_offsets_mapping=True))
+        assert clone.special_tokens_map == ours.special_tokens_map
+    batch = ours(TEXTS)
+    restored = pickle.loads(pickle.dumps(batch))
+    assert restored["input_ids"] == batch["input_ids"] and restored.word_ids(2) == batch.word_ids(2)
