@@ -391,3 +391,21 @@ def test_bad_inputs_are_clear_errors():
         model(ids, past_key_values=((torch.zeros(1),),))
     with pytest.raises(ValueError, match="labels must be"):
         model(ids, labels=ids, logits_to_keep=1)
+
+
+@pytest.mark.parametrize("name", ["gpt2", "llama-gqa", "qwen2"])
+def test_training_gradients_match_reference(saved, name):
+    folder, _ = saved(name)
+    no_dropout = dict(attn_pdrop=0.0, resid_pdrop=0.0, embd_pdrop=0.0) if name.startswith("gpt2") else {}
+    theirs = transformers.AutoModelForCausalLM.from_pretrained(folder, **no_dropout)
+    ours = pretrained.AutoModelForCausalLM.from_pretrained(folder, **no_dropout)
+    theirs.train(), ours.train()
+    ids = inputs()
+    mask = torch.ones_like(ids)
+    mask[1, 7:] = 0
+    labels = ids.masked_fill(mask == 0, -100)
+    theirs(ids, attention_mask=mask, labels=labels).loss.backward()
+    ours(ids, attention_mask=mask, labels=labels).loss.backward()
+    want = dict(theirs.named_parameters())
+    for key, p in ours.named_parameters():
+        close(p.grad, want[key].grad)
