@@ -9,6 +9,7 @@ GPT-2, Llama and BART; a SentencePiece unigram model for T5, Marian and mBART), 
 from __future__ import annotations
 
 import random
+import shutil
 from pathlib import Path
 
 import torch
@@ -27,6 +28,9 @@ CHATML_PREFILL = (
     "{% endfor %}"
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 )
+
+# weights this wide make a tiny random model's output depend on its input (0.02 gives one repeated token)
+STD = 0.25
 
 WORDS = (
     "the quick brown fox jumps over lazy dog Paris is capital of France what where who hello world "
@@ -93,14 +97,9 @@ def causal_lm(folder: Path, arch: str, seed: int = 0) -> Path:
     if arch == "gpt2":
         tok = transformers.GPT2TokenizerFast(tokenizer_object=bpe, chat_template=CHATML)
         config = transformers.GPT2Config(
-            vocab_size=len(tok),
-            n_embd=32,
-            n_layer=2,
-            n_head=4,
-            n_positions=64,
-            bos_token_id=0,
-            eos_token_id=0,
-        )
+            vocab_size=len(tok), n_embd=32, n_layer=2, n_head=4, n_positions=64, bos_token_id=0, eos_token_id=0,
+            initializer_range=STD,
+        )  # fmt: skip
         model = transformers.GPT2LMHeadModel(config)
     else:
         bpe.post_processor = processors.TemplateProcessing(
@@ -118,7 +117,7 @@ def causal_lm(folder: Path, arch: str, seed: int = 0) -> Path:
         )
         config = transformers.LlamaConfig(
             vocab_size=len(tok), intermediate_size=64, num_key_value_heads=2, max_position_embeddings=128,
-            bos_token_id=0, eos_token_id=2, pad_token_id=3, **tiny,
+            bos_token_id=0, eos_token_id=2, pad_token_id=3, initializer_range=STD, **tiny,
         )  # fmt: skip
         model = transformers.LlamaForCausalLM(config)
     return _save(model.eval(), tok, folder)
@@ -143,13 +142,13 @@ def t5(folder: Path, seed: int = 0, task_specific_params: dict | None = T5_TASKS
     torch.manual_seed(seed)
     config = transformers.T5Config(
         vocab_size=len(tok), d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4, decoder_start_token_id=0,
-        relative_attention_num_buckets=8, task_specific_params=task_specific_params,
+        relative_attention_num_buckets=8, task_specific_params=task_specific_params, initializer_factor=3.0,
     )  # fmt: skip
     return _save(transformers.T5ForConditionalGeneration(config).eval(), tok, folder)
 
 
-def bart(folder: Path, seed: int = 0, **config_fields) -> Path:
-    """A BART with the reference's summarization-style generation defaults in config.json."""
+def bart(folder: Path, seed: int = 3, generation: dict | None = None) -> Path:
+    """A BART; ``generation`` sets generation_config.json fields (e.g. bart-large-cnn's summarization ones)."""
     import transformers
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -159,16 +158,16 @@ def bart(folder: Path, seed: int = 0, **config_fields) -> Path:
     torch.manual_seed(seed)
     fields = dict(
         vocab_size=len(tok), d_model=32, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4,
-        decoder_attention_heads=4, encoder_ffn_dim=37, decoder_ffn_dim=37, max_position_embeddings=64,
+        decoder_attention_heads=4, encoder_ffn_dim=37, decoder_ffn_dim=37, max_position_embeddings=64, init_std=STD,
     )  # fmt: skip
-    fields.update(config_fields)
     model = transformers.BartForConditionalGeneration(transformers.BartConfig(**fields)).eval()
+    model.generation_config.update(**(generation or {}))
     with torch.no_grad():
-        model.final_logits_bias.normal_()
+        model.final_logits_bias.normal_(std=0.1)
     return _save(model, tok, folder)
 
 
-def marian(folder: Path, seed: int = 0) -> Path:
+def marian(folder: Path, seed: int = 1) -> Path:
     """A Marian model; its tokenizer is a generic fast tokenizer (MarianTokenizer needs the slow classes)."""
     import transformers
 
@@ -181,16 +180,17 @@ def marian(folder: Path, seed: int = 0) -> Path:
     tok = transformers.PreTrainedTokenizerFast(
         tokenizer_object=fast.backend_tokenizer, eos_token="</s>", pad_token="<pad>", unk_token="<unk>"
     )
+    shutil.rmtree(spm_dir)
     torch.manual_seed(seed)
     config = transformers.MarianConfig(
         vocab_size=len(tok), d_model=32, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4,
-        decoder_attention_heads=4, encoder_ffn_dim=37, decoder_ffn_dim=37, max_position_embeddings=64,
-        pad_token_id=0, decoder_start_token_id=0, eos_token_id=1, scale_embedding=True, num_beams=3,
-        max_length=12, bad_words_ids=[[0]],
+        decoder_attention_heads=4, encoder_ffn_dim=37, decoder_ffn_dim=37, max_position_embeddings=64, init_std=STD,
+        pad_token_id=0, decoder_start_token_id=0, eos_token_id=1, scale_embedding=True,
     )  # fmt: skip
     model = transformers.MarianMTModel(config).eval()
+    model.generation_config.update(num_beams=3, max_length=12, bad_words_ids=[[0]])
     with torch.no_grad():
-        model.final_logits_bias.normal_()
+        model.final_logits_bias.normal_(std=0.1)
     return _save(model, tok, folder)
 
 
@@ -210,12 +210,14 @@ def mbart(folder: Path, tokenizer_class: str = "MBartTokenizerFast", seed: int =
     slow_tok = slow(str(spm_dir / "spiece.model"), src_lang="en_XX", tgt_lang="de_DE")
     slow_tok.save_pretrained(spm_dir)
     tok = cls.from_pretrained(spm_dir, src_lang="en_XX", tgt_lang="de_DE")
+    shutil.rmtree(spm_dir)
     torch.manual_seed(seed)
     config = transformers.MBartConfig(
         vocab_size=len(tok), d_model=32, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4,
-        decoder_attention_heads=4, encoder_ffn_dim=37, decoder_ffn_dim=37, max_position_embeddings=64,
+        decoder_attention_heads=4, encoder_ffn_dim=37, decoder_ffn_dim=37, max_position_embeddings=64, init_std=STD,
         scale_embedding=True, pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
-        bos_token_id=tok.bos_token_id, decoder_start_token_id=tok.eos_token_id, max_length=10, num_beams=2,
+        bos_token_id=tok.bos_token_id, decoder_start_token_id=tok.eos_token_id,
     )  # fmt: skip
     model = transformers.MBartForConditionalGeneration(config).eval()
+    model.generation_config.update(max_length=10, num_beams=2)
     return _save(model, tok, folder)
