@@ -239,6 +239,13 @@ def test_bad_call_arguments():
         )
     with pytest.raises(ValueError, match="chat_template is not set"):
         ours.apply_chat_template([{"role": "user", "content": "x"}])
+    for bad in (dict(max_length=-1), dict(max_length=2.5), dict(stride=-1), dict(pad_to_multiple_of=-8)):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            ours(["a"], padding=True, truncation=True, **bad)
+    with pytest.raises(ValueError, match="-100 label padding"):
+        ours.decode([101, -100])
+    with pytest.raises(ValueError, match="batch_decode"):
+        ours.decode([[101, 102]])
     assert (
         ours("a b c", max_length=3)["input_ids"] == ref("a b c", max_length=3)["input_ids"]
     )  # truncation implied

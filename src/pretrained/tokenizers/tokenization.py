@@ -447,6 +447,9 @@ class PreTrainedTokenizer(SpecialTokensMixin):
         verbose: bool = True,
     ) -> tuple[PaddingStrategy, TruncationStrategy, int | None]:
         """Resolve ``padding``/``truncation``/``max_length`` exactly as transformers does."""
+        for name, value in (("max_length", max_length), ("pad_to_multiple_of", pad_to_multiple_of)):
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+                raise ValueError(f"{name} must be a non-negative int or None, got {value!r}")
         if max_length is not None and padding is False and truncation is None:
             if verbose and not self.deprecation_warnings.get("Truncation-not-explicitly-activated"):
                 log.warning(
@@ -562,6 +565,8 @@ class PreTrainedTokenizer(SpecialTokensMixin):
             )
         if padding_side is not None and padding_side not in ("left", "right"):
             raise ValueError(f"padding_side should be 'right' or 'left', got {padding_side!r}")
+        if not isinstance(stride, int) or stride < 0:
+            raise ValueError(f"stride must be a non-negative int, got {stride!r}")
         pad, trunc, max_length = self._strategies(
             padding, truncation, max_length, pad_to_multiple_of, verbose
         )
@@ -703,6 +708,17 @@ class PreTrainedTokenizer(SpecialTokensMixin):
         token_ids = _to_py(token_ids)
         if isinstance(token_ids, int):
             token_ids = [token_ids]
+        bad = next((i for i, t in enumerate(token_ids) if not isinstance(t, int) or t < 0), None)
+        if bad is not None:
+            raise ValueError(
+                f"decode() takes a flat list of non-negative token ids; got {token_ids[bad]!r} at position {bad}"
+                + (
+                    " (replace -100 label padding with tokenizer.pad_token_id first)"
+                    if token_ids[bad] == -100
+                    else ""
+                )
+                + (" (use batch_decode for a batch)" if isinstance(token_ids[bad], list) else "")
+            )
         text = self._tokenizer.decode(token_ids, skip_special_tokens=skip_special_tokens)
         clean = (
             self.clean_up_tokenization_spaces
