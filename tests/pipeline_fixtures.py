@@ -68,7 +68,9 @@ def save_bpe(folder: Path, model_max_length: int = 512, cls: str = "RobertaToken
         CORPUS * 4 + [" ".join(WORDS)], vocab_size=600, min_frequency=1, special_tokens=specials
     )
     bpe.save_model(str(folder))
+    extra = {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"} if cls.startswith("GPT2") else {}
     tok = getattr(transformers, cls)(
+        **extra,
         vocab_file=str(folder / "vocab.json"),
         merges_file=str(folder / "merges.txt"),
         model_max_length=model_max_length,
@@ -78,8 +80,14 @@ def save_bpe(folder: Path, model_max_length: int = 512, cls: str = "RobertaToken
 
 
 # (architecture, tokenizer kind) combinations the tests build
-ARCH_TOKENIZER = {"bert": "wordpiece", "distilbert": "wordpiece", "roberta": "bpe", "bart": "bpe"}
-_PREFIX = {"bert": "Bert", "distilbert": "DistilBert", "roberta": "Roberta", "bart": "Bart"}
+ARCH_TOKENIZER = {
+    "bert": "wordpiece",
+    "distilbert": "wordpiece",
+    "roberta": "bpe",
+    "bart": "bpe",
+    "gpt2": "bpe",
+}
+_PREFIX = {"bert": "Bert", "distilbert": "DistilBert", "roberta": "Roberta", "bart": "Bart", "gpt2": "GPT2"}
 _SUFFIX = {
     "base": "Model",
     "sequence-classification": "ForSequenceClassification",
@@ -90,12 +98,15 @@ _SUFFIX = {
 
 
 def tiny_config(
-    arch: str, vocab_size: int, pad_token_id: int, max_positions: int = 128, **fields: Any
+    arch: str, vocab_size: int, pad_token_id: int | None, max_positions: int = 128, **fields: Any
 ) -> Any:
     import transformers
 
     if arch == "distilbert":
         base = dict(dim=32, n_layers=2, n_heads=4, hidden_dim=37)
+    elif arch == "gpt2":
+        base = dict(n_layer=2, n_embd=32, n_head=4, n_inner=37, bos_token_id=0,
+                    eos_token_id=2)  # fmt: skip
     elif arch == "bart":
         base = dict(d_model=32, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4,
                     decoder_attention_heads=4, encoder_ffn_dim=37, decoder_ffn_dim=37,
@@ -132,13 +143,15 @@ def build_checkpoint(
     import transformers
 
     folder = Path(folder)
+    if arch == "gpt2" and "pad_token_id" not in config_fields:
+        config_fields["pad_token_id"] = None
     if ARCH_TOKENIZER[arch] == "bpe":
         tok = save_bpe(folder, model_max_length, cls=f"{_PREFIX[arch]}TokenizerFast")
     else:
         tok = save_wordpiece(folder, model_max_length, cls=f"{_PREFIX[arch]}TokenizerFast")
     if "id2label" in config_fields and "label2id" not in config_fields:
         config_fields["label2id"] = {v: k for k, v in config_fields["id2label"].items()}
-    config = tiny_config(arch, len(tok), tok.pad_token_id, **config_fields)
+    config = tiny_config(arch, len(tok), **{"pad_token_id": tok.pad_token_id, **config_fields})
     torch.manual_seed(seed)
     model = getattr(transformers, f"{_PREFIX[arch]}{_SUFFIX[head]}")(config).eval()
     if scale != 1.0:

@@ -87,6 +87,13 @@ def test_input_forms(pipes):
     assert_same(ours(Q, CONTEXT), theirs(Q, CONTEXT))  # two positional strings
 
 
+def test_squad_examples(pipes):
+    squad = pytest.importorskip("transformers.data.processors.squad")
+    examples = [squad.SquadExample(None, e["question"], e["context"], None, None, None) for e in EXAMPLES]
+    compare(pipes, examples, top_k=2)
+    compare(pipes, examples[:1])
+
+
 def test_question_after_context(tmp_path):
     """A left-padding tokenizer puts the context first (the reference's rule)."""
     folder = build_checkpoint(tmp_path, "bert", "question-answering", scale=5)

@@ -127,3 +127,22 @@ def test_bad_inputs(tmp_path):
     with pytest.raises(ValueError, match="batch_size"):
         pipe("a", batch_size=0)
     assert pipe([]) == []
+
+
+def test_empty_text(pipes):
+    compare(pipes, "")
+    compare(pipes, ["", "a"], batch_size=2)
+
+
+def test_decoder_classifier(tmp_path):
+    """A GPT-2 head: one text at a time without a pad token; batched once the tokenizer has one."""
+    folder = build_checkpoint(
+        tmp_path, "gpt2", "sequence-classification", num_labels=3, scale=20, pad_token_id=1
+    )
+    pipes = both("text-classification", folder)
+    compare(pipes, TEXTS, top_k=None)
+    with pytest.raises(ValueError, match="no pad_token"):
+        pipes[0](TEXTS, batch_size=2)
+    for pipe in pipes:
+        pipe.tokenizer.pad_token = "<pad>"
+    compare(pipes, TEXTS, top_k=None, batch_size=3)

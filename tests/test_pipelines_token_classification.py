@@ -109,3 +109,18 @@ def test_bad_arguments(tmp_path):
         pipe([3])
     with pytest.raises(TypeError, match="unknown argument.*top_k"):
         pipe("a", top_k=2)
+
+
+def test_given_offset_mapping(tmp_path):
+    """offset_mapping=: one (start, end) per token, special tokens included (for tokenizers without offsets)."""
+    folder = build_checkpoint(
+        tmp_path, "bert", "token-classification", id2label=dict(enumerate(NER_LABELS)), scale=30
+    )
+    pipes = both("ner", folder)
+    offsets = [(0, 0), (0, 2), (3, 7), (8, 10), (11, 19), (0, 0)]
+    compare(pipes, "My name is Wolfgang", offset_mapping=offsets)
+    compare(pipes, "My name is Wolfgang", offset_mapping=offsets, aggregation_strategy="simple")
+    with pytest.raises(ValueError, match="offset_mapping has 3 .* 6 tokens"):
+        pipes[0]("My name is Wolfgang", offset_mapping=offsets[:3])
+    with pytest.raises(ValueError, match="same batch size"):
+        pipes[0](["a", "b"], offset_mapping=[offsets])

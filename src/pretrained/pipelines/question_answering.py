@@ -40,6 +40,8 @@ def check_example(item: Any) -> SquadExample:
     """A ``{"question", "context"}`` dict (or an example) checked and turned into a :class:`SquadExample`."""
     if isinstance(item, SquadExample):
         return item
+    if hasattr(item, "question_text") and hasattr(item, "context_text"):  # e.g. transformers' SquadExample
+        item = {"question": item.question_text, "context": item.context_text}
     if not isinstance(item, dict):
         raise ValueError(f"{item!r} argument needs to be of type (SquadExample, dict)")
     for key in ("question", "context"):
@@ -80,7 +82,7 @@ def collect_examples(args: tuple, kwargs: dict) -> Any:
         )
     if is_stream(inputs):
         return inputs
-    if isinstance(inputs, (dict, SquadExample)):
+    if isinstance(inputs, dict) or hasattr(inputs, "context_text"):
         inputs = [inputs]
     elif isinstance(inputs, (list, tuple)):
         inputs = list(inputs)

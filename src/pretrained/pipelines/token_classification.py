@@ -164,6 +164,12 @@ class TokenClassificationPipeline(Pipeline):
         for i in range(n):
             model_input = {k: v[i].unsqueeze(0) for k, v in enc.items()}
             if offset_mapping is not None:
+                n_tokens = model_input["input_ids"].shape[1]
+                if len(offset_mapping[0]) != n_tokens:
+                    raise ValueError(
+                        f"offset_mapping has {len(offset_mapping[0])} (start, end) pairs but the text has {n_tokens} "
+                        "tokens (special tokens included); give one pair per token"
+                    )
                 model_input["offset_mapping"] = offset_mapping
             model_input["sentence"] = sentence if i == 0 else None
             model_input["is_last"] = i == n - 1
