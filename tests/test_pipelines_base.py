@@ -135,6 +135,11 @@ def test_device_and_dtype(classifier_dir):
     for device in ("cpu", -1, torch.device("cpu")):
         pipe = pretrained.pipeline("text-classification", model=str(classifier_dir), device=device)
         assert pipe.device == torch.device("cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA, which is not available"):
+            pretrained.pipeline("text-classification", model=str(classifier_dir), device=0)
+    with pytest.raises(TypeError, match="device must be"):
+        pretrained.pipeline("text-classification", model=str(classifier_dir), device=1.5)
     pipe = pretrained.pipeline(
         "text-classification", model=str(classifier_dir), device="cpu", torch_dtype="float64"
     )

@@ -265,18 +265,24 @@ def is_stream(inputs: Any) -> bool:
 def pick_device(device: int | str | torch.device | None, model: Any) -> torch.device:
     """The reference's rule: -1 is the CPU, an int is a CUDA index; None keeps an accelerator model where it is,
     else uses ``cuda:0`` when available."""
+    if isinstance(device, (str, int)) and not isinstance(device, bool):
+        device = torch.device(device) if isinstance(device, str) else _index_device(device)
     if isinstance(device, torch.device):
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device} asks for CUDA, which is not available here; use device='cpu' (or -1)"
+            )
         return device
-    if isinstance(device, str):
-        return torch.device(device)
-    if isinstance(device, int):
-        return torch.device("cpu") if device < 0 else torch.device(f"cuda:{device}")
     if device is not None:
         raise TypeError(f"device must be an int, a str or a torch.device, got {type(device).__name__}")
     current = model_device(model)
     if current.type not in ("cpu", "meta"):
         return current
     return torch.device("cuda:0") if torch.cuda.is_available() else torch.device("cpu")
+
+
+def _index_device(index: int) -> torch.device:
+    return torch.device("cpu") if index < 0 else torch.device(f"cuda:{index}")
 
 
 def model_device(model: Any) -> torch.device:
