@@ -1,0 +1,7 @@
+"""``python -m pretrained.cli``: the ``pretrained`` command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())

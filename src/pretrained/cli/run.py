@@ -1,0 +1,246 @@
+"""``pretrained run``: read inputs (arguments or stdin lines, JSON where an input is an object), run the task's
+pipeline in batches, print one JSON result per line, with a progress bar on stderr for long inputs.
+
+>>> parse_line("question-answering", '{"question": "Where?", "context": "In Paris."}', "line 1")
+{'question': 'Where?', 'context': 'In Paris.'}
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any, TextIO
+
+# task -> (what it does, what one input line is, useful --arg keys)
+TASK_HELP: dict[str, tuple[str, str, str]] = {
+    "feature-extraction": ("token embeddings (last hidden states)", "text", "truncation, tokenize_kwargs"),
+    "text-classification": (
+        "label and score (alias: sentiment-analysis)",
+        'text, or {"text": ..., "text_pair": ...}',
+        "top_k, function_to_apply",
+    ),
+    "token-classification": (
+        "named entities (alias: ner)",
+        "text",
+        "aggregation_strategy, ignore_labels, stride",
+    ),
+    "question-answering": (
+        "answer span in a context",
+        '{"question": ..., "context": ...}',
+        "top_k, max_answer_len, handle_impossible_answer, doc_stride",
+    ),
+    "fill-mask": ("fill the mask token", "text with the mask token", "top_k, targets"),
+    "zero-shot-classification": (
+        "scores for labels given at run time",
+        'text with --arg candidate_labels=a,b, or {"sequence": ..., "candidate_labels": [...]}',
+        "candidate_labels, hypothesis_template, multi_label",
+    ),
+    "text-generation": (
+        "continue a prompt or a chat",
+        'text, or a chat: [{"role": "user", "content": ...}, ...] (or {"messages": [...]})',
+        "max_new_tokens, do_sample, temperature, top_p, num_beams, num_return_sequences, return_full_text",
+    ),
+    "text2text-generation": (
+        "seq2seq generation",
+        "text",
+        "max_new_tokens, num_beams, num_return_sequences, do_sample",
+    ),
+    "summarization": ("summary of a document", "text", "min_length, max_length, num_beams"),
+    "translation": (
+        "translation (also translation_XX_to_YY)",
+        "text",
+        "src_lang, tgt_lang (multilingual models), max_length, num_beams",
+    ),
+}
+# tasks whose pipeline takes a whole JSON object as its input; for the others, an object's main key is the
+# input and its other keys are arguments for that input
+_OBJECT_INPUT = {"question-answering", "text-classification"}
+_NEEDS_OBJECT = {"question-answering", "zero-shot-classification"}  # a "{" line must be valid JSON
+_MAIN_KEYS = ("text", "inputs", "sequences", "sequence", "messages", "prompt")
+# tasks whose pipeline returns a one-item list's result unwrapped
+_UNWRAPS_ONE = {"question-answering", "fill-mask"}
+PROGRESS_MIN_ITEMS = 10
+
+
+class UsageError(Exception):
+    """A bad command line: exit status 2."""
+
+
+def parse_value(text: str) -> Any:
+    """A ``--arg`` value: JSON when it parses (``3``, ``true``, ``["a"]``), Python's True/False/None, else text.
+
+    >>> parse_value("3"), parse_value("false"), parse_value("True"), parse_value("a,b")
+    (3, False, True, 'a,b')
+    """
+    try:
+        return json.loads(text)
+    except ValueError:
+        return {"True": True, "False": False, "None": None}.get(text, text)
+
+
+def parse_args(pairs: list[str]) -> dict[str, Any]:
+    """``["top_k=3", ...]`` -> ``{"top_k": 3}``."""
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise UsageError(f"--arg {pair!r}: expected KEY=VALUE with KEY a Python name, e.g. --arg top_k=3")
+        out[key.strip()] = parse_value(value)
+    return out
+
+
+# -- inputs -------------------------------------------------------------------------------------------------
+def parse_line(task: str, line: str, where: str) -> Any:
+    """One input: a JSON object for lines starting with ``{``, a chat for text-generation lines holding a JSON
+    list of messages, else the text itself."""
+    text = line.rstrip("\r\n")
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            return json.loads(stripped)
+        except ValueError as e:
+            if task in _NEEDS_OBJECT:
+                raise ValueError(f"{where}: not valid JSON ({e})") from None
+    elif stripped.startswith("[") and task == "text-generation":
+        try:
+            value = json.loads(stripped)
+        except ValueError:
+            value = None
+        if isinstance(value, list) and value and all(isinstance(m, dict) for m in value):
+            return value
+    if task == "question-answering":
+        raise ValueError(f'{where}: question-answering takes JSON lines {{"question": ..., "context": ...}}')
+    return text
+
+
+def split_input(task: str, item: Any, where: str) -> tuple[Any, dict[str, Any]]:
+    """``(pipeline input, per-input arguments)``: an object's main key is the input, other keys arguments."""
+    if not isinstance(item, dict) or task in _OBJECT_INPUT:
+        return item, {}
+    key = next((k for k in _MAIN_KEYS if k in item), None)
+    if key is None:
+        raise ValueError(f"{where}: a JSON object for {task} needs one of the keys {', '.join(_MAIN_KEYS)}")
+    return item[key], {k: v for k, v in item.items() if k != key}
+
+
+def read_inputs(task: str, texts: list[str], stdin: TextIO) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """The inputs from the arguments, else from stdin (blank lines skipped)."""
+    if texts and texts != ["-"]:
+        lines: Iterable[tuple[str, str]] = ((t, f"argument {i}") for i, t in enumerate(texts, 1))
+    else:
+        if stdin.isatty():
+            raise UsageError("no input: pass TEXT arguments, or pipe lines into stdin")
+        lines = ((line, f"stdin line {i}") for i, line in enumerate(stdin, 1) if line.strip())
+    for text, where in lines:
+        yield split_input(task, parse_line(task, text, where), where)
+
+
+# -- progress bar -------------------------------------------------------------------------------------------
+class Progress:
+    """A one-line progress bar on a stream: ``37/120 [=====>      ]  31%  4.2/s`` (no total: ``37 done``)."""
+
+    def __init__(self, total: int | None, stream: TextIO, enabled: bool, width: int = 30) -> None:
+        self.total, self.stream, self.enabled, self.width = total, stream, enabled, width
+        self.done, self.start, self._last = 0, time.monotonic(), 0.0
+
+    def update(self, n: int) -> None:
+        self.done += n
+        now = time.monotonic()
+        if self.enabled and (now - self._last >= 0.1 or self.done == self.total):
+            self._last = now
+            self.stream.write("\r" + self.render(now - self.start))
+            self.stream.flush()
+
+    def render(self, elapsed: float) -> str:
+        rate = f"{self.done / elapsed:.1f}/s" if elapsed > 0 else ""
+        if not self.total:
+            return f"{self.done} done  {rate}"
+        filled = self.width * self.done // self.total
+        bar = "=" * filled + (">" if filled < self.width else "") + " " * (self.width - filled - 1)
+        return f"{self.done}/{self.total} [{bar[: self.width]}] {100 * self.done // self.total:3d}%  {rate}"
+
+    def close(self) -> None:
+        if self.enabled and self.done:
+            self.stream.write("\r" + self.render(time.monotonic() - self.start) + "\n")
+            self.stream.flush()
+
+
+# -- commands -----------------------------------------------------------------------------------------------
+def _jsonable(obj: Any) -> Any:
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    if hasattr(obj, "value"):  # enums
+        return obj.value
+    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+
+
+def _groups(items: Iterable[tuple[Any, dict]], size: int) -> Iterator[tuple[list[Any], dict]]:
+    """Runs of up to ``size`` consecutive inputs that share their per-input arguments."""
+    batch: list[Any] = []
+    current: dict | None = None
+    for value, kwargs in items:
+        if batch and (kwargs != current or len(batch) == size):
+            yield batch, current or {}
+            batch = []
+        batch.append(value)
+        current = kwargs
+    if batch:
+        yield batch, current or {}
+
+
+def _build_pipeline(args: argparse.Namespace, options: dict[str, Any]) -> Any:
+    from ..pipelines import pipeline
+
+    kwargs: dict[str, Any] = {"model": args.model, "revision": args.revision}
+    if args.tokenizer:
+        kwargs["tokenizer"] = args.tokenizer
+    if args.gguf_file:
+        kwargs["gguf_file"] = args.gguf_file
+    if args.device is not None:
+        kwargs["device"] = int(args.device) if args.device.lstrip("-").isdigit() else args.device
+    if args.dtype:
+        kwargs["torch_dtype"] = args.dtype
+    return pipeline(args.task, **kwargs, **options)
+
+
+def command_run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
+    from ..pipelines import check_task
+
+    try:
+        task = check_task(args.task)[0]
+    except (KeyError, TypeError) as e:
+        raise UsageError(str(e.args[0]) if e.args else str(e)) from None
+    if args.batch_size < 1:
+        raise UsageError(f"--batch-size must be at least 1, got {args.batch_size}")
+    options = parse_args(args.arg)
+    items = read_inputs(task, args.texts, stdin)
+    first = next(items, None)  # read (and check) the first input before loading the model
+    if first is None:
+        raise UsageError("no input: stdin was empty")
+    items = _chain(first, items)
+    pipe = _build_pipeline(args, options)
+    total = len(args.texts) if args.texts and args.texts != ["-"] else None
+    show = args.progress
+    if show is None:
+        show = stderr.isatty() and (total is None or total >= PROGRESS_MIN_ITEMS)
+    progress = Progress(total, stderr, show)
+    chunk = args.batch_size * 4 if args.batch_size > 1 else 1
+    try:
+        for values, kwargs in _groups(items, chunk):
+            results = pipe(values, batch_size=args.batch_size, **kwargs)
+            if len(values) == 1 and (task in _UNWRAPS_ONE or not isinstance(results, list)):
+                results = [results]
+            for result in results:
+                stdout.write(json.dumps(result, ensure_ascii=False, default=_jsonable) + "\n")
+            stdout.flush()
+            progress.update(len(values))
+    finally:
+        progress.close()
+    return 0
+
+
+def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
+    yield first
+    yield from rest
