@@ -187,7 +187,7 @@ def test_attentions_match_reference_eager(saved, name):
     pos = reference_positions(mask)
     with torch.no_grad():
         want = theirs(ids, attention_mask=mask, position_ids=pos, output_attentions=True)
-        got = ours(ids, attention_mask=mask, output_attentions=True)
+        got = ours(ids, attention_mask=mask, position_ids=pos, output_attentions=True)
     assert len(got.attentions) == len(want.attentions)
     real = mask.bool()  # padded query rows differ by design of each backend; real tokens must match
     for g, w in zip(got.attentions, want.attentions):
@@ -196,20 +196,26 @@ def test_attentions_match_reference_eager(saved, name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_left_padded_batch_matches_reference_generation_positions(saved, name):
+@pytest.mark.parametrize("positions", ["default", "from_mask"])
+def test_left_padded_batch_matches_reference(saved, name, positions):
+    """Without position_ids both number tokens 0..T-1 (padding included); with generate()'s positions both
+    number each row's first real token 0."""
     folder, theirs = saved(name)
     ours = pretrained.AutoModelForCausalLM.from_pretrained(folder)
     ids, mask = inputs(batch=3), left_padded()
     labels = ids.masked_fill(mask == 0, -100)
+    pos = reference_positions(mask) if positions == "from_mask" else None
     with torch.no_grad():
-        want = theirs(ids, attention_mask=mask, position_ids=reference_positions(mask), labels=labels)
-        got = ours(ids, attention_mask=mask, labels=labels)
+        want = theirs(ids, attention_mask=mask, position_ids=pos, labels=labels)
+        got = ours(ids, attention_mask=mask, position_ids=pos, labels=labels)
         alone = ours(ids[2:, 6:]).logits  # the padded row, unpadded: same logits
     if VARIANTS[name][2]:  # eager reference: padded query rows attend uniformly there, compare real tokens
         close(got.logits[mask.bool()], want.logits[mask.bool()])
     else:
         close(got.logits, want.logits)
         close(got.loss, want.loss)
+    if positions == "default":
+        return
     if name not in (
         "llama-dynamic",
         "llama-longrope",
@@ -235,9 +241,10 @@ def test_cache_decode_equals_full_forward_and_reference(saved, name):
     ids, mask = inputs(batch=3), left_padded()
     n = 6
     with torch.no_grad():
-        full = ours(ids, attention_mask=mask, use_cache=False)
+        positions = reference_positions(mask)
+        full = ours(ids, attention_mask=mask, position_ids=positions, use_cache=False)
         assert full.past_key_values is None
-        out = ours(ids[:, :n], attention_mask=mask[:, :n], use_cache=True)
+        out = ours(ids[:, :n], attention_mask=mask[:, :n], position_ids=positions[:, :n], use_cache=True)
         cache, steps = out.past_key_values, [out.logits]
         assert isinstance(cache, KVCache) and cache.get_seq_length() == n
         ref_out = theirs(
@@ -245,11 +252,15 @@ def test_cache_decode_equals_full_forward_and_reference(saved, name):
         )
         ref_cache, ref_steps = ref_out.past_key_values, [ref_out.logits]
         for t in range(n, T):
+            pos = reference_positions(mask[:, : t + 1])[:, -1:]
             step = ours(
-                ids[:, t : t + 1], attention_mask=mask[:, : t + 1], past_key_values=cache, use_cache=True
+                ids[:, t : t + 1],
+                attention_mask=mask[:, : t + 1],
+                position_ids=pos,
+                past_key_values=cache,
+                use_cache=True,
             )
             steps.append(step.logits)
-            pos = reference_positions(mask[:, : t + 1])[:, -1:]
             ref = theirs(
                 ids[:, t : t + 1],
                 attention_mask=mask[:, : t + 1],
@@ -277,7 +288,10 @@ def test_greedy_decode_of_left_padded_batch_equals_reference_generate(saved, nam
         )[:, 7:]
         cache, tokens, x, m = None, [], ids, mask
         for _ in range(new):
-            out = ours(x, attention_mask=m, past_key_values=cache, use_cache=True, logits_to_keep=1)
+            pos = reference_positions(m)[:, -x.shape[1] :]
+            out = ours(
+                x, attention_mask=m, position_ids=pos, past_key_values=cache, use_cache=True, logits_to_keep=1
+            )
             cache, x = out.past_key_values, out.logits[:, -1].argmax(-1, keepdim=True)  # (B, 1)
             tokens.append(x)
             m = torch.cat([m, torch.ones_like(x)], dim=1)

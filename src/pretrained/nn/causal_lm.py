@@ -70,21 +70,13 @@ class AttentionPlan:
         return allowed, False
 
 
-def default_position_ids(
-    attention_mask: torch.Tensor | None, past: int, q_len: int, device: torch.device, padded: bool
-) -> torch.Tensor:
-    """Positions of the new tokens: ``arange(past, past + q_len)``, minus each row's left padding.
+def default_position_ids(past: int, q_len: int, device: torch.device) -> torch.Tensor:
+    """Positions of the new tokens when none are given: ``arange(past, past + q_len)``, shape (1, q_len).
 
-    Left-padded rows thus number their first real token 0 (the leading pads themselves get 1), as the reference's
-    generation does with ``cumsum(mask) - 1``; unpadded and right-padded rows keep plain ``arange`` as the
-    reference's forward does. Shape (1, q_len), or (B, q_len) with padding.
+    As in the reference's forward, padding does not shift them; ``generate()`` passes positions computed from the
+    attention mask (``cumsum(mask) - 1``) for left-padded batches.
     """
-    pos = torch.arange(past, past + q_len, device=device)[None]  # (1, T)
-    if attention_mask is None or not padded:
-        return pos
-    leading = (attention_mask.to(device).cumsum(-1) == 0).sum(-1, keepdim=True)  # (B, 1) left pads
-    pos = pos - leading  # (B, T)
-    return pos.masked_fill(pos < 0, 1)
+    return torch.arange(past, past + q_len, device=device)[None]  # (1, T)
 
 
 @dataclass
@@ -139,7 +131,7 @@ def prepare_decoder(
         attention_mask = attention_mask[:, :K]
     plan = AttentionPlan(attention_mask, q_len=T, kv_len=K, device=device)
     if position_ids is None:
-        position_ids = default_position_ids(attention_mask, past, T, device, plan.padded)
+        position_ids = default_position_ids(past, T, device)
     elif position_ids.dim() == 1:
         position_ids = position_ids[None]
     return DecoderInputs(cache, past, position_ids, plan, B, T)
