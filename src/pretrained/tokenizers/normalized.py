@@ -172,6 +172,11 @@ class NormalizedString:
     def map(self, func: Callable[[str], str]) -> None:
         self.normalized = "".join(func(c) for c in self.normalized)
 
+    def for_each(self, func: Callable[[str], Any]) -> None:
+        """Call ``func`` on every normalized char."""
+        for c in self.normalized:
+            func(c)
+
     def expand(self, pieces: list[str]) -> None:
         """Replace char i by ``pieces[i]`` (one or more chars; the first replaces, the rest insert)."""
         if all(len(p) == 1 for p in pieces):

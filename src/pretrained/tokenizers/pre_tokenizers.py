@@ -79,6 +79,14 @@ class PreTokenizedString:
             if sp[1] is None:
                 sp[1] = func(sp[0].normalized)
 
+    def to_encoding(self, type_id: int = 0, word_idx: int | None = None) -> Any:
+        """An Encoding of the splits (all must be tokenized already)."""
+        from .tokenizer import _into_encoding
+
+        if any(tokens is None for _, tokens in self.splits):
+            raise ValueError("Split has not been tokenized, call `PreTokenizedString::tokenize` first")
+        return _into_encoding(self, None, type_id, word_idx)
+
     def get_splits(self, offset_referential: str = "original", offset_type: str = "char") -> list[Any]:
         out: list[Any] = []
         pos = 0

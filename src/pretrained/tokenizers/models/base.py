@@ -43,6 +43,12 @@ class Model:
         """What ``tokenize`` returns, as plain tuples (the fast path the Tokenizer uses)."""
         raise NotImplementedError
 
+    def get_trainer(self) -> Any:
+        """The trainer that fits this model type, with default settings."""
+        from ..trainers import default_trainer
+
+        return default_trainer(self)
+
     def token_to_id(self, token: str) -> int | None:
         return self.vocab.get(token)
 

@@ -22,6 +22,18 @@ class WordLevel(Model):
         self.vocab_r = {i: t for t, i in self.vocab.items()}
         self.unk_token = unk_token
 
+    @staticmethod
+    def read_file(vocab: str) -> dict[str, int]:
+        """Read a ``vocab.json`` ({token: id})."""
+        import json
+
+        with open(vocab, encoding="utf-8") as f:
+            return check_vocab(json.load(f), "WordLevel")
+
+    @classmethod
+    def from_file(cls, vocab: str, unk_token: str = "<unk>") -> WordLevel:
+        return cls(cls.read_file(vocab), unk_token)
+
     def _tokenize(self, sequence: str) -> list[RawToken]:
         tid = self.vocab.get(sequence)
         if tid is not None:
