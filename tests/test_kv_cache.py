@@ -120,9 +120,13 @@ def test_encoder_decoder_cache_fills_cross_attention_once():
     cache.cross_attention.update(0, cross_k, cross_v)
     cache.self_attention.update(0, *kv(B=2, T=1))
     assert cache.is_cross_filled(0) and cache.get_seq_length() == 1
-    cache.batch_repeat_interleave(2)
-    cache.reorder(torch.tensor([3, 2, 1, 0]))
-    assert torch.equal(cache.cross_attention.get(0)[0], cross_k.repeat_interleave(2, 0)[[3, 2, 1, 0]])
+    cache.batch_repeat_interleave(2)  # 2 beams per input: rows (0, 1) from input 0, (2, 3) from input 1
+    self_k = cache.self_attention.get(0)[0].clone()
+    cache.reorder(torch.tensor([1, 1, 3, 2]))  # beam search picks among the beams of the same input
+    assert torch.equal(cache.self_attention.get(0)[0], self_k[[1, 1, 3, 2]])
+    assert torch.equal(
+        cache.cross_attention.get(0)[0], cross_k.repeat_interleave(2, 0)
+    )  # identical per input
     cache.crop(0)  # crop touches the decoder's own tokens only
     assert cache.get_seq_length() == 0 and cache.cross_attention.get_seq_length(0) == 5
 

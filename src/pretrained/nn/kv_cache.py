@@ -177,8 +177,9 @@ class EncoderDecoderCache:
         return self.cross_attention.get_seq_length(layer_idx) > 0
 
     def reorder(self, beam_idx: torch.Tensor) -> None:
+        """Beam search's reorder: ``beam_idx`` only picks among the beams of the same input, whose cross-attention
+        keys/values (computed from one encoder output) are identical, so only the self-attention cache moves."""
         self.self_attention.reorder(beam_idx)
-        self.cross_attention.reorder(beam_idx)
 
     def crop(self, length: int) -> None:
         self.self_attention.crop(length)
