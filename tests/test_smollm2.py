@@ -42,3 +42,10 @@ def test_gguf_tokenizer_and_chat_template(chat):
     )
     assert text.endswith("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n")
     assert chat.generation_config.eos_token_id == tok.convert_tokens_to_ids("<|im_end|>")
+
+
+def test_missing_gguf_file_is_a_clear_error():
+    from pretrained import AutoTokenizer
+
+    with pytest.raises(FileNotFoundError, match=SMOLLM2_GGUF.replace(".", r"\.")):
+        AutoTokenizer.from_pretrained(FOLDER, gguf_file="missing.gguf")
