@@ -410,7 +410,10 @@ def _chat_templates(name_or_path: Any, where: dict) -> dict[str, str]:
     path = _find(name_or_path, CHAT_TEMPLATE_FILE, **where)
     if path is not None:
         templates["default"] = path.read_text(encoding="utf-8")
-    folder = Path(name_or_path) / where.get("subfolder", "") / CHAT_TEMPLATE_DIR
+    from ..hub import resolve_dir
+
+    root = resolve_dir(name_or_path, revision=where["revision"], cache_dir=where["cache_dir"])
+    folder = root / where.get("subfolder", "") / CHAT_TEMPLATE_DIR
     if folder.is_dir():
         for file in sorted(folder.glob("*.jinja")):
             templates[file.name.removesuffix(".jinja")] = file.read_text(encoding="utf-8")
@@ -544,6 +547,14 @@ def load_tokenizer(
     init_kwargs = _read_json(files["tokenizer_config_file"]) or {}
     if not isinstance(init_kwargs, dict):
         raise ValueError(f"{files['tokenizer_config_file']}: expected a JSON object")
+    tokenizer_type = kwargs.pop("tokenizer_type", None)
+    if tokenizer_type is not None:
+        if tokenizer_type not in MODEL_TYPE_TO_TOKENIZER:
+            raise ValueError(
+                f"tokenizer_type={tokenizer_type!r} is not a model type we map to a tokenizer; use one of "
+                f"{', '.join(sorted(MODEL_TYPE_TO_TOKENIZER))}"
+            )
+        tokenizer_class = tokenizer_class or MODEL_TYPE_TO_TOKENIZER[tokenizer_type]
     cls = tokenizer_class_for(_class_name(name_or_path, init_kwargs, where, tokenizer_class))
     for key in ("tokenizer_class", "init_inputs", "auto_map"):
         init_kwargs.pop(key, None)
