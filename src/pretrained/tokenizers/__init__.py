@@ -12,7 +12,7 @@ from ._registry import Regex, TokenizerFileError
 from .added_vocab import AddedToken
 from .encoding import Encoding
 from .normalized import NormalizedString
-from .pre_tokenizers import PreTokenizedString
+from .pretokenized import PreTokenizedString
 from .tokenizer import Tokenizer
 
 __all__ = [

@@ -16,7 +16,7 @@ import regex
 from ._registry import LazyRegex
 from ._unicode_tables import RUST_WORD
 from .normalized import WHITESPACE, NormalizedString
-from .pre_tokenizers import PreTokenizedString
+from .pretokenized import PreTokenizedString
 
 _WS = "".join(sorted(WHITESPACE))
 # the reference's single_word test uses the regex crate's \w

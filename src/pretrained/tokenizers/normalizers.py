@@ -22,7 +22,9 @@ class Normalizer:
         raise NotImplementedError
 
     def normalize_str(self, sequence: str) -> str:
-        """>>> Lowercase().normalize_str("ABC")
+        """The normalized text (alignments dropped).
+
+        >>> Lowercase().normalize_str("ABC")
         'abc'
         """
         ns = NormalizedString(sequence)
@@ -113,7 +115,9 @@ class _Unicode(Normalizer):
 
 
 class NFD(_Unicode):
-    """>>> NFD().normalize_str("é") == "e\\u0301"
+    """Unicode canonical decomposition.
+
+    >>> NFD().normalize_str("é") == "e\\u0301"
     True
     """
 
@@ -150,7 +154,9 @@ class StripAccents(Normalizer):
 
 
 class Strip(Normalizer):
-    """>>> Strip().normalize_str("  a  ")
+    """Remove leading and/or trailing whitespace.
+
+    >>> Strip().normalize_str("  a  ")
     'a'
     """
 
@@ -207,8 +213,10 @@ class Replace(Normalizer):
 
 
 class Prepend(Normalizer):
-    """>>> Prepend("\\u2581").normalize_str("a")
-    '\\u2581a'
+    """Put a string in front of the text (if not empty).
+
+    >>> Prepend("_").normalize_str("a")
+    '_a'
     """
 
     type_name = "Prepend"

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import regex
@@ -23,81 +22,9 @@ from ._registry import (
 )
 from ._unicode_tables import BERT_PUNCT, NUMERIC, RUST_WORD
 from .normalized import SPLIT_BEHAVIORS, WHITESPACE, NormalizedString, find_matches, split_spans
+from .pretokenized import PreTokenizedString
 
 Token = tuple[int, str, tuple[int, int]]
-
-
-class PreTokenizedString:
-    """The text cut into splits; each split is a NormalizedString, maybe already tokenized.
-
-    >>> p = PreTokenizedString("a b")
-    >>> WhitespaceSplit().pre_tokenize(p)
-    >>> p.get_splits()
-    [('a', (0, 1)), ('b', (2, 3))]
-    """
-
-    __slots__ = ("original", "splits")
-
-    def __init__(self, sequence: str | NormalizedString) -> None:
-        ns = sequence if isinstance(sequence, NormalizedString) else NormalizedString(sequence)
-        self.original = ns.original
-        # [NormalizedString, tokens or None]
-        self.splits: list[list[Any]] = [[ns, None]]
-
-    def split(self, func: Callable[[int, NormalizedString], list[NormalizedString]]) -> None:
-        """Replace every untokenized split by the non-empty pieces ``func(i, split)`` returns."""
-        out: list[list[Any]] = []
-        for i, sp in enumerate(self.splits):
-            if sp[1] is not None:
-                out.append(sp)
-                continue
-            for piece in func(i, sp[0]):
-                if isinstance(piece, NormalizedString):
-                    if piece.normalized:
-                        out.append([piece, None])
-                elif piece[0].normalized:
-                    out.append([piece[0], piece[1]])
-        self.splits = out
-
-    def split_plain(self, func: Callable[[NormalizedString], list[NormalizedString]]) -> None:
-        """``split`` for functions that only return NormalizedStrings (the pre-tokenizers' fast path)."""
-        out: list[list[Any]] = []
-        for sp in self.splits:
-            if sp[1] is not None:
-                out.append(sp)
-            else:
-                out.extend([piece, None] for piece in func(sp[0]) if piece.normalized)
-        self.splits = out
-
-    def normalize(self, func: Callable[[NormalizedString], None]) -> None:
-        for ns, tokens in self.splits:
-            if tokens is None:
-                func(ns)
-
-    def tokenize(self, func: Callable[[str], list[Token]]) -> None:
-        for sp in self.splits:
-            if sp[1] is None:
-                sp[1] = func(sp[0].normalized)
-
-    def to_encoding(self, type_id: int = 0, word_idx: int | None = None) -> Any:
-        """An Encoding of the splits (all must be tokenized already)."""
-        from .tokenizer import _into_encoding
-
-        if any(tokens is None for _, tokens in self.splits):
-            raise ValueError("Split has not been tokenized, call `PreTokenizedString::tokenize` first")
-        return _into_encoding(self, None, type_id, word_idx)
-
-    def get_splits(self, offset_referential: str = "original", offset_type: str = "char") -> list[Any]:
-        out: list[Any] = []
-        pos = 0
-        for ns, tokens in self.splits:
-            if offset_referential == "original":
-                offsets = ns.offsets_original()
-            else:
-                offsets = (pos, pos + len(ns.normalized))
-                pos += len(ns.normalized)
-            out.append((ns.normalized, offsets) if tokens is None else (ns.normalized, offsets, tokens))
-        return out
 
 
 class PreTokenizer:

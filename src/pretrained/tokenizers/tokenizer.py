@@ -21,7 +21,7 @@ from ._registry import TokenizerFileError
 from .added_vocab import AddedToken, AddedVocabulary
 from .encoding import Encoding
 from .normalized import NormalizedString
-from .pre_tokenizers import PreTokenizedString
+from .pretokenized import PreTokenizedString, into_encoding
 from .processors import PostProcessor
 from .truncation import (
     TRUNCATION_STRATEGIES,
@@ -274,7 +274,7 @@ class Tokenizer:
         pts = self._added.extract_and_normalize(self._normalizer, text)
         if self.pre_tokenizer is not None:
             self.pre_tokenizer.pre_tokenize(pts)
-        return _into_encoding(pts, self._model._tokenize, type_id, word_idx)
+        return into_encoding(pts, self._model._tokenize, type_id, word_idx)
 
     def _encode_sequence(self, seq: Any, type_id: int, is_pretokenized: bool) -> Encoding:
         if is_pretokenized:
@@ -413,47 +413,6 @@ def _added_token(content: str, special: bool) -> AddedToken:
     if not isinstance(content, str):
         raise TypeError(f"added tokens must be str or AddedToken, got {type(content).__name__}")
     return AddedToken(content, special=special)
-
-
-def _into_encoding(pts: PreTokenizedString, tokenize: Any, type_id: int, word_idx: int | None) -> Encoding:
-    """Tokenize every split and collect tokens with offsets in the original text (chars)."""
-    ids: list[int] = []
-    tokens: list[str] = []
-    offsets: list[tuple[int, int]] = []
-    words: list[int | None] = []
-    for idx, (ns, toks) in enumerate(pts.splits):
-        if toks is None:
-            toks = tokenize(ns.normalized)
-        shift, align = ns.shift, ns.align
-        w = idx if word_idx is None else word_idx
-        if len(toks) == 1 and align is None:
-            tid, value, (s, e) = toks[0]
-            ids.append(tid)
-            tokens.append(value)
-            offsets.append((shift + s, shift + e))
-            words.append(w)
-            continue
-        for tid, value, (s, e) in toks:
-            if align is None or s == e:
-                a, b = shift + s, shift + e
-            elif e <= len(align):
-                a, b = align[s][0], align[e - 1][1]  # absolute already
-            else:
-                a, b = s, e
-            ids.append(tid)
-            tokens.append(value)
-            offsets.append((a, b))
-            words.append(w)
-    n_orig = len(pts.original)
-    if offsets and offsets[-1][0] >= n_orig and not pts.original.isascii():
-        offsets = [_byte_offsets(pts.original, a, b) if a >= n_orig else (a, b) for a, b in offsets]
-    n = len(ids)
-    return Encoding(ids, [type_id] * n, tokens, words, offsets, [0] * n, [1] * n)
-
-
-def _byte_offsets(text: str, a: int, b: int) -> tuple[int, int]:
-    """The reference leaves offsets it cannot map to chars as UTF-8 byte offsets."""
-    return (len(text[:a].encode()) + max(a - len(text), 0), len(text[:b].encode()) + max(b - len(text), 0))
 
 
 __all__ = ["AddedToken", "Encoding", "Tokenizer", "TokenizerFileError"]

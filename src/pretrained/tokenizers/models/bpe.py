@@ -30,7 +30,7 @@ class BPE(Model):
     """Mirrors ``tokenizers.models.BPE`` (dropout is kept for saving but not applied).
 
     >>> BPE({"<unk>": 0, "a": 1}, [], unk_token="<unk>").tokenize("ab")
-    [(id=1, value='a', offsets=(0, 1)), (id=0, value='<unk>', offsets=(1, 2))]
+    [Token(id=1, value='a', offsets=(0, 1)), Token(id=0, value='<unk>', offsets=(1, 2))]
     """
 
     type_name = "BPE"

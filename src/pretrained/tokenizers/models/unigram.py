@@ -21,7 +21,7 @@ class Unigram(Model):
     """Mirrors ``tokenizers.models.Unigram`` (the reference's optimized Viterbi, unknowns fused).
 
     >>> Unigram([("<unk>", 0.0), ("a", -1.0)], unk_id=0).tokenize("xya")
-    [(id=0, value='xy', offsets=(0, 2)), (id=1, value='a', offsets=(2, 3))]
+    [Token(id=0, value='xy', offsets=(0, 2)), Token(id=1, value='a', offsets=(2, 3))]
     """
 
     type_name = "Unigram"

@@ -1,7 +1,7 @@
 """WordLevel: each word is one token, or the unknown token.
 
 >>> WordLevel({"a": 0, "<unk>": 1}, unk_token="<unk>").tokenize("zzz")
-[(id=1, value='<unk>', offsets=(0, 3))]
+[Token(id=1, value='<unk>', offsets=(0, 3))]
 """
 
 from __future__ import annotations

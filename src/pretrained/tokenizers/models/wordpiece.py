@@ -17,7 +17,7 @@ class WordPiece(Model):
     """Mirrors ``tokenizers.models.WordPiece``.
 
     >>> WordPiece({"[UNK]": 0, "a": 1}).tokenize("b")
-    [(id=0, value='[UNK]', offsets=(0, 1))]
+    [Token(id=0, value='[UNK]', offsets=(0, 1))]
     """
 
     type_name = "WordPiece"
