@@ -190,7 +190,7 @@ def _groups(items: Iterable[tuple[Any, dict]], size: int) -> Iterator[tuple[list
         yield batch, current or {}
 
 
-def _build_pipeline(args: argparse.Namespace, options: dict[str, Any]) -> Any:
+def _build_pipeline(args: argparse.Namespace) -> Any:
     from ..pipelines import pipeline
 
     kwargs: dict[str, Any] = {"model": args.model, "revision": args.revision}
@@ -202,7 +202,7 @@ def _build_pipeline(args: argparse.Namespace, options: dict[str, Any]) -> Any:
         kwargs["device"] = int(args.device) if args.device.lstrip("-").isdigit() else args.device
     if args.dtype:
         kwargs["torch_dtype"] = args.dtype
-    return pipeline(args.task, **kwargs, **options)
+    return pipeline(args.task, **kwargs)
 
 
 def command_run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
@@ -220,7 +220,7 @@ def command_run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr:
     if first is None:
         raise UsageError("no input: stdin was empty")
     items = _chain(first, items)
-    pipe = _build_pipeline(args, options)
+    pipe = _build_pipeline(args)
     total = len(args.texts) if args.texts and args.texts != ["-"] else None
     show = args.progress
     if show is None:
@@ -229,7 +229,8 @@ def command_run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr:
     chunk = args.batch_size * 4 if args.batch_size > 1 else 1
     try:
         for values, kwargs in _groups(items, chunk):
-            results = pipe(values, batch_size=args.batch_size, **kwargs)
+            # call-time arguments: they win over the model's defaults (and T5's task_specific_params)
+            results = pipe(values, batch_size=args.batch_size, **{**options, **kwargs})
             if len(values) == 1 and (task in _UNWRAPS_ONE or not isinstance(results, list)):
                 results = [results]
             for result in results:
