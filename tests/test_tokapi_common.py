@@ -79,6 +79,27 @@ def tokenizer_dirs() -> dict[str, Path]:
     d = folder("llama_legacy")
     shutil.copy(MISTRAL_MODEL, d / "tokenizer.model")
     _write(d, "tokenizer_config.json", {"tokenizer_class": "LlamaTokenizer"})
+    d = folder("bert_added")  # legacy files plus added_tokens.json and a special_tokens_map.json
+    shutil.copy(MINILM / "vocab.txt", d)
+    shutil.copy(MINILM / "tokenizer_config.json", d)
+    _write(d, "added_tokens.json", {"[NEW1]": 30522, "newword": 30523})
+    pad = {"content": "[PAD]", "lstrip": False, "rstrip": False, "normalized": False, "single_word": False}
+    _write(d, "special_tokens_map.json", {"additional_special_tokens": ["[NEW1]"], "pad_token": pad})
+    d = folder("llama_added")  # added_tokens_decoder in tokenizer_config.json, non-legacy, eos appended
+    shutil.copy(MISTRAL_MODEL, d / "tokenizer.model")
+    added = {
+        "32000": {
+            "content": "<|im_start|>",
+            "lstrip": False,
+            "normalized": False,
+            "rstrip": False,
+            "special": True,
+        },
+        "32001": {"content": "<tool>", "lstrip": True, "normalized": True, "rstrip": False, "special": False},
+    }
+    config = {"tokenizer_class": "LlamaTokenizer", "added_tokens_decoder": added, "legacy": False}
+    config.update(additional_special_tokens=["<|im_start|>"], pad_token="<unk>", add_eos_token=True)
+    _write(d, "tokenizer_config.json", config)
     d = folder("t5_legacy")
     train_t5_model(d)
     _write(d, "tokenizer_config.json", {"tokenizer_class": "T5Tokenizer", "model_max_length": 512})

@@ -27,6 +27,8 @@ NAMES = [
     "llama_json",
     "t5_legacy",
     "t5_json",
+    "bert_added",
+    "llama_added",
 ]
 EXTRA = [
     "<s> </s> <unk> <|endoftext|> <pad> <extra_id_0> tokens",
@@ -58,7 +60,10 @@ def test_backend_json_and_attributes(name):
     ours, ref = load_pair(name)
     import json
 
-    ours_json, ref_json = json.loads(ours.backend_tokenizer.to_str()), json.loads(ref.backend_tokenizer.to_str())
+    ours_json, ref_json = (
+        json.loads(ours.backend_tokenizer.to_str()),
+        json.loads(ref.backend_tokenizer.to_str()),
+    )
     for state in (ours_json, ref_json):  # the last call's settings stay on the backend (as in transformers)
         state.pop("truncation"), state.pop("padding")
     assert same_json(ours_json, ref_json)
