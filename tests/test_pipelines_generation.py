@@ -246,3 +246,15 @@ def test_prefix_from_the_model_config(folders):
     assert ours.prefix == "the quick "
     assert_same(ours(PROMPTS[:2], **GREEDY), ref(PROMPTS[:2], **GREEDY))
     assert_same(*run_both(ours, ref, PROMPTS[:2], do_sample=False, max_new_tokens=None, max_length=30))
+
+
+def test_default_sampling_with_a_seed(folders):
+    """Sampling is the task's default; with the same seed ours draws what the reference draws, for one prompt,
+    a list, a chat and a stream."""
+    ours, ref = pipes(folders, "llama")
+    for inputs in ("Hello", PROMPTS[:2], CHAT):
+        assert_same(*run_both(ours, ref, inputs, seed=1, max_new_tokens=5))
+    torch.manual_seed(2)
+    a = list(ours((p for p in PROMPTS[:2]), max_new_tokens=5))
+    torch.manual_seed(2)
+    assert_same(a, list(ref((p for p in PROMPTS[:2]), max_new_tokens=5)))
