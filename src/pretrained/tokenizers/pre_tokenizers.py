@@ -38,6 +38,11 @@ class PreTokenizer:
     def pre_tokenize(self, pts: PreTokenizedString) -> None:
         pts.split_plain(self.split_one)
 
+    def fast_words(self, text: str) -> list[tuple[str, int]] | None:
+        """(word, start) pairs when this pre-tokenizer only cuts ``text`` into substrings (mapped char
+        for char); None when it needs the general path. Lets the Tokenizer skip per-word objects."""
+        return None
+
     def pre_tokenize_str(self, sequence: str) -> list[tuple[str, tuple[int, int]]]:
         pts = PreTokenizedString(sequence)
         self.pre_tokenize(pts)
@@ -76,6 +81,9 @@ class BertPreTokenizer(PreTokenizer):
 
     def split_one(self, ns: NormalizedString) -> list[NormalizedString]:
         return _slices(ns, [m.span() for m in _BERT_WORDS.finditer(ns.normalized)])
+
+    def fast_words(self, text: str) -> list[tuple[str, int]] | None:
+        return [(m.group(), m.start()) for m in _BERT_WORDS.finditer(text)]
 
 
 class Whitespace(PreTokenizer):
@@ -298,6 +306,15 @@ class ByteLevel(PreTokenizer):
     def pre_tokenize(self, pts: PreTokenizedString) -> None:
         pts.split_plain(self.split_one)
         pts.normalize(byte_level_transform)
+
+    def fast_words(self, text: str) -> list[tuple[str, int]] | None:
+        if not text.isascii() or (self.add_prefix_space and not text.startswith(" ")):
+            return None
+        if not self.use_regex:
+            return [(text.translate(ASCII_TO_BYTE_CHAR), 0)] if text else []
+        if not _GPT2_RE:
+            _GPT2_RE.append(compile_pattern("regex", _GPT2_PATTERN))
+        return [(m.group().translate(ASCII_TO_BYTE_CHAR), m.start()) for m in _GPT2_RE[0].finditer(text)]
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -36,7 +36,10 @@ class PostProcessor:
             for o in enc.overflowing:
                 o.set_sequence_id(i)
             enc.type_ids = [i] * len(enc.ids)
-        return Encoding.merge(self.process_encodings(encodings, add_special_tokens), growing_offsets=False)
+        out = self.process_encodings(encodings, add_special_tokens)
+        if len(out) == 1 and not out[0].overflowing:
+            return out[0]  # what merging a single encoding gives
+        return Encoding.merge(out, growing_offsets=False)
 
     @staticmethod
     def default_process(

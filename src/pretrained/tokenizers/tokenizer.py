@@ -273,6 +273,11 @@ class Tokenizer:
             _check_utf8(text)
         pts = self._added.extract_and_normalize(self._normalizer, text)
         if self.pre_tokenizer is not None:
+            if len(pts.splits) == 1 and pts.splits[0][1] is None and pts.splits[0][0].align is None:
+                ns = pts.splits[0][0]
+                words = self.pre_tokenizer.fast_words(ns.normalized)
+                if words is not None:
+                    return _encode_words(words, ns.shift, self._model._tokenize, type_id, word_idx)
             self.pre_tokenizer.pre_tokenize(pts)
         return into_encoding(pts, self._model._tokenize, type_id, word_idx)
 
@@ -397,6 +402,26 @@ class Tokenizer:
 
     def __repr__(self) -> str:
         return f"Tokenizer(model={self._model!r}, vocab_size={self.get_vocab_size()})"
+
+
+def _encode_words(
+    words: list[tuple[str, int]], shift: int, tokenize: Any, type_id: int, word_idx: int | None
+) -> Encoding:
+    """``into_encoding`` for words that are plain substrings of the original text (char for char)."""
+    ids: list[int] = []
+    tokens: list[str] = []
+    offsets: list[tuple[int, int]] = []
+    word_ids: list[int | None] = []
+    for idx, (word, start) in enumerate(words):
+        base = shift + start
+        w = idx if word_idx is None else word_idx
+        for tid, value, (a, b) in tokenize(word):
+            ids.append(tid)
+            tokens.append(value)
+            offsets.append((base + a, base + b))
+            word_ids.append(w)
+    n = len(ids)
+    return Encoding(ids, [type_id] * n, tokens, word_ids, offsets, [0] * n, [1] * n)
 
 
 def _check_utf8(text: str) -> None:
