@@ -257,3 +257,17 @@ def test_console_script_end_to_end(models):
         [*cmd[:3], "run", "nope", "x"], capture_output=True, text=True, env=env, timeout=120
     )
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def test_empty_text_argument(models, capsys):
+    """An empty argument is an input like any other (stdin's blank lines are skipped instead)."""
+    folder = models["summarization"]
+    code, got, err = run(
+        ["run", "summarization", "-m", str(folder), "-a", "max_new_tokens=3", ""], capsys=capsys
+    )
+    assert code == 0, err
+    assert got == expected("summarization", folder, [""], max_new_tokens=3)
+    code, got, _ = run(
+        ["run", "summarization", "-m", str(folder), "-a", "max_new_tokens=3"], "a\n\nb\n", capsys
+    )
+    assert code == 0 and len(got) == 2
