@@ -64,6 +64,7 @@ _WS_CLASS = "".join(sorted(WHITESPACE)).replace("\\", "\\\\")
 _PUNCT_CLASS = BERT_PUNCT  # ASCII punctuation + Unicode P*, as the reference's tables have it
 _BERT_WORDS = LazyRegex(rf"[^{_WS_CLASS}{_PUNCT_CLASS}]+|[{_PUNCT_CLASS}]")
 _WS_CHAR = LazyRegex(f"[{_WS_CLASS}]")
+_NON_WS_RUN = LazyRegex(f"[^{_WS_CLASS}]+")
 _PUNCT_CHAR = LazyRegex(f"[{_PUNCT_CLASS}]")
 _NUMERIC_CHAR = LazyRegex(f"[{NUMERIC}]")
 # the reference's Whitespace is the regex crate's \w+|[^\w\s]+
@@ -94,6 +95,9 @@ class Whitespace(PreTokenizer):
     def split_one(self, ns: NormalizedString) -> list[NormalizedString]:
         return _slices(ns, [m.span() for m in _WHITESPACE_WORDS.finditer(ns.normalized)])
 
+    def fast_words(self, text: str) -> list[tuple[str, int]] | None:
+        return [(m.group(), m.start()) for m in _WHITESPACE_WORDS.finditer(text)]
+
 
 class WhitespaceSplit(PreTokenizer):
     """Split on whitespace only."""
@@ -102,6 +106,9 @@ class WhitespaceSplit(PreTokenizer):
 
     def split_one(self, ns: NormalizedString) -> list[NormalizedString]:
         return ns.split(_WS_CHAR, "removed")
+
+    def fast_words(self, text: str) -> list[tuple[str, int]] | None:
+        return [(m.group(), m.start()) for m in _NON_WS_RUN.finditer(text)]
 
 
 def _behavior_from_json(value: Any) -> str:
