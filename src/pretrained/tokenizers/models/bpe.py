@@ -144,14 +144,16 @@ class BPE(Model):
         if self._bigrams is None:
             self._bigrams = {t[i : i + 2] for t in self.vocab for i in range(len(t) - 1)}
         vocab, bigrams = self.vocab, self._bigrams
+        cuts = [
+            i
+            for i, (a, b) in enumerate(zip(word, word[1:]), 1)
+            if a + b not in bigrams and a in vocab and b in vocab
+        ]
         out: list[RawToken] = []
         start = 0
-        for i in range(1, len(word)):
-            a, b = word[i - 1], word[i]
-            if a + b not in bigrams and a in vocab and b in vocab:
-                out.extend(_shifted(self._part(word[start:i]), start))
-                start = i
-        out.extend(_shifted(self._part(word[start:]), start))
+        for i in [*cuts, len(word)]:
+            out.extend(_shifted(self._part(word[start:i]), start))
+            start = i
         return out
 
     def _part(self, part: str) -> list[RawToken]:
