@@ -46,6 +46,15 @@ def parse_enum(enum: type[Enum], value: Any, argument: str) -> Any:
         raise ValueError(f"{argument}={value!r} is not valid; use one of {allowed}") from None
 
 
+def to_py(obj: Any) -> Any:
+    """Tensors / arrays / numpy scalars -> python ints and lists."""
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    if isinstance(obj, (list, tuple)):
+        return [to_py(o) for o in obj]
+    return obj
+
+
 class CharSpan(NamedTuple):
     """Character span ``[start, end)`` in the original string."""
 

@@ -1,0 +1,345 @@
+"""How each transformers tokenizer class differs from the generic ``PreTrainedTokenizerFast``, as data.
+
+A class differs in its model inputs, padding side, ``__init__`` defaults (special tokens, options) and a few
+adjustments it makes to the backend ("fixups", the functions below). When a tokenizer is converted from
+legacy files, transformers first builds the "slow" class, whose defaults and AddedToken flags are in
+:data:`SLOW_SPECS`.
+
+>>> CLASS_SPECS["DistilBertTokenizer"]["inputs"]
+('input_ids', 'attention_mask')
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .legacy import CONVENTIONS
+
+_NO_TTI = ("input_ids", "attention_mask")
+
+_BERT_DEFAULTS = dict(
+    do_lower_case=True, unk_token="[UNK]", sep_token="[SEP]", pad_token="[PAD]", cls_token="[CLS]",
+    mask_token="[MASK]", tokenize_chinese_chars=True, strip_accents=None,
+)  # fmt: skip
+_ROBERTA_DEFAULTS = dict(
+    bos_token="<s>", eos_token="</s>", sep_token="</s>", cls_token="<s>", unk_token="<unk>", pad_token="<pad>",
+    mask_token={"content": "<mask>", "lstrip": True, "rstrip": False, "normalized": False},
+    add_prefix_space=False, trim_offsets=True,
+)  # fmt: skip
+_GPT2_DEFAULTS = dict(
+    unk_token="<|endoftext|>", bos_token="<|endoftext|>", eos_token="<|endoftext|>", add_prefix_space=False
+)
+_LLAMA_DEFAULTS = dict(
+    clean_up_tokenization_spaces=False, unk_token="<unk>", bos_token="<s>", eos_token="</s>",
+    add_bos_token=True, add_eos_token=False, legacy=None, add_prefix_space=None,
+)  # fmt: skip
+_XLMR_DEFAULTS = dict(
+    bos_token="<s>", eos_token="</s>", sep_token="</s>", cls_token="<s>", unk_token="<unk>", pad_token="<pad>",
+    mask_token={"content": "<mask>", "lstrip": True, "rstrip": False},
+)  # fmt: skip
+
+_BERT = {"defaults": _BERT_DEFAULTS, "fixups": ("bert_normalizer",)}
+_ROBERTA = {
+    "inputs": _NO_TTI,
+    "defaults": _ROBERTA_DEFAULTS,
+    "fixups": ("roberta_post_processor", "pretokenized"),
+}
+_LLAMA = {
+    "inputs": _NO_TTI,
+    "padding_side": "left",
+    "defaults": _LLAMA_DEFAULTS,
+    "fixups": ("bos_eos_template",),
+}
+
+# tokenizer class (without "Fast") -> how the transformers class of that name differs from the generic one:
+#   inputs: model_input_names; padding_side; pad_token_type_id; defaults: __init__ defaults;
+#   fixups: adjustments the class makes (see tokenization.py)
+CLASS_SPECS: dict[str, dict[str, Any]] = {
+    "PreTrainedTokenizer": {},
+    "BertTokenizer": _BERT,
+    "DistilBertTokenizer": {**_BERT, "inputs": _NO_TTI},
+    "ElectraTokenizer": _BERT,
+    "MobileBertTokenizer": _BERT,
+    "SqueezeBertTokenizer": _BERT,
+    "ConvBertTokenizer": _BERT,
+    "LayoutLMTokenizer": _BERT,
+    "LxmertTokenizer": _BERT,
+    "RealmTokenizer": _BERT,
+    "RetriBertTokenizer": {**_BERT, "inputs": _NO_TTI},
+    "DPRQuestionEncoderTokenizer": _BERT,
+    "DPRContextEncoderTokenizer": _BERT,
+    "DPRReaderTokenizer": _BERT,
+    "MPNetTokenizer": {
+        "inputs": _NO_TTI,
+        "fixups": ("bert_normalizer",),
+        "defaults": {**_BERT_DEFAULTS, **_ROBERTA_DEFAULTS, "unk_token": "[UNK]", "add_prefix_space": None},
+    },
+    "GPT2Tokenizer": {"inputs": _NO_TTI, "defaults": _GPT2_DEFAULTS, "fixups": ("pretokenized",)},
+    "CodeGenTokenizer": {"inputs": _NO_TTI, "defaults": _GPT2_DEFAULTS, "fixups": ("pretokenized",)},
+    "GPTNeoXTokenizer": {
+        "inputs": _NO_TTI,
+        "defaults": {**_GPT2_DEFAULTS, "add_bos_token": False, "add_eos_token": False},
+        "fixups": ("bos_eos_template", "pretokenized"),
+    },
+    "RobertaTokenizer": _ROBERTA,
+    "BartTokenizer": {
+        **_ROBERTA,
+        "defaults": {
+            **_ROBERTA_DEFAULTS,
+            "mask_token": {"content": "<mask>", "lstrip": True, "special": True},
+        },
+    },
+    "LongformerTokenizer": _ROBERTA,
+    "LEDTokenizer": _ROBERTA,
+    "MvpTokenizer": _ROBERTA,
+    "BlenderbotTokenizer": _ROBERTA,
+    "XLMRobertaTokenizer": {"inputs": _NO_TTI, "defaults": _XLMR_DEFAULTS},
+    "CamembertTokenizer": {"inputs": _NO_TTI, "defaults": _XLMR_DEFAULTS},
+    "LlamaTokenizer": _LLAMA,
+    "CodeLlamaTokenizer": _LLAMA,
+    "GemmaTokenizer": {
+        **_LLAMA,
+        "defaults": {**_LLAMA_DEFAULTS, "bos_token": "<bos>", "eos_token": "<eos>", "pad_token": "<pad>"},
+    },
+    "CohereTokenizer": {
+        **_LLAMA,
+        "defaults": {
+            **_LLAMA_DEFAULTS,
+            "unk_token": "<UNK>",
+            "bos_token": "<BOS_TOKEN>",
+            "eos_token": "<|END_OF_TURN_TOKEN|>",
+            "add_prefix_space": False,
+        },
+    },  # fmt: skip
+    "T5Tokenizer": {
+        "inputs": _NO_TTI,
+        "defaults": dict(
+            eos_token="</s>", unk_token="<unk>", pad_token="<pad>", extra_ids=100, add_prefix_space=None
+        ),
+        "fixups": ("t5_extra_ids",),
+    },
+    "Qwen2Tokenizer": {
+        "inputs": _NO_TTI,
+        "defaults": dict(unk_token="<|endoftext|>", eos_token="<|endoftext|>", pad_token="<|endoftext|>"),
+    },
+    "WhisperTokenizer": {"inputs": _NO_TTI, "defaults": _GPT2_DEFAULTS},
+    "BloomTokenizer": {
+        "inputs": _NO_TTI,
+        "defaults": dict(
+            unk_token="<unk>", bos_token="<s>", eos_token="</s>", pad_token="<pad>", add_prefix_space=False
+        ),
+        "fixups": ("pretokenized",),
+    },
+    "CLIPTokenizer": {
+        "inputs": _NO_TTI,
+        "defaults": dict(
+            unk_token="<|endoftext|>",
+            bos_token="<|startoftext|>",
+            eos_token="<|endoftext|>",
+            pad_token="<|endoftext|>",
+        ),
+    },
+}
+
+# the other fast classes of transformers: their model inputs, padding side and special-token defaults
+_S = dict(
+    bos_token="<s>", eos_token="</s>", sep_token="</s>", cls_token="<s>", unk_token="<unk>", pad_token="<pad>"
+)
+_SM = {**_S, "mask_token": "<mask>"}
+_BRACKETS = dict(
+    unk_token="[UNK]", sep_token="[SEP]", pad_token="[PAD]", cls_token="[CLS]", mask_token="[MASK]"
+)
+_ALBERT = dict(bos_token="[CLS]", eos_token="[SEP]", unk_token="<unk>", sep_token="[SEP]", pad_token="<pad>",
+               cls_token="[CLS]", mask_token="[MASK]")  # fmt: skip
+_XLNET = dict(bos_token="<s>", eos_token="</s>", unk_token="<unk>", sep_token="<sep>", pad_token="<pad>",
+              cls_token="<cls>", mask_token="<mask>")  # fmt: skip
+CLASS_SPECS.update(
+    {
+        "AlbertTokenizer": {"defaults": {"do_lower_case": True, **_ALBERT}},
+        "BarthezTokenizer": {"inputs": _NO_TTI, "defaults": _SM},
+        "BigBirdTokenizer": {
+            "inputs": _NO_TTI,
+            "defaults": {**_S, "sep_token": "[SEP]", "cls_token": "[CLS]", "mask_token": "[MASK]"},
+        },
+        "CpmTokenizer": {
+            "padding_side": "left",
+            "pad_token_type_id": 3,
+            "defaults": {"do_lower_case": False, **_XLNET},
+        },
+        "DebertaTokenizer": {
+            "inputs": ("input_ids", "attention_mask", "token_type_ids"),
+            "defaults": {**_BRACKETS, "bos_token": "[CLS]", "eos_token": "[SEP]", "add_prefix_space": False},
+        },
+        "DebertaV2Tokenizer": {
+            "defaults": {"do_lower_case": False, **_BRACKETS, "bos_token": "[CLS]", "eos_token": "[SEP]"}
+        },
+        "FNetTokenizer": {
+            "inputs": ("input_ids", "token_type_ids"),
+            "defaults": {"do_lower_case": False, **_BRACKETS, "unk_token": "<unk>", "pad_token": "<pad>"},
+        },
+        "FunnelTokenizer": {
+            "defaults": dict(
+                do_lower_case=True,
+                unk_token="<unk>",
+                sep_token="<sep>",
+                pad_token="<pad>",
+                cls_token="<cls>",
+                mask_token="<mask>",
+                bos_token="<s>",
+                eos_token="</s>",
+            ),
+            "fixups": ("bert_normalizer",),
+        },  # fmt: skip
+        "HerbertTokenizer": {
+            "defaults": dict(
+                cls_token="<s>", unk_token="<unk>", pad_token="<pad>", mask_token="<mask>", sep_token="</s>"
+            )
+        },
+        "LayoutLMv2Tokenizer": _BERT,
+        "LayoutLMv3Tokenizer": {"inputs": _NO_TTI, "defaults": {**_SM, "add_prefix_space": True}},
+        "LayoutXLMTokenizer": {"inputs": _NO_TTI, "defaults": _SM},
+        "MBart50Tokenizer": {
+            "inputs": _NO_TTI,
+            "defaults": {k: v for k, v in _SM.items() if k != "bos_token"},
+        },
+        "MBartTokenizer": {"inputs": _NO_TTI, "defaults": _SM},
+        "MT5Tokenizer": {
+            "inputs": _NO_TTI,
+            "defaults": dict(
+                eos_token="</s>", unk_token="<unk>", pad_token="<pad>", extra_ids=100, add_prefix_space=None
+            ),
+            "fixups": ("t5_extra_ids",),
+        },
+        "NllbTokenizer": {"inputs": _NO_TTI, "defaults": _SM},
+        "OpenAIGPTTokenizer": {"inputs": _NO_TTI, "defaults": {"unk_token": "<unk>"}},
+        "PegasusTokenizer": {
+            "inputs": _NO_TTI,
+            "defaults": dict(pad_token="<pad>", eos_token="</s>", unk_token="<unk>", mask_token="<mask_2>"),
+        },
+        "ReformerTokenizer": {"inputs": _NO_TTI, "defaults": dict(eos_token="</s>", unk_token="<unk>")},
+        "RemBertTokenizer": {"defaults": {"do_lower_case": True, **_ALBERT}},
+        "RoFormerTokenizer": _BERT,
+        "SeamlessM4TTokenizer": {"inputs": _NO_TTI, "defaults": _S},
+        "SplinterTokenizer": _BERT,
+        "UdopTokenizer": {
+            "inputs": _NO_TTI,
+            "defaults": dict(eos_token="</s>", sep_token="</s>", unk_token="<unk>", pad_token="<pad>"),
+        },
+        "XGLMTokenizer": {"inputs": _NO_TTI, "defaults": _S},
+        "XLNetTokenizer": {
+            "padding_side": "left",
+            "pad_token_type_id": 3,
+            "defaults": {"do_lower_case": False, **_XLNET},
+        },
+    }
+)
+
+# config.json model_type -> tokenizer class, used when tokenizer_config.json names none
+MODEL_TYPE_TO_TOKENIZER: dict[str, str] = {
+    **dict.fromkeys(
+        "bert megatron-bert roc_bert nezha ernie layoutlm lxmert mobilebert squeezebert convbert splinter".split(),
+        "BertTokenizer",
+    ),
+    "distilbert": "DistilBertTokenizer",
+    "electra": "ElectraTokenizer",
+    "mpnet": "MPNetTokenizer",
+    **dict.fromkeys("gpt2 gpt_neo gptj gpt_bigcode opt imagegpt".split(), "GPT2Tokenizer"),
+    "codegen": "CodeGenTokenizer",
+    **dict.fromkeys("gpt_neox gpt_neox_japanese pythia".split(), "GPTNeoXTokenizer"),
+    **dict.fromkeys("roberta data2vec-text ibert".split(), "RobertaTokenizer"),
+    **dict.fromkeys("bart blenderbot-small".split(), "BartTokenizer"),
+    "longformer": "LongformerTokenizer",
+    "led": "LEDTokenizer",
+    "mvp": "MvpTokenizer",
+    **dict.fromkeys("xlm-roberta xlm-roberta-xl".split(), "XLMRobertaTokenizer"),
+    "camembert": "CamembertTokenizer",
+    **dict.fromkeys("llama mistral mixtral llava persimmon phi3 idefics".split(), "LlamaTokenizer"),
+    **dict.fromkeys("gemma gemma2 gemma3 recurrent_gemma".split(), "GemmaTokenizer"),
+    **dict.fromkeys("t5 mt5 umt5 longt5".split(), "T5Tokenizer"),
+    **dict.fromkeys("qwen2 qwen2_moe qwen3 qwen3_moe".split(), "Qwen2Tokenizer"),
+    "cohere": "CohereTokenizer",
+    "whisper": "WhisperTokenizer",
+    "bloom": "BloomTokenizer",
+    "clip": "CLIPTokenizer",
+    "albert": "AlbertTokenizer",
+    "deberta": "DebertaTokenizer",
+    "xlnet": "XLNetTokenizer",
+    "phi": "CodeGenTokenizer",
+}
+
+# When a tokenizer is converted from legacy files, transformers first builds the "slow" class: its defaults
+# fill the settings the config leaves out, and it wraps special tokens in AddedToken with these flags.
+_WRAP_N = {"lstrip": False, "rstrip": False}  # AddedToken(t, lstrip=False, rstrip=False): normalized=True
+_ROBERTA_WRAP = {
+    k: _WRAP_N for k in ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token")
+}
+_SPECIAL = {"special": True}
+_LLAMA_WRAP = {"normalized": False, "special": True}
+_BERT_SLOW = {"defaults": {"clean_up_tokenization_spaces": True, "do_basic_tokenize": True}}
+SLOW_SPECS: dict[str, dict[str, Any]] = {
+    **{name: _BERT_SLOW for name, conv in CONVENTIONS.items() if conv == "bert"},
+    "GPT2Tokenizer": {"wrap": {k: _WRAP_N for k in ("bos_token", "eos_token", "unk_token", "pad_token")}},
+    "CodeGenTokenizer": {"wrap": {k: _SPECIAL for k in ("bos_token", "eos_token", "unk_token", "pad_token")}},
+    "RobertaTokenizer": {
+        "wrap": {**_ROBERTA_WRAP, "mask_token": {"lstrip": True, "rstrip": False, "normalized": False}}
+    },
+    "LongformerTokenizer": {
+        "wrap": {**_ROBERTA_WRAP, "mask_token": {"lstrip": True, "rstrip": False, "normalized": False}}
+    },
+    "BartTokenizer": {"wrap": {**_ROBERTA_WRAP, "mask_token": {"lstrip": True, "rstrip": False}}},
+    "LEDTokenizer": {"wrap": {**_ROBERTA_WRAP, "mask_token": {"lstrip": True, "rstrip": False}}},
+    "MvpTokenizer": {
+        "wrap": {**dict.fromkeys(_ROBERTA_WRAP, _SPECIAL), "mask_token": {"lstrip": True, "special": True}}
+    },
+    "LlamaTokenizer": {
+        "defaults": {"add_prefix_space": True},
+        "wrap": {k: _LLAMA_WRAP for k in ("bos_token", "eos_token", "unk_token", "pad_token")},
+    },
+    "CodeLlamaTokenizer": {"wrap": {k: _LLAMA_WRAP for k in ("bos_token", "eos_token", "unk_token")}},
+    "T5Tokenizer": {
+        "defaults": {"add_prefix_space": True},
+        "wrap": {k: _SPECIAL for k in ("pad_token", "unk_token", "eos_token")},
+    },
+}
+
+
+def bert_normalizer(tokenizer_json: dict, kwargs: dict) -> None:
+    """BertTokenizerFast: the normalizer follows do_lower_case / strip_accents / tokenize_chinese_chars."""
+    state = tokenizer_json.get("normalizer")
+    if not isinstance(state, dict):
+        return
+    wanted = {
+        "lowercase": kwargs.get("do_lower_case", True),
+        "strip_accents": kwargs.get("strip_accents"),
+        "handle_chinese_chars": kwargs.get("tokenize_chinese_chars", True),
+    }
+    if any(state.get(k, v) != v for k, v in wanted.items()):
+        state.update(wanted)
+
+
+def roberta_post_processor(tokenizer_json: dict, kwargs: dict) -> None:
+    """RobertaTokenizerFast & co: the post-processor follows add_prefix_space / trim_offsets."""
+    state = tokenizer_json.get("post_processor")
+    if not isinstance(state, dict):
+        return
+    for key, default in (("add_prefix_space", False), ("trim_offsets", True)):
+        value = kwargs.get(key, default)
+        if key in state and state[key] != value:
+            state[key] = value
+
+
+def t5_extra_ids(kwargs: dict) -> None:
+    """T5TokenizerFast: ``<extra_id_N>`` sentinels join the additional special tokens."""
+    extra_ids = kwargs.get("extra_ids", 100)
+    extra = kwargs.get("additional_special_tokens")
+    if extra is not None:
+        found = [x for x in extra if "<extra_id_" in str(x)]
+        if not found:
+            kwargs["additional_special_tokens"] = list(extra) + [f"<extra_id_{i}>" for i in range(extra_ids)]
+        elif extra_ids > 0 and extra_ids != len(found):
+            raise ValueError(
+                f"Both extra_ids ({extra_ids}) and additional_special_tokens ({extra}) are provided to T5Tokenizer. "
+                "In this case the additional_special_tokens must include the extra_ids tokens"
+            )
+    else:
+        kwargs["additional_special_tokens"] = [f"<extra_id_{i}>" for i in range(extra_ids)]
