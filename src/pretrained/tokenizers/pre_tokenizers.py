@@ -38,9 +38,10 @@ class PreTokenizer:
     def pre_tokenize(self, pts: PreTokenizedString) -> None:
         pts.split_plain(self.split_one)
 
-    def fast_words(self, text: str) -> list[tuple[str, int]] | None:
-        """(word, start) pairs when this pre-tokenizer only cuts ``text`` into substrings (mapped char
-        for char); None when it needs the general path. Lets the Tokenizer skip per-word objects."""
+    def fast_words(self, text: str, shift: int = 0) -> tuple[list[tuple[str, int]], int] | None:
+        """The words as (word, start) pairs plus ``k``, when the words are substrings (mapped char for
+        char) of ``text`` with ``k`` chars prepended (aligned like the reference's prepend); None when
+        the general path is needed. Lets the Tokenizer skip per-word objects."""
         return None
 
     def pre_tokenize_str(self, sequence: str) -> list[tuple[str, tuple[int, int]]]:
@@ -83,8 +84,8 @@ class BertPreTokenizer(PreTokenizer):
     def split_one(self, ns: NormalizedString) -> list[NormalizedString]:
         return _slices(ns, [m.span() for m in _BERT_WORDS.finditer(ns.normalized)])
 
-    def fast_words(self, text: str) -> list[tuple[str, int]] | None:
-        return [(m.group(), m.start()) for m in _BERT_WORDS.finditer(text)]
+    def fast_words(self, text: str, shift: int = 0) -> tuple[list[tuple[str, int]], int] | None:
+        return [(m.group(), m.start()) for m in _BERT_WORDS.finditer(text)], 0
 
 
 class Whitespace(PreTokenizer):
@@ -95,8 +96,8 @@ class Whitespace(PreTokenizer):
     def split_one(self, ns: NormalizedString) -> list[NormalizedString]:
         return _slices(ns, [m.span() for m in _WHITESPACE_WORDS.finditer(ns.normalized)])
 
-    def fast_words(self, text: str) -> list[tuple[str, int]] | None:
-        return [(m.group(), m.start()) for m in _WHITESPACE_WORDS.finditer(text)]
+    def fast_words(self, text: str, shift: int = 0) -> tuple[list[tuple[str, int]], int] | None:
+        return [(m.group(), m.start()) for m in _WHITESPACE_WORDS.finditer(text)], 0
 
 
 class WhitespaceSplit(PreTokenizer):
@@ -107,8 +108,8 @@ class WhitespaceSplit(PreTokenizer):
     def split_one(self, ns: NormalizedString) -> list[NormalizedString]:
         return ns.split(_WS_CHAR, "removed")
 
-    def fast_words(self, text: str) -> list[tuple[str, int]] | None:
-        return [(m.group(), m.start()) for m in _NON_WS_RUN.finditer(text)]
+    def fast_words(self, text: str, shift: int = 0) -> tuple[list[tuple[str, int]], int] | None:
+        return [(m.group(), m.start()) for m in _NON_WS_RUN.finditer(text)], 0
 
 
 def _behavior_from_json(value: Any) -> str:
@@ -314,14 +315,17 @@ class ByteLevel(PreTokenizer):
         pts.split_plain(self.split_one)
         pts.normalize(byte_level_transform)
 
-    def fast_words(self, text: str) -> list[tuple[str, int]] | None:
-        if not text.isascii() or (self.add_prefix_space and not text.startswith(" ")):
+    def fast_words(self, text: str, shift: int = 0) -> tuple[list[tuple[str, int]], int] | None:
+        if not text.isascii():
             return None
+        k = 0
+        if self.add_prefix_space and text and not text.startswith(" "):
+            text, k = " " + text, 1
         if not self.use_regex:
-            return [(text.translate(ASCII_TO_BYTE_CHAR), 0)] if text else []
+            return ([(text.translate(ASCII_TO_BYTE_CHAR), 0)] if text else []), k
         if not _GPT2_RE:
             _GPT2_RE.append(compile_pattern("regex", _GPT2_PATTERN))
-        return [(m.group().translate(ASCII_TO_BYTE_CHAR), m.start()) for m in _GPT2_RE[0].finditer(text)]
+        return [(m.group().translate(ASCII_TO_BYTE_CHAR), m.start()) for m in _GPT2_RE[0].finditer(text)], k
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -363,6 +367,17 @@ class Metaspace(PreTokenizer):
         self.prepend_scheme = prepend_scheme
         self.split = split
         self._re = regex.compile(regex.escape(replacement))
+
+    def fast_words(self, text: str, shift: int = 0) -> tuple[list[tuple[str, int]], int] | None:
+        text = text.replace(" ", self.replacement)
+        k = 0
+        if text and not text.startswith(self.replacement):
+            if self.prepend_scheme == "always" or (self.prepend_scheme == "first" and shift == 0):
+                text, k = self.replacement + text, 1
+        if not self.split:
+            return ([(text, 0)] if text else []), k
+        spans = split_spans(find_matches(self._re, text), "merged_with_next")
+        return [(text[a:b], a) for a, b in spans if b > a], k
 
     def split_one(self, ns: NormalizedString) -> list[NormalizedString]:
         ns.replace(" ", self.replacement)

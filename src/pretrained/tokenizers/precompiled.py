@@ -20,6 +20,11 @@ from .normalized import Change, NormalizedString
 from .normalizers import Normalizer
 
 _GRAPHEME = LazyRegex(r"\X")
+# chars that can join a grapheme with a neighbour; a text without any has one char per grapheme
+_EXTENDER = LazyRegex(
+    "[\r" + "".join(f"\\p{{Grapheme_Cluster_Break={k}}}" for k in
+                     ("Extend", "ZWJ", "SpacingMark", "Prepend", "L", "V", "T", "LV", "LVT", "Regional_Indicator")) + "]"
+)  # fmt: skip
 
 
 class DoubleArray:
@@ -92,18 +97,19 @@ class Precompiled(Normalizer):
         text = ns.normalized
         if not self.trie.units:
             return
-        chars = set(text)
-        if not any(self._char_may_change(c) for c in chars):
+        changing = [c for c in set(text) if self._char_may_change(c)]
+        if not changing:
             return
-        graphemes = _GRAPHEME.findall(text)
-        if len(graphemes) == len(text):  # one char per grapheme: a per-char table may do
-            table = {c: self.transform(c) for c in chars}
-            table = {c: r for c, r in table.items() if r is not None}
+        if _EXTENDER.search(text) is None:  # one char per grapheme: a per-char table may do
+            graphemes: list[str] = list(text)
+            table = {c: r for c in changing if (r := self.transform(c)) is not None}
             if not table:
                 return
             if all(len(r) == 1 for r in table.values()):
                 ns.set_same_length(text.translate({ord(c): r for c, r in table.items()}))
                 return
+        else:
+            graphemes = _GRAPHEME.findall(text)
         dest: list[Change] = []
         modified = False
         for grapheme in graphemes:

@@ -275,9 +275,9 @@ class Tokenizer:
         if self.pre_tokenizer is not None:
             if len(pts.splits) == 1 and pts.splits[0][1] is None and pts.splits[0][0].align is None:
                 ns = pts.splits[0][0]
-                words = self.pre_tokenizer.fast_words(ns.normalized)
-                if words is not None:
-                    return _encode_words(words, ns.shift, self._model._tokenize, type_id, word_idx)
+                fast = self.pre_tokenizer.fast_words(ns.normalized, ns.shift)
+                if fast is not None:
+                    return _encode_words(*fast, ns.shift, self._model._tokenize, type_id, word_idx)
             self.pre_tokenizer.pre_tokenize(pts)
         return into_encoding(pts, self._model._tokenize, type_id, word_idx)
 
@@ -405,21 +405,28 @@ class Tokenizer:
 
 
 def _encode_words(
-    words: list[tuple[str, int]], shift: int, tokenize: Any, type_id: int, word_idx: int | None
+    words: list[tuple[str, int]], k: int, shift: int, tokenize: Any, type_id: int, word_idx: int | None
 ) -> Encoding:
-    """``into_encoding`` for words that are plain substrings of the original text (char for char)."""
+    """``into_encoding`` for words that are substrings of the original text, char for char, after ``k``
+    prepended chars (which, like the first original char, map to original char 0)."""
     ids: list[int] = []
     tokens: list[str] = []
     offsets: list[tuple[int, int]] = []
     word_ids: list[int | None] = []
     for idx, (word, start) in enumerate(words):
-        base = shift + start
         w = idx if word_idx is None else word_idx
-        for tid, value, (a, b) in tokenize(word):
-            ids.append(tid)
-            tokens.append(value)
-            offsets.append((base + a, base + b))
-            word_ids.append(w)
+        toks = tokenize(word)
+        ids.extend([t[0] for t in toks])
+        tokens.extend([t[1] for t in toks])
+        word_ids.extend([w] * len(toks))
+        if k == 0 or start > k:
+            base = shift + start - k
+            offsets.extend([(base + a, base + b) for _, _, (a, b) in toks])
+        else:
+            base = start - k
+            offsets.extend(
+                [(shift + max(base + a, 0), shift + max(base + b - 1, 0) + 1) for _, _, (a, b) in toks]
+            )
     n = len(ids)
     return Encoding(ids, [type_id] * n, tokens, word_ids, offsets, [0] * n, [1] * n)
 
