@@ -32,8 +32,9 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
+# two workers: the suite is many small CPU-bound tests
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 bench: $(VENV)/.dev
 	$(BIN)/python -m bench.run_all
