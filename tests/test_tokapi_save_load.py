@@ -242,6 +242,8 @@ def test_bad_call_arguments():
     for bad in (dict(max_length=-1), dict(max_length=2.5), dict(stride=-1), dict(pad_to_multiple_of=-8)):
         with pytest.raises(ValueError, match=next(iter(bad))):
             ours(["a"], padding=True, truncation=True, **bad)
+    with pytest.raises(TypeError, match="foo"):
+        ours("a", foo=1)
     with pytest.raises(ValueError, match="-100 label padding"):
         ours.decode([101, -100])
     with pytest.raises(ValueError, match="batch_decode"):

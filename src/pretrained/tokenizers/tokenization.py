@@ -424,7 +424,10 @@ class PreTrainedTokenizer(SpecialTokensMixin, PaddingMixin):
     ) -> BatchEncoding:
         """Encode a batch of sequences or pairs into one :class:`BatchEncoding`."""
         if kwargs:
-            log.warning("Keyword arguments %s not recognized.", kwargs)
+            raise TypeError(
+                f"tokenizer call got unexpected keyword argument(s) {sorted(kwargs)}; see the transformers "
+                "tokenizer __call__ arguments (padding, truncation, max_length, stride, return_tensors, ...)"
+            )
         if not isinstance(batch_text_or_text_pairs, (list, tuple)):
             raise TypeError(
                 f"batch_text_or_text_pairs has to be a list or a tuple (got {type(batch_text_or_text_pairs)})"
