@@ -336,8 +336,9 @@ class Tokenizer:
             params = dict(self._truncation)
             n_added = self.num_special_tokens_to_add(pair is not None)
             if add_special_tokens and n_added > 0:
-                params["max_length"] = max(params["max_length"] - n_added, 0)
-            encoding, pair = truncate_encodings(encoding, pair, params)
+                params["max_length"] -= n_added
+            if params["max_length"] >= 0:  # below 0 tokenizers' usize wraps to a huge limit: no truncation
+                encoding, pair = truncate_encodings(encoding, pair, params)
         if self.post_processor is not None:
             final = self.post_processor.process(encoding, pair, add_special_tokens)
         else:
