@@ -323,3 +323,43 @@ def test_model_max_length_defaults():
     assert ours.model_max_length == ref.model_max_length == int(1e30)
     assert_same_batch(ours("hi " * 10, truncation=True), ref("hi " * 10, truncation=True))
     assert_same_batch(ours("hi", max_length=3), ref("hi", max_length=3))
+
+
+ALPHABET = list("abcdefghij ABC  \t\n.,!?'-0123456789") + [
+    "é", "ü", "ß", "北", "京", "😀", "👍🏽", "\u200d", "\u0301", "مر", "ﬁ", "①", "\x00", "\u3000", "<s>", "</s>",
+    "[SEP]", "[MASK]", "<unk>", "<pad>", "<|endoftext|>", "▁", "<extra_id_1>", " ##ing", "don't",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["minilm", "gpt2_json", "llama_json", "t5_json"])
+def test_random_texts_and_arguments(name):
+    import random
+
+    rng = random.Random(1234)
+    ours, ref = _with_pad(name)
+
+    def text() -> str:
+        return "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 20)))
+
+    for _ in range(60):
+        batch = [text() for _ in range(rng.randint(1, 3))]
+        args = (batch, [text() for _ in batch]) if rng.random() < 0.4 else (batch,)
+        kw = dict(RETURNS)
+        if rng.random() < 0.5:
+            kw["padding"] = rng.choice([True, "max_length", "longest"])
+        if rng.random() < 0.5:
+            kw["truncation"] = rng.choice([True, "only_first", "only_second", "longest_first"])
+        if rng.random() < 0.7:
+            kw["max_length"] = rng.randint(1, 16)
+        for key, p, values in (("stride", 0.3, [0, 1, 3]), ("return_overflowing_tokens", 0.3, [True]),
+                               ("padding_side", 0.3, ["left", "right"]), ("pad_to_multiple_of", 0.2, [2, 8]),
+                               ("add_special_tokens", 0.2, [False])):  # fmt: skip
+            if rng.random() < p:
+                kw[key] = rng.choice(values)
+        a, b = call_both(ours, ref, *args, **kw)
+        if b is None:
+            continue
+        assert_same_batch(a, b, f"{args} {kw}")
+        for ids in b["input_ids"]:
+            for skip in (False, True):
+                assert ours.decode(ids, skip_special_tokens=skip) == ref.decode(ids, skip_special_tokens=skip)

@@ -250,7 +250,12 @@ def test_bad_call_arguments():
         ours.decode([[101, 102]])
     assert (
         ours("a b c", max_length=3)["input_ids"] == ref("a b c", max_length=3)["input_ids"]
-    )  # truncation implied
+    )  # implied truncation
+    for text, pair in (
+        ("a b c", None),
+        ("a b c", "d e"),
+    ):  # max_length below the special tokens: no truncation
+        assert ours(text, pair, max_length=1)["input_ids"] == ref(text, pair, max_length=1)["input_ids"]
 
 
 def test_cached_repo_id(tmp_path, monkeypatch):
