@@ -13,6 +13,7 @@ Without ``tokenizer.json`` the tokenizer is built from legacy files (``vocab.txt
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
@@ -34,6 +35,8 @@ from .tokenizer_classes import CLASS_SPECS, MODEL_TYPE_TO_TOKENIZER, SLOW_SPECS
 log = logging.getLogger(__name__)
 
 ADDED_TOKENS_FILE = "added_tokens.json"
+# classes transformers has only as slow tokenizers (no tokenizer.json): class name -> our module that loads them
+OWN_LOADERS: dict[str, str] = {"MarianTokenizer": ".marian"}
 _CLASS_CACHE: dict[str, type] = {}
 
 
@@ -268,7 +271,14 @@ def load_tokenizer(
                 f"{', '.join(sorted(MODEL_TYPE_TO_TOKENIZER))}"
             )
         tokenizer_class = tokenizer_class or MODEL_TYPE_TO_TOKENIZER[tokenizer_type]
-    cls = tokenizer_class_for(_class_name(name_or_path, init_kwargs, where, tokenizer_class))
+    class_name = _class_name(name_or_path, init_kwargs, where, tokenizer_class)
+    base = (class_name or "").removesuffix("Fast")
+    if base in OWN_LOADERS:
+        own = getattr(importlib.import_module(OWN_LOADERS[base], __package__), base)
+        return own.from_pretrained(
+            name_or_path, revision=revision, cache_dir=cache_dir, subfolder=subfolder, **kwargs
+        )
+    cls = tokenizer_class_for(class_name)
     for key in ("tokenizer_class", "init_inputs", "auto_map"):
         init_kwargs.pop(key, None)
     templates = _chat_templates(name_or_path, where)

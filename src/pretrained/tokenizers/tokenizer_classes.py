@@ -265,6 +265,7 @@ MODEL_TYPE_TO_TOKENIZER: dict[str, str] = {
     "deberta": "DebertaTokenizer",
     "xlnet": "XLNetTokenizer",
     "phi": "CodeGenTokenizer",
+    "marian": "MarianTokenizer",
 }
 
 # When a tokenizer is converted from legacy files, transformers first builds the "slow" class: its defaults
