@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
+import pretrained
 from pretrained import AutoTokenizer
 from pretrained.tokenizers.marian import MarianTokenizer
 
@@ -236,6 +237,11 @@ def test_language_codes(toks):
         assert ours.tokenize(text)[0] == code
         assert ours(text)["input_ids"] == ref(text)["input_ids"]
     assert ours(">>xx<< hi")["input_ids"][0] == ours.unk_token_id
+    text = ">>fr<< hello </s> world<pad>"
+    assert (
+        ours(text, split_special_tokens=True)["input_ids"]
+        == ref(text, split_special_tokens=True)["input_ids"]
+    )
 
 
 def test_offsets_point_at_the_text(toks):
@@ -312,6 +318,7 @@ def test_vocabulary(toks):
     assert ours.model_input_names == ref.model_input_names
     assert ours.model_max_length == ref.model_max_length == 512
     assert ours.is_fast is False
+    assert pretrained.MarianTokenizer is MarianTokenizer
 
 
 def test_added_tokens(folder, tmp_path):
@@ -424,8 +431,6 @@ def test_bad_folders(folder, tmp_path):
 
 
 def test_translation_pipeline_matches_reference(folder, tmp_path):
-    import pretrained
-
     ref_tok = transformers.MarianTokenizer.from_pretrained(folder)
     torch.manual_seed(0)
     config = transformers.MarianConfig(

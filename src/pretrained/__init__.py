@@ -28,6 +28,7 @@ _EXPORTS: dict[str, str] = {
     "AutoTokenizer": ".tokenizers.auto",
     "PreTrainedTokenizer": ".tokenizers.tokenization",
     "PreTrainedTokenizerFast": ".tokenizers.tokenization",
+    "MarianTokenizer": ".tokenizers.marian",
     "BatchEncoding": ".tokenizers.batch_encoding",
     "KVCache": ".nn.kv_cache",
     "EncoderDecoderCache": ".nn.kv_cache",
