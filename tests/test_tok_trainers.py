@@ -99,9 +99,29 @@ def test_train_from_files(tmp_path):
     assert json.loads(ours.to_str())["model"] == json.loads(ref.to_str())["model"]
 
 
-def test_unigram_trainer_not_available():
-    with pytest.raises(NotImplementedError, match="sentencepiece"):
-        trainers.UnigramTrainer(vocab_size=100)
+def test_trainer_model_mismatch():
+    with pytest.raises(Exception, match="can only train a BPE"):
+        tokenizers.Tokenizer(M.WordPiece()).train_from_iterator(["ab"], T.BpeTrainer(show_progress=False))
+    for trainer, kind in ((trainers.BpeTrainer(), "BPE"), (trainers.WordPieceTrainer(), "WordPiece"),
+                          (trainers.WordLevelTrainer(), "WordLevel"), (trainers.UnigramTrainer(), "Unigram")):  # fmt: skip
+        other = models.WordLevel() if kind != "WordLevel" else models.BPE()
+        with pytest.raises(ValueError, match=f"can only train a {kind} model"):
+            Tokenizer(other).train_from_iterator(["ab"], trainer)
+
+
+def test_special_tokens_are_marked_special():
+    from pretrained.tokenizers import AddedToken
+
+    given = [tokenizers.AddedToken("x", normalized=True), tokenizers.AddedToken("y"), "z"]
+    ref = T.BpeTrainer(special_tokens=given).special_tokens
+    ours = trainers.BpeTrainer(
+        special_tokens=[AddedToken("x", normalized=True), AddedToken("y"), "z"]
+    ).special_tokens
+    assert [(t.content, t.normalized, t.special) for t in ours] == [
+        (t.content, t.normalized, t.special) for t in ref
+    ]
+    with pytest.raises(TypeError, match="special_tokens"):
+        trainers.BpeTrainer(special_tokens=[3])
 
 
 def test_byte_level_alphabet_as_initial_alphabet():

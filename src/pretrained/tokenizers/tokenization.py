@@ -631,6 +631,25 @@ class PreTrainedTokenizer(SpecialTokensMixin, PaddingMixin):
 
         return save_tokenizer(self, save_directory, **kwargs)
 
+    def train_new_from_iterator(
+        self,
+        text_iterator: Any,
+        vocab_size: int,
+        length: int | None = None,
+        new_special_tokens: list | None = None,
+        special_tokens_map: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> PreTrainedTokenizer:
+        """A tokenizer with the same pipeline and special tokens, its vocabulary trained on new text.
+
+        >>> new = tok.train_new_from_iterator([["some text", "more text"]], vocab_size=300)  # doctest: +SKIP
+        """
+        from .retrain import train_new_from_iterator
+
+        return train_new_from_iterator(
+            self, text_iterator, vocab_size, length, new_special_tokens, special_tokens_map, **kwargs
+        )
+
     def apply_chat_template(self, conversation: list, tools: list | None = None, **kwargs: Any) -> Any:
         """Render a conversation with the tokenizer's Jinja chat template (and tokenize it by default).
 

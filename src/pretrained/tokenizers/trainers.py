@@ -2,7 +2,9 @@
 
 BpeTrainer follows the reference step for step (pair counts, a lazily updated max-heap, ties broken by
 the smaller pair of ids), so on the same words it learns the same vocab and merges. WordLevelTrainer
-sorts by count then word. WordPieceTrainer is the BPE trainer with a ``##`` prefix.
+sorts by count then word. WordPieceTrainer is the BPE trainer with a ``##`` prefix. UnigramTrainer
+(SentencePiece's EM) lives in ``trainers_unigram``. ``show_progress`` draws a progress line on stderr
+when it is a terminal.
 
 >>> t = WordLevelTrainer(special_tokens=["[UNK]"])
 >>> t.feed(["a b a"], lambda s: s.split())
@@ -17,14 +19,31 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ._progress import Progress
 from .added_vocab import AddedToken
 
 
 def _specials(tokens: list[str | AddedToken] | None) -> list[AddedToken]:
+    """The trainer's special tokens: strings become special tokens, given tokens are marked special."""
     out = []
     for t in tokens or []:
-        out.append(t if isinstance(t, AddedToken) else AddedToken(t, special=True))
+        if isinstance(t, AddedToken):
+            t = AddedToken(t.content, t.single_word, t.lstrip, t.rstrip, t._normalized, special=True)
+        elif isinstance(t, str):
+            t = AddedToken(t, special=True)
+        else:
+            raise TypeError(f"special_tokens holds {t!r}; use str or AddedToken values")
+        out.append(t)
     return out
+
+
+def check_model(trainer: Any, model: Any, kind: str) -> None:
+    """Raise unless ``model`` is of the type the trainer learns (as the reference does)."""
+    if getattr(model, "type_name", type(model).__name__) != kind:
+        raise ValueError(
+            f"{type(trainer).__name__} can only train a {kind} model, got {type(model).__name__}; "
+            f"use Tokenizer(models.{kind}()) or the trainer of that model"
+        )
 
 
 class Trainer:
@@ -40,8 +59,10 @@ class Trainer:
         self.words: Counter[str] = Counter()
 
     def feed(self, sequences: Iterable[str], process: Callable[[str], list[str]]) -> None:
-        for seq in sequences:
-            self.words.update(process(seq))
+        with Progress("Pre-processing sequences", None, self.show_progress) as bar:
+            for seq in sequences:
+                self.words.update(process(seq))
+                bar.update()
 
     def train(self, model: Any) -> list[AddedToken]:
         raise NotImplementedError
@@ -71,6 +92,7 @@ class WordLevelTrainer(Trainer):
         return out
 
     def train(self, model: Any) -> list[AddedToken]:
+        check_model(self, model, "WordLevel")
         model.vocab = self.vocab()
         model.vocab_r = {i: t for t, i in model.vocab.items()}
         return list(self.special_tokens)
@@ -130,7 +152,7 @@ class BpeTrainer(Trainer):
         words: list[list[int]] = []
         lens: list[list[int]] = []
         counts: list[int] = []
-        for word, n in sorted(self.words.items()):
+        for word, n in self.words.items():  # new prefixed symbols numbered by first appearance
             symbols: list[int] = []
             for i, c in enumerate(word):
                 if c not in word_to_id:
@@ -160,6 +182,7 @@ class BpeTrainer(Trainer):
         heapq.heapify(heap)
         merges: list[tuple[int, int]] = []
         prefix = self.continuing_subword_prefix
+        bar = Progress("Compute merges", max(self.vocab_size - len(word_to_id), 0), self.show_progress)
         while heap and len(word_to_id) < self.vocab_size:
             neg, pair, pos = heapq.heappop(heap)
             actual = pair_counts.get(pair, 0)
@@ -177,6 +200,7 @@ class BpeTrainer(Trainer):
                 new_id = word_to_id[new_tok] = len(id_to_word)
                 id_to_word.append(new_tok)
             merges.append(pair)
+            bar.update()
             updates: dict[tuple[int, int], set[int]] = {}
             for wi in sorted(pos):
                 for p, change in _merge_word(words[wi], lens[wi], pair, new_id, max_len):
@@ -186,9 +210,11 @@ class BpeTrainer(Trainer):
             for p, ws in updates.items():
                 if pair_counts[p] > 0:
                     heapq.heappush(heap, (-pair_counts[p], p, ws))
+        bar.close()
         return merges
 
     def train(self, model: Any) -> list[AddedToken]:
+        check_model(self, model, "BPE")
         vocab, merges = self.learn()
         model.__init__(
             vocab,
@@ -244,19 +270,10 @@ class WordPieceTrainer(BpeTrainer):
                          initial_alphabet, continuing_subword_prefix, end_of_word_suffix)  # fmt: skip
 
     def train(self, model: Any) -> list[AddedToken]:
+        check_model(self, model, "WordPiece")
         vocab, _ = self.learn()
         model.__init__(vocab, model.unk_token, model.max_input_chars_per_word, self.continuing_subword_prefix)
         return list(self.special_tokens)
-
-
-class UnigramTrainer(Trainer):
-    """Not implemented: Unigram training (SentencePiece EM) is not available in pretrained yet."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        raise NotImplementedError(
-            "UnigramTrainer is not implemented in pretrained; train with sentencepiece or the tokenizers "
-            "library and load the resulting tokenizer.json"
-        )
 
 
 def default_trainer(model: Any) -> Trainer:
@@ -269,7 +286,20 @@ def default_trainer(model: Any) -> Trainer:
         ),  # fmt: skip
         "WordPiece": lambda: WordPieceTrainer(continuing_subword_prefix=model.continuing_subword_prefix),
         "WordLevel": WordLevelTrainer,
+        "Unigram": UnigramTrainer,
     }
     if name not in table:
         raise NotImplementedError(f"no trainer for {name} models; supported: {', '.join(table)}")
     return table[name]()
+
+
+from .trainers_unigram import UnigramTrainer  # noqa: E402  (it subclasses Trainer)
+
+__all__ = [
+    "BpeTrainer",
+    "Trainer",
+    "UnigramTrainer",
+    "WordLevelTrainer",
+    "WordPieceTrainer",
+    "default_trainer",
+]
