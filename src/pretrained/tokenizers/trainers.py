@@ -55,8 +55,17 @@ class Trainer:
         self.vocab_size = vocab_size
         self.min_frequency = min_frequency
         self.show_progress = show_progress
-        self.special_tokens = _specials(special_tokens)
+        self.special_tokens = special_tokens
         self.words: Counter[str] = Counter()
+
+    @property
+    def special_tokens(self) -> list[AddedToken]:
+        """The special tokens put first in the vocabulary (strings become special ``AddedToken``)."""
+        return self._special_tokens
+
+    @special_tokens.setter
+    def special_tokens(self, tokens: list[str | AddedToken] | None) -> None:
+        self._special_tokens = _specials(tokens)
 
     def feed(self, sequences: Iterable[str], process: Callable[[str], list[str]]) -> None:
         with Progress("Pre-processing sequences", None, self.show_progress) as bar:

@@ -51,83 +51,79 @@ def _log_sum_exp(x: float, y: float) -> float:
 
 
 class Lattice:
-    """Nodes of one text; ``begin[pos]`` / ``ends[pos]`` list the nodes starting / ending at ``pos``."""
+    """Nodes ``(start, end, piece id, score)`` of one text (node 0 begins it, node 1 ends it);
+    ``begin[pos]`` / ``ends[pos]`` list the nodes starting / ending at ``pos`` in the reference's order."""
 
-    __slots__ = ("n", "start", "end", "pid", "score", "begin", "ends", "bt")
+    __slots__ = ("n", "nodes", "begin", "ends", "bt")
 
     def __init__(
         self, matches: list[list[tuple[int, int]]], pid_of: list[int], scores: list[float], unk_score: float
     ) -> None:
         n = self.n = len(matches)
-        start, end, pid, score = [0, n], [0, n], [BOS, EOS], [0.0, 0.0]
+        nodes = self.nodes = [(0, 0, BOS, 0.0), (n, n, EOS, 0.0)]
         begin: list[list[int]] = [[] for _ in range(n + 1)]
         ends: list[list[int]] = [[] for _ in range(n + 1)]
         begin[n].append(1)
         ends[0].append(0)
         for i, row in enumerate(matches):
-            single = False
+            here, single = begin[i], False
             for e, sid in row:
                 p = pid_of[sid]
-                if p < 0:
-                    continue
-                begin[i].append(len(pid))
-                ends[e].append(len(pid))
-                start.append(i), end.append(e), pid.append(p), score.append(scores[p])
-                single = single or e == i + 1
+                if p >= 0:
+                    here.append(len(nodes))
+                    ends[e].append(len(nodes))
+                    nodes.append((i, e, p, scores[p]))
+                    single = single or e == i + 1
             if not single:  # the unknown piece (id 0) covers the char
-                begin[i].append(len(pid))
-                ends[i + 1].append(len(pid))
-                start.append(i), end.append(i + 1), pid.append(0), score.append(unk_score)
-        self.start, self.end, self.pid, self.score, self.begin, self.ends = (
-            start,
-            end,
-            pid,
-            score,
-            begin,
-            ends,
-        )
+                here.append(len(nodes))
+                ends[i + 1].append(len(nodes))
+                nodes.append((i, i + 1, 0, unk_score))
+        self.begin, self.ends = begin, ends
         self.bt: list[float] = []
 
     def marginal(self, freq: float, expected: list[float]) -> float:
         """Forward-backward: add ``freq`` x each node's posterior to ``expected[piece]``; ``freq`` x log Z."""
-        n, start, end, pid, score = self.n, self.start, self.end, self.pid, self.score
-        alpha = [0.0] * (n + 1)
+        n, nodes = self.n, self.nodes
+        alpha = [0.0] * (n + 1)  # log-sum over the paths reaching pos
         for pos in range(1, n + 1):
             left = self.ends[pos]
-            acc = score[left[0]] + alpha[start[left[0]]]
+            start, _, _, s = nodes[left[0]]
+            acc = s + alpha[start]
             for node in left[1:]:
-                acc = _log_sum_exp(acc, score[node] + alpha[start[node]])
+                start, _, _, s = nodes[node]
+                acc = _log_sum_exp(acc, s + alpha[start])
             alpha[pos] = acc
-        beta = [0.0] * (n + 1)
+        beta = [0.0] * (n + 1)  # log-sum over the paths leaving pos
         for pos in range(n - 1, -1, -1):
             right = self.begin[pos]
-            acc = score[right[0]] + beta[end[right[0]]]
+            _, end, _, s = nodes[right[0]]
+            acc = s + beta[end]
             for node in right[1:]:
-                acc = _log_sum_exp(acc, score[node] + beta[end[node]])
+                _, end, _, s = nodes[node]
+                acc = _log_sum_exp(acc, s + beta[end])
             beta[pos] = acc
         z = alpha[n]
-        for pos in range(n):
-            a = alpha[pos]
-            for node in self.begin[pos]:
-                expected[pid[node]] += freq * math.exp(a + score[node] + beta[end[node]] - z)
+        exp = math.exp
+        for start, end, pid, s in nodes[2:]:
+            expected[pid] += freq * exp(alpha[start] + s + beta[end] - z)
         return freq * z
 
     def viterbi(self) -> list[int]:
         """Piece ids of the best path (ties: the node that ends the earliest-starting left piece)."""
-        bt, prev = [0.0] * len(self.pid), [-1] * len(self.pid)
-        score = self.score
+        nodes = self.nodes
+        bt, prev = [0.0] * len(nodes), [-1] * len(nodes)
         for pos in range(self.n + 1):
             left = self.ends[pos]
             left_bt = [bt[node] for node in left]
             for node in self.begin[pos]:
-                s = score[node]
+                s = nodes[node][3]
                 cands = [b + s for b in left_bt]
                 best = max(cands)
                 bt[node], prev[node] = best, left[cands.index(best)]
         self.bt = bt
         path, node = [], prev[1]
         while prev[node] != -1:
-            path.append(self.pid[node])
+            path.append(nodes[node][2])
             node = prev[node]
         path.reverse()
         return path
@@ -137,7 +133,7 @@ class Lattice:
         if k <= 1:
             return [self.viterbi()] if k == 1 else []
         self.viterbi()
-        bt, score, ends, start = self.bt, self.score, self.ends, self.start
+        bt, nodes, ends = self.bt, self.nodes, self.ends
         agenda = _MaxHeap()
         agenda.push((0.0, 1, None, 0.0))  # (fx, node, next hypothesis, gx), from the end node
         out: list[list[int]] = []
@@ -147,14 +143,14 @@ class Lattice:
             if node == 0:
                 path, nxt = [], top[2]
                 while nxt[2] is not None:
-                    path.append(self.pid[nxt[1]])
+                    path.append(nodes[nxt[1]][2])
                     nxt = nxt[2]
                 out.append(path)
                 if len(out) == k:
                     return out
                 continue
-            for left in ends[start[node]]:
-                agenda.push((bt[left] + gx, left, top, score[left] + gx))
+            for left in ends[nodes[node][0]]:
+                agenda.push((bt[left] + gx, left, top, nodes[left][3] + gx))
             if len(agenda.data) > K_MAX_AGENDA_SIZE:
                 kept = _MaxHeap()
                 for _ in range(min(K_MIN_AGENDA_SIZE, k * 10)):
