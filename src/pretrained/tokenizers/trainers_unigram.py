@@ -110,6 +110,17 @@ class _Model:
         return Lattice(matches, self.pid_of, self.scores, self.unk_score)
 
 
+def _viterbi_counts(model: _Model, corpus: list) -> tuple[list[float], list[list[int]], float]:
+    """Counts of the pieces on the words' best paths, the words each piece is on, the total word count."""
+    freq, inverted, vsum = [0.0] * len(model.pieces), [[] for _ in model.pieces], 0.0
+    for i, (matches, n) in enumerate(corpus):
+        vsum += n
+        for pid in model.lattice(matches).viterbi():
+            freq[pid] += n
+            inverted[pid].append(i)
+    return freq, inverted, vsum
+
+
 class UnigramTrainer(Trainer):
     """Learn a Unigram vocabulary with scores, like the reference trainer.
 
@@ -205,20 +216,8 @@ class UnigramTrainer(Trainer):
     def _prune(self, model: _Model, corpus: list, index: dict[str, int], n_seeds: int) -> _Model:
         """Drop the pieces whose loss of likelihood (if re-segmented by their second best) is smallest."""
         size = len(model.pieces)
-        always_keep, alternatives = [True] * size, [[] for _ in range(size)]
-        always_keep[0] = False
-        for pid in range(1, size):
-            nbests = model.lattice(matches_of(model.pieces[pid][0], index, self.max_piece_length)).nbest(2)
-            if len(nbests) >= 2 and len(nbests[0]) >= 2:
-                always_keep[pid] = False
-            elif len(nbests) >= 2 and len(nbests[0]) == 1:
-                alternatives[pid] = nbests[1]
-        freq, inverted, vsum = [0.0] * size, [[] for _ in range(size)], 0.0
-        for i, (matches, n) in enumerate(corpus):
-            vsum += n
-            for pid in model.lattice(matches).viterbi():
-                freq[pid] += n
-                inverted[pid].append(i)
+        always_keep, alternatives = self._alternatives(model, index)
+        freq, inverted, vsum = _viterbi_counts(model, corpus)
         total = 0.0
         for f in freq:
             total += f
@@ -230,7 +229,7 @@ class UnigramTrainer(Trainer):
             if not alternatives[pid]:
                 keep.append(pid)
                 continue
-            f = 0.0
+            f = 0.0  # how often the words holding the piece occur
             for i in inverted[pid]:
                 f += corpus[i][1]
             if f == 0.0:
@@ -247,6 +246,19 @@ class UnigramTrainer(Trainer):
                 break
             keep.append(pid)
         return _Model([model.pieces[p] for p in keep], [model.seed_ids[p] for p in keep], n_seeds)
+
+    def _alternatives(self, model: _Model, index: dict[str, int]) -> tuple[list[bool], list[list[int]]]:
+        """Per piece: whether it must stay, and the second-best segmentation of its own text."""
+        size = len(model.pieces)
+        always_keep, alternatives = [True] * size, [[] for _ in range(size)]
+        always_keep[0] = False
+        for pid in range(1, size):
+            nbests = model.lattice(matches_of(model.pieces[pid][0], index, self.max_piece_length)).nbest(2)
+            if len(nbests) >= 2 and len(nbests[0]) >= 2:  # the piece is not its own best segmentation
+                always_keep[pid] = False
+            elif len(nbests) >= 2 and len(nbests[0]) == 1:
+                alternatives[pid] = nbests[1]
+        return always_keep, alternatives
 
     def _finalize(self, model: _Model, required: list[str]) -> tuple[list[tuple[str, float]], int | None]:
         """Required chars (missing ones just under the lowest score), the best pieces, specials first."""
