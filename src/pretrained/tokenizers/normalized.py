@@ -233,7 +233,7 @@ class NormalizedString:
 
     def unicode_normalize(self, form: str) -> None:
         s = self.normalized
-        if s.isascii() or (unicodedata.is_normalized(form, s) and not _HAS_EXCEPTION.search(s)):
+        if is_unchanged_by(form, s):
             return
         if form in ("NFD", "NFKD"):
             dest = decompose(s, form)
@@ -325,6 +325,11 @@ def _lstrip_ws(s: str) -> str:
 
 def _rstrip_ws(s: str) -> str:
     return s.rstrip(_WS)
+
+
+def is_unchanged_by(form: str, text: str) -> bool:
+    """Whether Unicode normalization ``form`` (with the reference's exceptions) leaves ``text`` as it is."""
+    return text.isascii() or (unicodedata.is_normalized(form, text) and not _HAS_EXCEPTION.search(text))
 
 
 def find_matches(pattern: Any, text: str) -> list[tuple[Span, bool]]:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._bytes import ASCII_TO_BYTE_CHAR
 from ._registry import LazyRegex, Regex, build, compile_pattern, pattern_from_dict, pattern_to_dict
 from ._unicode_tables import BERT_MN, BERT_REMOVE, MARKS
-from .normalized import WHITESPACE, NormalizedString
+from .normalized import WHITESPACE, NormalizedString, is_unchanged_by
 
 
 class Normalizer:
@@ -20,6 +21,16 @@ class Normalizer:
 
     def normalize(self, ns: NormalizedString) -> None:
         raise NotImplementedError
+
+    def fast_normalize(self, text: str) -> tuple[str, int] | None:
+        """``(normalized, k)`` when the normalized text is ``k`` prepended chars (aligned with the first
+        original char, as ``prepend`` aligns them) then one char per original char; None when the
+        general path with alignments is needed. Lets the Tokenizer skip the NormalizedString.
+
+        >>> Lowercase().fast_normalize("AB")
+        ('ab', 0)
+        """
+        return None
 
     def normalize_str(self, sequence: str) -> str:
         """The normalized text (alignments dropped).
@@ -45,6 +56,7 @@ class Normalizer:
 
 # chars removed by BertNormalizer(clean_text): NUL, U+FFFD and "other" categories but \t \n \r
 _BERT_REMOVE = LazyRegex(f"[{BERT_REMOVE}]")
+_BERT_REMOVE_ASCII = LazyRegex("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # its ASCII part
 _WS_TO_SPACE = {ord(c): " " for c in WHITESPACE if c != " "}
 _CJK = LazyRegex(
     "[\u4e00-\u9fff\u3400-\u4dbf\U00020000-\U0002a6df\U0002a700-\U0002b73f"
@@ -88,6 +100,15 @@ class BertNormalizer(Normalizer):
         if self.lowercase:
             ns.lowercase()
 
+    def fast_normalize(self, text: str) -> tuple[str, int] | None:
+        if not text.isascii():
+            return None  # CJK spacing, accents and Unicode lowercasing change lengths
+        if self.clean_text:
+            if _BERT_REMOVE_ASCII.search(text):
+                return None
+            text = text.translate(_WS_TO_SPACE)
+        return (text.lower() if self.lowercase else text), 0
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "type": self.type_name,
@@ -112,6 +133,9 @@ class _Unicode(Normalizer):
 
     def normalize(self, ns: NormalizedString) -> None:
         ns.unicode_normalize(self.form)
+
+    def fast_normalize(self, text: str) -> tuple[str, int] | None:
+        return (text, 0) if is_unchanged_by(self.form, text) else None
 
 
 class NFD(_Unicode):
@@ -142,6 +166,9 @@ class Lowercase(Normalizer):
     def normalize(self, ns: NormalizedString) -> None:
         ns.lowercase()
 
+    def fast_normalize(self, text: str) -> tuple[str, int] | None:
+        return (text.lower(), 0) if text.isascii() else None
+
 
 class StripAccents(Normalizer):
     """Remove combining marks (Mn, Mc, Me); use after NFD to strip accents."""
@@ -151,6 +178,9 @@ class StripAccents(Normalizer):
     def normalize(self, ns: NormalizedString) -> None:
         if not ns.normalized.isascii():
             ns.remove_chars(_MARK)
+
+    def fast_normalize(self, text: str) -> tuple[str, int] | None:
+        return (text, 0) if text.isascii() or not _MARK.search(text) else None
 
 
 class Strip(Normalizer):
@@ -168,6 +198,11 @@ class Strip(Normalizer):
 
     def normalize(self, ns: NormalizedString) -> None:
         ns.strip(self.left, self.right)
+
+    def fast_normalize(self, text: str) -> tuple[str, int] | None:
+        if (self.left and text[:1] in WHITESPACE) or (self.right and text[-1:] in WHITESPACE):
+            return None
+        return text, 0
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": self.type_name, "strip_left": self.left, "strip_right": self.right}
@@ -199,6 +234,15 @@ class Replace(Normalizer):
         else:
             ns.replace(self._re, self.content)
 
+    def fast_normalize(self, text: str) -> tuple[str, int] | None:
+        if self.kind == "string":
+            if not self.pattern or self.pattern not in text:
+                return text, 0
+            if len(self.pattern) == 1 and len(self.content) == 1:
+                return text.replace(self.pattern, self.content), 0
+            return None
+        return (text, 0) if self._re.search(text) is None else None
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "type": self.type_name,
@@ -227,6 +271,11 @@ class Prepend(Normalizer):
     def normalize(self, ns: NormalizedString) -> None:
         ns.prepend(self.prepend)
 
+    def fast_normalize(self, text: str) -> tuple[str, int] | None:
+        if not text or not self.prepend:
+            return text, 0
+        return self.prepend + text, len(self.prepend)
+
     def to_dict(self) -> dict[str, Any]:
         return {"type": self.type_name, "prepend": self.prepend}
 
@@ -246,6 +295,15 @@ class Sequence(Normalizer):
     def normalize(self, ns: NormalizedString) -> None:
         for n in self.normalizers:
             n.normalize(ns)
+
+    def fast_normalize(self, text: str) -> tuple[str, int] | None:
+        k = 0
+        for n in self.normalizers:
+            out = n.fast_normalize(text)
+            if out is None:
+                return None
+            text, k = out[0], k + out[1]
+        return text, k
 
     def __getitem__(self, i: int) -> Normalizer:
         return self.normalizers[i]
@@ -271,6 +329,9 @@ class ByteLevel(Normalizer):
 
         byte_level_transform(ns)
 
+    def fast_normalize(self, text: str) -> tuple[str, int] | None:
+        return (text.translate(ASCII_TO_BYTE_CHAR), 0) if text.isascii() else None
+
 
 _NMT_REMOVE = LazyRegex("[\x01-\x08\x0b\x0e-\x1f\x7f\x8f\x9f]")
 _NMT_SPACES = {
@@ -286,6 +347,9 @@ class Nmt(Normalizer):
     def normalize(self, ns: NormalizedString) -> None:
         ns.remove_chars(_NMT_REMOVE)
         ns.set_same_length(ns.normalized.translate(_NMT_SPACES))
+
+    def fast_normalize(self, text: str) -> tuple[str, int] | None:
+        return None if _NMT_REMOVE.search(text) else (text.translate(_NMT_SPACES), 0)
 
 
 def _precompiled(data: dict[str, Any]) -> Normalizer:

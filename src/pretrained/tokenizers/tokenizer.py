@@ -20,6 +20,7 @@ from . import models as models_mod
 from ._registry import TokenizerFileError
 from .added_vocab import AddedToken, AddedVocabulary
 from .encoding import Encoding
+from .fastpath import encode_fast
 from .normalized import NormalizedString
 from .pretokenized import PreTokenizedString, into_encoding
 from .processors import PostProcessor
@@ -271,13 +272,11 @@ class Tokenizer:
     def _encode_text(self, text: str, type_id: int, word_idx: int | None) -> Encoding:
         if not text.isascii():
             _check_utf8(text)
+        fast = encode_fast(self, text, type_id, word_idx)
+        if fast is not None:
+            return fast
         pts = self._added.extract_and_normalize(self._normalizer, text)
         if self.pre_tokenizer is not None:
-            if len(pts.splits) == 1 and pts.splits[0][1] is None and pts.splits[0][0].align is None:
-                ns = pts.splits[0][0]
-                fast = self.pre_tokenizer.fast_words(ns.normalized, ns.shift)
-                if fast is not None:
-                    return _encode_words(*fast, ns.shift, self._model._tokenize, type_id, word_idx)
             self.pre_tokenizer.pre_tokenize(pts)
         return into_encoding(pts, self._model._tokenize, type_id, word_idx)
 
@@ -403,33 +402,6 @@ class Tokenizer:
 
     def __repr__(self) -> str:
         return f"Tokenizer(model={self._model!r}, vocab_size={self.get_vocab_size()})"
-
-
-def _encode_words(
-    words: list[tuple[str, int]], k: int, shift: int, tokenize: Any, type_id: int, word_idx: int | None
-) -> Encoding:
-    """``into_encoding`` for words that are substrings of the original text, char for char, after ``k``
-    prepended chars (which, like the first original char, map to original char 0)."""
-    ids: list[int] = []
-    tokens: list[str] = []
-    offsets: list[tuple[int, int]] = []
-    word_ids: list[int | None] = []
-    for idx, (word, start) in enumerate(words):
-        w = idx if word_idx is None else word_idx
-        toks = tokenize(word)
-        ids.extend([t[0] for t in toks])
-        tokens.extend([t[1] for t in toks])
-        word_ids.extend([w] * len(toks))
-        if k == 0 or start > k:
-            base = shift + start - k
-            offsets.extend([(base + a, base + b) for _, _, (a, b) in toks])
-        else:
-            base = start - k
-            offsets.extend(
-                [(shift + max(base + a, 0), shift + max(base + b - 1, 0) + 1) for _, _, (a, b) in toks]
-            )
-    n = len(ids)
-    return Encoding(ids, [type_id] * n, tokens, word_ids, offsets, [0] * n, [1] * n)
 
 
 def _check_utf8(text: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 
@@ -16,6 +17,9 @@ class Token(NamedTuple):
 
 
 RawToken = tuple[int, str, tuple[int, int]]
+# a word's tokens as the Tokenizer's fast path wants them: ids, values, offsets (chars inside the word)
+Entry = tuple[list[int], list[str], list[tuple[int, int]]]
+ENTRY_CAPACITY = 50_000  # words per entry cache (cleared when full)
 
 
 class Model:
@@ -24,6 +28,14 @@ class Model:
     type_name = ""
     vocab: dict[str, int]
     vocab_r: dict[int, str]
+    # the attributes that change how a word tokenizes: the word caches are emptied when one changes
+    settings: tuple[str, ...] = ()
+    # words longer than this are cut by ``_pieces`` before tokenizing (BPE); pieces share the word's index
+    split_from = 1 << 62
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._settings_key = staticmethod(attrgetter("vocab", "type_name", *cls.settings))
 
     def tokenize(self, sequence: str) -> list[Token]:
         """Tokens (id, value, offsets) for one pre-tokenized word.
@@ -42,6 +54,36 @@ class Model:
     def _tokenize(self, sequence: str) -> list[RawToken]:
         """What ``tokenize`` returns, as plain tuples (the fast path the Tokenizer uses)."""
         raise NotImplementedError
+
+    def _tokenize_uncached(self, sequence: str) -> list[RawToken]:
+        """``_tokenize`` without filling the model's own cache (the entry caches keep the result)."""
+        return self._tokenize(sequence)
+
+    def _pieces(self, word: str) -> list[str]:
+        """Pieces of ``word``, in order, whose tokens (shifted to their place) are the word's tokens."""
+        return [word]
+
+    def _entry(self, word: str) -> Entry:
+        toks = self._tokenize_uncached(word)
+        return [t[0] for t in toks], [t[1] for t in toks], [t[2] for t in toks]
+
+    def _word_entries(self, table: dict[int, str] | None) -> dict[str, Entry]:
+        """The cache word -> ``_entry(word.translate(table))`` (``table`` None: the word itself).
+
+        Emptied, with the model's own cache, when the vocab object or one of ``settings`` changes.
+        """
+        key = self._settings_key(self)
+        state = self.__dict__.get("_entry_state")
+        if state is None or state[0][0] is not key[0] or state[0] != key:
+            cache = getattr(self, "_cache", None)
+            if cache is not None:
+                cache.data.clear()
+            state = self._entry_state = (key, {})
+        caches = state[1]
+        found = caches.get(id(table))
+        if found is None or found[0] is not table:
+            found = caches[id(table)] = (table, {})
+        return found[1]
 
     def get_trainer(self) -> Any:
         """The trainer that fits this model type, with default settings."""

@@ -11,10 +11,13 @@ import heapq
 import json
 import logging
 import os
+import re
+from collections import Counter
+from itertools import accumulate, repeat
 from typing import Any
 
 from .._registry import TokenizerFileError
-from .base import Model, RawToken, WordCache, check_vocab
+from .base import Entry, Model, RawToken, WordCache, check_vocab
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +25,8 @@ log = logging.getLogger(__name__)
 _HEAP_FROM = 400
 # words longer than this are cut where no merge can cross (see BPE._tokenize_long)
 _SPLIT_FROM = 24
+_ID_BITS = 32  # ranks pack (rank, merged id) in one int: min() finds the lowest rank
+_ID_MASK = (1 << _ID_BITS) - 1
 _NO_MERGE = 1 << 62
 _BYTE_TOKENS = [f"<0x{b:02X}>" for b in range(256)]
 
@@ -65,11 +70,11 @@ class BPE(Model):
         self._ranks = self._build_ranks()
         # adjacent char pairs inside vocab tokens, built on first use: lets long words be cut safely
         self._bigrams: set[str] | None = None
-        self._can_cut = not continuing_subword_prefix and not end_of_word_suffix
+        self._boundary_cut: re.Pattern | None = None
         self._cache = WordCache(cache_capacity or 10_000)
 
-    def _build_ranks(self) -> dict[tuple[int, int], tuple[int, int]]:
-        """(left id, right id) -> (rank, merged id); every token must be in the vocab."""
+    def _build_ranks(self) -> dict[tuple[int, int], int]:
+        """(left id, right id) -> rank << 32 | merged id; every token must be in the vocab."""
         cut = len(self.continuing_subword_prefix or "")
         ranks: dict[tuple[int, int], tuple[int, int]] = {}
         get = self.vocab.get
@@ -82,7 +87,7 @@ class BPE(Model):
                     f"BPE merge #{rank} {a!r} + {b!r}: {what} {missing!r} is not in the vocab; "
                     "the vocab and merges do not belong together (use the merges of this vocab)"
                 )
-            ranks[(ia, ib)] = (rank, new_id)
+            ranks[(ia, ib)] = rank << _ID_BITS | new_id
         return ranks
 
     @classmethod
@@ -110,50 +115,94 @@ class BPE(Model):
         return cls(v, m, **kwargs)
 
     # -- tokenization ------------------------------------------------------------------------------
+    settings = ("unk_token", "continuing_subword_prefix", "end_of_word_suffix", "fuse_unk", "byte_fallback",
+                "ignore_merges")  # fmt: skip
+
+    @property
+    def split_from(self) -> int:  # type: ignore[override]
+        """Words longer than this are cut where no merge can cross (see ``_pieces``)."""
+        if self.continuing_subword_prefix or self.end_of_word_suffix or self.ignore_merges:
+            return 1 << 62
+        return _SPLIT_FROM
+
     def _tokenize(self, sequence: str) -> list[RawToken]:
+        cache = self._cache.data
+        out = cache.get(sequence)
+        if out is not None:
+            return out
+        out = self._tokenize_uncached(sequence)
+        if len(sequence) < 256:
+            self._cache.put(sequence, out)
+        return out
+
+    def _tokenize_uncached(self, sequence: str) -> list[RawToken]:
         if not sequence:
             return []
         if self.ignore_merges:
             tid = self.vocab.get(sequence)
             if tid is not None:
                 return [(tid, sequence, (0, len(sequence)))]
-        cache = self._cache.data
-        out = cache.get(sequence)
-        if out is not None:
-            return out
-        if len(sequence) > _SPLIT_FROM and self._can_cut:
-            out = self._tokenize_long(sequence)
-        else:
-            out = self._bpe(sequence)
-        if len(sequence) < 256:
-            self._cache.put(sequence, out)
-        return out
+        if len(sequence) > _SPLIT_FROM and not self.continuing_subword_prefix and not self.end_of_word_suffix:
+            return self._tokenize_long(sequence)
+        return self._bpe(sequence)
 
     def _bpe(self, word: str) -> list[RawToken]:
-        ids, lens = self._initial_symbols(word)
+        ids, offsets = self._merged(word)
+        return list(zip(ids, map(self.vocab_r.__getitem__, ids), offsets))
+
+    def _entry(self, word: str) -> Entry:
+        if len(word) > _SPLIT_FROM or self.ignore_merges:
+            return super()._entry(word)
+        ids, offsets = self._merged(word)
+        return ids, list(map(self.vocab_r.__getitem__, ids)), offsets
+
+    def _merged(self, word: str) -> tuple[list[int], list[tuple[int, int]]]:
+        """The ids of the merged symbols of ``word`` and their char offsets."""
+        ids: list[int | None] | list[int] = list(map(self.vocab.get, word))
+        in_bytes = None in ids or bool(self.continuing_subword_prefix) or bool(self.end_of_word_suffix)
+        if in_bytes:
+            ids, lens = self._initial_symbols(word)
+        else:
+            lens = [1] * len(ids)  # one char per symbol
         if len(ids) > 1:
             ids, lens = (_merge_heap if len(ids) >= _HEAP_FROM else _merge_scan)(ids, lens, self._ranks)
-        return self._to_tokens(word, ids, lens)
+        if in_bytes and not word.isascii():
+            return ids, _char_offsets(word, lens)  # type: ignore[return-value]
+        ends = list(accumulate(lens))
+        return ids, list(zip([0, *ends[:-1]], ends))  # type: ignore[return-value]
 
     def _tokenize_long(self, word: str) -> list[RawToken]:
-        """Cut a long word where no merge can ever join the two sides, and BPE (and cache) the parts.
+        out: list[RawToken] = []
+        pieces = self._pieces(word)
+        for part, start in zip(pieces, accumulate(map(len, pieces), initial=0)):
+            out.extend(_shifted(self._part(part), start))
+        return out
+
+    def _pieces(self, word: str) -> list[str]:
+        """Cut a long word where no merge can ever join the two sides.
 
         Between chars a and b that are both tokens of their own, a merged token spanning the cut would
-        contain "ab"; when no vocab token does, the cut changes nothing.
+        contain "ab"; when no vocab token does, the cut changes nothing. Cuts are made first before the
+        boundary char most tokens start with ("▁", "Ġ"), by one regex, then anywhere in pieces still long.
         """
         if self._bigrams is None:
             self._bigrams = {t[i : i + 2] for t in self.vocab for i in range(len(t) - 1)}
+            self._boundary_cut = _boundary_cut(self.vocab, self._bigrams)
+        pieces = self._boundary_cut.split(word) if self._boundary_cut is not None else [word]
+        if all(len(p) <= _SPLIT_FROM for p in pieces):
+            return pieces
         vocab, bigrams = self.vocab, self._bigrams
-        cuts = [
-            i
-            for i, (a, b) in enumerate(zip(word, word[1:]), 1)
-            if a + b not in bigrams and a in vocab and b in vocab
-        ]
-        out: list[RawToken] = []
-        start = 0
-        for i in [*cuts, len(word)]:
-            out.extend(_shifted(self._part(word[start:i]), start))
-            start = i
+        out: list[str] = []
+        for piece in pieces:
+            if len(piece) <= _SPLIT_FROM:
+                out.append(piece)
+                continue
+            start = 0
+            for i, (a, b) in enumerate(zip(piece, piece[1:]), 1):
+                if a + b not in bigrams and a in vocab and b in vocab:
+                    out.append(piece[start:i])
+                    start = i
+            out.append(piece[start:])
         return out
 
     def _part(self, part: str) -> list[RawToken]:
@@ -211,23 +260,6 @@ class BPE(Model):
             ids.append(unk[0])
             lens.append(unk[1])
         return ids, lens
-
-    def _to_tokens(self, word: str, ids: list[int], lens: list[int]) -> list[RawToken]:
-        vocab_r = self.vocab_r
-        out: list[RawToken] = []
-        pos = 0
-        if word.isascii():
-            for tid, n in zip(ids, lens):
-                out.append((tid, vocab_r[tid], (pos, pos + n)))
-                pos += n
-            return out
-        char_of: list[int] = []  # byte index -> char index
-        for ci, c in enumerate(word):
-            char_of.extend([ci] * len(c.encode()))
-        for tid, n in zip(ids, lens):
-            out.append((tid, vocab_r[tid], (char_of[pos], char_of[pos + n - 1] + 1)))
-            pos += n
-        return out
 
     # -- serialization -----------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -296,31 +328,50 @@ def _shifted(tokens: list[RawToken], shift: int) -> list[RawToken]:
     return [(t, v, (a + shift, b + shift)) for t, v, (a, b) in tokens]
 
 
+def _boundary_cut(vocab: dict[str, int], bigrams: set[str]) -> re.Pattern | None:
+    """A regex matching the empty string before the boundary char b (the first char of most tokens) after
+    every char a that can be cut from it: a and b are tokens and no token contains "ab"."""
+    firsts = Counter(t[0] for t in vocab if len(t) > 1)
+    if not firsts:
+        return None
+    b = firsts.most_common(1)[0][0]
+    safe = sorted(a for a in vocab if len(a) == 1 and a + b not in bigrams)
+    if b not in vocab or not safe:
+        return None
+    return re.compile(f"(?<=[{''.join(re.escape(a) for a in safe)}])(?={re.escape(b)})")
+
+
+def _char_offsets(word: str, lens: list[int]) -> list[tuple[int, int]]:
+    """Char offsets of symbols ``lens`` UTF-8 bytes long (a byte-fallback token spans its whole char)."""
+    char_of: list[int] = []  # byte index -> char index
+    for ci, c in enumerate(word):
+        char_of.extend([ci] * len(c.encode()))
+    out = []
+    pos = 0
+    for n in lens:
+        out.append((char_of[pos], char_of[pos + n - 1] + 1))
+        pos += n
+    return out
+
+
 def _merge_scan(ids: list[int], lens: list[int], ranks: dict) -> tuple[list[int], list[int]]:
     """Repeatedly apply the lowest-ranked adjacent merge (leftmost on ties)."""
     get = ranks.get
-    rank: list[int] = []
-    new: list[int] = []
-    for pair in zip(ids, ids[1:]):
-        m = get(pair)
-        rank.append(_NO_MERGE if m is None else m[0])
-        new.append(0 if m is None else m[1])
+    rank = list(map(get, zip(ids, ids[1:]), repeat(_NO_MERGE)))
     while rank:
         best = min(rank)
         if best == _NO_MERGE:
             break
         i = rank.index(best)
-        ids[i] = new[i]
+        ids[i] = best & _ID_MASK
         del ids[i + 1]
         lens[i] += lens[i + 1]
         del lens[i + 1]
-        del rank[i], new[i]
+        del rank[i]
         if i > 0:
-            m = get((ids[i - 1], ids[i]))
-            rank[i - 1], new[i - 1] = (_NO_MERGE, 0) if m is None else m
+            rank[i - 1] = get((ids[i - 1], ids[i]), _NO_MERGE)
         if i < len(rank):
-            m = get((ids[i], ids[i + 1]))
-            rank[i], new[i] = (_NO_MERGE, 0) if m is None else m
+            rank[i] = get((ids[i], ids[i + 1]), _NO_MERGE)
     return ids, lens
 
 
@@ -335,17 +386,16 @@ def _merge_heap(ids: list[int], lens: list[int], ranks: dict) -> tuple[list[int]
     for i in range(n - 1):
         m = ranks.get((ids[i], ids[i + 1]))
         if m is not None:
-            heap.append((m[0], i, m[1]))
+            heap.append((m, i))
     heapq.heapify(heap)
     while heap:
-        rank, pos, new_id = heapq.heappop(heap)
+        packed, pos = heapq.heappop(heap)
         if not alive[pos] or nxt[pos] == -1:
             continue
         right = nxt[pos]
-        m = ranks.get((ids[pos], ids[right]))
-        if m is None or m[1] != new_id or m[0] != rank:
+        if ranks.get((ids[pos], ids[right])) != packed:
             continue
-        ids[pos] = new_id
+        ids[pos] = packed & _ID_MASK
         lens[pos] += lens[right]
         alive[right] = False
         nxt[pos] = nxt[right]
@@ -354,10 +404,10 @@ def _merge_heap(ids: list[int], lens: list[int], ranks: dict) -> tuple[list[int]
         if prev[pos] != -1:
             m = ranks.get((ids[prev[pos]], ids[pos]))
             if m is not None:
-                heapq.heappush(heap, (m[0], prev[pos], m[1]))
+                heapq.heappush(heap, (m, prev[pos]))
         if nxt[pos] != -1:
             m = ranks.get((ids[pos], ids[nxt[pos]]))
             if m is not None:
-                heapq.heappush(heap, (m[0], pos, m[1]))
+                heapq.heappush(heap, (m, pos))
     keep = [i for i in range(n) if alive[i]]
     return [ids[i] for i in keep], [lens[i] for i in keep]

@@ -115,10 +115,17 @@ class Unigram(Model):
         out.reverse()
         return out
 
+    settings = ("unk_id", "byte_fallback", "min_score")
+
     def _tokenize(self, sequence: str) -> list[RawToken]:
         cached = self._cache.get(sequence)
         if cached is not None:
             return cached
+        out = self._tokenize_uncached(sequence)
+        self._cache.put(sequence, out)
+        return out
+
+    def _tokenize_uncached(self, sequence: str) -> list[RawToken]:
         out: list[RawToken] = []
         pos = 0
         for piece in self._segment(sequence):
@@ -138,7 +145,6 @@ class Unigram(Model):
                 tid = self.unk_id
             out.append((tid, piece, (pos, pos + n)))
             pos += n
-        self._cache.put(sequence, out)
         return out
 
     def to_dict(self) -> dict[str, Any]:

@@ -34,6 +34,8 @@ class WordLevel(Model):
     def from_file(cls, vocab: str, unk_token: str = "<unk>") -> WordLevel:
         return cls(cls.read_file(vocab), unk_token)
 
+    settings = ("unk_token",)
+
     def _tokenize(self, sequence: str) -> list[RawToken]:
         tid = self.vocab.get(sequence)
         if tid is not None:

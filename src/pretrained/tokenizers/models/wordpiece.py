@@ -56,10 +56,17 @@ class WordPiece(Model):
             )
         return [(unk_id, self.unk_token, (0, n))]
 
+    settings = ("unk_token", "max_input_chars_per_word", "continuing_subword_prefix")
+
     def _tokenize(self, sequence: str) -> list[RawToken]:
         cached = self._cache.get(sequence)
         if cached is not None:
             return cached
+        out = self._tokenize_uncached(sequence)
+        self._cache.put(sequence, out)
+        return out
+
+    def _tokenize_uncached(self, sequence: str) -> list[RawToken]:
         n = len(sequence)
         if n > self.max_input_chars_per_word:
             return self._unk(n)
@@ -79,7 +86,6 @@ class WordPiece(Model):
                 out = self._unk(n)
                 break
             start = end
-        self._cache.put(sequence, out)
         return out
 
     def to_dict(self) -> dict[str, Any]:

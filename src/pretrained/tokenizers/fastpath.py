@@ -1,0 +1,133 @@
+"""The Tokenizer's fast path: whole-text normalization and splitting, then cached per-word tokens.
+
+It covers the common pipelines (BERT, GPT-2 byte-level, SentencePiece-style Prepend/Replace or Metaspace)
+whenever the normalizer maps the text char for char after some prepended chars, the pre-tokenizer only
+cuts it, and no added token occurs. Then no NormalizedString, alignment list or per-word object is built:
+words come as (word, start) pairs and each word's (ids, tokens, offsets) come from the model's entry
+cache. Anything else returns None and the general path runs; both give the same Encoding.
+
+>>> from pretrained.tokenizers import Tokenizer, models, pre_tokenizers
+>>> tok = Tokenizer(models.WordLevel({"a": 0, "b": 1}, unk_token="a"))
+>>> tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+>>> encode_fast(tok, "a b", 0, None).offsets
+[(0, 1), (2, 3)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from itertools import accumulate
+from typing import Any
+
+from .encoding import Encoding
+from .models.base import ENTRY_CAPACITY, Entry, Model
+
+
+def encode_fast(tok: Any, text: str, type_id: int, word_idx: int | None) -> Encoding | None:
+    """The Encoding of ``text`` (before post-processing), or None when the general path is needed."""
+    added = tok._added
+    raw = added._raw.re
+    if raw is not None and raw.search(text) is not None:
+        return None
+    normalizer = tok._normalizer
+    if normalizer is None:
+        normalized, k = text, 0
+    else:
+        out = normalizer.fast_normalize(text)
+        if out is None:
+            return None
+        normalized, k = out
+    norm = added._norm.re
+    if norm is not None and norm.search(normalized) is not None:
+        return None
+    pre = tok.pre_tokenizer
+    if pre is None:
+        words: Iterable[tuple[str, int]] = [(normalized, 0)] if normalized else []
+        table = None
+    else:
+        split = pre.fast_split(normalized, 0)
+        if split is None:
+            return None
+        words, k_pre, table = split
+        k += k_pre
+    return encode_words(tok._model, words, k, table, type_id, word_idx)
+
+
+def encode_words(
+    model: Model,
+    words: Iterable[tuple[str, int]],
+    k: int,
+    table: dict[int, str] | None,
+    type_id: int,
+    word_idx: int | None,
+) -> Encoding:
+    """Tokenize (word, start) pairs of a text that has ``k`` prepended chars (aligned with its first char)."""
+    cache = model._word_entries(table)
+    get = cache.get
+    split_from = model.split_from
+    ids: list[int] = []
+    tokens: list[str] = []
+    offsets: list[tuple[int, int]] = []
+    word_ids: list[int | None] = []
+    for w, (word, start) in enumerate(words):
+        if word_idx is not None:
+            w = word_idx
+        entry = get(word)
+        if entry is None:
+            if len(word) > split_from and table is None:
+                _add_pieces(model, cache, word, start - k, w, ids, tokens, offsets, word_ids)
+                continue
+            entry = model._entry(word if table is None else word.translate(table))
+            if len(word) < 256:
+                if len(cache) >= ENTRY_CAPACITY:
+                    cache.clear()
+                cache[word] = entry
+        e_ids, e_tokens, e_offsets = entry
+        ids += e_ids
+        tokens += e_tokens
+        word_ids += [w] * len(e_ids)
+        base = start - k
+        if base == 0:
+            offsets += e_offsets
+        elif base > 0:
+            offsets += [(base + a, base + b) for a, b in e_offsets]
+        else:  # starts among the prepended chars, which all map to the first original char
+            offsets += [(max(base + a, 0), max(base + b - 1, 0) + 1) for a, b in e_offsets]
+    n = len(ids)
+    return Encoding(ids, [type_id] * n, tokens, word_ids, offsets, [0] * n, [1] * n)
+
+
+def _add_pieces(
+    model: Model,
+    cache: dict[str, Entry],
+    word: str,
+    base: int,
+    w: int,
+    ids: list[int],
+    tokens: list[str],
+    offsets: list[tuple[int, int]],
+    word_ids: list[int | None],
+) -> None:
+    """Append the tokens of a long word, cut into pieces that tokenize on their own (cached per piece)."""
+    get = cache.get
+    pieces = model._pieces(word)
+    for piece, start in zip(pieces, accumulate(map(len, pieces), initial=0)):
+        entry = get(piece)
+        if entry is None:
+            entry = model._entry(piece)
+            if len(piece) < 256:
+                if len(cache) >= ENTRY_CAPACITY:
+                    cache.clear()
+                cache[piece] = entry
+        e_ids, e_tokens, e_offsets = entry
+        ids += e_ids
+        tokens += e_tokens
+        word_ids += [w] * len(e_ids)
+        b = base + start
+        if b >= 0:
+            offsets += [(b + a, b + c) for a, c in e_offsets]
+        else:
+            offsets += [(max(b + a, 0), max(b + c - 1, 0) + 1) for a, c in e_offsets]
+
+
+__all__ = ["encode_fast", "encode_words"]
