@@ -16,7 +16,7 @@ cache. Anything else returns None and the general path runs; both give the same 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from itertools import accumulate
+from itertools import accumulate, count, repeat
 from typing import Any
 
 from .encoding import Encoding
@@ -41,16 +41,21 @@ def encode_fast(tok: Any, text: str, type_id: int, word_idx: int | None) -> Enco
     if norm is not None and norm.search(normalized) is not None:
         return None
     pre = tok.pre_tokenizer
+    model = tok._model
+    table = None
     if pre is None:
         words: Iterable[tuple[str, int]] = [(normalized, 0)] if normalized else []
-        table = None
+        if len(normalized) > model.split_from:  # one long word (Llama): its pieces, all word 0
+            pieces = model._pieces(normalized)
+            words = zip(pieces, accumulate(map(len, pieces), initial=0))
+            word_idx = 0 if word_idx is None else word_idx
     else:
         split = pre.fast_split(normalized, 0)
         if split is None:
             return None
         words, k_pre, table = split
         k += k_pre
-    return encode_words(tok._model, words, k, table, type_id, word_idx)
+    return encode_words(model, words, k, table, type_id, word_idx)
 
 
 def encode_words(
@@ -69,9 +74,8 @@ def encode_words(
     tokens: list[str] = []
     offsets: list[tuple[int, int]] = []
     word_ids: list[int | None] = []
-    for w, (word, start) in enumerate(words):
-        if word_idx is not None:
-            w = word_idx
+    append_offset, append_word = offsets.append, word_ids.append
+    for w, (word, start) in zip(count() if word_idx is None else repeat(word_idx), words):
         entry = get(word)
         if entry is None:
             if len(word) > split_from and table is None:
@@ -85,11 +89,14 @@ def encode_words(
         e_ids, e_tokens, e_offsets = entry
         ids += e_ids
         tokens += e_tokens
-        word_ids += [w] * len(e_ids)
         base = start - k
-        if base == 0:
-            offsets += e_offsets
-        elif base > 0:
+        if base >= 0 and len(e_ids) == 1:  # most words
+            append_word(w)
+            a, b = e_offsets[0]
+            append_offset((base + a, base + b))
+            continue
+        word_ids += [w] * len(e_ids)
+        if base >= 0:
             offsets += [(base + a, base + b) for a, b in e_offsets]
         else:  # starts among the prepended chars, which all map to the first original char
             offsets += [(max(base + a, 0), max(base + b - 1, 0) + 1) for a, b in e_offsets]

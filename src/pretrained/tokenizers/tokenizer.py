@@ -10,9 +10,12 @@ Mirrors ``tokenizers.Tokenizer`` (same methods, same outputs) in pure Python.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from . import decoders, normalizers, pre_tokenizers, processors
@@ -311,6 +314,12 @@ class Tokenizer:
         self, input: list[Any], is_pretokenized: bool = False, add_special_tokens: bool = True
     ) -> list[Encoding]:
         """Encode many inputs (str, or (str, str) pairs); pads the batch together when padding is on."""
+        with gc_paused():
+            return self._encode_batch(input, is_pretokenized, add_special_tokens)
+
+    def _encode_batch(
+        self, input: list[Any], is_pretokenized: bool, add_special_tokens: bool
+    ) -> list[Encoding]:
         out = []
         for item in input:
             if is_pretokenized:
@@ -402,6 +411,20 @@ class Tokenizer:
 
     def __repr__(self) -> str:
         return f"Tokenizer(model={self._model!r}, vocab_size={self.get_vocab_size()})"
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: encodings allocate many small tuples and lists (no cycles),
+    which would otherwise trigger collections that scan every live object again and again."""
+    enabled = gc.isenabled()
+    if enabled:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _check_utf8(text: str) -> None:
