@@ -36,7 +36,14 @@ def run_isolated(code: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-PEAK_RSS = "import resource; peak_mb = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024"
+# Peak resident memory of this process in MB. VmHWM, not ru_maxrss: ru_maxrss survives fork+exec, so a child
+# would report the parent's peak.
+PEAK_RSS = (
+    "def peak_mb():\n"
+    "    for line in open('/proc/self/status'):\n"
+    "        if line.startswith('VmHWM:'):\n"
+    "            return int(line.split()[1]) / 1024\n"
+)
 
 
 def table(title: str, rows: list[tuple[str, float, float, str]], higher_is_better: bool) -> str:
