@@ -29,7 +29,14 @@ def best_of(fn: Callable[[], object], repeat: int = 5, warmup: int = 1) -> float
 
 def run_isolated(code: str) -> dict:
     """Run ``code`` in a fresh interpreter; it must print one JSON object on its last line."""
-    env = {**os.environ, "TOKENIZERS_PARALLELISM": "false", "PYTHONPATH": str(ROOT / "src")}
+    # one thread for both libraries: comparable, and stable on a shared machine (set BENCH_THREADS to change)
+    threads = os.environ.get("BENCH_THREADS", "1")
+    env = {
+        **os.environ,
+        "TOKENIZERS_PARALLELISM": "false",
+        "PYTHONPATH": str(ROOT / "src"),
+        "OMP_NUM_THREADS": threads,
+    }
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
     if out.returncode:
         raise RuntimeError(f"benchmark subprocess failed:\n{out.stderr[-3000:]}")
