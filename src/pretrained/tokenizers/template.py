@@ -106,6 +106,10 @@ class TemplateProcessing(PostProcessor):
     def process(
         self, encoding: Encoding, pair: Encoding | None = None, add_special_tokens: bool = True
     ) -> Encoding:
+        if pair is None and add_special_tokens and not encoding.overflowing and not encoding.sequence_ranges:
+            wrap = self._single_wrap()
+            if wrap is not None:
+                return _wrap_single(encoding, *wrap)
         encs = [encoding] if pair is None else [encoding, pair]
         if any(e.overflowing or e.sequence_ranges for e in encs):
             return super().process(encoding, pair, add_special_tokens)
@@ -137,6 +141,35 @@ class TemplateProcessing(PostProcessor):
                 special += [1] * n
                 attention += [1] * n
         return out
+
+    def _single_wrap(
+        self,
+    ) -> tuple[list[int], list[str], list[int], int, list[int], list[str], list[int]] | None:
+        """The single template as (ids, tokens, type ids) before $A, $A's type id, and the same after;
+        None when it does not hold $A exactly once."""
+        key = (self.single, self.special_tokens)
+        cached = self.__dict__.get("_wrap")
+        if cached is not None and cached[0][0] is key[0] and cached[0][1] is key[1]:
+            return cached[1]
+        seqs = [i for i, p in enumerate(self.single) if p[0] == "Sequence"]
+        wrap = None
+        if len(seqs) == 1 and self.single[seqs[0]][1] == "A":
+            at = seqs[0]
+            sides = []
+            for pieces in (self.single[:at], self.single[at + 1 :]):
+                ids: list[int] = []
+                tokens: list[str] = []
+                type_ids: list[int] = []
+                for _, name, type_id in pieces:
+                    tok = self.special_tokens[name]
+                    ids += tok["ids"]
+                    tokens += tok["tokens"]
+                    type_ids += [type_id] * len(tok["ids"])
+                sides.append((ids, tokens, type_ids))
+            (a, b, c), (d, e, f) = sides
+            wrap = (a, b, c, self.single[at][2], d, e, f)
+        self._wrap = (key, wrap)
+        return wrap
 
     def process_encodings(self, encodings: list[Encoding], add_special_tokens: bool) -> list[Encoding]:
         template = self.pair if len(encodings) == 2 else self.single
@@ -179,3 +212,28 @@ class TemplateProcessing(PostProcessor):
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TemplateProcessing:
         return cls(data.get("single"), data.get("pair"), data.get("special_tokens", {}))
+
+
+def _wrap_single(
+    e: Encoding,
+    pre_ids: list[int],
+    pre_tokens: list[str],
+    pre_types: list[int],
+    type_id: int,
+    post_ids: list[int],
+    post_tokens: list[str],
+    post_types: list[int],
+) -> Encoding:
+    """``pre + e + post`` for a single sequence: what the template loop builds, in one go."""
+    n, a, b = len(e.ids), len(pre_ids), len(post_ids)
+    return Encoding(
+        pre_ids + e.ids + post_ids,
+        pre_types + [type_id] * n + post_types,
+        pre_tokens + e.tokens + post_tokens,
+        [None] * a + e.word_ids + [None] * b,
+        [(0, 0)] * a + e.offsets + [(0, 0)] * b,
+        [1] * a + e.special_tokens_mask + [1] * b,
+        [1] * a + e.attention_mask + [1] * b,
+        [],
+        {0: (a, a + n)},
+    )

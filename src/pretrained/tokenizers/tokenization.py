@@ -43,6 +43,17 @@ _ENCODE_KEYS = (
 )
 
 
+# each returned column, from the batch's encodings
+_COLUMNS = {
+    "input_ids": lambda encs: [e.ids for e in encs],
+    "token_type_ids": lambda encs: [e.type_ids for e in encs],
+    "attention_mask": lambda encs: [e.attention_mask for e in encs],
+    "special_tokens_mask": lambda encs: [e.special_tokens_mask for e in encs],
+    "offset_mapping": lambda encs: [[tuple(o) for o in e.offsets] for e in encs],
+    "length": lambda encs: [len(e.ids) for e in encs],
+}
+
+
 def _is_text_input(t: Any) -> bool:
     if isinstance(t, str):
         return True
@@ -467,32 +478,19 @@ class PreTrainedTokenizer(SpecialTokensMixin, PaddingMixin):
             "offset_mapping": return_offsets_mapping,
             "length": return_length,
         }
-        data: dict[str, list] = {k: [] for k in _ENCODE_KEYS if wanted[k]}
-        flat, sample_map = [], []
-        for i, encoding in enumerate(encodings):
-            parts = [encoding] + (list(encoding.overflowing or []) if return_overflowing_tokens else [])
-            for e in parts:
-                flat.append(e)
-                sample_map.append(i)
-                self._append_encoding(data, e)
+        flat, sample_map = encodings, None
         if return_overflowing_tokens:
+            flat, sample_map = [], []
+            for i, encoding in enumerate(encodings):
+                for e in [encoding, *encoding.overflowing]:
+                    flat.append(e)
+                    sample_map.append(i)
+        data = {k: _COLUMNS[k](flat) for k in _ENCODE_KEYS if wanted[k]}
+        if sample_map is not None:
             data["overflow_to_sample_mapping"] = sample_map
         for ids in data["input_ids"]:
             self._warn_too_long(ids, max_length, verbose)
         return BatchEncoding(data, flat, tensor_type=return_tensors)
-
-    @staticmethod
-    def _append_encoding(data: dict[str, list], e: Any) -> None:
-        fields = {
-            "input_ids": lambda: e.ids,
-            "token_type_ids": lambda: e.type_ids,
-            "attention_mask": lambda: e.attention_mask,
-            "special_tokens_mask": lambda: e.special_tokens_mask,
-            "offset_mapping": lambda: [tuple(o) for o in e.offsets],
-            "length": lambda: len(e.ids),
-        }
-        for key in data:
-            data[key].append(fields[key]())
 
     def _warn_too_long(self, ids: list[int], max_length: int | None, verbose: bool) -> None:
         if max_length is None and len(ids) > self.model_max_length and verbose and self.model_max_length != 0:

@@ -147,29 +147,31 @@ class BPE(Model):
         return self._bpe(sequence)
 
     def _bpe(self, word: str) -> list[RawToken]:
-        ids, offsets = self._merged(word)
-        return list(zip(ids, map(self.vocab_r.__getitem__, ids), offsets))
+        return list(zip(*self._merged(word)))
 
     def _entry(self, word: str) -> Entry:
         if len(word) > _SPLIT_FROM or self.ignore_merges:
             return super()._entry(word)
-        ids, offsets = self._merged(word)
-        return ids, list(map(self.vocab_r.__getitem__, ids)), offsets
+        return self._merged(word)
 
-    def _merged(self, word: str) -> tuple[list[int], list[tuple[int, int]]]:
-        """The ids of the merged symbols of ``word`` and their char offsets."""
+    def _merged(self, word: str) -> Entry:
+        """The merged symbols of ``word``: ids, token strings and char offsets."""
         ids: list[int | None] | list[int] = list(map(self.vocab.get, word))
-        in_bytes = None in ids or bool(self.continuing_subword_prefix) or bool(self.end_of_word_suffix)
-        if in_bytes:
-            ids, lens = self._initial_symbols(word)
-        else:
-            lens = [1] * len(ids)  # one char per symbol
-        if len(ids) > 1:
-            ids, lens = (_merge_heap if len(ids) >= _HEAP_FROM else _merge_scan)(ids, lens, self._ranks)
-        if in_bytes and not word.isascii():
-            return ids, _char_offsets(word, lens)  # type: ignore[return-value]
+        merge = _merge_heap if len(ids) >= _HEAP_FROM else _merge_scan
+        if None in ids or self.continuing_subword_prefix or self.end_of_word_suffix:
+            ids, lens = self._initial_symbols(word)  # lens in UTF-8 bytes
+            if len(ids) > 1:
+                ids, lens = merge(ids, lens, self._ranks)
+            tokens = list(map(self.vocab_r.__getitem__, ids))
+            if not word.isascii():
+                return ids, tokens, _char_offsets(word, lens)
+        else:  # every char is a token: a token's length is its length in chars
+            if len(ids) > 1:
+                ids, _ = merge(ids, None, self._ranks)  # type: ignore[arg-type]
+            tokens = list(map(self.vocab_r.__getitem__, ids))
+            lens = list(map(len, tokens))
         ends = list(accumulate(lens))
-        return ids, list(zip([0, *ends[:-1]], ends))  # type: ignore[return-value]
+        return ids, tokens, list(zip([0, *ends[:-1]], ends))  # type: ignore[return-value]
 
     def _tokenize_long(self, word: str) -> list[RawToken]:
         out: list[RawToken] = []
@@ -189,7 +191,7 @@ class BPE(Model):
             self._bigrams = {t[i : i + 2] for t in self.vocab for i in range(len(t) - 1)}
             self._boundary_cut = _boundary_cut(self.vocab, self._bigrams)
         pieces = self._boundary_cut.split(word) if self._boundary_cut is not None else [word]
-        if all(len(p) <= _SPLIT_FROM for p in pieces):
+        if max(map(len, pieces), default=0) <= _SPLIT_FROM:
             return pieces
         vocab, bigrams = self.vocab, self._bigrams
         out: list[str] = []
@@ -354,8 +356,9 @@ def _char_offsets(word: str, lens: list[int]) -> list[tuple[int, int]]:
     return out
 
 
-def _merge_scan(ids: list[int], lens: list[int], ranks: dict) -> tuple[list[int], list[int]]:
-    """Repeatedly apply the lowest-ranked adjacent merge (leftmost on ties)."""
+def _merge_scan(ids: list[int], lens: list[int] | None, ranks: dict) -> tuple[list[int], list[int] | None]:
+    """Repeatedly apply the lowest-ranked adjacent merge (leftmost on ties); ``lens`` (symbol lengths,
+    None when not needed) follow."""
     get = ranks.get
     rank = list(map(get, zip(ids, ids[1:]), repeat(_NO_MERGE)))
     while rank:
@@ -365,8 +368,9 @@ def _merge_scan(ids: list[int], lens: list[int], ranks: dict) -> tuple[list[int]
         i = rank.index(best)
         ids[i] = best & _ID_MASK
         del ids[i + 1]
-        lens[i] += lens[i + 1]
-        del lens[i + 1]
+        if lens is not None:
+            lens[i] += lens[i + 1]
+            del lens[i + 1]
         del rank[i]
         if i > 0:
             rank[i - 1] = get((ids[i - 1], ids[i]), _NO_MERGE)
@@ -375,7 +379,7 @@ def _merge_scan(ids: list[int], lens: list[int], ranks: dict) -> tuple[list[int]
     return ids, lens
 
 
-def _merge_heap(ids: list[int], lens: list[int], ranks: dict) -> tuple[list[int], list[int]]:
+def _merge_heap(ids: list[int], lens: list[int] | None, ranks: dict) -> tuple[list[int], list[int] | None]:
     """Same result as ``_merge_scan`` with a priority queue over a linked list of symbols."""
     n = len(ids)
     prev = list(range(-1, n - 1))
@@ -396,7 +400,8 @@ def _merge_heap(ids: list[int], lens: list[int], ranks: dict) -> tuple[list[int]
         if ranks.get((ids[pos], ids[right])) != packed:
             continue
         ids[pos] = packed & _ID_MASK
-        lens[pos] += lens[right]
+        if lens is not None:
+            lens[pos] += lens[right]
         alive[right] = False
         nxt[pos] = nxt[right]
         if nxt[pos] != -1:
@@ -410,4 +415,4 @@ def _merge_heap(ids: list[int], lens: list[int], ranks: dict) -> tuple[list[int]
             if m is not None:
                 heapq.heappush(heap, (m, pos))
     keep = [i for i in range(n) if alive[i]]
-    return [ids[i] for i in keep], [lens[i] for i in keep]
+    return [ids[i] for i in keep], None if lens is None else [lens[i] for i in keep]
