@@ -38,7 +38,7 @@ SEQ2SEQ = {
     "t5-small size": (
         "t5-small",
         "T5Config",
-        dict(d_model=512, d_ff=2048, num_layers=6, num_heads=8, vocab_size=32128),
+        dict(d_model=512, d_ff=2048, num_layers=6, num_heads=8, vocab_size=32128, decoder_start_token_id=0),
     ),
     "bart-base size": (
         "bart-base",

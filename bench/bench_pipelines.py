@@ -62,17 +62,23 @@ def make_checkpoints() -> dict[str, str]:
 
 
 def make_inputs(n_texts: int, n_contexts: int) -> dict[str, str]:
+    from pretrained import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(minilm_dir())
     rng = random.Random(0)
     words = " ".join(corpus_lines(1.0)).split()
     texts = []
     for _ in range(n_texts):
-        n = rng.randint(6, 150)  # words; about 8 to 256 tokens with the BERT vocabulary
-        start = rng.randrange(len(words) - n)
-        texts.append(" ".join(words[start : start + n]))
+        n = rng.randint(6, 254)  # tokens, plus [CLS] and [SEP]: 8 to 256
+        start = rng.randrange(len(words) - 400)
+        ids = tok(" ".join(words[start : start + 300]), add_special_tokens=False)["input_ids"][:n]
+        texts.append(tok.decode(ids))
     qa = []
     for _ in range(n_contexts):
         start = rng.randrange(len(words) - 700)
-        context = " ".join(words[start : start + rng.randint(300, 700)])
+        context = " ".join(
+            words[start : start + rng.randint(300, 700)]
+        )  # longer than the model: split with stride
         qa.append(
             {
                 "question": "What does " + " ".join(words[start + 10 : start + 13]) + " mean?",
