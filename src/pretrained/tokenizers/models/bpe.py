@@ -7,27 +7,21 @@
 
 from __future__ import annotations
 
-import heapq
 import json
 import logging
 import os
-import re
 from collections import Counter
-from itertools import accumulate, repeat
+from itertools import accumulate
 from typing import Any
 
 from .._registry import TokenizerFileError
-from .base import Entry, Model, RawToken, WordCache, check_vocab
+from .base import ENTRY_CAPACITY, Entry, Model, RawToken, WordCache, check_vocab
+from .bpe_merges import apply_merges, merge_ranks
 
 log = logging.getLogger(__name__)
 
-# symbols shorter than this use a simple scan; longer ones a heap (same result, O(n log n))
-_HEAP_FROM = 400
 # words longer than this are cut where no merge can cross (see BPE._tokenize_long)
 _SPLIT_FROM = 24
-_ID_BITS = 32  # ranks pack (rank, merged id) in one int: min() finds the lowest rank
-_ID_MASK = (1 << _ID_BITS) - 1
-_NO_MERGE = 1 << 62
 _BYTE_TOKENS = [f"<0x{b:02X}>" for b in range(256)]
 
 
@@ -70,13 +64,13 @@ class BPE(Model):
         self._ranks = self._build_ranks()
         # adjacent char pairs inside vocab tokens, built on first use: lets long words be cut safely
         self._bigrams: set[str] | None = None
-        self._boundary_cut: re.Pattern | None = None
+        self._boundary_cut: tuple[str, set[str]] | None = None
         self._cache = WordCache(cache_capacity or 10_000)
 
     def _build_ranks(self) -> dict[tuple[int, int], int]:
-        """(left id, right id) -> rank << 32 | merged id; every token must be in the vocab."""
+        """The merges over token ids; every token must be in the vocab."""
         cut = len(self.continuing_subword_prefix or "")
-        ranks: dict[tuple[int, int], tuple[int, int]] = {}
+        triples: list[tuple[int, int, int]] = []
         get = self.vocab.get
         for rank, (a, b) in enumerate(self.merges):
             ia, ib, new_id = get(a), get(b), get(a + b[cut:])
@@ -87,8 +81,8 @@ class BPE(Model):
                     f"BPE merge #{rank} {a!r} + {b!r}: {what} {missing!r} is not in the vocab; "
                     "the vocab and merges do not belong together (use the merges of this vocab)"
                 )
-            ranks[(ia, ib)] = rank << _ID_BITS | new_id
-        return ranks
+            triples.append((ia, ib, new_id))
+        return merge_ranks(triples)
 
     @classmethod
     def read_file(cls, vocab: str, merges: str) -> tuple[dict[str, int], list[tuple[str, str]]]:
@@ -152,22 +146,45 @@ class BPE(Model):
     def _entry(self, word: str) -> Entry:
         if len(word) > _SPLIT_FROM or self.ignore_merges:
             return super()._entry(word)
+        # "▁word," -> "▁word" + ",": parts seen before cost no merging (letters and digits rarely cut)
+        if len(word) > 2 and not word[1:].isalnum() and self.split_from == _SPLIT_FROM:
+            parts = self._cuts(word)
+            if len(parts) > 1:
+                return self._joined(parts)
         return self._merged(word)
+
+    def _joined(self, parts: list[str]) -> Entry:
+        """The entry of the word ``parts`` cut, from the parts' (cached) entries."""
+        cache = self._word_entries(None)
+        ids: list[int] = []
+        tokens: list[str] = []
+        offsets: list[tuple[int, int]] = []
+        pos = 0
+        for part in parts:
+            entry = cache.get(part)
+            if entry is None:
+                entry = self._merged(part)
+                if len(cache) >= ENTRY_CAPACITY:
+                    cache.clear()
+                cache[part] = entry
+            ids += entry[0]
+            tokens += entry[1]
+            offsets += [(pos + a, pos + b) for a, b in entry[2]]
+            pos += len(part)
+        return ids, tokens, offsets
 
     def _merged(self, word: str) -> Entry:
         """The merged symbols of ``word``: ids, token strings and char offsets."""
         ids: list[int | None] | list[int] = list(map(self.vocab.get, word))
-        merge = _merge_heap if len(ids) >= _HEAP_FROM else _merge_scan
         if None in ids or self.continuing_subword_prefix or self.end_of_word_suffix:
             ids, lens = self._initial_symbols(word)  # lens in UTF-8 bytes
-            if len(ids) > 1:
-                ids, lens = merge(ids, lens, self._ranks)
+            ids, lens = apply_merges(self._ranks, ids, lens)  # type: ignore[assignment]
             tokens = list(map(self.vocab_r.__getitem__, ids))
             if not word.isascii():
                 return ids, tokens, _char_offsets(word, lens)
         else:  # every char is a token: a token's length is its length in chars
             if len(ids) > 1:
-                ids, _ = merge(ids, None, self._ranks)  # type: ignore[arg-type]
+                ids, _ = apply_merges(self._ranks, ids, None)  # type: ignore[arg-type]
             tokens = list(map(self.vocab_r.__getitem__, ids))
             lens = list(map(len, tokens))
         ends = list(accumulate(lens))
@@ -185,27 +202,45 @@ class BPE(Model):
 
         Between chars a and b that are both tokens of their own, a merged token spanning the cut would
         contain "ab"; when no vocab token does, the cut changes nothing. Cuts are made first before the
-        boundary char most tokens start with ("▁", "Ġ"), by one regex, then anywhere in pieces still long.
+        boundary char most tokens start with ("▁", "Ġ"), then anywhere in pieces still long.
         """
         if self._bigrams is None:
-            self._bigrams = {t[i : i + 2] for t in self.vocab for i in range(len(t) - 1)}
-            self._boundary_cut = _boundary_cut(self.vocab, self._bigrams)
-        pieces = self._boundary_cut.split(word) if self._boundary_cut is not None else [word]
-        if max(map(len, pieces), default=0) <= _SPLIT_FROM:
+            self._build_cut_tables()
+        pieces = [word]
+        if self._boundary_cut is not None:
+            b, safe = self._boundary_cut
+            parts = word.split(b)
+            if len(parts) > 1:
+                pieces = [parts[0]] if parts[0] else []
+                for part in parts[1:]:
+                    if pieces and pieces[-1][-1] not in safe:  # no cut: glue to the previous piece
+                        pieces[-1] += b + part
+                    else:
+                        pieces.append(b + part)
+        if max(map(len, pieces)) <= _SPLIT_FROM:
             return pieces
-        vocab, bigrams = self.vocab, self._bigrams
         out: list[str] = []
         for piece in pieces:
-            if len(piece) <= _SPLIT_FROM:
-                out.append(piece)
-                continue
-            start = 0
-            for i, (a, b) in enumerate(zip(piece, piece[1:]), 1):
-                if a + b not in bigrams and a in vocab and b in vocab:
-                    out.append(piece[start:i])
-                    start = i
-            out.append(piece[start:])
+            out += self._cuts(piece) if len(piece) > _SPLIT_FROM else [piece]
         return out
+
+    def _cuts(self, word: str) -> list[str]:
+        """``word`` cut between every two chars that no merge can join (see ``_pieces``)."""
+        if self._bigrams is None:
+            self._build_cut_tables()
+        vocab, bigrams = self.vocab, self._bigrams
+        out: list[str] = []
+        start = 0
+        for i, (a, b) in enumerate(zip(word, word[1:]), 1):
+            if a + b not in bigrams and a in vocab and b in vocab:  # type: ignore[operator]
+                out.append(word[start:i])
+                start = i
+        out.append(word[start:])
+        return out
+
+    def _build_cut_tables(self) -> None:
+        self._bigrams = {t[i : i + 2] for t in self.vocab for i in range(len(t) - 1)}
+        self._boundary_cut = _boundary_cut(self.vocab, self._bigrams)
 
     def _part(self, part: str) -> list[RawToken]:
         cache = self._cache.data
@@ -330,17 +365,15 @@ def _shifted(tokens: list[RawToken], shift: int) -> list[RawToken]:
     return [(t, v, (a + shift, b + shift)) for t, v, (a, b) in tokens]
 
 
-def _boundary_cut(vocab: dict[str, int], bigrams: set[str]) -> re.Pattern | None:
-    """A regex matching the empty string before the boundary char b (the first char of most tokens) after
-    every char a that can be cut from it: a and b are tokens and no token contains "ab"."""
+def _boundary_cut(vocab: dict[str, int], bigrams: set[str]) -> tuple[str, set[str]] | None:
+    """The boundary char b (the first char of most tokens) and the chars a after which a word can be cut
+    before b: a and b are tokens and no token contains "ab"."""
     firsts = Counter(t[0] for t in vocab if len(t) > 1)
     if not firsts:
         return None
     b = firsts.most_common(1)[0][0]
-    safe = sorted(a for a in vocab if len(a) == 1 and a + b not in bigrams)
-    if b not in vocab or not safe:
-        return None
-    return re.compile(f"(?<=[{''.join(re.escape(a) for a in safe)}])(?={re.escape(b)})")
+    safe = {a for a in vocab if len(a) == 1 and a + b not in bigrams}
+    return (b, safe) if b in vocab and safe else None
 
 
 def _char_offsets(word: str, lens: list[int]) -> list[tuple[int, int]]:
@@ -354,65 +387,3 @@ def _char_offsets(word: str, lens: list[int]) -> list[tuple[int, int]]:
         out.append((char_of[pos], char_of[pos + n - 1] + 1))
         pos += n
     return out
-
-
-def _merge_scan(ids: list[int], lens: list[int] | None, ranks: dict) -> tuple[list[int], list[int] | None]:
-    """Repeatedly apply the lowest-ranked adjacent merge (leftmost on ties); ``lens`` (symbol lengths,
-    None when not needed) follow."""
-    get = ranks.get
-    rank = list(map(get, zip(ids, ids[1:]), repeat(_NO_MERGE)))
-    while rank:
-        best = min(rank)
-        if best == _NO_MERGE:
-            break
-        i = rank.index(best)
-        ids[i] = best & _ID_MASK
-        del ids[i + 1]
-        if lens is not None:
-            lens[i] += lens[i + 1]
-            del lens[i + 1]
-        del rank[i]
-        if i > 0:
-            rank[i - 1] = get((ids[i - 1], ids[i]), _NO_MERGE)
-        if i < len(rank):
-            rank[i] = get((ids[i], ids[i + 1]), _NO_MERGE)
-    return ids, lens
-
-
-def _merge_heap(ids: list[int], lens: list[int] | None, ranks: dict) -> tuple[list[int], list[int] | None]:
-    """Same result as ``_merge_scan`` with a priority queue over a linked list of symbols."""
-    n = len(ids)
-    prev = list(range(-1, n - 1))
-    nxt = list(range(1, n + 1))
-    nxt[-1] = -1
-    alive = [True] * n
-    heap = []
-    for i in range(n - 1):
-        m = ranks.get((ids[i], ids[i + 1]))
-        if m is not None:
-            heap.append((m, i))
-    heapq.heapify(heap)
-    while heap:
-        packed, pos = heapq.heappop(heap)
-        if not alive[pos] or nxt[pos] == -1:
-            continue
-        right = nxt[pos]
-        if ranks.get((ids[pos], ids[right])) != packed:
-            continue
-        ids[pos] = packed & _ID_MASK
-        if lens is not None:
-            lens[pos] += lens[right]
-        alive[right] = False
-        nxt[pos] = nxt[right]
-        if nxt[pos] != -1:
-            prev[nxt[pos]] = pos
-        if prev[pos] != -1:
-            m = ranks.get((ids[prev[pos]], ids[pos]))
-            if m is not None:
-                heapq.heappush(heap, (m, prev[pos]))
-        if nxt[pos] != -1:
-            m = ranks.get((ids[pos], ids[nxt[pos]]))
-            if m is not None:
-                heapq.heappush(heap, (m, pos))
-    keep = [i for i in range(n) if alive[i]]
-    return [ids[i] for i in keep], None if lens is None else [lens[i] for i in keep]
