@@ -201,3 +201,26 @@ def test_ascii_regexes_match_the_unicode_ones(text):
     assert [m.span() for m in pre_tokenizers._BERT_WORDS_ASCII.finditer(text)] == [
         m.span() for m in bert.finditer(text)
     ]
+
+
+def test_offsets_are_built_on_first_read_and_survive_padding_copy_and_pickle():
+    import pickle
+
+    from pretrained.tokenizers.encoding import LazyOffsets
+
+    tok = PIPELINES["llama"]
+    text = "ab cd, ab▁ab"
+    expected = general(tok, text)
+    enc = tok.encode(text)
+    assert isinstance(enc._offsets, LazyOffsets)
+    assert enc == expected and enc.copy() == expected
+    assert pickle.loads(pickle.dumps(tok.encode(text))) == expected
+    for direction in ("left", "right"):
+        a, b = tok.encode(text), general(tok, text)
+        a.pad(len(a) + 3, direction=direction)
+        b.pad(len(b) + 3, direction=direction)
+        assert isinstance(a._offsets, LazyOffsets)
+        assert a.offsets == b.offsets and a.char_to_token(4) == b.char_to_token(4)
+    enc = tok.encode(text)
+    enc.offsets[0] = (9, 9)  # once built, offsets is a plain list the caller may edit
+    assert enc.offsets[0] == (9, 9)

@@ -27,7 +27,7 @@ class Encoding:
         "type_ids",
         "tokens",
         "word_ids",
-        "offsets",
+        "_offsets",
         "special_tokens_mask",
         "attention_mask",
         "overflowing",
@@ -40,7 +40,7 @@ class Encoding:
         type_ids: list[int] | None = None,
         tokens: list[str] | None = None,
         word_ids: list[int | None] | None = None,
-        offsets: list[Span] | None = None,
+        offsets: list[Span] | LazyOffsets | None = None,
         special_tokens_mask: list[int] | None = None,
         attention_mask: list[int] | None = None,
         overflowing: list[Encoding] | None = None,
@@ -51,7 +51,7 @@ class Encoding:
         self.type_ids = type_ids if type_ids is not None else [0] * n
         self.tokens = tokens if tokens is not None else [""] * n
         self.word_ids = word_ids if word_ids is not None else [None] * n
-        self.offsets = offsets if offsets is not None else [(0, 0)] * n
+        self._offsets = offsets if offsets is not None else [(0, 0)] * n
         self.special_tokens_mask = special_tokens_mask if special_tokens_mask is not None else [0] * n
         self.attention_mask = attention_mask if attention_mask is not None else [1] * n
         self.overflowing = overflowing if overflowing is not None else []
@@ -84,12 +84,24 @@ class Encoding:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Encoding):
             return NotImplemented
-        return all(getattr(self, k) == getattr(other, k) for k in self.__slots__)
+        return all(getattr(self, k) == getattr(other, k) for k in _FIELDS)
 
     def copy(self) -> Encoding:
         return copy.deepcopy(self)
 
     # -- views -------------------------------------------------------------------------------------
+    @property
+    def offsets(self) -> list[Span]:
+        """Each token's (start, end) chars in the original text; (0, 0) for added special tokens."""
+        offsets = self._offsets
+        if offsets.__class__ is LazyOffsets:  # the fast path defers them to the first read
+            offsets = self._offsets = offsets.build()  # type: ignore[union-attr]
+        return offsets  # type: ignore[return-value]
+
+    @offsets.setter
+    def offsets(self, value: list[Span]) -> None:
+        self._offsets = value
+
     @property
     def words(self) -> list[int | None]:
         return self.word_ids
@@ -288,7 +300,7 @@ class Encoding:
             self.word_ids = [None] * n + self.word_ids
             self.attention_mask = [0] * n + self.attention_mask
             self.special_tokens_mask = [1] * n + self.special_tokens_mask
-            self.offsets = [(0, 0)] * n + self.offsets
+            self._offsets = padded_offsets(self._offsets, n, 0)
             self.sequence_ranges = {k: (s + n, e + n) for k, (s, e) in self.sequence_ranges.items()}
         elif direction == "right":
             self.ids = self.ids + [pad_id] * n
@@ -297,6 +309,52 @@ class Encoding:
             self.word_ids = self.word_ids + [None] * n
             self.attention_mask = self.attention_mask + [0] * n
             self.special_tokens_mask = self.special_tokens_mask + [1] * n
-            self.offsets = self.offsets + [(0, 0)] * n
+            self._offsets = padded_offsets(self._offsets, 0, n)
         else:
             raise ValueError(f"padding direction must be 'left' or 'right', got {direction!r}")
+
+
+_FIELDS = tuple(k.lstrip("_") for k in Encoding.__slots__)
+
+
+class LazyOffsets:
+    """Offsets built when first read: the fast path's cached per-word offsets (relative to the word) and
+    each word's start, in a text with ``k`` prepended chars (which map to its first char), between ``lead``
+    and ``trail`` (0, 0) spans of special tokens or padding. Most callers never read offsets.
+
+    >>> LazyOffsets([[(0, 1), (1, 3)], [(0, 2)]], [0, 4], 0, lead=1).build()
+    [(0, 0), (0, 1), (1, 3), (4, 6)]
+    """
+
+    __slots__ = ("word_offsets", "starts", "k", "lead", "trail")
+
+    def __init__(
+        self, word_offsets: list[list[Span]], starts: list[int], k: int, lead: int = 0, trail: int = 0
+    ) -> None:
+        self.word_offsets = word_offsets
+        self.starts = starts
+        self.k = k
+        self.lead = lead
+        self.trail = trail
+
+    def build(self) -> list[Span]:
+        out: list[Span] = [(0, 0)] * self.lead
+        k = self.k
+        for offsets, start in zip(self.word_offsets, self.starts):
+            base = start - k
+            if base == 0:
+                out += offsets
+            elif base > 0:
+                out += [(base + a, base + b) for a, b in offsets]
+            else:  # starts among the prepended chars, which all map to the first original char
+                out += [(max(base + a, 0), max(base + b - 1, 0) + 1) for a, b in offsets]
+        out += [(0, 0)] * self.trail
+        return out
+
+
+def padded_offsets(offsets: list[Span] | LazyOffsets, lead: int, trail: int) -> list[Span] | LazyOffsets:
+    """``offsets`` between ``lead`` and ``trail`` (0, 0) spans, still unbuilt if it was."""
+    if offsets.__class__ is LazyOffsets:
+        o: LazyOffsets = offsets  # type: ignore[assignment]
+        return LazyOffsets(o.word_offsets, o.starts, o.k, o.lead + lead, o.trail + trail)
+    return [(0, 0)] * lead + offsets + [(0, 0)] * trail  # type: ignore[operator]

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from itertools import accumulate, count, repeat
 from typing import Any
 
-from .encoding import Encoding
+from .encoding import Encoding, LazyOffsets
 from .models.base import ENTRY_CAPACITY, Entry, Model
 
 
@@ -72,69 +72,48 @@ def encode_words(
     split_from = model.split_from
     ids: list[int] = []
     tokens: list[str] = []
-    offsets: list[tuple[int, int]] = []
     word_ids: list[int | None] = []
-    append_offset, append_word = offsets.append, word_ids.append
+    word_offsets: list[list[tuple[int, int]]] = []  # offsets are built from these when first read
+    starts: list[int] = []
+    append_word, append_offsets, append_start = word_ids.append, word_offsets.append, starts.append
     for w, (word, start) in zip(count() if word_idx is None else repeat(word_idx), words):
         entry = get(word)
         if entry is None:
             if len(word) > split_from and table is None:
-                _add_pieces(model, cache, word, start - k, w, ids, tokens, offsets, word_ids)
+                pieces = model._pieces(word)
+                for piece, at in zip(pieces, accumulate(map(len, pieces), initial=start)):
+                    e_ids, e_tokens, e_offsets = _entry(model, cache, piece, None)
+                    ids += e_ids
+                    tokens += e_tokens
+                    word_ids += [w] * len(e_ids)
+                    append_offsets(e_offsets)
+                    append_start(at)
                 continue
-            entry = model._entry(word if table is None else word.translate(table))
-            if len(word) < 256:
-                if len(cache) >= ENTRY_CAPACITY:
-                    cache.clear()
-                cache[word] = entry
+            entry = _entry(model, cache, word, table)
         e_ids, e_tokens, e_offsets = entry
         ids += e_ids
         tokens += e_tokens
-        base = start - k
-        if base >= 0 and len(e_ids) == 1:  # most words
+        if len(e_ids) == 1:  # most words
             append_word(w)
-            a, b = e_offsets[0]
-            append_offset((base + a, base + b))
-            continue
-        word_ids += [w] * len(e_ids)
-        if base >= 0:
-            offsets += [(base + a, base + b) for a, b in e_offsets]
-        else:  # starts among the prepended chars, which all map to the first original char
-            offsets += [(max(base + a, 0), max(base + b - 1, 0) + 1) for a, b in e_offsets]
+        else:
+            word_ids += [w] * len(e_ids)
+        append_offsets(e_offsets)
+        append_start(start)
     n = len(ids)
+    offsets = LazyOffsets(word_offsets, starts, k)
     return Encoding(ids, [type_id] * n, tokens, word_ids, offsets, [0] * n, [1] * n)
 
 
-def _add_pieces(
-    model: Model,
-    cache: dict[str, Entry],
-    word: str,
-    base: int,
-    w: int,
-    ids: list[int],
-    tokens: list[str],
-    offsets: list[tuple[int, int]],
-    word_ids: list[int | None],
-) -> None:
-    """Append the tokens of a long word, cut into pieces that tokenize on their own (cached per piece)."""
-    get = cache.get
-    pieces = model._pieces(word)
-    for piece, start in zip(pieces, accumulate(map(len, pieces), initial=0)):
-        entry = get(piece)
-        if entry is None:
-            entry = model._entry(piece)
-            if len(piece) < 256:
-                if len(cache) >= ENTRY_CAPACITY:
-                    cache.clear()
-                cache[piece] = entry
-        e_ids, e_tokens, e_offsets = entry
-        ids += e_ids
-        tokens += e_tokens
-        word_ids += [w] * len(e_ids)
-        b = base + start
-        if b >= 0:
-            offsets += [(b + a, b + c) for a, c in e_offsets]
-        else:
-            offsets += [(max(b + a, 0), max(b + c - 1, 0) + 1) for a, c in e_offsets]
+def _entry(model: Model, cache: dict[str, Entry], word: str, table: dict[int, str] | None) -> Entry:
+    """The model's entry for ``word`` (mapped through ``table``), cached when the word is not too long."""
+    entry = cache.get(word)
+    if entry is None:
+        entry = model._entry(word if table is None else word.translate(table))
+        if len(word) < 256:
+            if len(cache) >= ENTRY_CAPACITY:
+                cache.clear()
+            cache[word] = entry
+    return entry
 
 
 __all__ = ["encode_fast", "encode_words"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._registry import TokenizerFileError
-from .encoding import Encoding
+from .encoding import Encoding, padded_offsets
 from .processors import PostProcessor
 
 # a piece: ("Sequence", "A" | "B", type_id) or ("SpecialToken", token_id_string, type_id)
@@ -231,7 +231,7 @@ def _wrap_single(
         pre_types + [type_id] * n + post_types,
         pre_tokens + e.tokens + post_tokens,
         [None] * a + e.word_ids + [None] * b,
-        [(0, 0)] * a + e.offsets + [(0, 0)] * b,
+        padded_offsets(e._offsets, a, b),
         [1] * a + e.special_tokens_mask + [1] * b,
         [1] * a + e.attention_mask + [1] * b,
         [],
