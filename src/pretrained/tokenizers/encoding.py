@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 Span = tuple[int, int]
 
@@ -329,7 +329,7 @@ class LazyOffsets:
     __slots__ = ("word_offsets", "starts", "k", "lead", "trail")
 
     def __init__(
-        self, word_offsets: list[list[Span]], starts: list[int], k: int, lead: int = 0, trail: int = 0
+        self, word_offsets: list[Sequence[Span]], starts: list[int], k: int, lead: int = 0, trail: int = 0
     ) -> None:
         self.word_offsets = word_offsets
         self.starts = starts

@@ -15,7 +15,7 @@ cache. Anything else returns None and the general path runs; both give the same 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from itertools import accumulate, count, repeat
 from typing import Any
 
@@ -73,7 +73,7 @@ def encode_words(
     ids: list[int] = []
     tokens: list[str] = []
     word_ids: list[int | None] = []
-    word_offsets: list[list[tuple[int, int]]] = []  # offsets are built from these when first read
+    word_offsets: list[Sequence[tuple[int, int]]] = []  # offsets are built from these when first read
     starts: list[int] = []
     append_word, append_offsets, append_start = word_ids.append, word_offsets.append, starts.append
     for w, (word, start) in zip(count() if word_idx is None else repeat(word_idx), words):

@@ -17,8 +17,9 @@ class Token(NamedTuple):
 
 
 RawToken = tuple[int, str, tuple[int, int]]
-# a word's tokens as the Tokenizer's fast path wants them: ids, values, offsets (chars inside the word)
-Entry = tuple[list[int], list[str], list[tuple[int, int]]]
+# a word's tokens as the Tokenizer's fast path wants them: ids, values, offsets (chars inside the word);
+# tuples of atoms, which the garbage collector stops tracking, so a full cache costs collections nothing
+Entry = tuple[tuple[int, ...], tuple[str, ...], tuple[tuple[int, int], ...]]
 ENTRY_CAPACITY = 50_000  # words per entry cache (cleared when full)
 
 
@@ -65,7 +66,7 @@ class Model:
 
     def _entry(self, word: str) -> Entry:
         toks = self._tokenize_uncached(word)
-        return [t[0] for t in toks], [t[1] for t in toks], [t[2] for t in toks]
+        return tuple(zip(*toks)) if toks else ((), (), ())  # type: ignore[return-value]
 
     def _word_entries(self, table: dict[int, str] | None) -> dict[str, Entry]:
         """The cache word -> ``_entry(word.translate(table))`` (``table`` None: the word itself).

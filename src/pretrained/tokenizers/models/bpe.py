@@ -171,7 +171,7 @@ class BPE(Model):
             tokens += entry[1]
             offsets += [(pos + a, pos + b) for a, b in entry[2]]
             pos += len(part)
-        return ids, tokens, offsets
+        return tuple(ids), tuple(tokens), tuple(offsets)
 
     def _merged(self, word: str) -> Entry:
         """The merged symbols of ``word``: ids, token strings and char offsets."""
@@ -179,16 +179,16 @@ class BPE(Model):
         if None in ids or self.continuing_subword_prefix or self.end_of_word_suffix:
             ids, lens = self._initial_symbols(word)  # lens in UTF-8 bytes
             ids, lens = apply_merges(self._ranks, ids, lens)  # type: ignore[assignment]
-            tokens = list(map(self.vocab_r.__getitem__, ids))
+            tokens = tuple(map(self.vocab_r.__getitem__, ids))
             if not word.isascii():
-                return ids, tokens, _char_offsets(word, lens)
+                return tuple(ids), tokens, tuple(_char_offsets(word, lens))  # type: ignore[arg-type]
         else:  # every char is a token: a token's length is its length in chars
             if len(ids) > 1:
                 ids, _ = apply_merges(self._ranks, ids, None)  # type: ignore[arg-type]
-            tokens = list(map(self.vocab_r.__getitem__, ids))
+            tokens = tuple(map(self.vocab_r.__getitem__, ids))
             lens = list(map(len, tokens))
-        ends = list(accumulate(lens))
-        return ids, tokens, list(zip([0, *ends[:-1]], ends))  # type: ignore[return-value]
+        ends = list(accumulate(lens))  # type: ignore[arg-type]
+        return tuple(ids), tokens, tuple(zip([0, *ends[:-1]], ends))  # type: ignore[return-value]
 
     def _tokenize_long(self, word: str) -> list[RawToken]:
         out: list[RawToken] = []
