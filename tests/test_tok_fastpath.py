@@ -224,3 +224,18 @@ def test_offsets_are_built_on_first_read_and_survive_padding_copy_and_pickle():
     enc = tok.encode(text)
     enc.offsets[0] = (9, 9)  # once built, offsets is a plain list the caller may edit
     assert enc.offsets[0] == (9, 9)
+
+
+def test_pickled_tokenizers_leave_the_word_caches_behind():
+    import copy
+    import pickle
+
+    tok = pipelines()["llama"]
+    texts = [f"ab{'cd' * i} ab▁b{i}" for i in range(200)]
+    before = [tok.encode(t).ids for t in texts]
+    size = len(pickle.dumps(tok))
+    assert tok.model._entry_state[1]
+    for clone in (pickle.loads(pickle.dumps(tok)), copy.deepcopy(tok)):
+        assert "_entry_state" not in clone.model.__dict__ and not clone.model._cache.data
+        assert [clone.encode(t).ids for t in texts] == before
+    assert len(pickle.dumps(pipelines()["llama"])) <= size

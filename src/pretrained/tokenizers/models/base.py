@@ -86,6 +86,15 @@ class Model:
             found = caches[id(table)] = (table, {})
         return found[1]
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle (and deepcopy) without the word caches: they refill on use."""
+        state = dict(self.__dict__)
+        state.pop("_entry_state", None)
+        cache = state.get("_cache")
+        if isinstance(cache, WordCache):
+            state["_cache"] = WordCache(cache.capacity)
+        return state
+
     def get_trainer(self) -> Any:
         """The trainer that fits this model type, with default settings."""
         from ..trainers import default_trainer
