@@ -21,15 +21,17 @@ from typing import Any
 
 from .encoding import Encoding, LazyOffsets
 from .models.base import ENTRY_CAPACITY, Entry, Model
+from .normalizers import Normalizer
+from .pre_tokenizers import PreTokenizer
 
 
 def encode_fast(tok: Any, text: str, type_id: int, word_idx: int | None) -> Encoding | None:
     """The Encoding of ``text`` (before post-processing), or None when the general path is needed."""
-    added = tok._added
-    raw = added._raw.re
-    if raw is not None and raw.search(text) is not None:
-        return None
-    normalizer = tok._normalizer
+    normalizer, pre = tok._normalizer, tok.pre_tokenizer
+    if (pre is not None and type(pre).fast_split is PreTokenizer.fast_split) or (
+        normalizer is not None and type(normalizer).fast_normalize is Normalizer.fast_normalize
+    ):
+        return None  # components that never take the fast path
     if normalizer is None:
         normalized, k = text, 0
     else:
@@ -37,10 +39,10 @@ def encode_fast(tok: Any, text: str, type_id: int, word_idx: int | None) -> Enco
         if out is None:
             return None
         normalized, k = out
-    norm = added._norm.re
-    if norm is not None and norm.search(normalized) is not None:
+    added = tok._added
+    raw, norm = added._raw.re, added._norm.re
+    if (raw is not None and raw.search(text) is not None) or (norm is not None and norm.search(normalized)):
         return None
-    pre = tok.pre_tokenizer
     model = tok._model
     table = None
     if pre is None:

@@ -93,23 +93,35 @@ class Precompiled(Normalizer):
             hit = self._may_change[c] = self.trie.prefix_values(c.encode())[1]
         return hit
 
-    def normalize(self, ns: NormalizedString) -> None:
-        text = ns.normalized
+    def _char_table(self, text: str) -> dict[int, str] | None:
+        """A str.translate table that normalizes ``text`` ({} when nothing changes), when it has one char
+        per grapheme and every change maps one char to one char; None otherwise."""
         if not self.trie.units:
-            return
+            return {}
         changing = [c for c in set(text) if self._char_may_change(c)]
         if not changing:
+            return {}
+        if _EXTENDER.search(text) is not None:
+            return None
+        table = {c: r for c in changing if (r := self.transform(c)) is not None}
+        if not all(len(r) == 1 for r in table.values()):
+            return None
+        return {ord(c): r for c, r in table.items()}
+
+    def fast_normalize(self, text: str) -> tuple[str, int] | None:
+        table = self._char_table(text)
+        if table is None:
+            return None
+        return (text.translate(table) if table else text), 0
+
+    def normalize(self, ns: NormalizedString) -> None:
+        text = ns.normalized
+        table = self._char_table(text)
+        if table is not None:
+            if table:
+                ns.set_same_length(text.translate(table))
             return
-        if _EXTENDER.search(text) is None:  # one char per grapheme: a per-char table may do
-            graphemes: list[str] = list(text)
-            table = {c: r for c in changing if (r := self.transform(c)) is not None}
-            if not table:
-                return
-            if all(len(r) == 1 for r in table.values()):
-                ns.set_same_length(text.translate({ord(c): r for c, r in table.items()}))
-                return
-        else:
-            graphemes = _GRAPHEME.findall(text)
+        graphemes = list(text) if _EXTENDER.search(text) is None else _GRAPHEME.findall(text)
         dest: list[Change] = []
         modified = False
         for grapheme in graphemes:
