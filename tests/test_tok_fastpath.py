@@ -21,6 +21,7 @@ from tests.tok_parity import HARD_TEXTS, assert_same_encoding
 
 N, P = normalizers, pre_tokenizers
 ALPHABET = "ab cdAB\t\n.,!'-▁Ġ1é中😀\u0301\x00"
+LLAMA3_PATTERN = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
 
 
 def bpe_model(byte_fallback: bool = False, **kwargs) -> models.BPE:
@@ -102,6 +103,25 @@ def pipelines() -> dict[str, Tokenizer]:
     make("no_cut_prefix", bpe_model(continuing_subword_prefix="##"), N.Prepend("▁"), None)
     make("ignore_merges", bpe_model(ignore_merges=True), N.Replace(" ", "▁"), None)
     make("bytelevel_normalizer", bpe_model(), N.ByteLevel(), None)
+    llama3 = P.Split(Regex(LLAMA3_PATTERN), "isolated")
+    make(
+        "llama3",
+        bpe_model(ignore_merges=True),
+        None,
+        P.Sequence([llama3, P.ByteLevel(False, use_regex=False)]),
+    )
+    make("llama3_merges", bpe_model(), N.NFC(), P.Sequence([llama3, P.ByteLevel(False, use_regex=False)]))
+    cutters = [P.WhitespaceSplit(), P.Punctuation("merged_with_previous"), P.Digits(individual_digits=True)]
+    make("cutters", wordpiece_model(), N.Lowercase(), P.Sequence(cutters))
+    make("split_invert", bpe_model(), None, P.Split("b", "merged_with_next", invert=True))
+    make("char_delimiter", wordpiece_model(), None, P.Sequence([P.CharDelimiterSplit("c"), P.Digits()]))
+    make(
+        "metaspace_never_digits",
+        bpe_model(True),
+        None,
+        P.Sequence([P.Metaspace(prepend_scheme="never"), P.Digits()]),
+    )
+    make("sequence_not_fast", bpe_model(), None, P.Sequence([P.WhitespaceSplit(), P.FixedLength(3)]))
     return out
 
 
@@ -137,7 +157,9 @@ def test_fast_path_matches_general_path(name):
     assert_same(tok, ["ab cd", "é", "", "ab▁ab"], is_pretokenized=True)
 
 
-@pytest.mark.parametrize("name", ["bert", "gpt2", "llama", "metaspace"])
+@pytest.mark.parametrize(
+    "name", ["bert", "gpt2", "llama", "metaspace", "llama3", "cutters", "char_delimiter"]
+)
 def test_fast_path_is_taken(name):
     assert encode_fast(PIPELINES[name], "ab cd, ab.", 0, None) is not None
 

@@ -106,6 +106,14 @@ def _slices(ns: NormalizedString, spans: list[tuple[int, int]]) -> list[Normaliz
     return [ns.slice(s, e) for s, e in spans]
 
 
+def _split_words(text: str, pattern: Any, behavior: str, invert: bool = False) -> FastSplit:
+    """``fast_split`` of what ``NormalizedString.split(pattern, behavior)`` keeps (empty pieces dropped)."""
+    matches = find_matches(pattern, text)
+    if invert:
+        matches = [(span, not m) for span, m in matches]
+    return [(text[a:b], a) for a, b in split_spans(matches, behavior) if b > a], 0, None
+
+
 class BertPreTokenizer(PreTokenizer):
     """Split on whitespace (dropped) and on each punctuation char (kept alone)."""
 
@@ -170,6 +178,9 @@ class Punctuation(PreTokenizer):
     def split_one(self, ns: NormalizedString) -> list[NormalizedString]:
         return ns.split(_PUNCT_CHAR, self.behavior)
 
+    def fast_split(self, text: str, shift: int = 0) -> FastSplit | None:
+        return _split_words(text, _PUNCT_CHAR, self.behavior)
+
     def to_dict(self) -> dict[str, Any]:
         return {"type": self.type_name, "behavior": _behavior_to_json(self.behavior)}
 
@@ -190,6 +201,9 @@ class Digits(PreTokenizer):
         if self.individual_digits:
             return ns.split(_NUMERIC_CHAR, "isolated")
         return ns.split(_NUMERIC_CHAR, "contiguous")
+
+    def fast_split(self, text: str, shift: int = 0) -> FastSplit | None:
+        return _split_words(text, _NUMERIC_CHAR, "isolated" if self.individual_digits else "contiguous")
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": self.type_name, "individual_digits": self.individual_digits}
@@ -212,6 +226,9 @@ class CharDelimiterSplit(PreTokenizer):
 
     def split_one(self, ns: NormalizedString) -> list[NormalizedString]:
         return ns.split(self._re, "removed")
+
+    def fast_split(self, text: str, shift: int = 0) -> FastSplit | None:
+        return _split_words(text, self._re, "removed")
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": self.type_name, "delimiter": self.delimiter}
@@ -251,6 +268,9 @@ class Split(PreTokenizer):
             matches = [(span, not m) for span, m in matches]
         return [ns.slice(s, e) for s, e in split_spans(matches, self.behavior)]
 
+    def fast_split(self, text: str, shift: int = 0) -> FastSplit | None:
+        return _split_words(text, self._re if self._re is not None else "", self.behavior, self.invert)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "type": self.type_name,
@@ -276,6 +296,30 @@ class Sequence(PreTokenizer):
     def pre_tokenize(self, pts: PreTokenizedString) -> None:
         for p in self.pretokenizers:
             p.pre_tokenize(pts)
+
+    def fast_split(self, text: str, shift: int = 0) -> FastSplit | None:
+        """Pre-tokenizers that only cut, in turn, optionally ending with the byte map of a regex-less
+        ByteLevel (Llama 3, Qwen2: a Split regex then ByteLevel)."""
+        if any(type(p).fast_split is PreTokenizer.fast_split for p in self.pretokenizers):
+            return None
+        words: list[tuple[str, int]] = [(text, 0)] if text else []
+        table = None
+        for p in self.pretokenizers:
+            if table is not None:
+                return None  # nothing may follow the byte map
+            if type(p) is ByteLevel and not p.use_regex and not p.add_prefix_space:
+                if not text.isascii():
+                    return None
+                table = ASCII_TO_BYTE_CHAR
+                continue
+            out: list[tuple[str, int]] = []
+            for word, start in words:
+                split = p.fast_split(word, shift + start)
+                if split is None or split[1] or split[2] is not None:
+                    return None  # prepends or maps chars: the general path aligns that
+                out += [(piece, start + at) for piece, at in split[0]]
+            words = out
+        return words, 0, table
 
     def __getitem__(self, i: int) -> PreTokenizer:
         return self.pretokenizers[i]
