@@ -162,6 +162,8 @@ def test_fast_path_matches_general_path(name):
 )
 def test_fast_path_is_taken(name):
     assert encode_fast(PIPELINES[name], "ab cd, ab.", 0, None) is not None
+    if name in ("gpt2", "llama3", "llama", "metaspace"):  # byte-level too maps non-ASCII text
+        assert encode_fast(PIPELINES[name], "é中 😀 ab", 0, None) is not None
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

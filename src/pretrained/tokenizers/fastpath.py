@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from itertools import accumulate, count, repeat
 from typing import Any
 
+from ._bytes import ASCII_TO_BYTE_CHAR, BYTE_TO_CHAR
 from .encoding import Encoding, LazyOffsets
 from .models.base import ENTRY_CAPACITY, Entry, Model
 from .normalizers import Normalizer
@@ -41,7 +42,9 @@ def encode_fast(tok: Any, text: str, type_id: int, word_idx: int | None) -> Enco
         normalized, k = out
     added = tok._added
     raw, norm = added._raw.re, added._norm.re
-    if (raw is not None and raw.search(text) is not None) or (norm is not None and norm.search(normalized)):
+    if raw is not None and raw.search(text) is not None:
+        return None  # an added token: the general path splits around it
+    if norm is not None and norm.search(normalized) is not None:
         return None
     model = tok._model
     table = None
@@ -110,12 +113,27 @@ def _entry(model: Model, cache: dict[str, Entry], word: str, table: dict[int, st
     """The model's entry for ``word`` (mapped through ``table``), cached when the word is not too long."""
     entry = cache.get(word)
     if entry is None:
-        entry = model._entry(word if table is None else word.translate(table))
+        if table is None:
+            entry = model._entry(word)
+        elif table is not ASCII_TO_BYTE_CHAR or word.isascii():
+            entry = model._entry(word.translate(table))
+        else:
+            entry = _byte_level_entry(model, word)
         if len(word) < 256:
             if len(cache) >= ENTRY_CAPACITY:
                 cache.clear()
             cache[word] = entry
     return entry
 
+
+def _byte_level_entry(model: Model, word: str) -> Entry:
+    """The entry of a non-ASCII word under GPT-2's byte-level map: one char per UTF-8 byte, so the
+    offsets come back to the word's chars (a token holding part of a char spans all of it)."""
+    ids, tokens, offsets = model._entry(word.encode().decode("latin-1").translate(LATIN1_TO_BYTE_CHAR))
+    char_of = [i for i, c in enumerate(word) for _ in range(len(c.encode()))]  # byte index -> char index
+    return ids, tokens, tuple((char_of[a], char_of[b - 1] + 1) for a, b in offsets)
+
+
+LATIN1_TO_BYTE_CHAR = {b: BYTE_TO_CHAR[b] for b in range(256)}  # bytes read as Latin-1 -> GPT-2's chars
 
 __all__ = ["encode_fast", "encode_words"]

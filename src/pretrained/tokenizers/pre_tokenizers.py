@@ -63,9 +63,10 @@ class PreTokenizer:
 
     def fast_split(self, text: str, shift: int = 0) -> FastSplit | None:
         """``(words, k, table)``: the words as (word, start) pairs when they are substrings of ``text``
-        with ``k`` chars prepended (aligned like the reference's prepend), each word to be mapped char
-        for char through the str.translate ``table`` (None: as it is); None when the general path is
-        needed. Lets the Tokenizer skip per-word objects.
+        with ``k`` chars prepended (aligned like the reference's prepend), each word to be mapped through
+        the str.translate ``table`` before the model (None: as it is; ASCII_TO_BYTE_CHAR: GPT-2's
+        byte-level chars, of the UTF-8 bytes of non-ASCII words); None when the general path is needed.
+        Lets the Tokenizer skip per-word objects.
 
         >>> words, k, table = WhitespaceSplit().fast_split("a bc")
         >>> list(words), k, table
@@ -308,8 +309,6 @@ class Sequence(PreTokenizer):
             if table is not None:
                 return None  # nothing may follow the byte map
             if type(p) is ByteLevel and not p.use_regex and not p.add_prefix_space:
-                if not text.isascii():
-                    return None
                 table = ASCII_TO_BYTE_CHAR
                 continue
             out: list[tuple[str, int]] = []
@@ -403,13 +402,15 @@ class ByteLevel(PreTokenizer):
         pts.normalize(byte_level_transform)
 
     def fast_split(self, text: str, shift: int = 0) -> FastSplit | None:
-        if not text.isascii():
-            return None
         k = 0
         if self.add_prefix_space and text and not text.startswith(" "):
             text, k = " " + text, 1
         if not self.use_regex:
             return ([(text, 0)] if text else []), k, ASCII_TO_BYTE_CHAR
+        if not text.isascii():
+            if not _GPT2_RE:
+                _GPT2_RE.append(compile_pattern("regex", _GPT2_PATTERN))
+            return [(m.group(), m.start()) for m in _GPT2_RE[0].finditer(text)], k, ASCII_TO_BYTE_CHAR
         if not _GPT2_ASCII:
             _GPT2_ASCII.append(_gpt2_ascii_pattern())
         words = _GPT2_ASCII[0].findall(text)

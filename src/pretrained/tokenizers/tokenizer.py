@@ -314,7 +314,7 @@ class Tokenizer:
         self, input: list[Any], is_pretokenized: bool = False, add_special_tokens: bool = True
     ) -> list[Encoding]:
         """Encode many inputs (str, or (str, str) pairs); pads the batch together when padding is on."""
-        with gc_paused():
+        with _gc_paused():
             return self._encode_batch(input, is_pretokenized, add_special_tokens)
 
     def _encode_batch(
@@ -414,7 +414,7 @@ class Tokenizer:
 
 
 @contextmanager
-def gc_paused() -> Iterator[None]:
+def _gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector: encodings allocate many small tuples and lists (no cycles),
     which would otherwise trigger collections that scan every live object again and again."""
     enabled = gc.isenabled()
