@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from ._bytes import ASCII_TO_BYTE_CHAR
@@ -102,12 +103,31 @@ class BertNormalizer(Normalizer):
 
     def fast_normalize(self, text: str) -> tuple[str, int] | None:
         if not text.isascii():
-            return None  # CJK spacing, accents and Unicode lowercasing change lengths
+            return self._fast_non_ascii(text)
         if self.clean_text:
             if _BERT_REMOVE_ASCII.search(text):
                 return None
             text = text.translate(_WS_TO_SPACE)
         return (text.lower() if self.lowercase else text), 0
+
+    def _fast_non_ascii(self, text: str) -> tuple[str, int] | None:
+        """Char by char when every char normalizes alone to one starter char ("É" -> "e"); CJK spacing,
+        dropped chars and marks left standing take the general path."""
+        key = (self.clean_text, self.handle_chinese_chars, self.strip_accents, self.lowercase)
+        cached = self.__dict__.get("_char_maps")
+        if cached is None or cached[0] != key:
+            cached = self._char_maps = (key, {}, {})  # char -> its one char (or None); translate table
+        one, table = cached[1], cached[2]
+        chars = set(text)
+        for c in chars.difference(one):
+            r = self.normalize_str(c)
+            ok = len(r) == 1 and not unicodedata.combining(c) and not unicodedata.combining(r)
+            one[c] = r if ok else None
+            if ok and r != c:
+                table[ord(c)] = r
+        if None in map(one.__getitem__, chars):
+            return None
+        return text.translate(table), 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
