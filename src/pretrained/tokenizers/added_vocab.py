@@ -117,6 +117,16 @@ class _Matcher:
                 self.ids[text] = tid
         words = sorted(self.ids, key=len, reverse=True)
         self.re = regex.compile("|".join(regex.escape(w) for w in words)) if words else None
+        firsts = {w[0] for w in words}
+        self._firsts = sorted(firsts) if len(firsts) <= 4 else None  # a cheap test before the regex
+
+    def occurs_in(self, text: str) -> bool:
+        """Whether any of the strings occurs in ``text``."""
+        if self.re is None:
+            return False
+        if self._firsts is not None and not any(c in text for c in self._firsts):
+            return False
+        return self.re.search(text) is not None
 
 
 class AddedVocabulary:

@@ -41,16 +41,14 @@ def encode_fast(tok: Any, text: str, type_id: int, word_idx: int | None) -> Enco
             return None
         normalized, k = out
     added = tok._added
-    raw, norm = added._raw.re, added._norm.re
-    if raw is not None and raw.search(text) is not None:
+    if added._raw.occurs_in(text) or added._norm.occurs_in(normalized):
         return None  # an added token: the general path splits around it
-    if norm is not None and norm.search(normalized) is not None:
-        return None
     model = tok._model
+    split_from = model.split_from
     table = None
     if pre is None:
         words: Iterable[tuple[str, int]] = [(normalized, 0)] if normalized else []
-        if len(normalized) > model.split_from:  # one long word (Llama): its pieces, all word 0
+        if len(normalized) > split_from:  # one long word (Llama): its pieces, all word 0
             pieces = model._pieces(normalized)
             words = zip(pieces, accumulate(map(len, pieces), initial=0))
             word_idx = 0 if word_idx is None else word_idx
@@ -60,7 +58,7 @@ def encode_fast(tok: Any, text: str, type_id: int, word_idx: int | None) -> Enco
             return None
         words, k_pre, table = split
         k += k_pre
-    return encode_words(model, words, k, table, type_id, word_idx)
+    return encode_words(model, words, k, table, type_id, word_idx, split_from)
 
 
 def encode_words(
@@ -70,11 +68,12 @@ def encode_words(
     table: dict[int, str] | None,
     type_id: int,
     word_idx: int | None,
+    split_from: int,
 ) -> Encoding:
-    """Tokenize (word, start) pairs of a text that has ``k`` prepended chars (aligned with its first char)."""
+    """Tokenize (word, start) pairs of a text that has ``k`` prepended chars (aligned with its first char);
+    words longer than ``split_from`` go to the model in ``model._pieces``."""
     cache = model._word_entries(table)
     get = cache.get
-    split_from = model.split_from
     ids: list[int] = []
     tokens: list[str] = []
     word_ids: list[int | None] = []

@@ -322,6 +322,9 @@ class Tokenizer:
     ) -> list[Encoding]:
         out = []
         for item in input:
+            if type(item) is str and not is_pretokenized:  # the common case, without the checks of encode
+                out.append(self.post_process(self._encode_text(item, 0, None), None, add_special_tokens))
+                continue
             if is_pretokenized:
                 is_pair = isinstance(item, tuple | list) and len(item) == 2 and not isinstance(item[0], str)
             else:
