@@ -183,23 +183,37 @@ def test_special_and_unknown_tokens_first(specials, unk):
 
 
 def test_t5_style_train_then_encode_and_decode():
-    ours, ref = Tokenizer(models.Unigram()), tokenizers.Tokenizer(M.Unigram())
-    ours.pre_tokenizer, ref.pre_tokenizer = pre_tokenizers.Metaspace(), P.Metaspace()
-    ours.decoder, ref.decoder = decoders.Metaspace(), D.Metaspace()
+    ours = Tokenizer(models.Unigram())
+    ours.pre_tokenizer, ours.decoder = pre_tokenizers.Metaspace(), decoders.Metaspace()
     options = {"vocab_size": 400, "special_tokens": ["<pad>", "</s>", "<unk>"], "unk_token": "<unk>"}
-    ref.train_from_iterator(PROSE[:600], T.UnigramTrainer(show_progress=False, **options))
     ours.train_from_iterator(PROSE[:600], trainers.UnigramTrainer(show_progress=False, **options))
-    assert ours.token_to_id("<unk>") == ref.token_to_id("<unk>") == 2
-    differ = 0  # near-ties may fall either way: the reference's scores vary in the last bits between runs
-    for text in PROSE[600:700] + ["An unseen word: Zyxwvut </s> ☃"]:
-        enc, expected = ours.encode(text), ref.encode(text)
-        same = enc.tokens == expected.tokens and enc.offsets == expected.offsets
-        assert not same or [ours.id_to_token(i) for i in enc.ids] == [
-            ref.id_to_token(i) for i in expected.ids
-        ]
-        differ += not same
-        assert ours.decode(enc.ids) == ref.decode(expected.ids)
-    assert differ <= 2
+    texts = PROSE[600:700] + ["An unseen word: Zyxwvut </s> ☃"]
+
+    def differences(ref: tokenizers.Tokenizer) -> int:
+        differ = 0
+        for text in texts:
+            enc, expected = ours.encode(text), ref.encode(text)
+            same = enc.tokens == expected.tokens and enc.offsets == expected.offsets
+            assert not same or [ours.id_to_token(i) for i in enc.ids] == [
+                ref.id_to_token(i) for i in expected.ids
+            ]
+            differ += not same
+            assert ours.decode(enc.ids) == ref.decode(expected.ids)
+        return differ
+
+    # The reference is not deterministic here: its hash-map order makes near-tied pieces fall either way, and on
+    # this corpus one run in three or so keeps a different vocab (11 of these texts then encode differently
+    # from its other runs). Ours must match one of its outcomes; six tries make a spurious failure ~1e-3.
+    counts = []
+    for _ in range(6):
+        ref = tokenizers.Tokenizer(M.Unigram())
+        ref.pre_tokenizer, ref.decoder = P.Metaspace(), D.Metaspace()
+        ref.train_from_iterator(PROSE[:600], T.UnigramTrainer(show_progress=False, **options))
+        assert ours.token_to_id("<unk>") == ref.token_to_id("<unk>") == 2
+        counts.append(differences(ref))
+        if counts[-1] <= 2:
+            break
+    assert min(counts) <= 2, counts
     saved = Tokenizer.from_str(ours.to_str())
     assert saved.encode(PROSE[650]).ids == ours.encode(PROSE[650]).ids
     assert tokenizers.Tokenizer.from_str(ours.to_str()).encode(PROSE[650]).ids == ours.encode(PROSE[650]).ids
