@@ -26,6 +26,7 @@ from ..nn.activations import get_activation
 from ..nn.cross_attention import Seq2SeqAttention
 from ..nn.heads import sequence_classification_loss
 from ..nn.kv_cache import EncoderDecoderCache
+from ..nn.linear import Linear
 from ..nn.positions import check_positions
 from ..nn.seq2seq import check_source, decoder_self_mask, expanded_mask, shift_tokens_right
 from ..outputs import (
@@ -121,8 +122,8 @@ class _BartLayer(nn.Module):
             dim=d, n_heads=n_heads, layer_idx=layer_idx, dropout=config.attention_dropout
         )
         self.self_attn_layer_norm = nn.LayerNorm(d)
-        self.fc1 = nn.Linear(d, ffn_dim)
-        self.fc2 = nn.Linear(ffn_dim, d)
+        self.fc1 = Linear(d, ffn_dim)
+        self.fc2 = Linear(ffn_dim, d)
         self.final_layer_norm = nn.LayerNorm(d)
         self.activation_fn = get_activation(config.activation_function)
         self.dropout, self.activation_dropout = config.dropout, config.activation_dropout
@@ -353,7 +354,7 @@ class BartForConditionalGeneration(BartPreTrainedModel, Seq2SeqLM):
         self.model = self.base_class(config)
         n = self.output_vocab_size(config)
         self.register_buffer("final_logits_bias", torch.zeros(1, n))
-        self.lm_head = nn.Linear(config.d_model, n, bias=False)
+        self.lm_head = Linear(config.d_model, n, bias=False)
         self.post_init()
 
     def output_vocab_size(self, config: PretrainedConfig) -> int:
@@ -366,9 +367,9 @@ class BartForConditionalGeneration(BartPreTrainedModel, Seq2SeqLM):
 class BartClassificationHead(nn.Module):
     def __init__(self, input_dim: int, inner_dim: int, num_classes: int, pooler_dropout: float) -> None:
         super().__init__()
-        self.dense = nn.Linear(input_dim, inner_dim)
+        self.dense = Linear(input_dim, inner_dim)
         self.dropout = nn.Dropout(pooler_dropout)
-        self.out_proj = nn.Linear(inner_dim, num_classes)
+        self.out_proj = Linear(inner_dim, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.out_proj(self.dropout(torch.tanh(self.dense(self.dropout(x)))))

@@ -20,6 +20,7 @@ from ..modeling import PreTrainedModel
 from ..nn.activations import get_activation
 from ..nn.attention import attend
 from ..nn.heads import sequence_classification_loss, token_loss
+from ..nn.linear import Linear
 from ..nn.masks import padding_mask
 from ..outputs import BaseModelOutput, MaskedLMOutput, SequenceClassifierOutput, TokenClassifierOutput
 from .bert import _encoder_kwargs, qa_output
@@ -99,10 +100,10 @@ class MultiHeadSelfAttention(nn.Module):
         if config.dim % config.n_heads:
             raise ValueError(f"dim {config.dim} is not a multiple of n_heads {config.n_heads}")
         self.n_heads = config.n_heads
-        self.q_lin = nn.Linear(config.dim, config.dim)
-        self.k_lin = nn.Linear(config.dim, config.dim)
-        self.v_lin = nn.Linear(config.dim, config.dim)
-        self.out_lin = nn.Linear(config.dim, config.dim)
+        self.q_lin = Linear(config.dim, config.dim)
+        self.k_lin = Linear(config.dim, config.dim)
+        self.v_lin = Linear(config.dim, config.dim)
+        self.out_lin = Linear(config.dim, config.dim)
         self.dropout_p = config.attention_dropout
 
     def forward(
@@ -121,8 +122,8 @@ class MultiHeadSelfAttention(nn.Module):
 class FFN(nn.Module):
     def __init__(self, config: PretrainedConfig) -> None:
         super().__init__()
-        self.lin1 = nn.Linear(config.dim, config.hidden_dim)
-        self.lin2 = nn.Linear(config.hidden_dim, config.dim)
+        self.lin1 = Linear(config.dim, config.hidden_dim)
+        self.lin2 = Linear(config.hidden_dim, config.dim)
         self.activation = get_activation(config.activation)
         self.dropout = nn.Dropout(config.dropout)
 
@@ -212,9 +213,9 @@ class DistilBertForMaskedLM(DistilBertPreTrainedModel):
         super().__init__(config)
         self.activation = get_activation(config.activation)
         self.distilbert = DistilBertModel(config)
-        self.vocab_transform = nn.Linear(config.dim, config.dim)
+        self.vocab_transform = Linear(config.dim, config.dim)
         self.vocab_layer_norm = nn.LayerNorm(config.dim, eps=LAYER_NORM_EPS)
-        self.vocab_projector = nn.Linear(config.dim, config.vocab_size)
+        self.vocab_projector = Linear(config.dim, config.vocab_size)
         self.post_init()
 
     def get_output_embeddings(self) -> nn.Linear:
@@ -232,8 +233,8 @@ class DistilBertForSequenceClassification(DistilBertPreTrainedModel):
     def __init__(self, config: DistilBertConfig) -> None:
         super().__init__(config)
         self.distilbert = DistilBertModel(config)
-        self.pre_classifier = nn.Linear(config.dim, config.dim)
-        self.classifier = nn.Linear(config.dim, config.num_labels)
+        self.pre_classifier = Linear(config.dim, config.dim)
+        self.classifier = Linear(config.dim, config.num_labels)
         self.dropout = nn.Dropout(config.seq_classif_dropout)
         self.post_init()
 
@@ -250,7 +251,7 @@ class DistilBertForTokenClassification(DistilBertPreTrainedModel):
         super().__init__(config)
         self.distilbert = DistilBertModel(config)
         self.dropout = nn.Dropout(config.dropout)
-        self.classifier = nn.Linear(config.dim, config.num_labels)
+        self.classifier = Linear(config.dim, config.num_labels)
         self.post_init()
 
     def forward(self, input_ids=None, attention_mask=None, labels: torch.Tensor | None = None, **kwargs):
@@ -268,7 +269,7 @@ class DistilBertForQuestionAnswering(DistilBertPreTrainedModel):
                 f"DistilBertForQuestionAnswering needs config.num_labels == 2, got {config.num_labels}"
             )
         self.distilbert = DistilBertModel(config)
-        self.qa_outputs = nn.Linear(config.dim, config.num_labels)
+        self.qa_outputs = Linear(config.dim, config.num_labels)
         self.dropout = nn.Dropout(config.qa_dropout)
         self.post_init()
 

@@ -20,6 +20,7 @@ from torch import nn
 from ..config import PretrainedConfig
 from ..nn.activations import get_activation
 from ..nn.heads import sequence_classification_loss, token_loss
+from ..nn.linear import Linear
 from ..outputs import (
     BaseModelOutput,
     ElectraForPreTrainingOutput,
@@ -67,7 +68,7 @@ class ElectraModel(ElectraPreTrainedModel):
         super().__init__(config)
         self.embeddings = BertEmbeddings(config, embedding_size=config.embedding_size)
         if config.embedding_size != config.hidden_size:
-            self.embeddings_project = nn.Linear(config.embedding_size, config.hidden_size)
+            self.embeddings_project = Linear(config.embedding_size, config.hidden_size)
         self.encoder = BertEncoder(config)
         self.post_init()
 
@@ -102,9 +103,9 @@ class ElectraModel(ElectraPreTrainedModel):
 class ElectraDiscriminatorPredictions(nn.Module):
     def __init__(self, config: PretrainedConfig) -> None:
         super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.dense = Linear(config.hidden_size, config.hidden_size)
         self.activation = get_activation(config.hidden_act)
-        self.dense_prediction = nn.Linear(config.hidden_size, 1)
+        self.dense_prediction = Linear(config.hidden_size, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.dense_prediction(self.activation(self.dense(x))).squeeze(-1)  # (B, T)
@@ -115,7 +116,7 @@ class ElectraGeneratorPredictions(nn.Module):
         super().__init__()
         self.activation = get_activation("gelu")
         self.LayerNorm = nn.LayerNorm(config.embedding_size, eps=config.layer_norm_eps)
-        self.dense = nn.Linear(config.hidden_size, config.embedding_size)
+        self.dense = Linear(config.hidden_size, config.embedding_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.LayerNorm(self.activation(self.dense(x)))  # (B, T, E)
@@ -151,7 +152,7 @@ class ElectraForMaskedLM(ElectraPreTrainedModel):
         super().__init__(config)
         self.electra = ElectraModel(config)
         self.generator_predictions = ElectraGeneratorPredictions(config)
-        self.generator_lm_head = nn.Linear(config.embedding_size, config.vocab_size)
+        self.generator_lm_head = Linear(config.embedding_size, config.vocab_size)
         self.post_init()
 
     def get_output_embeddings(self) -> nn.Linear:
@@ -183,7 +184,7 @@ class ElectraForTokenClassification(ElectraPreTrainedModel):
         super().__init__(config)
         self.electra = ElectraModel(config)
         self.dropout = nn.Dropout(classifier_dropout(config))
-        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.classifier = Linear(config.hidden_size, config.num_labels)
         self.post_init()
 
     def forward(self, input_ids=None, attention_mask=None, labels: torch.Tensor | None = None, **kwargs):
@@ -197,7 +198,7 @@ class ElectraForQuestionAnswering(ElectraPreTrainedModel):
     def __init__(self, config: ElectraConfig) -> None:
         super().__init__(config)
         self.electra = ElectraModel(config)
-        self.qa_outputs = nn.Linear(config.hidden_size, config.num_labels)
+        self.qa_outputs = Linear(config.hidden_size, config.num_labels)
         self.post_init()
 
     def forward(

@@ -28,6 +28,7 @@ from ..nn.causal_lm import (
     prepare_decoder,
 )
 from ..nn.heads import sequence_classification_loss
+from ..nn.linear import Linear, linear
 from ..outputs import BaseModelOutputWithPast, CausalLMOutput, SequenceClassifierOutputWithPast
 
 
@@ -74,9 +75,8 @@ class Conv1D(nn.Module):
         self.weight = nn.Parameter(torch.empty(n_in, n_out))
         self.bias = nn.Parameter(torch.zeros(n_out))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = torch.addmm(self.bias, x.reshape(-1, x.shape[-1]), self.weight)  # (B*T, out)
-        return out.view(*x.shape[:-1], out.shape[-1])
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (..., in) -> (..., out)
+        return linear(x, self.weight.t(), self.bias)  # a transposed view: no copy, on either kernel
 
 
 class GPT2Attention(nn.Module):
@@ -245,7 +245,7 @@ class GPT2LMHeadModel(GPT2PreTrainedModel, GenerationMixin):
     def __init__(self, config: GPT2Config) -> None:
         super().__init__(config)
         self.transformer = GPT2Model(config)
-        self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
+        self.lm_head = Linear(config.n_embd, config.vocab_size, bias=False)
         self.post_init()
 
     def get_output_embeddings(self) -> nn.Linear:
@@ -288,7 +288,7 @@ class GPT2ForSequenceClassification(GPT2PreTrainedModel):
     def __init__(self, config: GPT2Config) -> None:
         super().__init__(config)
         self.transformer = GPT2Model(config)
-        self.score = nn.Linear(config.n_embd, config.num_labels, bias=False)
+        self.score = Linear(config.n_embd, config.num_labels, bias=False)
         self.post_init()
 
     def forward(

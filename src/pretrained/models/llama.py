@@ -29,6 +29,7 @@ from ..nn.causal_lm import (
     prepare_decoder,
 )
 from ..nn.heads import sequence_classification_loss
+from ..nn.linear import Linear
 from ..nn.mlp import GatedMLP
 from ..nn.norms import RMSNorm
 from ..nn.rope import RotaryEmbedding, apply_rotary
@@ -177,10 +178,10 @@ class LlamaAttention(nn.Module):
         self.layer_idx, self.dropout_p = layer_idx, config.attention_dropout
         self.sliding_window = config.sliding_window_for(layer_idx)
         qkv_bias, o_bias = config.attention_biases()
-        self.q_proj = nn.Linear(C, self.n_heads * self.head_dim, bias=qkv_bias)
-        self.k_proj = nn.Linear(C, self.n_kv_heads * self.head_dim, bias=qkv_bias)
-        self.v_proj = nn.Linear(C, self.n_kv_heads * self.head_dim, bias=qkv_bias)
-        self.o_proj = nn.Linear(self.n_heads * self.head_dim, C, bias=o_bias)
+        self.q_proj = Linear(C, self.n_heads * self.head_dim, bias=qkv_bias)
+        self.k_proj = Linear(C, self.n_kv_heads * self.head_dim, bias=qkv_bias)
+        self.v_proj = Linear(C, self.n_kv_heads * self.head_dim, bias=qkv_bias)
+        self.o_proj = Linear(self.n_heads * self.head_dim, C, bias=o_bias)
 
     def forward(
         self,
@@ -311,7 +312,7 @@ class LlamaForCausalLM(LlamaPreTrainedModel, GenerationMixin):
     def __init__(self, config: LlamaConfig) -> None:
         super().__init__(config)
         self.model = LlamaModel(config)
-        self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        self.lm_head = Linear(config.hidden_size, config.vocab_size, bias=False)
         self.post_init()
 
     def get_output_embeddings(self) -> nn.Linear:
@@ -352,7 +353,7 @@ class LlamaForSequenceClassification(LlamaPreTrainedModel):
     def __init__(self, config: LlamaConfig) -> None:
         super().__init__(config)
         self.model = LlamaModel(config)
-        self.score = nn.Linear(config.hidden_size, config.num_labels, bias=False)
+        self.score = Linear(config.hidden_size, config.num_labels, bias=False)
         self.post_init()
 
     def forward(

@@ -19,6 +19,7 @@ from torch import nn
 from ..config import PretrainedConfig
 from ..nn.activations import get_activation
 from ..nn.heads import sequence_classification_loss, token_loss
+from ..nn.linear import Linear
 from ..outputs import MaskedLMOutput, SequenceClassifierOutput, TokenClassifierOutput
 from .bert import (
     BertConfig,
@@ -124,10 +125,10 @@ class ClassificationHead(nn.Module):
 
     def __init__(self, config: PretrainedConfig, activation: str = "tanh") -> None:
         super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.dense = Linear(config.hidden_size, config.hidden_size)
         self.act = get_activation(activation)
         self.dropout = nn.Dropout(classifier_dropout(config))
-        self.out_proj = nn.Linear(config.hidden_size, config.num_labels)
+        self.out_proj = Linear(config.hidden_size, config.num_labels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.dropout(x[:, 0])  # (B, C) from the <s> token
@@ -137,9 +138,9 @@ class ClassificationHead(nn.Module):
 class RobertaLMHead(nn.Module):
     def __init__(self, config: PretrainedConfig) -> None:
         super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.dense = Linear(config.hidden_size, config.hidden_size)
         self.layer_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
-        self.decoder = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        self.decoder = Linear(config.hidden_size, config.vocab_size, bias=False)
         self.bias = nn.Parameter(torch.zeros(config.vocab_size))  # checkpoints: lm_head.bias (= decoder.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -186,7 +187,7 @@ class RobertaForTokenClassification(RobertaPreTrainedModel):
         super().__init__(config)
         self.roberta = RobertaModel(config, add_pooling_layer=False)
         self.dropout = nn.Dropout(classifier_dropout(config))
-        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.classifier = Linear(config.hidden_size, config.num_labels)
         self.post_init()
 
     def forward(self, input_ids=None, attention_mask=None, labels: torch.Tensor | None = None, **kwargs):
@@ -200,7 +201,7 @@ class RobertaForQuestionAnswering(RobertaPreTrainedModel):
     def __init__(self, config: RobertaConfig) -> None:
         super().__init__(config)
         self.roberta = RobertaModel(config, add_pooling_layer=False)
-        self.qa_outputs = nn.Linear(config.hidden_size, config.num_labels)
+        self.qa_outputs = Linear(config.hidden_size, config.num_labels)
         self.post_init()
 
     def forward(

@@ -26,6 +26,7 @@ from ..nn.activations import get_activation
 from ..nn.attention import attend
 from ..nn.cross_attention import cross_attention_kv, self_attention_kv
 from ..nn.kv_cache import EncoderDecoderCache
+from ..nn.linear import Linear
 from ..nn.seq2seq import causal_padding_mask, check_source, expanded_mask
 from ..outputs import (
     BaseModelOutput,
@@ -98,7 +99,7 @@ class T5LayerNorm(nn.Module):
 
 def _linear(n_in: int, n_out: int, std: float) -> nn.Linear:
     """A bias-free projection remembering its initialization std (Mesh TensorFlow's fan-in rules)."""
-    layer = nn.Linear(n_in, n_out, bias=False)
+    layer = Linear(n_in, n_out, bias=False)
     layer.init_std = std
     return layer
 
@@ -380,7 +381,7 @@ class T5ForConditionalGeneration(T5PreTrainedModel, Seq2SeqLM):
     def __init__(self, config: T5Config) -> None:
         super().__init__(config)
         self._build(config)
-        self.lm_head = nn.Linear(config.d_model, config.vocab_size, bias=False)
+        self.lm_head = Linear(config.d_model, config.vocab_size, bias=False)
         self.lm_head.init_std = config.initializer_factor
         self.post_init()
 

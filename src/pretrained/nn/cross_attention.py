@@ -20,6 +20,7 @@ from torch import nn
 
 from .attention import attend
 from .kv_cache import EncoderDecoderCache
+from .linear import Linear
 
 KV = tuple[torch.Tensor, torch.Tensor]
 
@@ -62,10 +63,10 @@ class Seq2SeqAttention(nn.Module):
             layer_idx,
             dropout,
         )
-        self.k_proj = nn.Linear(dim, dim, bias=bias)
-        self.v_proj = nn.Linear(dim, dim, bias=bias)
-        self.q_proj = nn.Linear(dim, dim, bias=bias)
-        self.out_proj = nn.Linear(dim, dim, bias=bias)
+        self.k_proj = Linear(dim, dim, bias=bias)
+        self.v_proj = Linear(dim, dim, bias=bias)
+        self.q_proj = Linear(dim, dim, bias=bias)
+        self.out_proj = Linear(dim, dim, bias=bias)
 
     def heads(self, x: torch.Tensor) -> torch.Tensor:
         B, T, _ = x.shape

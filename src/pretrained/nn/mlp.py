@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from .activations import get_activation
+from .linear import Linear
 
 
 class GatedMLP(nn.Module):
@@ -22,9 +23,9 @@ class GatedMLP(nn.Module):
 
     def __init__(self, *, hidden_size: int, intermediate_size: int, act: str, bias: bool = False) -> None:
         super().__init__()
-        self.gate_proj = nn.Linear(hidden_size, intermediate_size, bias=bias)
-        self.up_proj = nn.Linear(hidden_size, intermediate_size, bias=bias)
-        self.down_proj = nn.Linear(intermediate_size, hidden_size, bias=bias)
+        self.gate_proj = Linear(hidden_size, intermediate_size, bias=bias)
+        self.up_proj = Linear(hidden_size, intermediate_size, bias=bias)
+        self.down_proj = Linear(intermediate_size, hidden_size, bias=bias)
         self.act_fn = get_activation(act)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,68 @@
+"""The oneDNN-backed Linear: same numbers as torch's, gradients where they are recorded."""
+
+import subprocess
+import sys
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from pretrained.nn import linear as linear_mod
+from pretrained.nn.linear import Linear, linear
+
+
+@pytest.mark.parametrize("shape", [(1, 16), (3, 16), (2, 5, 16), (4, 1, 16), (0, 16), (16,)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_matches_f_linear_without_grad(shape, bias):
+    torch.manual_seed(0)
+    layer = Linear(16, 24, bias=bias)
+    x = torch.randn(*shape)
+    with torch.no_grad():
+        out = layer(x)
+    assert out.shape == (*shape[:-1], 24)
+    torch.testing.assert_close(out, F.linear(x, layer.weight, layer.bias), rtol=1e-5, atol=1e-5)
+
+
+def test_takes_onednn_only_when_no_gradient_is_recorded(monkeypatch):
+    calls = []
+    real = torch.ops.mkldnn._linear_pointwise
+
+    class Spy:
+        def __call__(self, *args):
+            calls.append(args[0].shape)
+            return real(*args)
+
+    monkeypatch.setattr(torch.ops.mkldnn, "_linear_pointwise", Spy(), raising=False)
+    layer = Linear(8, 4)
+    x = torch.randn(2, 8)
+    with torch.inference_mode():
+        layer(x)
+    if linear_mod._enabled:
+        assert calls == [torch.Size([2, 8])]
+    out = layer(x)  # grad enabled and the weight requires grad: torch's kernel, so backward works
+    out.sum().backward()
+    assert layer.weight.grad is not None and layer.weight.grad.shape == (4, 8)
+    assert len(calls) == int(linear_mod._enabled)
+    with torch.no_grad():
+        out64 = layer.double()(x.double())  # other dtypes: torch's kernel
+    assert out64.dtype == torch.float64 and len(calls) == int(linear_mod._enabled)
+
+
+def test_transposed_and_strided_operands():
+    torch.manual_seed(1)
+    w_in_out = torch.randn(16, 24)  # GPT-2's Conv1D layout
+    x = torch.randn(3, 10, 16)[:, ::2]  # not contiguous
+    with torch.no_grad():
+        torch.testing.assert_close(linear(x, w_in_out.t()), x @ w_in_out, rtol=1e-5, atol=1e-5)
+
+
+def test_environment_switch_turns_it_off():
+    code = "import pretrained.nn.linear as m; print(m._enabled)"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PRETRAINED_ONEDNN": "0"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "False"
