@@ -8,7 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from pretrained.nn import linear as linear_mod
-from pretrained.nn.linear import Linear, linear
+from pretrained.nn.activations import get_activation
+from pretrained.nn.linear import FUSED_ACTIVATIONS, Linear, linear, linear_act
 
 
 @pytest.mark.parametrize("shape", [(1, 16), (3, 16), (2, 5, 16), (4, 1, 16), (0, 16), (16,)])
@@ -66,3 +67,15 @@ def test_environment_switch_turns_it_off():
         check=True,
     )
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("act", [*FUSED_ACTIVATIONS, "silu", "quick_gelu"])
+def test_linear_act_matches_activation_of_linear(act):
+    torch.manual_seed(2)
+    x, w, b = torch.randn(2, 7, 16) * 3, torch.randn(24, 16), torch.randn(24)
+    expected = get_activation(act)(F.linear(x, w, b))
+    with torch.no_grad():
+        torch.testing.assert_close(linear_act(x, w, b, act), expected, rtol=1e-5, atol=1e-5)
+    x.requires_grad_(True)
+    linear_act(x, w, b, act).sum().backward()  # recorded: the unfused path, with gradients
+    assert x.grad is not None and x.grad.shape == x.shape

@@ -20,7 +20,7 @@ from ..modeling import PreTrainedModel
 from ..nn.activations import get_activation
 from ..nn.attention import attend
 from ..nn.heads import sequence_classification_loss, span_loss, token_loss
-from ..nn.linear import Linear
+from ..nn.linear import Linear, linear_act
 from ..nn.masks import padding_mask
 from ..outputs import (
     BaseModelOutputWithPooling,
@@ -142,10 +142,11 @@ class BertIntermediate(nn.Module):
     def __init__(self, config: PretrainedConfig) -> None:
         super().__init__()
         self.dense = Linear(config.hidden_size, config.intermediate_size)
-        self.act = get_activation(config.hidden_act)
+        self.hidden_act = config.hidden_act
+        get_activation(config.hidden_act)  # an unknown name fails here, at build time
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.act(self.dense(x))
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, T, C) -> (B, T, intermediate)
+        return linear_act(x, self.dense.weight, self.dense.bias, self.hidden_act)
 
 
 class BertOutput(BertSelfOutput):

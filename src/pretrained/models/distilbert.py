@@ -20,7 +20,7 @@ from ..modeling import PreTrainedModel
 from ..nn.activations import get_activation
 from ..nn.attention import attend
 from ..nn.heads import sequence_classification_loss, token_loss
-from ..nn.linear import Linear
+from ..nn.linear import Linear, linear_act
 from ..nn.masks import padding_mask
 from ..outputs import BaseModelOutput, MaskedLMOutput, SequenceClassifierOutput, TokenClassifierOutput
 from .bert import _encoder_kwargs, qa_output
@@ -124,11 +124,13 @@ class FFN(nn.Module):
         super().__init__()
         self.lin1 = Linear(config.dim, config.hidden_dim)
         self.lin2 = Linear(config.hidden_dim, config.dim)
-        self.activation = get_activation(config.activation)
+        self.activation = config.activation
+        get_activation(config.activation)  # an unknown name fails here, at build time
         self.dropout = nn.Dropout(config.dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.dropout(self.lin2(self.activation(self.lin1(x))))  # (B, T, C)
+        h = linear_act(x, self.lin1.weight, self.lin1.bias, self.activation)  # (B, T, hidden_dim)
+        return self.dropout(self.lin2(h))  # (B, T, C)
 
 
 class TransformerBlock(nn.Module):

@@ -22,6 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .activations import get_activation
+
 logger = logging.getLogger(__name__)
 
 _enabled = os.environ.get("PRETRAINED_ONEDNN", "1") != "0" and torch.backends.mkldnn.is_available()
@@ -48,6 +50,33 @@ def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = No
             _enabled = False
             logger.info("oneDNN linear unavailable (%s); using torch.nn.functional.linear", err)
     return F.linear(x, weight, bias)
+
+
+# activations oneDNN applies inside the matmul (its "post-op"): config name -> (attr, algorithm)
+FUSED_ACTIVATIONS: dict[str, tuple[str, str]] = {
+    "gelu": ("gelu", "none"),  # erf GELU, bit-identical to F.gelu here
+    "gelu_python": ("gelu", "none"),
+    "gelu_new": ("gelu", "tanh"),
+    "gelu_pytorch_tanh": ("gelu", "tanh"),
+    "relu": ("relu", ""),
+}
+
+
+def linear_act(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, act: str) -> torch.Tensor:
+    """``get_activation(act)(linear(x, weight, bias))``, fused into one oneDNN call where it can be (the FFN's
+    first projection: one pass over its wide output less).
+
+    >>> import torch
+    >>> linear_act(torch.tensor([[-1.0, 2.0]]), torch.eye(2), None, "relu").tolist()
+    [[0.0, 2.0]]
+    """
+    fused = FUSED_ACTIVATIONS.get(act)
+    if fused is not None and _onednn(x, weight, bias):
+        try:
+            return torch.ops.mkldnn._linear_pointwise(x, weight, bias, fused[0], [], fused[1])
+        except RuntimeError:
+            pass  # linear() below logs and switches to torch's kernel
+    return get_activation(act)(linear(x, weight, bias))
 
 
 class Linear(nn.Linear):
