@@ -227,6 +227,52 @@ def test_batching_matches_one_by_one(side):
     assert pipe(tuple(items[0]), size=4, batch_size=2) == one[0]  # one item: its chunks batched together
 
 
+class CountingModel(ToyModel):
+    """ToyModel that records the (B, T) shape of each call."""
+
+    def __init__(self):
+        super().__init__()
+        self.shapes = []
+
+    def forward(self, input_ids, attention_mask):
+        self.shapes.append(tuple(input_ids.shape))
+        return super().forward(input_ids, attention_mask)
+
+
+def test_batch_size_one_runs_equal_length_pieces_together():
+    model = CountingModel()
+    pipe = ToyPipeline(model, ToyTokenizer(), device="cpu")
+    items = [list(range(1, 13)), list(range(1, 10))]
+    one = pipe(items, size=4)
+    assert model.shapes == [(3, 4), (2, 4), (1, 1)]  # no padding: the short last piece runs alone
+    model.shapes.clear()
+    assert pipe(tuple(items[0]), size=4) == one[0] and model.shapes == [(3, 4)]
+    ToyPipeline.piece_batch, model.shapes = 2, []
+    try:
+        assert pipe(tuple(items[0]), size=4) == one[0] and model.shapes == [(2, 4), (1, 4)]
+    finally:
+        del ToyPipeline.piece_batch
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_batches_are_sorted_across_the_input(stream):
+    model = CountingModel()
+    pipe = ToyPipeline(model, ToyTokenizer(), device="cpu")
+    lengths = [(7 * i) % 50 + 1 for i in range(200)]
+    items = [[1] * n for n in lengths]
+    out = pipe((i for i in items) if stream else items, size=100, batch_size=4)
+    assert [r[0][3] for r in out] == [float(n) for n in lengths]
+    padded = sum(b * t for b, t in model.shapes)
+    if stream:  # sorted within windows of batch_size * sort_window items
+        assert padded < 1.1 * sum(lengths)
+    else:  # the whole list sorted at once: each batch pads to its longest, never more
+        assert padded == sum(max(c) * len(c) for c in _chunks(sorted(lengths, reverse=True), 4))
+
+
+def _chunks(values, size):
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
 def test_streams_lazily():
     pulled = []
 

@@ -10,8 +10,11 @@ A task subclass implements four methods:
 - ``_forward(batch, **kw)``: run the model on a batch (the inputs collated) and return a dict of outputs;
 - ``postprocess(output, **kw)``: turn one input's outputs (leading dimension 1, padding removed) into results.
 
-With ``batch_size > 1`` the model inputs of a window of items are sorted by length, padded per batch, run, and
-split back into per-input outputs with the padding cut off, so results do not depend on ``batch_size``.
+With ``batch_size > 1`` the model inputs of a window of items (a whole list of up to ``batch_size * list_window``
+items; ``batch_size * sort_window`` items of a stream) are sorted by length, padded per batch to the batch's
+longest, run, and split back into per-input outputs with the padding cut off, so results do not depend on
+``batch_size``. With ``batch_size=1`` an item's pieces of equal length (the windows of a long text) still run
+as one batch, without padding.
 
 >>> from pretrained import pipeline
 >>> classifier = pipeline("text-classification", model="path/to/sst2-model")  # doctest: +SKIP
@@ -49,7 +52,11 @@ class Pipeline:
 
     chunked: bool = False  # preprocess yields several model inputs per item
     token_outputs: tuple[str, ...] = ()  # _forward output keys laid out (B, T, ...): padding is cut per item
-    sort_window: int = 16  # batches of items sorted together by length when batch_size > 1
+    sort_window: int = 16  # batch_size > 1: batches of a stream's items sorted together by length
+    list_window: int = (
+        64  # batch_size > 1: batches of a list's items sorted together (1,000 texts at 32: all)
+    )
+    piece_batch: int = 16  # batch_size 1: most equal-length pieces of one item run as one batch
 
     def __init__(
         self,
@@ -129,8 +136,10 @@ class Pipeline:
         return next(self.iterate([inputs], size, *params))
 
     def iterate(self, inputs: Iterable, batch_size: int, pre: dict, fwd: dict, post: dict) -> Iterator[Any]:
-        """Results in input order, computed a window of ``batch_size * sort_window`` items at a time."""
-        window = 1 if batch_size == 1 else batch_size * self.sort_window
+        """Results in input order, computed a window of ``batch_size * list_window`` (a list's) or
+        ``batch_size * sort_window`` (a stream's) items at a time."""
+        per_window = self.list_window if isinstance(inputs, list) else self.sort_window
+        window = 1 if batch_size == 1 else batch_size * per_window
         stream = iter(inputs)
         while items := list(islice(stream, window)):
             yield from self._run_window(items, batch_size, pre, fwd, post)
@@ -152,11 +161,15 @@ class Pipeline:
     def forward_all(self, model_inputs: list[dict], batch_size: int, fwd: dict) -> list[dict]:
         """Per-input outputs of the model: inputs sorted by length, batched with padding, then split back."""
         if batch_size == 1:
-            return [self.forward(m, **fwd) for m in model_inputs]
-        order = sorted(range(len(model_inputs)), key=lambda j: -input_length(model_inputs[j]))
+            batches = equal_length_batches(model_inputs, self.piece_batch)
+        else:
+            order = sorted(range(len(model_inputs)), key=lambda j: -input_length(model_inputs[j]))
+            batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
         results: list[Any] = [None] * len(model_inputs)
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
+        for rows in batches:
+            if len(rows) == 1:
+                results[rows[0]] = self.forward(model_inputs[rows[0]], **fwd)
+                continue
             batch, lengths, padded = self.collate([model_inputs[j] for j in rows])
             out = self.forward(batch, **fwd)
             for k, j in enumerate(rows):
@@ -229,6 +242,14 @@ def input_length(model_input: dict) -> int:
         return ids.shape[1]
     widths = [v.shape[1] for v in model_input.values() if isinstance(v, torch.Tensor) and v.dim() >= 2]
     return max(widths, default=0)
+
+
+def equal_length_batches(model_inputs: list[dict], most: int) -> list[list[int]]:
+    """Indices of ``model_inputs`` grouped by length (batches that need no padding), ``most`` at a time."""
+    groups: dict[int, list[int]] = {}
+    for j, model_input in enumerate(model_inputs):
+        groups.setdefault(input_length(model_input), []).append(j)
+    return [rows[i : i + most] for rows in groups.values() for i in range(0, len(rows), most)]
 
 
 def pad_to(t: torch.Tensor, length: int, value: int | float, left: bool) -> torch.Tensor:
