@@ -302,9 +302,12 @@ def decode_spans(
     """Spans with start <= end < start + max_answer_len, best first, both ends on allowed tokens."""
     outer = start[0, :, None] * end[0, None, :]  # (T, T)
     candidates = torch.tril(torch.triu(outer), max_answer_len - 1)  # (T, T)
-    flat = candidates.flatten()
+    flat = candidates.flatten()  # (T * T,)
     k = min(top_k, flat.numel())
-    order = torch.sort(-flat, stable=True).indices[:k]
+    # the k best, ties by position: only the entries reaching the k-th best score are sorted (not all T*T)
+    kth = torch.topk(flat, k, sorted=False).values.min()
+    contenders = torch.nonzero(flat >= kth).flatten()  # ascending positions
+    order = contenders[torch.sort(-flat[contenders], stable=True).indices[:k]]
     width = candidates.shape[1]
     starts, ends, scores = [], [], []
     for idx in order.tolist():

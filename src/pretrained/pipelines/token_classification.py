@@ -224,8 +224,10 @@ class TokenClassificationPipeline(Pipeline):
         has_prefix = bool(getattr(self.tokenizer.backend_tokenizer.model, "continuing_subword_prefix", None))
         ids, special = input_ids.tolist(), special_tokens_mask.tolist()
         spans = offsets.tolist() if isinstance(offsets, torch.Tensor) else offsets
+        best_scores, best = scores.max(dim=-1)  # (T,) each: every token's label, at once
+        best_scores, best = best_scores.tolist(), best.tolist()
         pre = []
-        for idx, token_scores in enumerate(scores):
+        for idx in range(len(ids)):
             if special[idx]:
                 continue
             word = self.tokenizer.convert_ids_to_tokens(ids[idx])
@@ -252,7 +254,9 @@ class TokenClassificationPipeline(Pipeline):
             pre.append(
                 {
                     "word": word,
-                    "scores": token_scores,
+                    "scores": scores[idx],
+                    "best": best[idx],
+                    "best_score": best_scores[idx],
                     "start": start,
                     "end": end,
                     "index": idx,
@@ -264,12 +268,12 @@ class TokenClassificationPipeline(Pipeline):
     def aggregate(self, pre_entities: list[dict], aggregation_strategy: str) -> list[dict]:
         if aggregation_strategy in ("none", "simple"):
             entities = []
+            id2label = self.model.config.id2label
             for pre in pre_entities:
-                best = int(pre["scores"].argmax())
                 entities.append(
                     {
-                        "entity": self.model.config.id2label[best],
-                        "score": pre["scores"][best].item(),
+                        "entity": id2label[pre["best"]],
+                        "score": pre["best_score"],
                         "index": pre["index"],
                         "word": pre["word"],
                         "start": pre["start"],
