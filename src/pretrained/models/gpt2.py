@@ -76,6 +76,9 @@ class Conv1D(nn.Module):
         self.bias = nn.Parameter(torch.zeros(n_out))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (..., in) -> (..., out)
+        if x.numel() == x.shape[-1]:  # one row (a decode step at batch 1): MKL's gemv reads the stored
+            # (in, out) layout ~1.5x faster than oneDNN reads its transpose; the reference's exact math
+            return torch.addmm(self.bias, x.reshape(1, -1), self.weight).view(*x.shape[:-1], -1)  # (..., out)
         return linear(x, self.weight.t(), self.bias)  # a transposed view: no copy, on either kernel
 
 
