@@ -37,7 +37,13 @@ def _onednn(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) ->
         x.requires_grad or weight.requires_grad or (bias is not None and bias.requires_grad)
     ):
         return False
-    return weight.dim() == 2 and (bias is None or bias.dtype == torch.float32)
+    if weight.dim() != 2 or (bias is not None and bias.dtype != torch.float32):
+        return False
+    # one row through a small weight (decode at batch 1): oneDNN's ~10 us call overhead outweighs its gain
+    return weight.numel() > _SMALL_GEMV or x.numel() != x.shape[-1]
+
+
+_SMALL_GEMV = 400_000  # weight elements; 576x576 and 192x576 (SmolLM) go to MKL, 1536x576 to oneDNN
 
 
 def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
