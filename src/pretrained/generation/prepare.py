@@ -35,9 +35,11 @@ class Inputs:
     encoder_outputs: Any = None
     encoder_mask: torch.Tensor | None = None  # (B, S)
     decoder_attention_mask: torch.Tensor | None = None  # (B, T)
+    group: int = 1  # each prompt's rows: consecutive groups of ``group`` identical rows after ``expand``
 
     def expand(self, n: int) -> None:
         """Repeat each row ``n`` times (beams / num_return_sequences)."""
+        self.group *= n
 
         def rep(t: torch.Tensor | None) -> torch.Tensor | None:
             return None if t is None else t.repeat_interleave(n, dim=0)
@@ -287,6 +289,14 @@ class StepRunner:
             self.dec_mask = torch.ones(batch, max_length, dtype=torch.long, device=inputs.ids.device)
             self.dec_mask[:, : inputs.ids.shape[1]] = inputs.decoder_attention_mask
         self.cache = self._new_cache(max_length) if self.use_cache else None
+        # decoder-only prompts repeated for beams / return sequences are identical: prefill one copy of each
+        outputs = ("output_attentions", "output_hidden_states")
+        self.share_prefill = (
+            inputs.group > 1
+            and self.use_cache
+            and not self.enc_dec
+            and not any(k in self.extra for k in outputs)
+        )
 
     def _new_cache(self, max_length: int) -> Any:
         encoder_len = None
@@ -315,9 +325,23 @@ class StepRunner:
             kwargs.update(input_ids=new, attention_mask=self.mask[:, :cur_len])
             if self.positions is not None:
                 kwargs["position_ids"] = self.positions[:, cur_len - new.shape[1] : cur_len]
+            if past == 0 and self.share_prefill:
+                return self._shared_prefill(kwargs)
         out = self.model(**kwargs)
         if self.use_cache and out.past_key_values is not None:
             self.cache = out.past_key_values
+        return out
+
+    def _shared_prefill(self, kwargs: dict[str, Any]) -> Any:
+        """Run the prompt once per group of identical rows, then repeat the cache and the logits for each row."""
+        n = self.inputs.group
+        for key in ("input_ids", "attention_mask", "position_ids"):
+            if kwargs.get(key) is not None:
+                kwargs[key] = kwargs[key][::n]  # (B / n, T): the first row of each group
+        out = self.model(**kwargs)
+        self.cache = out.past_key_values
+        self.cache.batch_repeat_interleave(n)
+        out.logits = out.logits.repeat_interleave(n, dim=0)  # (B, T_kept, V)
         return out
 
     def reorder_cache(self, beam_idx: torch.Tensor) -> None:
