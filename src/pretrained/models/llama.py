@@ -32,7 +32,7 @@ from ..nn.heads import sequence_classification_loss
 from ..nn.linear import Linear
 from ..nn.mlp import GatedMLP
 from ..nn.norms import RMSNorm
-from ..nn.rope import RotaryEmbedding, apply_rotary
+from ..nn.rope import RotaryEmbedding, rotary_tables, rotate
 from ..outputs import BaseModelOutputWithPast, CausalLMOutput, SequenceClassifierOutputWithPast
 
 _LLAMA_DEFAULTS: dict[str, Any] = {
@@ -195,7 +195,7 @@ class LlamaAttention(nn.Module):
         q = self.q_proj(x).view(B, T, self.n_heads, hs).transpose(1, 2)  # (B, nh, T, hs)
         k = self.k_proj(x).view(B, T, self.n_kv_heads, hs).transpose(1, 2)  # (B, n_kv, T, hs)
         v = self.v_proj(x).view(B, T, self.n_kv_heads, hs).transpose(1, 2)
-        q, k = apply_rotary(q, k, *rope)
+        q, k = rotate(q, *rope), rotate(k, *rope)  # rope: cos, signed sin (B|1, 1, T, hs)
         if inputs.cache is not None:
             k, v = inputs.cache.update(self.layer_idx, k, v)  # (B, n_kv, past+T, hs)
         mask, is_causal = inputs.plan.get(self.sliding_window)
@@ -285,7 +285,7 @@ class LlamaModel(LlamaPreTrainedModel):
             len(self.layers),
         )
         x = self.embed_tokens(input_ids) if inputs_embeds is None else inputs_embeds  # (B, T, C)
-        rope = self.rotary_emb(inputs.position_ids, x.dtype)  # cos, sin (B|1, T, hs)
+        rope = rotary_tables(*self.rotary_emb(inputs.position_ids, x.dtype))  # (B|1, 1, T, hs) each
         want_h = cfg.output_hidden_states if output_hidden_states is None else output_hidden_states
         want_a = cfg.output_attentions if output_attentions is None else output_attentions
         hidden, attns = [], []

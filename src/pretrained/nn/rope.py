@@ -230,9 +230,30 @@ def rotate_half(x: torch.Tensor) -> torch.Tensor:
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
 
 
+def rotary_tables(cos: torch.Tensor, sin: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """cos/sin (B|1, T, hs) -> cos and sign-folded sin (B|1, 1, T, hs) for :func:`rotate`, once per forward.
+
+    ``rotate_half(x) * sin == x.roll(hs/2) * cat(-sin[:hs/2], sin[hs/2:])`` exactly (negation commutes with
+    the product), so the per-layer rotation needs no slicing, negation or concatenation.
+    """
+    half = sin.shape[-1] // 2
+    signed = torch.cat((-sin[..., :half], sin[..., half:]), dim=-1)  # (B|1, T, hs)
+    return cos[:, None], signed[:, None]
+
+
+def rotate(x: torch.Tensor, cos: torch.Tensor, signed_sin: torch.Tensor) -> torch.Tensor:
+    """x (B, heads, T, hs) rotated by tables from :func:`rotary_tables`: ``x * cos + rotate_half(x) * sin``."""
+    return x * cos + x.roll(x.shape[-1] // 2, dims=-1) * signed_sin
+
+
 def apply_rotary(
     q: torch.Tensor, k: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Rotate q (B, nh, T, hs) and k (B, n_kv, T, hs) by cos/sin (B|1, T, hs)."""
-    cos, sin = cos[:, None], sin[:, None]  # (B, 1, T, hs)
-    return q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+    """Rotate q (B, nh, T, hs) and k (B, n_kv, T, hs) by cos/sin (B|1, T, hs).
+
+    >>> q = k = torch.ones(1, 1, 2, 4); cos = sin = torch.ones(1, 2, 4)
+    >>> apply_rotary(q, k, cos, sin)[0][0, 0, 0].tolist()
+    [0.0, 0.0, 2.0, 2.0]
+    """
+    cos, signed_sin = rotary_tables(cos, sin)
+    return rotate(q, cos, signed_sin), rotate(k, cos, signed_sin)
