@@ -184,13 +184,20 @@ class EncoderDecoderCache:
     def crop(self, length: int) -> None:
         self.self_attention.crop(length)
 
+    def _cross_group(self) -> int:
+        """Decoder rows per cross-attention row: the cross cache may hold one row per run of identical encoder
+        rows (beams of one input), which decoder row i reads as row i // group."""
+        held, rows = self.cross_attention.batch_size, self.self_attention.batch_size
+        return rows // held if held and rows else 1
+
     def batch_repeat_interleave(self, repeats: int) -> None:
+        if self._cross_group() == 1:  # a grouped cross cache stays as it is: its groups grow instead
+            self.cross_attention.batch_repeat_interleave(repeats)
         self.self_attention.batch_repeat_interleave(repeats)
-        self.cross_attention.batch_repeat_interleave(repeats)
 
     def batch_select_indices(self, indices: torch.Tensor) -> None:
+        self.cross_attention.batch_select_indices(indices // self._cross_group())
         self.self_attention.batch_select_indices(indices)
-        self.cross_attention.batch_select_indices(indices)
 
     def __repr__(self) -> str:
         return f"EncoderDecoderCache(self_attention={self.self_attention!r}, cross_attention={self.cross_attention!r})"
