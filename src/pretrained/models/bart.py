@@ -23,7 +23,7 @@ from torch import nn
 
 from ..config import PretrainedConfig
 from ..nn.activations import get_activation
-from ..nn.cross_attention import Seq2SeqAttention
+from ..nn.cross_attention import Seq2SeqAttention, cross_source
 from ..nn.heads import sequence_classification_loss
 from ..nn.kv_cache import EncoderDecoderCache
 from ..nn.linear import Linear
@@ -275,13 +275,14 @@ class BartDecoder(BartEncoder):
         )
         self_mask, is_causal = decoder_self_mask(attention_mask, x.shape[1], past, x.dtype, x.device)
         cross_mask = expanded_mask(encoder_attention_mask, encoder_hidden_states)  # (B, 1, 1, S) or None
+        enc, cross_mask = cross_source(cache, encoder_hidden_states, cross_mask)  # one row per beam group
         want_a = _want(output_attentions, self.config, "output_attentions")
         hidden, attns, cross = [], [], []
         for layer in self.layers:
             hidden.append(x)
             if _dropped(self, getattr(self.config, self.layerdrop_field)):
                 continue
-            x, w, wc = layer(x, self_mask, is_causal, encoder_hidden_states, cross_mask, cache, want_a)
+            x, w, wc = layer(x, self_mask, is_causal, enc, cross_mask, cache, want_a)
             attns.append(w)
             cross.append(wc)
         x = self.finish(x)

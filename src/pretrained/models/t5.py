@@ -23,8 +23,7 @@ from torch import nn
 
 from ..config import PretrainedConfig
 from ..nn.activations import get_activation
-from ..nn.attention import attend
-from ..nn.cross_attention import cross_attention_kv, self_attention_kv
+from ..nn.cross_attention import attend_grouped, cross_attention_kv, cross_source, self_attention_kv
 from ..nn.kv_cache import EncoderDecoderCache
 from ..nn.linear import Linear
 from ..nn.seq2seq import causal_padding_mask, check_source, expanded_mask
@@ -205,7 +204,7 @@ class T5Attention(nn.Module):
                 cache, self.layer_idx, lambda: (self.heads(self.k(kv_states)), self.heads(self.v(kv_states)))
             )
         p = self.dropout if self.training else 0.0
-        y, w = attend(q, k, v, bias, dropout_p=p, scale=1.0, need_weights=need_weights)
+        y, w = attend_grouped(q, k, v, bias, dropout_p=p, scale=1.0, need_weights=need_weights)
         return self.o(y.transpose(1, 2).reshape(B, T, -1)), w  # (B, T, C)
 
 
@@ -305,6 +304,8 @@ class T5Stack(nn.Module):
             past = cache.get_seq_length() if cache is not None else 0
             mask = causal_padding_mask(attention_mask, T, past, x.dtype, x.device)  # (B|1, 1, T, past+T)
             cross_mask = expanded_mask(encoder_attention_mask, encoder_hidden_states)  # (B, 1, 1, S) or None
+            # one row per beam group
+            encoder_hidden_states, cross_mask = cross_source(cache, encoder_hidden_states, cross_mask)
         else:
             past, mask = 0, expanded_mask(attention_mask, x)  # (B, 1, 1, T) or None
         bias = self.position_bias(T, past, x.device).to(x.dtype)  # (1, nh, T, past+T)
