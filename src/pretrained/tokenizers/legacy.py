@@ -8,7 +8,7 @@ gives the same ids. Special tokens that the tokenizer class adds afterwards are 
 :class:`~pretrained.tokenizers.tokenization.PreTrainedTokenizer`, as transformers does.
 
 >>> tok_json = bert_tokenizer_json("vocab.txt", do_lower_case=True)  # doctest: +SKIP
->>> tok_json["model"]["type"]
+>>> tok_json["model"]["type"]  # doctest: +SKIP
 'WordPiece'
 """
 
