@@ -1,8 +1,14 @@
 """Pipeline benchmark: ours vs the reference ``pipeline`` on BERT-base-size checkpoints (random weights).
 
-1,000 texts of mixed length (8 to 256 tokens) for text-classification and token-classification at batch_size 1
-and 32, and question-answering on 200 long contexts (split with stride). Texts/s and peak RSS, each run in a
-fresh process. Run: ``.venv/bin/python -m bench.bench_pipelines [--texts 1000 --contexts 200]``.
+1,000 texts of mixed length (8 to 256 tokens, ~134k tokens) for text-classification and token-classification at
+batch_size 1 and 32, and question-answering on 200 long contexts (~740 windows of up to 384 tokens with
+doc_stride 128, ~260k tokens). Texts/s and peak RSS, each run in a fresh process with one torch thread
+(``BENCH_THREADS`` to change). The README table comes from the full run, about an hour on a quiet machine::
+
+    .venv/bin/python -m bench.bench_pipelines
+
+``--tasks cls,ner,qa`` and ``--batch-sizes 1,32`` run a part; ``--texts``/``--contexts`` smaller inputs (the
+first n of the same texts; the same contexts whatever ``--texts``).
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ HEADS = {
     "ner": "BertForTokenClassification",
     "qa": "BertForQuestionAnswering",
 }
+
+TASKS = {"cls": "text-classification", "ner": "token-classification", "qa": "question-answering"}
 
 RUN = """
 import json, time, torch
@@ -71,9 +79,12 @@ def make_inputs(n_texts: int, n_contexts: int) -> dict[str, str]:
     for _ in range(n_texts):
         n = rng.randint(6, 254)  # tokens, plus [CLS] and [SEP]: 8 to 256
         start = rng.randrange(len(words) - 400)
-        ids = tok(" ".join(words[start : start + 300]), add_special_tokens=False)["input_ids"][:n]
+        ids = tok(
+            " ".join(words[start : start + 300]), add_special_tokens=False, truncation=True, max_length=256
+        )
+        ids = ids["input_ids"][:n]
         texts.append(tok.decode(ids))
-    qa = []
+    qa, rng = [], random.Random(1)  # its own seed: the same contexts whatever --texts
     for _ in range(n_contexts):
         start = rng.randrange(len(words) - 700)
         context = " ".join(
@@ -97,17 +108,16 @@ def main() -> str:
     parser = argparse.ArgumentParser()
     parser.add_argument("--texts", type=int, default=1000)
     parser.add_argument("--contexts", type=int, default=200)
+    parser.add_argument("--tasks", default="cls,ner,qa", help="comma-separated subset of cls,ner,qa")
+    parser.add_argument("--batch-sizes", default="1,32", help="comma-separated batch sizes")
     args = parser.parse_args()
+    tasks, sizes = args.tasks.split(","), [int(b) for b in args.batch_sizes.split(",")]
+    unknown = sorted(set(tasks) - set(HEADS))
+    if unknown:
+        parser.error(f"--tasks: unknown {unknown}; use a subset of {','.join(HEADS)}")
     models = make_checkpoints()
     data = make_inputs(args.texts, args.contexts)
-    runs = [
-        ("text-classification", "cls", "texts", 1),
-        ("text-classification", "cls", "texts", 32),
-        ("token-classification", "ner", "texts", 1),
-        ("token-classification", "ner", "texts", 32),
-        ("question-answering", "qa", "qa", 1),
-        ("question-answering", "qa", "qa", 32),
-    ]
+    runs = [(TASKS[key], key, "qa" if key == "qa" else "texts", bs) for key in tasks for bs in sizes]
     lines = [
         f"### Pipelines: BERT-base size, {args.texts} texts (8-256 tokens) / {args.contexts} long QA contexts",
         "",
