@@ -53,9 +53,7 @@ class Pipeline:
     chunked: bool = False  # preprocess yields several model inputs per item
     token_outputs: tuple[str, ...] = ()  # _forward output keys laid out (B, T, ...): padding is cut per item
     sort_window: int = 16  # batch_size > 1: batches of a stream's items sorted together by length
-    list_window: int = (
-        64  # batch_size > 1: batches of a list's items sorted together (1,000 texts at 32: all)
-    )
+    list_window: int = 64  # batch_size > 1: batches of a list's items sorted together by length
     piece_batch: int = 16  # batch_size 1: most equal-length pieces of one item run as one batch
 
     def __init__(

@@ -270,10 +270,14 @@ class TokenClassificationPipeline(Pipeline):
             entities = []
             id2label = self.model.config.id2label
             for pre in pre_entities:
+                best, score = pre.get("best"), pre.get("best_score")
+                if best is None:  # pre-entities built elsewhere (a subclass): scores only
+                    best = int(pre["scores"].argmax())
+                    score = pre["scores"][best].item()
                 entities.append(
                     {
-                        "entity": id2label[pre["best"]],
-                        "score": pre["best_score"],
+                        "entity": id2label[best],
+                        "score": score,
                         "index": pre["index"],
                         "word": pre["word"],
                         "start": pre["start"],
