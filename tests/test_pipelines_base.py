@@ -242,6 +242,7 @@ class CountingModel(ToyModel):
 def test_batch_size_one_runs_equal_length_pieces_together():
     model = CountingModel()
     pipe = ToyPipeline(model, ToyTokenizer(), device="cpu")
+    pipe.pad_multiple = 1  # no rounding up of widths here (see test_widths_are_rounded_up_to_pad_multiple)
     items = [list(range(1, 13)), list(range(1, 10))]
     one = pipe(items, size=4)
     assert model.shapes == [(3, 4), (2, 4), (1, 1)]  # no padding: the short last piece runs alone
@@ -258,6 +259,7 @@ def test_batch_size_one_runs_equal_length_pieces_together():
 def test_batches_are_sorted_across_the_input(stream):
     model = CountingModel()
     pipe = ToyPipeline(model, ToyTokenizer(), device="cpu")
+    pipe.pad_multiple = 1
     lengths = [(7 * i) % 50 + 1 for i in range(200)]
     items = [[1] * n for n in lengths]
     out = pipe((i for i in items) if stream else items, size=100, batch_size=4)
@@ -267,6 +269,25 @@ def test_batches_are_sorted_across_the_input(stream):
         assert padded < 1.1 * sum(lengths)
     else:  # the whole list sorted at once: each batch pads to its longest, never more
         assert padded == sum(max(c) * len(c) for c in _chunks(sorted(lengths, reverse=True), 4))
+
+
+@pytest.mark.parametrize("batch_size", [1, 4])
+def test_widths_are_rounded_up_to_pad_multiple(batch_size):
+    lengths = [(7 * i) % 50 + 1 for i in range(40)]
+    items = [list(range(1, n + 1)) for n in lengths]
+    exact_model, model = CountingModel(), CountingModel()
+    exact = ToyPipeline(exact_model, ToyTokenizer(), device="cpu")
+    exact.pad_multiple = 1
+    expected = exact(items, size=100, batch_size=batch_size)
+    pipe = ToyPipeline(model, ToyTokenizer(), device="cpu")
+    assert pipe.pad_multiple == 8
+    assert pipe(items, size=100, batch_size=batch_size) == expected  # masked padding cut off again
+    assert {t % 8 for _, t in model.shapes} == {0}  # few distinct shapes reach the model
+    assert len({t for _, t in model.shapes}) <= 7 < len({t for _, t in exact_model.shapes})
+    for tokenizer in (ToyTokenizer(padding_side="left"), type("NoPad", (), {"pad_token_id": None})()):
+        model.shapes.clear()  # left padding would move positions; no pad token: nothing to pad with
+        ToyPipeline(model, tokenizer, device="cpu")(items[:1], size=100)
+        assert model.shapes == [(1, lengths[0])]
 
 
 def _chunks(values, size):

@@ -55,6 +55,10 @@ class Pipeline:
     sort_window: int = 16  # batch_size > 1: batches of a stream's items sorted together by length
     list_window: int = 64  # batch_size > 1: batches of a list's items sorted together by length
     piece_batch: int = 16  # batch_size 1: most equal-length pieces of one item run as one batch
+    # Batches are padded to a multiple of this many tokens (masked, cut off again per item). Fewer distinct
+    # shapes reach the model: oneDNN keeps a compiled kernel per matmul shape, so a stream of texts of every
+    # length would otherwise grow memory by ~1 MB per new length (and pay each kernel's creation).
+    pad_multiple: int = 8
 
     def __init__(
         self,
@@ -165,14 +169,33 @@ class Pipeline:
             batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
         results: list[Any] = [None] * len(model_inputs)
         for rows in batches:
-            if len(rows) == 1:
-                results[rows[0]] = self.forward(model_inputs[rows[0]], **fwd)
+            chosen = [model_inputs[j] for j in rows]
+            if len(rows) == 1 and not self.needs_padding(chosen[0]):
+                results[rows[0]] = self.forward(chosen[0], **fwd)
                 continue
-            batch, lengths, padded = self.collate([model_inputs[j] for j in rows])
+            batch, lengths, padded, width = self.collate(chosen)
             out = self.forward(batch, **fwd)
             for k, j in enumerate(rows):
-                results[j] = self.uncollate(out, k, lengths, padded)
+                results[j] = self.uncollate(out, k, lengths, padded, width)
         return results
+
+    def padded_width(self, lengths: list[int]) -> int:
+        """The longest of ``lengths`` rounded up to ``pad_multiple``."""
+        longest, m = max(lengths), self.pad_multiple
+        return -(-longest // m) * m if m > 1 else longest
+
+    def needs_padding(self, model_input: dict[str, Any]) -> bool:
+        """Whether one input alone is padded up to ``pad_multiple``: it has an attention mask to hide the padding,
+        which goes on the right (positions unchanged) with the tokenizer's pad token."""
+        return self.can_round_up([model_input]) and input_length(model_input) % self.pad_multiple != 0
+
+    def can_round_up(self, model_inputs: list[dict[str, Any]]) -> bool:
+        """Whether a batch may be padded past its longest row (see ``pad_multiple``)."""
+        if self.pad_multiple <= 1 or self.padding_side() != "right":
+            return False
+        if getattr(self.tokenizer, "pad_token_id", None) is None:
+            return False
+        return all(isinstance(m.get("attention_mask"), torch.Tensor) for m in model_inputs)
 
     def forward(self, model_inputs: dict[str, Any], **fwd: Any) -> dict[str, Any]:
         """``_forward`` under ``torch.inference_mode`` with tensors moved to the device and results to the CPU."""
@@ -196,10 +219,13 @@ class Pipeline:
             return pad
         return 1 if key in _PAD_ONES else 0
 
-    def collate(self, model_inputs: list[dict]) -> tuple[dict, list[int], set[str]]:
-        """Batch model inputs: (1, T, ...) tensors padded to the longest T, others stacked or listed."""
+    def collate(self, model_inputs: list[dict]) -> tuple[dict, list[int], set[str], int]:
+        """Batch model inputs: (1, T, ...) tensors padded to the longest T (rounded up to ``pad_multiple`` where
+        :meth:`can_round_up`), others stacked or listed. Returns the batch, each input's length, the padded keys
+        and the padded width."""
         lengths = [input_length(m) for m in model_inputs]
-        longest, left = max(lengths), self.padding_side() == "left"
+        left = self.padding_side() == "left"
+        longest = self.padded_width(lengths) if self.can_round_up(model_inputs) else max(lengths)
         batch, padded = {}, set()
         for key, first in model_inputs[0].items():
             values = [m[key] for m in model_inputs]
@@ -210,11 +236,11 @@ class Pipeline:
                 batch[key] = torch.cat(values) if first.dim() == 1 else torch.stack(values)
             else:
                 batch[key] = PerItem(values)
-        return batch, lengths, padded
+        return batch, lengths, padded, longest
 
-    def uncollate(self, out: dict, k: int, lengths: list[int], padded: set[str]) -> dict:
-        """Row ``k`` of a batch's outputs, with the padding of token-aligned tensors removed."""
-        longest, left, n = max(lengths), self.padding_side() == "left", lengths[k]
+    def uncollate(self, out: dict, k: int, lengths: list[int], padded: set[str], width: int) -> dict:
+        """Row ``k`` of a batch's outputs (padded to ``width``), with the padding of token-aligned tensors removed."""
+        left, n = self.padding_side() == "left", lengths[k]
         row = {}
         for key, value in out.items():
             if isinstance(value, PerItem):
@@ -224,9 +250,9 @@ class Pipeline:
                 if (
                     (key in padded or key in self.token_outputs)
                     and value.dim() >= 2
-                    and value.shape[1] == longest
+                    and value.shape[1] == width
                 ):
-                    value = value[:, longest - n :] if left else value[:, :n]
+                    value = value[:, width - n :] if left else value[:, :n]
                 row[key] = value
             else:
                 row[key] = value

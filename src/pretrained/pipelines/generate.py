@@ -32,6 +32,9 @@ class GenerationPipeline(Pipeline):
     """
 
     _default_generation_config = GenerationConfig()
+    pad_multiple = (
+        1  # prompts are padded only as far as the batch needs: generate() sees the reference's shapes
+    )
 
     def __init__(self, model: Any, tokenizer: Any = None, *, task: str = "", **kwargs: Any) -> None:
         if kwargs.get("assistant_model") is not None or kwargs.get("assistant_tokenizer") is not None:
