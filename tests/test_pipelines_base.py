@@ -243,16 +243,17 @@ def test_batch_size_one_runs_equal_length_pieces_together():
     model = CountingModel()
     pipe = ToyPipeline(model, ToyTokenizer(), device="cpu")
     pipe.pad_multiple = 1  # no rounding up of widths here (see test_widths_are_rounded_up_to_pad_multiple)
+    assert pipe.piece_batch is None  # on the CPU: one piece at a time
+    assert pipe([list(range(1, 10))], size=4) and model.shapes == [(1, 4), (1, 4), (1, 1)]
+    model.shapes.clear()
+    pipe.piece_batch = 16  # as on an accelerator
     items = [list(range(1, 13)), list(range(1, 10))]
     one = pipe(items, size=4)
     assert model.shapes == [(3, 4), (2, 4), (1, 1)]  # no padding: the short last piece runs alone
     model.shapes.clear()
     assert pipe(tuple(items[0]), size=4) == one[0] and model.shapes == [(3, 4)]
-    ToyPipeline.piece_batch, model.shapes = 2, []
-    try:
-        assert pipe(tuple(items[0]), size=4) == one[0] and model.shapes == [(2, 4), (1, 4)]
-    finally:
-        del ToyPipeline.piece_batch
+    pipe.piece_batch, model.shapes = 2, []
+    assert pipe(tuple(items[0]), size=4) == one[0] and model.shapes == [(2, 4), (1, 4)]
 
 
 @pytest.mark.parametrize("stream", [False, True])

@@ -54,7 +54,9 @@ class Pipeline:
     token_outputs: tuple[str, ...] = ()  # _forward output keys laid out (B, T, ...): padding is cut per item
     sort_window: int = 16  # batch_size > 1: batches of a stream's items sorted together by length
     list_window: int = 64  # batch_size > 1: batches of a list's items sorted together by length
-    piece_batch: int = 16  # batch_size 1: most equal-length pieces of one item run as one batch
+    # batch_size 1: most equal-length pieces of one item (long-text windows) run as one batch. None: 16 on an
+    # accelerator; 1 on the CPU, where batching them gains nothing and raises peak memory (~25% on long QA contexts).
+    piece_batch: int | None = None
     # Batches are padded to a multiple of this many tokens (masked, cut off again per item). Fewer distinct
     # shapes reach the model: oneDNN keeps a compiled kernel per matmul shape, so a stream of texts of every
     # length would otherwise grow memory by ~1 MB per new length (and pay each kernel's creation).
@@ -163,7 +165,8 @@ class Pipeline:
     def forward_all(self, model_inputs: list[dict], batch_size: int, fwd: dict) -> list[dict]:
         """Per-input outputs of the model: inputs sorted by length, batched with padding, then split back."""
         if batch_size == 1:
-            batches = equal_length_batches(model_inputs, self.piece_batch)
+            most = self.piece_batch or (1 if self.device.type == "cpu" else 16)
+            batches = equal_length_batches(model_inputs, most)
         else:
             order = sorted(range(len(model_inputs)), key=lambda j: -input_length(model_inputs[j]))
             batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
