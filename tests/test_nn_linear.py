@@ -79,3 +79,10 @@ def test_linear_act_matches_activation_of_linear(act):
     x.requires_grad_(True)
     linear_act(x, w, b, act).sum().backward()  # recorded: the unfused path, with gradients
     assert x.grad is not None and x.grad.shape == x.shape
+
+
+def test_a_shape_error_is_torchs_and_keeps_onednn_on():
+    enabled = linear_mod._enabled
+    with torch.no_grad(), pytest.raises(RuntimeError, match="shapes cannot be multiplied"):
+        linear(torch.randn(2, 5), torch.randn(3, 4))
+    assert linear_mod._enabled == enabled

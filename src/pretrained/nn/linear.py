@@ -52,9 +52,11 @@ def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = No
     if _onednn(x, weight, bias):
         try:
             return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "none", [], "")
-        except RuntimeError as err:  # a build whose oneDNN lacks the op: use torch's kernel from now on
-            _enabled = False
+        except RuntimeError as err:
+            out = F.linear(x, weight, bias)  # wrong inputs raise torch's own error here, and change nothing
+            _enabled = False  # a build whose oneDNN lacks the op: torch's kernel from now on
             logger.info("oneDNN linear unavailable (%s); using torch.nn.functional.linear", err)
+            return out
     return F.linear(x, weight, bias)
 
 
