@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import pickle
 import struct
 
@@ -285,3 +286,144 @@ def test_return_dict_false_gives_a_tuple(tmp_path):
 def test_config_reads_new_dtype_key(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "bert", "dtype": "bfloat16", **TINY}))
     assert AutoConfig.from_pretrained(tmp_path).torch_dtype == "bfloat16"
+
+
+# -- generating models load Linear weights into transposed (in, out) storage; nothing else about them changes --
+def test_encoders_keep_the_checkpoint_layout(tmp_path):
+    tiny_bert(tmp_path, cls=BertForSequenceClassification)
+    loaded = AutoModelForSequenceClassification.from_pretrained(tmp_path)
+    assert all(p.is_contiguous() for p in loaded.parameters())
+
+
+def _tiny_generators():
+    from pretrained.models.bart import BartConfig, BartForConditionalGeneration
+    from pretrained.models.llama import LlamaConfig, LlamaForCausalLM
+    from pretrained.models.t5 import T5Config, T5ForConditionalGeneration
+
+    small = dict(vocab_size=99)
+    return {
+        "llama": lambda: LlamaForCausalLM(
+            LlamaConfig(
+                **small,
+                hidden_size=32,
+                intermediate_size=48,
+                num_hidden_layers=2,
+                num_attention_heads=4,
+                num_key_value_heads=2,
+                tie_word_embeddings=False,
+            )
+        ),
+        "t5": lambda: T5ForConditionalGeneration(
+            T5Config(
+                **small, d_model=32, d_ff=48, d_kv=8, num_layers=2, num_heads=4, decoder_start_token_id=0
+            )
+        ),
+        "bart": lambda: BartForConditionalGeneration(
+            BartConfig(
+                **small,
+                d_model=32,
+                encoder_layers=1,
+                decoder_layers=1,
+                encoder_attention_heads=4,
+                decoder_attention_heads=4,
+                encoder_ffn_dim=48,
+                decoder_ffn_dim=48,
+                max_position_embeddings=64,
+            )
+        ),
+    }
+
+
+@pytest.mark.parametrize("family", ["llama", "t5", "bart"])
+def test_generating_models_load_transposed_storage_with_the_checkpoints_values(tmp_path, family):
+    from pretrained import AutoModelForCausalLM, AutoModelForSeq2SeqLM
+    from pretrained.nn.linear import Linear, is_transposed_storage
+
+    torch.manual_seed(0)
+    model = _tiny_generators()[family]().eval()
+    model.save_pretrained(tmp_path)
+    auto = AutoModelForCausalLM if family == "llama" else AutoModelForSeq2SeqLM
+    loaded = auto.from_pretrained(tmp_path)
+    linears = [m for m in loaded.modules() if isinstance(m, Linear)]
+    # widening and square projections stored (in, out), narrowing ones (out, in): each as a one-row product
+    # streams it fastest
+    assert any(m.out_features < m.in_features for m in linears)
+    for m in linears:
+        wide = m.out_features >= m.in_features
+        assert is_transposed_storage(m.weight) == wide and m.weight.is_contiguous() != wide
+    assert is_transposed_storage(loaded.get_output_embeddings().weight)
+    ours = loaded.state_dict()
+    for key, value in model.state_dict().items():
+        assert torch.equal(ours[key], value), key
+    x = torch.tensor([[5, 6, 7, 8, 9]])
+    kw = {} if family == "llama" else {"decoder_input_ids": torch.tensor([[0, 4, 5]])}
+    with torch.inference_mode():
+        torch.testing.assert_close(loaded(x, **kw).logits, model(x, **kw).logits, atol=1e-5, rtol=0)
+    loaded.save_pretrained(tmp_path / "again")  # saved back contiguous and identical
+    raw = load_safetensors(tmp_path / "again" / "model.safetensors")
+    for key, value in raw.items():
+        assert value.is_contiguous() and torch.equal(value, model.state_dict()[key]), key
+
+
+def test_transposed_weights_train_and_convert(tmp_path):
+    from pretrained import AutoModelForCausalLM
+    from pretrained.nn.linear import is_transposed_storage
+
+    torch.manual_seed(0)
+    _tiny_generators()["llama"]().save_pretrained(tmp_path)
+    model = AutoModelForCausalLM.from_pretrained(tmp_path).train()
+    before = model.lm_head.weight.detach().clone()
+    x = torch.tensor([[5, 6, 7, 8, 9]])
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    model(x, labels=x).loss.backward()
+    assert model.lm_head.weight.grad.shape == before.shape
+    opt.step()
+    assert not torch.equal(model.lm_head.weight, before)
+    half = model.to(torch.float16)
+    assert half.lm_head.weight.dtype == torch.float16 and is_transposed_storage(half.lm_head.weight)
+
+
+def test_generating_model_ties_a_transposed_embedding(tmp_path):
+    from pretrained import AutoModelForCausalLM
+    from pretrained.models.gpt2 import GPT2Config, GPT2LMHeadModel
+    from pretrained.nn.linear import is_transposed_storage
+
+    torch.manual_seed(0)
+    ref = GPT2LMHeadModel(GPT2Config(vocab_size=97, n_embd=32, n_layer=2, n_head=4, n_positions=64)).eval()
+    ref.save_pretrained(tmp_path)
+    model = AutoModelForCausalLM.from_pretrained(tmp_path)
+    assert model.lm_head.weight is model.transformer.wte.weight
+    assert is_transposed_storage(model.lm_head.weight)
+    mlp = model.transformer.h[0].mlp  # Conv1D weights are (in, out): the narrowing one is stored (out, in)
+    assert mlp.c_fc.weight.is_contiguous() and mlp.c_proj.weight.t().is_contiguous()
+    x = torch.tensor([[5, 6, 7, 8]])
+    with torch.inference_mode():
+        torch.testing.assert_close(model(x).logits, ref(x).logits, atol=1e-5, rtol=0)
+        assert torch.equal(
+            model.generate(x, max_new_tokens=6, do_sample=False),
+            ref.generate(x, max_new_tokens=6, do_sample=False),
+        )
+
+
+def _rss_kb() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+
+
+def test_release_mapped_pages_frees_memory_and_keeps_values(tmp_path):
+    from pretrained.weights import release_mapped_pages
+
+    torch.manual_seed(0)
+    big, small = torch.randn(2048, 1024), torch.randn(3, 5)  # 8 MB
+    save_safetensors({"big": big, "small": small}, tmp_path / "w.safetensors")
+    tensors = load_safetensors(tmp_path / "w.safetensors")
+    assert torch.equal(tensors["big"], big)  # every page read: resident
+    before = _rss_kb()
+    release_mapped_pages(tensors["big"])
+    assert before - _rss_kb() > 6 * 1024  # most of the 8 MB left the process
+    assert torch.equal(tensors["big"], big) and torch.equal(
+        tensors["small"], small
+    )  # read back from the file
+    anon = big.clone()
+    release_mapped_pages(anon)  # not from a mapping: left alone
+    assert torch.equal(anon, big)

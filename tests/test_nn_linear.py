@@ -86,3 +86,46 @@ def test_a_shape_error_is_torchs_and_keeps_onednn_on():
     with torch.no_grad(), pytest.raises(RuntimeError, match="shapes cannot be multiplied"):
         linear(torch.randn(2, 5), torch.randn(3, 4))
     assert linear_mod._enabled == enabled
+
+
+# -- transposed storage: loaded weights live in (in, out) buffers ------------------------------------------------
+@pytest.mark.parametrize("rows", [1, 2, 4, 8, 33])
+@pytest.mark.parametrize("shape", [(24, 16), (16, 48), (700, 640)])  # small, wide, past the small-gemv size
+def test_transposed_storage_gives_the_same_products(rows, shape):
+    torch.manual_seed(3)
+    w, b = torch.randn(*shape), torch.randn(shape[0])
+    wt = linear_mod.transposed_storage(w)
+    assert linear_mod.is_transposed_storage(wt) and torch.equal(wt, w)
+    x = torch.randn(1, rows, shape[1])
+    with torch.inference_mode():
+        expected = F.linear(x, w, b)
+        torch.testing.assert_close(linear(x, wt, b), expected, rtol=1e-5, atol=1e-4)
+        torch.testing.assert_close(
+            linear_act(x, wt, b, "gelu_new"), get_activation("gelu_new")(expected), rtol=1e-5, atol=1e-4
+        )
+
+
+def test_one_row_through_a_transposed_weight_takes_torchs_gemv(monkeypatch):
+    calls = []
+    real = torch.ops.mkldnn._linear_pointwise
+
+    def spy(*args):
+        calls.append(tuple(args[0].shape))
+        return real(*args)
+
+    monkeypatch.setattr(torch.ops.mkldnn, "_linear_pointwise", spy, raising=False)
+    big = torch.randn(1024, 512)  # past the small-gemv size: row-major one-row products go to oneDNN
+    with torch.inference_mode():
+        linear(torch.randn(1, 1, 512), linear_mod.transposed_storage(big))
+        linear(torch.randn(1, 1, 512), big)
+        linear(torch.randn(1, 3, 512), linear_mod.transposed_storage(big))
+    if linear_mod._enabled:
+        assert calls == [(1, 1, 512), (1, 3, 512)]
+
+
+def test_transposed_storage_casts_in_the_same_copy():
+    w = torch.randn(5, 3, dtype=torch.float64)
+    out = linear_mod.transposed_storage(w, torch.float32)
+    assert out.dtype == torch.float32 and linear_mod.is_transposed_storage(out)
+    torch.testing.assert_close(out, w.float())
+    assert not linear_mod.is_transposed_storage(torch.randn(1, 4).t().t())  # one row: nothing to tell apart

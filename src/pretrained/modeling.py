@@ -22,7 +22,8 @@ from torch import nn
 
 from .config import PretrainedConfig
 from .hub import resolve_dir
-from .weights import checkpoint_files, load_checkpoint, save_checkpoint
+from .nn.linear import Linear, transposed_storage
+from .weights import checkpoint_files, load_checkpoint, release_mapped_pages, save_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -288,6 +289,7 @@ class PreTrainedModel(nn.Module):
         state_dict = model._match_keys(cls._rename(state_dict), expected.keys())
         info = LoadingInfo()
         tied = model._tied_keys()
+        transposed = model._transposed_keys()
         to_load = {}
         for key, tensor in state_dict.items():
             if key not in expected:
@@ -300,7 +302,11 @@ class PreTrainedModel(nn.Module):
             if tensor.shape != want:
                 info.mismatched_keys.append((key, tuple(tensor.shape), tuple(want)))
                 continue
-            to_load[key] = tensor.to(dtype) if tensor.is_floating_point() else tensor
+            if key in transposed and tensor.is_floating_point():
+                to_load[key] = transposed_storage(tensor, dtype)  # the one copy (and cast) this tensor gets
+                release_mapped_pages(tensor)
+            else:
+                to_load[key] = tensor.to(dtype) if tensor.is_floating_point() else tensor
         if info.mismatched_keys and not ignore_mismatched:
             shapes = "; ".join(f"{k}: checkpoint {a} vs model {b}" for k, a, b in info.mismatched_keys)
             raise ValueError(
@@ -321,6 +327,31 @@ class PreTrainedModel(nn.Module):
         if info.unexpected_keys:
             log.info("%s: checkpoint keys not used: %s", cls.__name__, ", ".join(info.unexpected_keys))
         return model, info
+
+    def _transposed_keys(self) -> set[str]:
+        """Checkpoint tensors a generating model loads transposed, so that each projection's ``(out, in)`` weight
+        is stored ``(in, out)`` when ``out >= in`` and ``(out, in)`` when ``out < in``: the layouts a decode
+        step's one-row product streams fastest (see :mod:`pretrained.nn.linear`). That is every wide or square
+        ``Linear``, every narrowing GPT-2 ``Conv1D`` (stored ``(in, out)`` in checkpoints), and the input
+        embedding the LM head shares (a decode step reads the whole head but looks up one embedding row).
+        Encoders keep the checkpoint's layout: their many-row matmuls run equally fast either way, and their
+        weights stay memory-mapped from the file."""
+        if not hasattr(self, "generate"):
+            return set()
+        keys = set()
+        for name, module in self.named_modules():
+            weight = getattr(module, "weight", None)
+            if not isinstance(weight, torch.Tensor) or weight.dim() != 2:
+                continue
+            rows, cols = weight.shape
+            if (isinstance(module, Linear) and rows >= cols) or (
+                getattr(module, "stores_in_out", False) and rows > cols
+            ):
+                keys.add(f"{name}.weight")
+        if self._tied_keys():
+            embeddings = self.get_input_embeddings()
+            keys |= {f"{name}.weight" for name, module in self.named_modules() if module is embeddings}
+        return keys
 
     @classmethod
     def _rename(cls, state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

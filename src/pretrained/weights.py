@@ -21,6 +21,7 @@ import os
 import pickle
 import re
 import struct
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -116,6 +117,40 @@ def _check_entry(path: str | os.PathLike, name: str, info: object, data_len: int
         )
 
 
+# live safetensors mappings: base address -> (length, weak reference to the mmap); entries leave with their mmap
+_MAPPINGS: dict[int, tuple[int, weakref.ref]] = {}
+
+
+def _register_mapping(buf: mmap.mmap) -> None:
+    base = torch.frombuffer(buf, dtype=torch.uint8, count=1).data_ptr()
+    _MAPPINGS[base] = (len(buf), weakref.ref(buf))
+    weakref.finalize(buf, _MAPPINGS.pop, base, None)
+
+
+def release_mapped_pages(tensor: torch.Tensor) -> None:
+    """Drop the resident file pages under ``tensor`` when it lies in a safetensors mapping and has been copied away.
+
+    A loaded tensor that the model replaces with a copy (a transposed layout) would otherwise keep its pages
+    counted in the process's memory for as long as any other tensor of the file is alive. Only whole pages inside
+    the tensor are dropped (neighbours keep theirs); a later read of them would fetch them from the file again.
+    Tensors from anywhere else are left alone.
+    """
+    if tensor.device.type != "cpu" or not tensor.is_contiguous():
+        return
+    start = tensor.data_ptr()
+    end = start + tensor.numel() * tensor.element_size()
+    for base, (length, ref) in list(_MAPPINGS.items()):
+        buf = ref()
+        if buf is None or not base <= start < base + length:
+            continue
+        page = mmap.PAGESIZE
+        lo = -(-(start - base) // page) * page
+        hi = (min(end, base + length) - base) // page * page
+        if hi > lo and hasattr(buf, "madvise"):
+            buf.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
+        return
+
+
 def load_safetensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """Tensors of a safetensors file, memory-mapped: nothing is read until a tensor is used."""
     header, start = read_safetensors_header(path)
@@ -124,6 +159,7 @@ def load_safetensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     with open(path, "rb") as f:
         # copy-on-write mapping: pages are shared with the page cache and read lazily; tensors stay writable
         buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)
+    _register_mapping(buf)
     out = {}
     for name, info in header.items():
         dtype, shape = _DTYPES[info["dtype"]], info["shape"]

@@ -70,16 +70,19 @@ class GPT2Config(PretrainedConfig):
 class Conv1D(nn.Module):
     """GPT-2's linear layer with its weight stored (in, out), exactly as in the checkpoints: y = x W + b."""
 
+    stores_in_out = (
+        True  # the weight parameter is (in, out): loading may store it transposed (see modeling.py)
+    )
+
     def __init__(self, n_out: int, n_in: int) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.empty(n_in, n_out))
         self.bias = nn.Parameter(torch.zeros(n_out))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (..., in) -> (..., out)
-        if x.numel() == x.shape[-1]:  # one row (a decode step at batch 1): MKL's gemv reads the stored
-            # (in, out) layout ~1.5x faster than oneDNN reads its transpose; the reference's exact math
-            return torch.addmm(self.bias, x.reshape(1, -1), self.weight).view(*x.shape[:-1], -1)  # (..., out)
-        return linear(x, self.weight.t(), self.bias)  # a transposed view: no copy, on either kernel
+        return linear(
+            x, self.weight.t(), self.bias
+        )  # a view: no copy; linear() picks the kernel for its layout
 
 
 class GPT2Attention(nn.Module):
