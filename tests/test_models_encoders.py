@@ -314,3 +314,19 @@ def test_token_type_ids_change_the_output(reference_dir, arch):
         a = ours(**inputs).last_hidden_state
         b = ours(**{**inputs, "token_type_ids": torch.zeros_like(inputs["token_type_ids"])}).last_hidden_state
     assert (a - b).abs().max() > 1e-3
+
+
+@pytest.mark.parametrize("arch", ["bert", "roberta", "electra"])
+def test_first_token_only_computes_the_same_first_position(reference_dir, arch):
+    folder, _ = reference_dir(arch, "base")
+    model = load_ours("base", folder)
+    inputs = batch(arch)  # padded rows included
+    with torch.inference_mode():
+        full = model(**inputs)
+        first = model(**inputs, first_token_only=True)
+        asked = model(**inputs, first_token_only=True, output_hidden_states=True)  # needs every position
+    assert first.last_hidden_state.shape[1] == 1
+    torch.testing.assert_close(first.last_hidden_state, full.last_hidden_state[:, :1], atol=1e-5, rtol=0)
+    if getattr(full, "pooler_output", None) is not None:
+        torch.testing.assert_close(first.pooler_output, full.pooler_output, atol=1e-5, rtol=0)
+    assert asked.last_hidden_state.shape == full.last_hidden_state.shape

@@ -104,16 +104,19 @@ class BertSelfAttention(nn.Module):
         self.dropout_p = config.attention_probs_dropout_prob
 
     def forward(
-        self, x: torch.Tensor, mask: torch.Tensor | None, need_weights: bool
+        self, x: torch.Tensor, mask: torch.Tensor | None, need_weights: bool, first_only: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         B, T, C = x.shape
         nh, hs = self.n_heads, C // self.n_heads
-        q = self.query(x).view(B, T, nh, hs).transpose(1, 2)  # (B, nh, T, hs)
-        k = self.key(x).view(B, T, nh, hs).transpose(1, 2)
+        Tq = 1 if first_only else T  # first_only: only the first position asks (it still sees every key)
+        q = self.query(x[:, :Tq]).view(B, Tq, nh, hs).transpose(1, 2)  # (B, nh, Tq, hs)
+        k = self.key(x).view(B, T, nh, hs).transpose(1, 2)  # (B, nh, T, hs)
         v = self.value(x).view(B, T, nh, hs).transpose(1, 2)
+        if first_only and mask is not None and mask.shape[-2] != 1:
+            mask = mask[..., :1, :]
         p = self.dropout_p if self.training else 0.0
         y, w = attend(q, k, v, mask, dropout_p=p, need_weights=need_weights)
-        return y.transpose(1, 2).reshape(B, T, C), w  # (B, T, C)
+        return y.transpose(1, 2).reshape(B, Tq, C), w  # (B, Tq, C)
 
 
 class BertSelfOutput(nn.Module):
@@ -133,9 +136,11 @@ class BertAttention(nn.Module):
         self.self = BertSelfAttention(config)
         self.output = BertSelfOutput(config)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None, need_weights: bool):
-        h, w = self.self(x, mask, need_weights)
-        return self.output(h, x), w
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None, need_weights: bool, first_only: bool = False
+    ):
+        h, w = self.self(x, mask, need_weights, first_only)
+        return self.output(h, x[:, :1] if first_only else x), w
 
 
 class BertIntermediate(nn.Module):
@@ -162,9 +167,11 @@ class BertLayer(nn.Module):
         self.intermediate = BertIntermediate(config)
         self.output = BertOutput(config)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None, need_weights: bool = False):
-        h, w = self.attention(x, mask, need_weights)
-        return self.output(self.intermediate(h), h), w
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None, need_weights: bool = False, first_only: bool = False
+    ):
+        h, w = self.attention(x, mask, need_weights, first_only)
+        return self.output(self.intermediate(h), h), w  # (B, T, C), or (B, 1, C) with first_only
 
 
 class BertEncoder(nn.Module):
@@ -173,13 +180,20 @@ class BertEncoder(nn.Module):
         self.layer = nn.ModuleList(BertLayer(config) for _ in range(config.num_hidden_layers))
 
     def forward(
-        self, x: torch.Tensor, mask: torch.Tensor | None, output_hidden_states: bool, output_attentions: bool
+        self,
+        x: torch.Tensor,
+        mask: torch.Tensor | None,
+        output_hidden_states: bool,
+        output_attentions: bool,
+        first_only: bool = False,
     ) -> tuple[torch.Tensor, tuple | None, tuple | None]:
+        """``first_only``: the last layer computes the first position alone (all a [CLS] head reads)."""
         hidden: list[torch.Tensor] = []
         attns: list[torch.Tensor] = []
-        for layer in self.layer:
+        last = len(self.layer) - 1
+        for i, layer in enumerate(self.layer):
             hidden.append(x)
-            x, w = layer(x, mask, output_attentions)
+            x, w = layer(x, mask, output_attentions, first_only and i == last)
             attns.append(w)
         hidden.append(x)
         return x, tuple(hidden) if output_hidden_states else None, tuple(attns) if output_attentions else None
@@ -214,8 +228,12 @@ def encode(
     inputs_embeds,
     output_hidden_states,
     output_attentions,
+    first_token_only: bool = False,
 ) -> tuple[torch.Tensor, tuple | None, tuple | None]:
-    """Embeddings + encoder of a BERT-style ``model`` (one with ``.embeddings`` and ``.encoder``)."""
+    """Embeddings + encoder of a BERT-style ``model`` (one with ``.embeddings`` and ``.encoder``).
+
+    ``first_token_only`` (ignored when hidden states or attentions are asked for): the last layer computes the
+    first position alone, so the returned hidden state is (B, 1, C): what pooler and [CLS] heads read."""
     if (input_ids is None) == (inputs_embeds is None):
         raise ValueError("pass exactly one of input_ids or inputs_embeds")
     x = model.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds)  # (B, T, E)
@@ -225,7 +243,7 @@ def encode(
     mask = padding_mask(attention_mask, x.dtype)  # (B, 1, 1, T) or None
     want_h = config.output_hidden_states if output_hidden_states is None else output_hidden_states
     want_a = config.output_attentions if output_attentions is None else output_attentions
-    return model.encoder(x, mask, want_h, want_a)
+    return model.encoder(x, mask, want_h, want_a, first_token_only and not (want_h or want_a))
 
 
 class BertModel(BertPreTrainedModel):
@@ -251,7 +269,10 @@ class BertModel(BertPreTrainedModel):
         output_hidden_states: bool | None = None,
         output_attentions: bool | None = None,
         return_dict: bool | None = None,
+        first_token_only: bool = False,
     ) -> BaseModelOutputWithPooling:
+        """``first_token_only=True`` computes the last layer for the first token alone (``last_hidden_state`` is
+        then (B, 1, C); ``pooler_output`` is unchanged): ~7% less work when only the pooled output is used."""
         x, hidden, attns = encode(
             self,
             self.config,
@@ -262,6 +283,7 @@ class BertModel(BertPreTrainedModel):
             inputs_embeds,
             output_hidden_states,
             output_attentions,
+            first_token_only,
         )
         pooled = self.pooler(x) if self.pooler is not None else None
         return BaseModelOutputWithPooling(x, pooled, hidden, attns)
@@ -282,7 +304,10 @@ class BertForSequenceClassification(BertPreTrainedModel):
         self.post_init()
 
     def forward(self, input_ids=None, attention_mask=None, labels: torch.Tensor | None = None, **kwargs):
-        out = self.bert(input_ids, attention_mask, **_encoder_kwargs(kwargs))
+        # the pooler reads the first token only: at inference the last layer computes nothing else
+        out = self.bert(
+            input_ids, attention_mask, first_token_only=not self.training, **_encoder_kwargs(kwargs)
+        )
         logits = self.classifier(self.dropout(out.pooler_output))  # (B, num_labels)
         loss = sequence_classification_loss(logits, labels, self.config) if labels is not None else None
         return SequenceClassifierOutput(loss, logits, out.hidden_states, out.attentions)

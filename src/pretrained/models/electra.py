@@ -85,6 +85,7 @@ class ElectraModel(ElectraPreTrainedModel):
         output_hidden_states: bool | None = None,
         output_attentions: bool | None = None,
         return_dict: bool | None = None,
+        first_token_only: bool = False,
     ) -> BaseModelOutput:
         x, hidden, attns = encode(
             self,
@@ -96,6 +97,7 @@ class ElectraModel(ElectraPreTrainedModel):
             inputs_embeds,
             output_hidden_states,
             output_attentions,
+            first_token_only,
         )
         return BaseModelOutput(x, hidden, attns)
 
@@ -173,7 +175,9 @@ class ElectraForSequenceClassification(ElectraPreTrainedModel):
         self.post_init()
 
     def forward(self, input_ids=None, attention_mask=None, labels: torch.Tensor | None = None, **kwargs):
-        out = self.electra(input_ids, attention_mask, **_encoder_kwargs(kwargs))
+        # the head reads the first token only: at inference the last layer computes nothing else
+        first = not self.training
+        out = self.electra(input_ids, attention_mask, first_token_only=first, **_encoder_kwargs(kwargs))
         logits = self.classifier(out.last_hidden_state)  # (B, num_labels)
         loss = sequence_classification_loss(logits, labels, self.config) if labels is not None else None
         return SequenceClassifierOutput(loss, logits, out.hidden_states, out.attentions)

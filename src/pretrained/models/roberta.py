@@ -176,7 +176,9 @@ class RobertaForSequenceClassification(RobertaPreTrainedModel):
         self.post_init()
 
     def forward(self, input_ids=None, attention_mask=None, labels: torch.Tensor | None = None, **kwargs):
-        out = self.roberta(input_ids, attention_mask, **_encoder_kwargs(kwargs))
+        # the head reads the first token only: at inference the last layer computes nothing else
+        first = not self.training
+        out = self.roberta(input_ids, attention_mask, first_token_only=first, **_encoder_kwargs(kwargs))
         logits = self.classifier(out.last_hidden_state)  # (B, num_labels)
         loss = sequence_classification_loss(logits, labels, self.config) if labels is not None else None
         return SequenceClassifierOutput(loss, logits, out.hidden_states, out.attentions)
