@@ -316,7 +316,7 @@ def test_token_type_ids_change_the_output(reference_dir, arch):
     assert (a - b).abs().max() > 1e-3
 
 
-@pytest.mark.parametrize("arch", ["bert", "roberta", "electra"])
+@pytest.mark.parametrize("arch", ["bert", "roberta", "electra", "distilbert"])
 def test_first_token_only_computes_the_same_first_position(reference_dir, arch):
     folder, _ = reference_dir(arch, "base")
     model = load_ours("base", folder)

@@ -107,16 +107,19 @@ class MultiHeadSelfAttention(nn.Module):
         self.dropout_p = config.attention_dropout
 
     def forward(
-        self, x: torch.Tensor, mask: torch.Tensor | None, need_weights: bool
+        self, x: torch.Tensor, mask: torch.Tensor | None, need_weights: bool, first_only: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         B, T, C = x.shape
         nh, hs = self.n_heads, C // self.n_heads
-        q = self.q_lin(x).view(B, T, nh, hs).transpose(1, 2)  # (B, nh, T, hs)
-        k = self.k_lin(x).view(B, T, nh, hs).transpose(1, 2)
+        Tq = 1 if first_only else T  # first_only: only the first position asks (it still sees every key)
+        q = self.q_lin(x[:, :Tq]).view(B, Tq, nh, hs).transpose(1, 2)  # (B, nh, Tq, hs)
+        k = self.k_lin(x).view(B, T, nh, hs).transpose(1, 2)  # (B, nh, T, hs)
         v = self.v_lin(x).view(B, T, nh, hs).transpose(1, 2)
+        if first_only and mask is not None and mask.shape[-2] != 1:
+            mask = mask[..., :1, :]
         p = self.dropout_p if self.training else 0.0
         y, w = attend(q, k, v, mask, dropout_p=p, need_weights=need_weights)
-        return self.out_lin(y.transpose(1, 2).reshape(B, T, C)), w  # (B, T, C)
+        return self.out_lin(y.transpose(1, 2).reshape(B, Tq, C)), w  # (B, Tq, C)
 
 
 class FFN(nn.Module):
@@ -143,9 +146,11 @@ class TransformerBlock(nn.Module):
         self.ffn = FFN(config)
         self.output_layer_norm = nn.LayerNorm(config.dim, eps=LAYER_NORM_EPS)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None, need_weights: bool = False):
-        h, w = self.attention(x, mask, need_weights)
-        h = self.sa_layer_norm(h + x)  # (B, T, C)
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None, need_weights: bool = False, first_only: bool = False
+    ):
+        h, w = self.attention(x, mask, need_weights, first_only)
+        h = self.sa_layer_norm(h + (x[:, :1] if first_only else x))  # (B, T, C), or (B, 1, C) with first_only
         return self.output_layer_norm(self.ffn(h) + h), w
 
 
@@ -155,13 +160,20 @@ class Transformer(nn.Module):
         self.layer = nn.ModuleList(TransformerBlock(config) for _ in range(config.n_layers))
 
     def forward(
-        self, x: torch.Tensor, mask: torch.Tensor | None, output_hidden_states: bool, output_attentions: bool
+        self,
+        x: torch.Tensor,
+        mask: torch.Tensor | None,
+        output_hidden_states: bool,
+        output_attentions: bool,
+        first_only: bool = False,
     ) -> BaseModelOutput:
+        """``first_only``: the last layer computes the first position alone (all a [CLS] head reads)."""
         hidden: list[torch.Tensor] = []
         attns: list[torch.Tensor] = []
-        for layer in self.layer:
+        last = len(self.layer) - 1
+        for i, layer in enumerate(self.layer):
             hidden.append(x)
-            x, w = layer(x, mask, output_attentions)
+            x, w = layer(x, mask, output_attentions, first_only and i == last)
             attns.append(w)
         hidden.append(x)
         return BaseModelOutput(
@@ -200,12 +212,15 @@ class DistilBertModel(DistilBertPreTrainedModel):
         output_hidden_states: bool | None = None,
         output_attentions: bool | None = None,
         return_dict: bool | None = None,
+        first_token_only: bool = False,
     ) -> BaseModelOutput:
+        """``first_token_only=True`` (ignored when hidden states or attentions are asked for) computes the last
+        layer for the first token alone: ``last_hidden_state`` is then (B, 1, C)."""
         x = self.embeddings(input_ids, inputs_embeds)  # (B, T, C)
         mask = padding_mask(attention_mask, x.dtype)  # (B, 1, 1, T) or None
         want_h = self.config.output_hidden_states if output_hidden_states is None else output_hidden_states
         want_a = self.config.output_attentions if output_attentions is None else output_attentions
-        return self.transformer(x, mask, want_h, want_a)
+        return self.transformer(x, mask, want_h, want_a, first_token_only and not (want_h or want_a))
 
 
 class DistilBertForMaskedLM(DistilBertPreTrainedModel):
@@ -241,7 +256,9 @@ class DistilBertForSequenceClassification(DistilBertPreTrainedModel):
         self.post_init()
 
     def forward(self, input_ids=None, attention_mask=None, labels: torch.Tensor | None = None, **kwargs):
-        out = self.distilbert(input_ids, attention_mask, **_encoder_kwargs(kwargs))
+        # the head reads [CLS] only: at inference the last layer computes nothing else
+        first = not self.training
+        out = self.distilbert(input_ids, attention_mask, first_token_only=first, **_encoder_kwargs(kwargs))
         pooled = torch.relu(self.pre_classifier(out.last_hidden_state[:, 0]))  # (B, C) from [CLS]
         logits = self.classifier(self.dropout(pooled))  # (B, num_labels)
         loss = sequence_classification_loss(logits, labels, self.config) if labels is not None else None
