@@ -3,7 +3,12 @@
 - decoders (GPT-2-small and SmolLM-135M sizes): 128 new tokens from a 32-token prompt, greedy at batch 1 and 8,
   and 4 beams at batch 1: time to first token, new tokens/s, peak RSS.
 - seq2seq (t5-small and bart-base sizes): 64 new tokens from a 256-token input, greedy at batch 1 and 8, 4 beams at batch 1.
-Run: ``.venv/bin/python -m bench.bench_generation [--suite decoder|seq2seq|all]``.
+Run: ``.venv/bin/python -m bench.bench_generation [--suite decoder|seq2seq|all] [--rounds N]``.
+
+TTFT and peak RSS come from a fresh process per library. Tokens/s come from one process holding both models,
+alternating ours and the reference's ``generate`` for ``--rounds`` rounds (order flipped each round): on a shared
+machine whose memory bandwidth drifts, back-to-back pairs see the same conditions, so the median of the per-round
+ratios is far steadier than two runs minutes apart. The table's tokens/s are the medians.
 """
 
 from __future__ import annotations
@@ -102,6 +107,30 @@ LOADERS = {
 }
 
 
+PAIRED = """
+import json, time, statistics, torch
+import pretrained, transformers
+torch.manual_seed(0)
+ours = pretrained.{auto}.from_pretrained({p!r})
+ref = transformers.{auto}.from_pretrained({p!r}).eval()
+ids = torch.randint(100, 1000, ({batch}, {prompt}))
+kw = dict(do_sample=False, num_beams={beams}, pad_token_id=0, eos_token_id=None, length_penalty=1.0)
+rates = {{"ours": [], "ref": []}}
+with torch.inference_mode():
+    for m in (ours, ref):
+        m.generate(ids[:, :8], max_new_tokens=4, **kw)  # warm-up
+    for r in range({rounds}):
+        for name in (("ours", "ref") if r % 2 == 0 else ("ref", "ours")):
+            m = ours if name == "ours" else ref
+            t = time.perf_counter()
+            out = m.generate(ids, max_new_tokens={new}, min_new_tokens={new}, **kw)
+            rates[name].append({batch} * {new} / (time.perf_counter() - t))
+            assert out.shape[0] == {batch} and out.shape[1] >= {new}, out.shape
+ratios = [a / b for a, b in zip(rates["ours"], rates["ref"])]
+print(json.dumps([statistics.median(rates["ours"]), statistics.median(rates["ref"]), statistics.median(ratios)]))
+"""
+
+
 def make_checkpoint(folder: str, config_class: str, kwargs: dict, auto: str) -> str:
     path = CACHE / folder
     if not (path / "config.json").is_file():
@@ -119,9 +148,21 @@ def measure(path: str, lib: str, auto: str, prompt: int, batch: int, beams: int,
     return run_isolated(RUN.format(rss=PEAK_RSS, load=load, prompt=prompt, batch=batch, beams=beams, new=new))
 
 
-def suite(name: str) -> str:
+def paired_rates(
+    path: str, auto: str, prompt: int, batch: int, beams: int, new: int, rounds: int
+) -> list[float]:
+    """[ours tokens/s, reference tokens/s, median per-round ratio], both models alternating in one process."""
+    code = PAIRED.format(p=path, auto=auto, prompt=prompt, batch=batch, beams=beams, new=new, rounds=rounds)
+    return run_isolated(code)
+
+
+def suite(name: str, rounds: int = 5) -> str:
     models, auto, prompt, new, settings = SUITES[name]
     lines = [f"### Generation ({name}): {new} new tokens from a {prompt}-token input (random weights)", ""]
+    lines += [
+        f"Tokens/s: medians of {rounds} alternating rounds in one process; ratio: median per-round ratio.",
+        "",
+    ]
     lines += [
         "| model | setting | tokens/s ours | tokens/s ref | ratio | TTFT ours | TTFT ref | peak RSS ours | peak RSS ref |"
     ]
@@ -131,8 +172,9 @@ def suite(name: str) -> str:
         for label, batch, beams in settings:
             o = measure(path, "ours", auto, prompt, batch, beams, new)
             r = measure(path, "ref", auto, prompt, batch, beams, new)
+            o[1], r[1], ratio = paired_rates(path, auto, prompt, batch, beams, new, rounds)
             lines.append(
-                f"| {model_name} | {label} | {o[1]:.1f} | {r[1]:.1f} | {o[1] / r[1]:.2f}x | {o[0] * 1000:.0f} ms | "
+                f"| {model_name} | {label} | {o[1]:.1f} | {r[1]:.1f} | {ratio:.2f}x | {o[0] * 1000:.0f} ms | "
                 f"{r[0] * 1000:.0f} ms | {o[2]:.0f} MB | {r[2]:.0f} MB |"
             )
             print(lines[-1], flush=True)
@@ -142,9 +184,10 @@ def suite(name: str) -> str:
 def main() -> str:
     parser = argparse.ArgumentParser()
     parser.add_argument("--suite", choices=[*SUITES, "all"], default="all")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds for tokens/s (median)")
     args = parser.parse_args()
     names = list(SUITES) if args.suite == "all" else [args.suite]
-    out = "\n\n".join(suite(n) for n in names)
+    out = "\n\n".join(suite(n, args.rounds) for n in names)
     print(out)
     return out
 
