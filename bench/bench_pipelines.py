@@ -9,6 +9,11 @@ doc_stride 128, ~260k tokens). Texts/s and peak RSS, each run in a fresh process
 
 ``--tasks cls,ner,qa`` and ``--batch-sizes 1,32`` run a part; ``--texts``/``--contexts`` smaller inputs (the
 first n of the same texts; the same contexts whatever ``--texts``).
+
+``--paired K`` measures texts/s differently: one process holds both pipelines and runs the inputs in K chunks,
+ours and the reference's back to back on each chunk (order flipped every chunk), summing each library's time. On a
+shared machine whose speed drifts, that compares the two under the same conditions; peak RSS is then not measured.
+Chunks are batched separately, so use it at batch_size 1 (where the result is the same work) or with few chunks.
 """
 
 from __future__ import annotations
@@ -44,6 +49,29 @@ assert len(out) == len(inputs)
 print(json.dumps([len(inputs) / dt, peak_mb()]))
 """
 IMPORTS = {"ours": "from pretrained import pipeline", "ref": "from transformers import pipeline"}
+
+PAIRED = """
+import json, time, torch
+import pretrained, transformers
+inputs = json.load(open({data!r}))
+pipes = {{
+    "ours": pretrained.pipeline({task!r}, model={model!r}, batch_size={bs}),
+    "ref": transformers.pipeline({task!r}, model={model!r}, batch_size={bs}),
+}}
+for p in pipes.values():
+    p(inputs[:4])  # warm-up
+k = {chunks}
+size = -(-len(inputs) // k)
+spent = {{"ours": 0.0, "ref": 0.0}}
+for i in range(k):
+    chunk = inputs[i * size : (i + 1) * size]
+    for name in (("ours", "ref") if i % 2 == 0 else ("ref", "ours")):
+        t = time.perf_counter()
+        out = pipes[name](chunk)
+        spent[name] += time.perf_counter() - t
+        assert len(out) == len(chunk) or len(chunk) == 1, (name, len(out), len(chunk))
+print(json.dumps([len(inputs) / spent["ours"], len(inputs) / spent["ref"]]))
+"""
 
 
 def make_checkpoints() -> dict[str, str]:
@@ -110,6 +138,7 @@ def main() -> str:
     parser.add_argument("--contexts", type=int, default=200)
     parser.add_argument("--tasks", default="cls,ner,qa", help="comma-separated subset of cls,ner,qa")
     parser.add_argument("--batch-sizes", default="1,32", help="comma-separated batch sizes")
+    parser.add_argument("--paired", type=int, default=0, help="K: both libraries in one process, K chunks")
     args = parser.parse_args()
     tasks, sizes = args.tasks.split(","), [int(b) for b in args.batch_sizes.split(",")]
     unknown = sorted(set(tasks) - set(HEADS))
@@ -126,7 +155,15 @@ def main() -> str:
         "| task | batch_size | texts/s ours | texts/s ref | ratio | peak RSS ours | peak RSS ref |",
         "|---|---|---|---|---|---|---|",
     ]
+    if args.paired:
+        lines[0] += f" (paired: {args.paired} alternating chunks in one process; peak RSS not measured)"
     for task, key, inputs, bs in runs:
+        if args.paired:
+            code = PAIRED.format(data=data[inputs], task=task, model=models[key], bs=bs, chunks=args.paired)
+            o, r = run_isolated(code)
+            lines.append(f"| {task} | {bs} | {o:.1f} | {r:.1f} | {o / r:.2f}x | — | — |")
+            print(lines[-1], flush=True)
+            continue
         res = {}
         for lib in ("ours", "ref"):
             code = RUN.format(
