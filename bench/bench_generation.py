@@ -5,10 +5,10 @@
 - seq2seq (t5-small and bart-base sizes): 64 new tokens from a 256-token input, greedy at batch 1 and 8, 4 beams at batch 1.
 Run: ``.venv/bin/python -m bench.bench_generation [--suite decoder|seq2seq|all] [--rounds N]``.
 
-TTFT and peak RSS come from a fresh process per library. Tokens/s come from one process holding both models,
-alternating ours and the reference's ``generate`` for ``--rounds`` rounds (order flipped each round): on a shared
-machine whose memory bandwidth drifts, back-to-back pairs see the same conditions, so the median of the per-round
-ratios is far steadier than two runs minutes apart. The table's tokens/s are the medians.
+Peak RSS comes from a fresh process per library. Tokens/s and time to first token come from one process holding
+both models, alternating ours and the reference's ``generate`` for ``--rounds`` rounds (order flipped each round):
+on a shared machine whose memory bandwidth drifts, back-to-back pairs see the same conditions, so the median of the
+per-round ratios is far steadier than two runs minutes apart. The table shows medians.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ ours = pretrained.{auto}.from_pretrained({p!r})
 ref = transformers.{auto}.from_pretrained({p!r}).eval()
 ids = torch.randint(100, 1000, ({batch}, {prompt}))
 kw = dict(do_sample=False, num_beams={beams}, pad_token_id=0, eos_token_id=None, length_penalty=1.0)
-rates = {{"ours": [], "ref": []}}
+rates, ttft = {{"ours": [], "ref": []}}, {{"ours": [], "ref": []}}
 with torch.inference_mode():
     for m in (ours, ref):
         m.generate(ids[:, :8], max_new_tokens=4, **kw)  # warm-up
@@ -123,11 +123,15 @@ with torch.inference_mode():
         for name in (("ours", "ref") if r % 2 == 0 else ("ref", "ours")):
             m = ours if name == "ours" else ref
             t = time.perf_counter()
+            m.generate(ids, max_new_tokens=1, **kw)
+            ttft[name].append(time.perf_counter() - t)
+            t = time.perf_counter()
             out = m.generate(ids, max_new_tokens={new}, min_new_tokens={new}, **kw)
             rates[name].append({batch} * {new} / (time.perf_counter() - t))
             assert out.shape[0] == {batch} and out.shape[1] >= {new}, out.shape
 ratios = [a / b for a, b in zip(rates["ours"], rates["ref"])]
-print(json.dumps([statistics.median(rates["ours"]), statistics.median(rates["ref"]), statistics.median(ratios)]))
+med = statistics.median
+print(json.dumps([med(rates["ours"]), med(rates["ref"]), med(ratios), med(ttft["ours"]), med(ttft["ref"])]))
 """
 
 
@@ -151,7 +155,8 @@ def measure(path: str, lib: str, auto: str, prompt: int, batch: int, beams: int,
 def paired_rates(
     path: str, auto: str, prompt: int, batch: int, beams: int, new: int, rounds: int
 ) -> list[float]:
-    """[ours tokens/s, reference tokens/s, median per-round ratio], both models alternating in one process."""
+    """[ours tokens/s, reference tokens/s, median per-round ratio, ours TTFT s, reference TTFT s]: medians, both
+    models alternating in one process."""
     code = PAIRED.format(p=path, auto=auto, prompt=prompt, batch=batch, beams=beams, new=new, rounds=rounds)
     return run_isolated(code)
 
@@ -172,7 +177,7 @@ def suite(name: str, rounds: int = 5) -> str:
         for label, batch, beams in settings:
             o = measure(path, "ours", auto, prompt, batch, beams, new)
             r = measure(path, "ref", auto, prompt, batch, beams, new)
-            o[1], r[1], ratio = paired_rates(path, auto, prompt, batch, beams, new, rounds)
+            o[1], r[1], ratio, o[0], r[0] = paired_rates(path, auto, prompt, batch, beams, new, rounds)
             lines.append(
                 f"| {model_name} | {label} | {o[1]:.1f} | {r[1]:.1f} | {ratio:.2f}x | {o[0] * 1000:.0f} ms | "
                 f"{r[0] * 1000:.0f} ms | {o[2]:.0f} MB | {r[2]:.0f} MB |"
