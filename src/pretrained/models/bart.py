@@ -26,7 +26,7 @@ from ..nn.activations import get_activation
 from ..nn.cross_attention import Seq2SeqAttention, cross_source
 from ..nn.heads import sequence_classification_loss
 from ..nn.kv_cache import EncoderDecoderCache
-from ..nn.linear import Linear
+from ..nn.linear import Linear, linear_act
 from ..nn.positions import check_positions
 from ..nn.seq2seq import check_source, decoder_self_mask, expanded_mask, shift_tokens_right
 from ..outputs import (
@@ -126,13 +126,16 @@ class _BartLayer(nn.Module):
         self.fc2 = Linear(ffn_dim, d)
         self.final_layer_norm = nn.LayerNorm(d)
         self.activation_fn = get_activation(config.activation_function)
+        self.activation_name = config.activation_function
         self.dropout, self.activation_dropout = config.dropout, config.activation_dropout
 
     def drop(self, x: torch.Tensor) -> torch.Tensor:
         return F.dropout(x, p=self.dropout, training=self.training)
 
     def ffn(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.activation_fn(self.fc1(x))  # (B, T, ffn_dim)
+        h = linear_act(
+            x, self.fc1.weight, self.fc1.bias, self.activation_name
+        )  # (B, T, ffn_dim): act fused in
         h = F.dropout(h, p=self.activation_dropout, training=self.training)
         return self.drop(self.fc2(h))  # (B, T, C)
 

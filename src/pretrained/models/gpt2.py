@@ -28,7 +28,7 @@ from ..nn.causal_lm import (
     prepare_decoder,
 )
 from ..nn.heads import sequence_classification_loss
-from ..nn.linear import Linear, linear
+from ..nn.linear import Linear, linear, linear_act
 from ..outputs import BaseModelOutputWithPast, CausalLMOutput, SequenceClassifierOutputWithPast
 
 
@@ -141,10 +141,12 @@ class GPT2MLP(nn.Module):
         self.c_fc = Conv1D(inner, config.n_embd)
         self.c_proj = Conv1D(config.n_embd, inner)
         self.act = get_activation(config.activation_function)
+        self.act_name = config.activation_function
         self.dropout = nn.Dropout(config.resid_pdrop)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.dropout(self.c_proj(self.act(self.c_fc(x))))
+        h = linear_act(x, self.c_fc.weight.t(), self.c_fc.bias, self.act_name)  # (B, T, inner): act fused in
+        return self.dropout(self.c_proj(h))
 
 
 class GPT2Block(nn.Module):

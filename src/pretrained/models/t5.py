@@ -25,7 +25,7 @@ from ..config import PretrainedConfig
 from ..nn.activations import get_activation
 from ..nn.cross_attention import attend_grouped, cross_attention_kv, cross_source, self_attention_kv
 from ..nn.kv_cache import EncoderDecoderCache
-from ..nn.linear import Linear
+from ..nn.linear import Linear, linear_act
 from ..nn.seq2seq import causal_padding_mask, check_source, expanded_mask
 from ..outputs import (
     BaseModelOutput,
@@ -119,9 +119,10 @@ class T5DenseActDense(nn.Module):
         self.wo = _linear(config.d_ff, config.d_model, f * config.d_ff**-0.5)
         self.dropout = nn.Dropout(config.dropout_rate)
         self.act = get_activation(config.dense_act_fn)
+        self.act_name = config.dense_act_fn
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.dropout(self.act(self.wi(x)))  # (B, T, d_ff)
+        h = self.dropout(linear_act(x, self.wi.weight, None, self.act_name))  # (B, T, d_ff): act fused in
         return self.wo(h.to(self.wo.weight.dtype))  # (B, T, C)
 
 
@@ -134,9 +135,11 @@ class T5DenseGatedActDense(nn.Module):
         self.wo = _linear(config.d_ff, config.d_model, f * config.d_ff**-0.5)
         self.dropout = nn.Dropout(config.dropout_rate)
         self.act = get_activation(config.dense_act_fn)
+        self.act_name = config.dense_act_fn
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.dropout(self.act(self.wi_0(x)) * self.wi_1(x))  # (B, T, d_ff)
+        gate = linear_act(x, self.wi_0.weight, None, self.act_name)  # (B, T, d_ff): act fused in
+        h = self.dropout(gate * self.wi_1(x))  # (B, T, d_ff)
         return self.wo(h.to(self.wo.weight.dtype))  # (B, T, C)
 
 
