@@ -275,7 +275,8 @@ class T5Stack(nn.Module):
         buckets = relative_position_bucket(
             rel, not self.is_decoder, c.relative_attention_num_buckets, c.relative_attention_max_distance
         )
-        return table(buckets).permute(2, 0, 1)[None]  # (1, nh, Tq, Tk)
+        # contiguous once here: attention would otherwise copy the permuted view in every layer
+        return table(buckets).permute(2, 0, 1)[None].contiguous()  # (1, nh, Tq, Tk)
 
     def forward(
         self,
