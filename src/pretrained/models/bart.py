@@ -226,9 +226,11 @@ class BartEncoder(nn.Module):
         x = F.dropout(self.embed(input_ids, inputs_embeds), p=self.config.dropout, training=self.training)
         mask = expanded_mask(attention_mask, x)  # (B, 1, 1, S) or None
         want_a = _want(output_attentions, self.config, "output_attentions")
+        want_h = _want(output_hidden_states, self.config, "output_hidden_states")
         hidden, attns = [], []
         for layer in self.layers:
-            hidden.append(x)
+            if want_h:  # kept only when asked: each is a (B, T, C) activation
+                hidden.append(x)
             if _dropped(self, getattr(self.config, self.layerdrop_field)):
                 attns.append(None)
                 continue
@@ -236,7 +238,6 @@ class BartEncoder(nn.Module):
             attns.append(w)
         x = self.finish(x)
         hidden.append(x)
-        want_h = _want(output_hidden_states, self.config, "output_hidden_states")
         return BaseModelOutput(x, tuple(hidden) if want_h else None, tuple(attns) if want_a else None)
 
 
@@ -280,9 +281,11 @@ class BartDecoder(BartEncoder):
         cross_mask = expanded_mask(encoder_attention_mask, encoder_hidden_states)  # (B, 1, 1, S) or None
         enc, cross_mask = cross_source(cache, encoder_hidden_states, cross_mask)  # one row per beam group
         want_a = _want(output_attentions, self.config, "output_attentions")
+        want_h = _want(output_hidden_states, self.config, "output_hidden_states")
         hidden, attns, cross = [], [], []
         for layer in self.layers:
-            hidden.append(x)
+            if want_h:  # kept only when asked: each is a (B, T, C) activation
+                hidden.append(x)
             if _dropped(self, getattr(self.config, self.layerdrop_field)):
                 continue
             x, w, wc = layer(x, self_mask, is_causal, enc, cross_mask, cache, want_a)
@@ -290,7 +293,6 @@ class BartDecoder(BartEncoder):
             cross.append(wc)
         x = self.finish(x)
         hidden.append(x)
-        want_h = _want(output_hidden_states, self.config, "output_hidden_states")
         return BaseModelOutputWithPastAndCrossAttentions(
             x, cache, tuple(hidden) if want_h else None, tuple(attns) if want_a else None,
             tuple(cross) if want_a else None,

@@ -172,7 +172,8 @@ class Transformer(nn.Module):
         attns: list[torch.Tensor] = []
         last = len(self.layer) - 1
         for i, layer in enumerate(self.layer):
-            hidden.append(x)
+            if output_hidden_states:  # kept only when asked: each is a (B, T, C) activation
+                hidden.append(x)
             x, w = layer(x, mask, output_attentions, first_only and i == last)
             attns.append(w)
         hidden.append(x)

@@ -319,7 +319,8 @@ class T5Stack(nn.Module):
         x = self.dropout(x)
         hidden, attns, cross = [], [], []
         for block in self.block:
-            hidden.append(x)
+            if want_h:  # kept only when asked: each is a (B, T, C) activation
+                hidden.append(x)
             x, w, wc = block(x, bias, encoder_hidden_states, cross_mask, cache, want_a)
             attns.append(w)
             cross.append(wc)
