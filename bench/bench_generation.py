@@ -165,7 +165,7 @@ def suite(name: str, rounds: int = 5) -> str:
     models, auto, prompt, new, settings = SUITES[name]
     lines = [f"### Generation ({name}): {new} new tokens from a {prompt}-token input (random weights)", ""]
     lines += [
-        f"Tokens/s: medians of {rounds} alternating rounds in one process; ratio: median per-round ratio.",
+        f"Tokens/s and TTFT: medians of {rounds} alternating rounds in one process; ratio: median per-round ratio.",
         "",
     ]
     lines += [
