@@ -348,10 +348,19 @@ def test_generating_models_load_transposed_storage_with_the_checkpoints_values(t
     # widening and square projections stored (in, out), narrowing ones (out, in): each as a one-row product
     # streams it fastest
     assert any(m.out_features < m.in_features for m in linears)
-    for m in linears:
+    for m in linears:  # (in, out) in memory: rows of weight.t() are contiguous
         wide = m.out_features >= m.in_features
-        assert is_transposed_storage(m.weight) == wide and m.weight.is_contiguous() != wide
+        fused = m.weight.stride() == (1, m.weight.stride(1)) and m.weight.stride(1) > m.out_features
+        assert (m.weight.stride(0) == 1) == (wide or fused) and m.weight.is_contiguous() != (wide or fused)
     assert is_transposed_storage(loaded.get_output_embeddings().weight)
+    if family == "t5":  # self-attention q/k/v share one buffer, run as one matmul when no gradient is recorded
+        from pretrained.nn.linear import fused_weight
+
+        attn = loaded.encoder.block[0].layer[0].SelfAttention
+        assert fused_weight([attn.q, attn.k, attn.v]) is None  # gradients recorded: one by one
+        with torch.no_grad():
+            weight, bias = fused_weight([attn.q, attn.k, attn.v])
+        assert bias is None and torch.equal(weight, torch.cat([attn.q.weight, attn.k.weight, attn.v.weight]))
     ours = loaded.state_dict()
     for key, value in model.state_dict().items():
         assert torch.equal(ours[key], value), key
@@ -365,22 +374,37 @@ def test_generating_models_load_transposed_storage_with_the_checkpoints_values(t
         assert value.is_contiguous() and torch.equal(value, model.state_dict()[key]), key
 
 
-def test_transposed_weights_train_and_convert(tmp_path):
-    from pretrained import AutoModelForCausalLM
+@pytest.mark.parametrize("family", ["llama", "t5"])
+def test_transposed_and_fused_weights_train_and_convert(tmp_path, family):
+    from pretrained import AutoModelForCausalLM, AutoModelForSeq2SeqLM
     from pretrained.nn.linear import is_transposed_storage
 
     torch.manual_seed(0)
-    _tiny_generators()["llama"]().save_pretrained(tmp_path)
-    model = AutoModelForCausalLM.from_pretrained(tmp_path).train()
-    before = model.lm_head.weight.detach().clone()
+    _tiny_generators()[family]().save_pretrained(tmp_path)
+    auto = AutoModelForCausalLM if family == "llama" else AutoModelForSeq2SeqLM
+    model = auto.from_pretrained(tmp_path).train()
     x = torch.tensor([[5, 6, 7, 8, 9]])
+    kw = {"labels": x} if family == "llama" else {"labels": torch.tensor([[4, 5, 6]])}
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    model(x, labels=x).loss.backward()
-    assert model.lm_head.weight.grad.shape == before.shape
+    model(x, **kw).loss.backward()
+    assert model.lm_head.weight.grad is not None
     opt.step()
-    assert not torch.equal(model.lm_head.weight, before)
+    changed = {n for n, p in model.named_parameters() if not torch.equal(p, before[n])}
+    assert "lm_head.weight" in changed or "shared.weight" in changed
+    if family == "t5":  # each of the fused q/k/v views got its own update
+        assert {f"encoder.block.0.layer.0.SelfAttention.{n}.weight" for n in "qkv"} <= changed
+    with torch.no_grad():  # and the fused matmul reads the updated values
+        model.eval()
+        ref = {k: v.clone() for k, v in model.state_dict().items()}
+        fresh = auto.from_pretrained(tmp_path)
+        fresh.load_state_dict(ref)
+        kw2 = {} if family == "llama" else {"decoder_input_ids": torch.tensor([[0, 4, 5]])}
+        torch.testing.assert_close(model(x, **kw2).logits, fresh(x, **kw2).logits, atol=1e-5, rtol=0)
     half = model.to(torch.float16)
     assert half.lm_head.weight.dtype == torch.float16 and is_transposed_storage(half.lm_head.weight)
+    with torch.no_grad():  # fused buffers separated by the conversion: one projection at a time, still right
+        assert half(x, **kw2).logits.dtype == torch.float16
 
 
 def test_generating_model_ties_a_transposed_embedding(tmp_path):

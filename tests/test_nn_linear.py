@@ -129,3 +129,28 @@ def test_transposed_storage_casts_in_the_same_copy():
     assert out.dtype == torch.float32 and linear_mod.is_transposed_storage(out)
     torch.testing.assert_close(out, w.float())
     assert not linear_mod.is_transposed_storage(torch.randn(1, 4).t().t())  # one row: nothing to tell apart
+
+
+def test_fused_weights_give_each_layers_product_until_separated():
+    torch.manual_seed(4)
+    layers = [Linear(16, 16), Linear(16, 8), Linear(16, 8)]
+    x = torch.randn(2, 3, 16)
+    with torch.no_grad():
+        expected = torch.cat([layer(x) for layer in layers], dim=-1)
+    before = [layer.weight.detach().clone() for layer in layers]
+    assert linear_mod.fuse_weights(layers)
+    assert all(torch.equal(layer.weight, w) for layer, w in zip(layers, before))  # values and shapes kept
+    with torch.inference_mode():
+        weight, bias = linear_mod.fused_weight(layers)
+        torch.testing.assert_close(linear(x, weight, bias), expected, rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(torch.cat([layer(x) for layer in layers], -1), expected, rtol=1e-5, atol=1e-5)
+    assert linear_mod.fused_weight(layers) is None  # gradients recorded: the caller runs them one by one
+    layers[1].weight = torch.nn.Parameter(before[1].clone())  # re-assigned: no longer in the buffer
+    with torch.no_grad():
+        assert linear_mod.fused_weight(layers) is None
+
+
+def test_fuse_weights_refuses_mismatched_layers():
+    assert not linear_mod.fuse_weights([Linear(4, 3), Linear(5, 3)])  # different inputs
+    assert not linear_mod.fuse_weights([Linear(4, 3), Linear(4, 3, bias=False)])  # bias on one only
+    assert not linear_mod.fuse_weights([Linear(4, 3), Linear(4, 3).double()])

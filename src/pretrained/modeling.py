@@ -318,6 +318,8 @@ class PreTrainedModel(nn.Module):
         model.tie_weights()  # before materializing, so tied weights are never allocated twice
         model._materialize_missing(dtype)
         model.eval()
+        if transposed:  # generating models: projections that read the same input share one buffer
+            model._fuse_for_inference()
         if info.missing_keys:
             log.warning(
                 "%s: newly initialized (not in the checkpoint): %s",
@@ -327,6 +329,10 @@ class PreTrainedModel(nn.Module):
         if info.unexpected_keys:
             log.info("%s: checkpoint keys not used: %s", cls.__name__, ", ".join(info.unexpected_keys))
         return model, info
+
+    def _fuse_for_inference(self) -> None:
+        """Families whose projections read the same input (q/k/v, gate/up) store them as one buffer here, with
+        :func:`pretrained.nn.linear.fuse_weights`; the default fuses nothing."""
 
     def _transposed_keys(self) -> set[str]:
         """Checkpoint tensors a generating model loads transposed, so that each projection's ``(out, in)`` weight

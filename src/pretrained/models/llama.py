@@ -29,7 +29,7 @@ from ..nn.causal_lm import (
     prepare_decoder,
 )
 from ..nn.heads import sequence_classification_loss
-from ..nn.linear import Linear
+from ..nn.linear import Linear, fuse_weights, fused_weight, linear
 from ..nn.mlp import GatedMLP
 from ..nn.norms import RMSNorm
 from ..nn.rope import RotaryEmbedding, rotary_tables, rotate
@@ -192,9 +192,15 @@ class LlamaAttention(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         B, T, _ = x.shape
         hs = self.head_dim
-        q = self.q_proj(x).view(B, T, self.n_heads, hs).transpose(1, 2)  # (B, nh, T, hs)
-        k = self.k_proj(x).view(B, T, self.n_kv_heads, hs).transpose(1, 2)  # (B, n_kv, T, hs)
-        v = self.v_proj(x).view(B, T, self.n_kv_heads, hs).transpose(1, 2)
+        fused = fused_weight([self.q_proj, self.k_proj, self.v_proj])
+        if fused is not None:  # q, k and v in one matmul (see fuse_weights)
+            nq, nkv = self.n_heads * hs, self.n_kv_heads * hs
+            q, k, v = linear(x, *fused).split([nq, nkv, nkv], dim=-1)
+        else:
+            q, k, v = self.q_proj(x), self.k_proj(x), self.v_proj(x)
+        q = q.view(B, T, self.n_heads, hs).transpose(1, 2)  # (B, nh, T, hs)
+        k = k.view(B, T, self.n_kv_heads, hs).transpose(1, 2)  # (B, n_kv, T, hs)
+        v = v.view(B, T, self.n_kv_heads, hs).transpose(1, 2)
         q, k = rotate(q, *rope), rotate(k, *rope)  # rope: cos, signed sin (B|1, 1, T, hs)
         if inputs.cache is not None:
             k, v = inputs.cache.update(self.layer_idx, k, v)  # (B, n_kv, past+T, hs)
@@ -238,6 +244,14 @@ class LlamaPreTrainedModel(PreTrainedModel):
         super()._init_weights(module)
         if isinstance(module, RMSNorm):
             module.weight.data.fill_(1.0)
+
+    def _fuse_for_inference(self) -> None:
+        """q/k/v, and the MLP's gate/up, each stored as one buffer (run as one matmul at inference)."""
+        for module in self.modules():
+            if isinstance(module, LlamaAttention):
+                fuse_weights([module.q_proj, module.k_proj, module.v_proj])
+            elif isinstance(module, GatedMLP):
+                fuse_weights([module.gate_proj, module.up_proj])
 
     def _architecture_name(self) -> str:
         """The class name the reference uses for this config's family (``MistralForCausalLM``...)."""

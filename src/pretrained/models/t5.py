@@ -25,7 +25,7 @@ from ..config import PretrainedConfig
 from ..nn.activations import get_activation
 from ..nn.cross_attention import attend_grouped, cross_attention_kv, cross_source, self_attention_kv
 from ..nn.kv_cache import EncoderDecoderCache
-from ..nn.linear import Linear, linear_act
+from ..nn.linear import Linear, fuse_weights, fused_weight, linear, linear_act
 from ..nn.seq2seq import causal_padding_mask, check_source, expanded_mask
 from ..outputs import (
     BaseModelOutput,
@@ -138,8 +138,13 @@ class T5DenseGatedActDense(nn.Module):
         self.act_name = config.dense_act_fn
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        gate = linear_act(x, self.wi_0.weight, None, self.act_name)  # (B, T, d_ff): act fused in
-        h = self.dropout(gate * self.wi_1(x))  # (B, T, d_ff)
+        fused = fused_weight([self.wi_0, self.wi_1])
+        if fused is not None:  # both input projections in one matmul (see fuse_weights)
+            gate, up = linear(x, *fused).chunk(2, dim=-1)  # (B, T, d_ff) each
+            gate = self.act(gate)
+        else:
+            gate, up = linear_act(x, self.wi_0.weight, None, self.act_name), self.wi_1(x)  # act fused in
+        h = self.dropout(gate * up)  # (B, T, d_ff)
         return self.wo(h.to(self.wo.weight.dtype))  # (B, T, C)
 
 
@@ -199,10 +204,16 @@ class T5Attention(nn.Module):
 
     def forward(self, x, bias, kv_states=None, cache: EncoderDecoderCache | None = None, need_weights=False):
         B, T, _ = x.shape
-        q = self.heads(self.q(x))  # (B, nh, T, d_kv)
-        if kv_states is None:
+        fused = fused_weight([self.q, self.k, self.v]) if kv_states is None else None
+        if fused is not None:  # q, k and v in one matmul (see fuse_weights)
+            q, k, v = linear(x, *fused).split(self.q.weight.shape[0], dim=-1)  # (B, T, inner) each
+            k, v = self_attention_kv(cache, self.layer_idx, self.heads(k), self.heads(v))
+            q = self.heads(q)  # (B, nh, T, d_kv)
+        elif kv_states is None:
+            q = self.heads(self.q(x))  # (B, nh, T, d_kv)
             k, v = self_attention_kv(cache, self.layer_idx, self.heads(self.k(x)), self.heads(self.v(x)))
         else:
+            q = self.heads(self.q(x))
             k, v = cross_attention_kv(
                 cache, self.layer_idx, lambda: (self.heads(self.k(kv_states)), self.heads(self.v(kv_states)))
             )
@@ -339,6 +350,14 @@ class T5PreTrainedModel(Seq2SeqPreTrainedModel):
     config_class = T5Config
     base_model_prefix = "transformer"
     _ignore_unexpected = ("decoder.block.0.layer.1.EncDecAttention.relative_attention_bias.weight",)
+
+    def _fuse_for_inference(self) -> None:
+        """Self-attention q/k/v, and the gated FFN's two input projections, each stored as one buffer."""
+        for module in self.modules():
+            if isinstance(module, T5LayerSelfAttention):
+                fuse_weights([module.SelfAttention.q, module.SelfAttention.k, module.SelfAttention.v])
+            elif isinstance(module, T5DenseGatedActDense):
+                fuse_weights([module.wi_0, module.wi_1])
 
     def _init_weights(self, module: nn.Module) -> None:
         if isinstance(module, T5LayerNorm):

@@ -124,3 +124,66 @@ class Linear(nn.Linear):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (..., in) -> (..., out)
         return linear(x, self.weight, self.bias)
+
+
+def fuse_weights(layers: list[nn.Linear]) -> bool:
+    """Store the weights (and biases) of layers that read the same input in one buffer, so that
+    :func:`fused_weight` can run them as one matmul: one pass over a wider weight instead of several short ones
+    (a decode step streams every weight, and short streams run below the memory's bandwidth).
+
+    The buffer is ``(in, sum of outs)`` contiguous: each layer's ``(out, in)`` weight becomes a view of its column
+    block, with the same values, shape and state-dict key. Returns whether the layers were fused (they need the
+    same input size, dtype and device, and biases on all or none).
+
+    >>> a, b = Linear(4, 3), Linear(4, 2)
+    >>> fuse_weights([a, b]), fused_weight([a, b])[0].shape
+    (True, torch.Size([5, 4]))
+    """
+    weights = [layer.weight for layer in layers]
+    biases = [layer.bias for layer in layers]
+    if len({(w.shape[1], w.dtype, w.device, w.dim()) for w in weights}) != 1 or weights[0].dim() != 2:
+        return False
+    if any(b is None for b in biases) and not all(b is None for b in biases):
+        return False
+    with torch.no_grad():
+        buf = torch.cat([w.detach().t() for w in weights], dim=1)  # (in, sum out)
+        bias = None if biases[0] is None else torch.cat([b.detach() for b in biases])  # (sum out,)
+    start = 0
+    for layer, w, b in zip(layers, weights, biases):
+        n = w.shape[0]
+        layer.weight = nn.Parameter(buf[:, start : start + n].t(), requires_grad=w.requires_grad)
+        if bias is not None:
+            layer.bias = nn.Parameter(bias[start : start + n], requires_grad=b.requires_grad)
+        start += n
+    return True
+
+
+def fused_weight(layers: list[nn.Linear]) -> tuple[torch.Tensor, torch.Tensor | None] | None:
+    """``(weight (sum of outs, in), bias or None)`` viewing the buffer :func:`fuse_weights` made, when the layers'
+    parameters still lie in it (a later ``.to()``, re-assignment or load with ``assign=True`` separates them)
+    and no gradient is being recorded for them; otherwise None, and the caller runs the layers one by one."""
+    first = layers[0].weight
+    if torch.is_grad_enabled() and first.requires_grad:
+        return None
+    total, k = sum(layer.weight.shape[0] for layer in layers), first.shape[1]
+    storage, offset = first.untyped_storage().data_ptr(), first.storage_offset()
+    for layer in layers:
+        w = layer.weight
+        if (
+            w.untyped_storage().data_ptr() != storage
+            or w.storage_offset() != offset
+            or w.stride() != (1, total)
+        ):
+            return None
+        offset += w.shape[0]
+    weight = first.detach().as_strided((total, k), (1, total), first.storage_offset())
+    b0 = layers[0].bias
+    if b0 is None:
+        return (weight, None) if all(layer.bias is None for layer in layers) else None
+    storage, offset = b0.untyped_storage().data_ptr(), b0.storage_offset()
+    for layer in layers:
+        b = layer.bias
+        if b is None or b.untyped_storage().data_ptr() != storage or b.storage_offset() != offset:
+            return None
+        offset += b.shape[0]
+    return weight, b0.detach().as_strided((total,), (1,), b0.storage_offset())

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from .activations import get_activation
-from .linear import Linear
+from .linear import Linear, fused_weight, linear
 
 
 class GatedMLP(nn.Module):
@@ -29,4 +29,8 @@ class GatedMLP(nn.Module):
         self.act_fn = get_activation(act)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        fused = fused_weight([self.gate_proj, self.up_proj])
+        if fused is not None:  # gate and up in one matmul (see pretrained.nn.linear.fuse_weights)
+            gate, up = linear(x, *fused).chunk(2, dim=-1)  # (B, T, intermediate) each
+            return self.down_proj(self.act_fn(gate) * up)  # (B, T, C)
         return self.down_proj(self.act_fn(self.gate_proj(x)) * self.up_proj(x))  # (B, T, C)
