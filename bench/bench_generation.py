@@ -161,8 +161,10 @@ def paired_rates(
     return run_isolated(code)
 
 
-def suite(name: str, rounds: int = 5) -> str:
+def suite(name: str, rounds: int = 5, only: str = "") -> str:
     models, auto, prompt, new, settings = SUITES[name]
+    if only:  # --models: checkpoint folder names to keep
+        models = {k: v for k, v in models.items() if v[0] in only.split(",")}
     lines = [f"### Generation ({name}): {new} new tokens from a {prompt}-token input (random weights)", ""]
     lines += [
         f"Tokens/s and TTFT: medians of {rounds} alternating rounds in one process; ratio: median per-round ratio.",
@@ -190,9 +192,12 @@ def main() -> str:
     parser = argparse.ArgumentParser()
     parser.add_argument("--suite", choices=[*SUITES, "all"], default="all")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds for tokens/s (median)")
+    parser.add_argument(
+        "--models", default="", help="comma-separated subset: gpt2-small,smollm-135m,t5-small,bart-base"
+    )
     args = parser.parse_args()
     names = list(SUITES) if args.suite == "all" else [args.suite]
-    out = "\n\n".join(suite(n, args.rounds) for n in names)
+    out = "\n\n".join(suite(n, args.rounds, args.models) for n in names)
     print(out)
     return out
 
