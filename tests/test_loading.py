@@ -451,3 +451,16 @@ def test_release_mapped_pages_frees_memory_and_keeps_values(tmp_path):
     anon = big.clone()
     release_mapped_pages(anon)  # not from a mapping: left alone
     assert torch.equal(anon, big)
+
+
+def test_a_callers_state_dict_is_left_whole(tmp_path):
+    from pretrained import AutoModelForCausalLM
+
+    torch.manual_seed(0)
+    model = _tiny_generators()["llama"]()
+    model.save_pretrained(tmp_path)
+    sd = {k: v.clone() for k, v in model.state_dict().items()}
+    loaded = AutoModelForCausalLM.from_pretrained(tmp_path, state_dict=sd)
+    assert set(sd) == set(model.state_dict())  # not consumed
+    for key, value in model.state_dict().items():
+        assert torch.equal(sd[key], value) and torch.equal(loaded.state_dict()[key], value), key

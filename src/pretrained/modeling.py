@@ -262,11 +262,14 @@ class PreTrainedModel(nn.Module):
             raise ValueError(
                 f"pass either config= or config fields, not both (got {sorted(config_overrides)})"
             )
+        consume = (
+            state_dict is None
+        )  # a dict we read ourselves is emptied as it loads (a caller's is left alone)
         if state_dict is None and gguf_path is not None:
             state_dict = gguf_state_dict(gguf_path, resolve_dtype(torch_dtype, config, {}))
         elif state_dict is None:
             state_dict = load_checkpoint(checkpoint_files(folder))
-        model, info = cls._from_state_dict(config, state_dict, torch_dtype, ignore_mismatched_sizes)
+        model, info = cls._from_state_dict(config, state_dict, torch_dtype, ignore_mismatched_sizes, consume)
         model.name_or_path = str(name_or_path)
         if hasattr(model, "_load_generation_config"):  # generating models: generation_config.json, if any
             model._load_generation_config(folder)
@@ -281,17 +284,25 @@ class PreTrainedModel(nn.Module):
         state_dict: dict[str, torch.Tensor],
         torch_dtype: Any,
         ignore_mismatched: bool,
+        consume: bool = False,
     ) -> tuple[PreTrainedModel, LoadingInfo]:
+        """Build the model on the meta device and assign ``state_dict``'s tensors. With ``consume``, the dict is
+        emptied as it goes, so a tensor copied on the way (cast, transposed) frees its original at once: peak
+        memory stays near one model, also for dequantized GGUF tensors."""
         dtype = resolve_dtype(torch_dtype, config, state_dict)
         with torch.device("meta"), skip_init():
             model = cls(config)
         expected = model.state_dict()
-        state_dict = model._match_keys(cls._rename(state_dict), expected.keys())
+        original, state_dict = state_dict, model._match_keys(cls._rename(state_dict), expected.keys())
+        if consume:
+            original.clear()
+        del original
         info = LoadingInfo()
         tied = model._tied_keys()
         transposed = model._transposed_keys()
         to_load = {}
-        for key, tensor in state_dict.items():
+        for key in list(state_dict):
+            tensor = state_dict.pop(key)  # ours (renamed copy): the original goes with its last reference
             if key not in expected:
                 if not (cls._ignore_unexpected and key.endswith(cls._ignore_unexpected)):
                     info.unexpected_keys.append(key)
@@ -315,6 +326,7 @@ class PreTrainedModel(nn.Module):
             )
         model.load_state_dict(to_load, strict=False, assign=True)
         info.missing_keys = sorted(k for k in expected if k not in to_load and k not in tied)
+        to_load.clear()  # the model holds the tensors now; fusing below frees what it replaces
         model.tie_weights()  # before materializing, so tied weights are never allocated twice
         model._materialize_missing(dtype)
         model.eval()

@@ -368,13 +368,16 @@ class T5PreTrainedModel(Seq2SeqPreTrainedModel):
                 module.bias.data.zero_()
 
     @classmethod
-    def _from_state_dict(cls, config, state_dict, torch_dtype, ignore_mismatched):
+    def _from_state_dict(cls, config, state_dict, torch_dtype, ignore_mismatched, consume=False):
         """As the reference, a float16 load keeps the feed-forward output projections (``wo``) in float32."""
-        model, info = super()._from_state_dict(config, state_dict, torch_dtype, ignore_mismatched)
+        wo = {
+            k: v for k, v in state_dict.items() if k.endswith(".wo.weight")
+        }  # read before the dict is consumed
+        model, info = super()._from_state_dict(config, state_dict, torch_dtype, ignore_mismatched, consume)
         if model.dtype == torch.float16:
             for name, module in model.named_modules():
                 if name.endswith(".wo"):
-                    src = state_dict.get(f"{name}.weight", module.weight)
+                    src = wo.get(f"{name}.weight", module.weight)
                     module.weight = nn.Parameter(src.detach().to(torch.float32), requires_grad=True)
         return model, info
 
