@@ -353,7 +353,9 @@ def test_generating_models_load_transposed_storage_with_the_checkpoints_values(t
         fused = m.weight.stride() == (1, m.weight.stride(1)) and m.weight.stride(1) > m.out_features
         assert (m.weight.stride(0) == 1) == (wide or fused) and m.weight.is_contiguous() != (wide or fused)
     assert is_transposed_storage(loaded.get_output_embeddings().weight)
-    if family == "t5":  # self-attention q/k/v share one buffer, run as one matmul when no gradient is recorded
+    if (
+        family == "t5"
+    ):  # self-attention q/k/v share one buffer, run as one matmul when no gradient is recorded
         from pretrained.nn.linear import fused_weight
 
         attn = loaded.encoder.block[0].layer[0].SelfAttention

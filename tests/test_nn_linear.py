@@ -143,7 +143,9 @@ def test_fused_weights_give_each_layers_product_until_separated():
     with torch.inference_mode():
         weight, bias = linear_mod.fused_weight(layers)
         torch.testing.assert_close(linear(x, weight, bias), expected, rtol=1e-5, atol=1e-5)
-        torch.testing.assert_close(torch.cat([layer(x) for layer in layers], -1), expected, rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(
+            torch.cat([layer(x) for layer in layers], -1), expected, rtol=1e-5, atol=1e-5
+        )
     assert linear_mod.fused_weight(layers) is None  # gradients recorded: the caller runs them one by one
     layers[1].weight = torch.nn.Parameter(before[1].clone())  # re-assigned: no longer in the buffer
     with torch.no_grad():
