@@ -187,17 +187,30 @@ class BertEncoder(nn.Module):
         output_attentions: bool,
         first_only: bool = False,
     ) -> tuple[torch.Tensor, tuple | None, tuple | None]:
-        """``first_only``: the last layer computes the first position alone (all a [CLS] head reads)."""
-        hidden: list[torch.Tensor] = []
-        attns: list[torch.Tensor] = []
-        last = len(self.layer) - 1
-        for i, layer in enumerate(self.layer):
-            if output_hidden_states:  # kept only when asked: each is a (B, T, C) activation
-                hidden.append(x)
-            x, w = layer(x, mask, output_attentions, first_only and i == last)
-            attns.append(w)
-        hidden.append(x)
-        return x, tuple(hidden) if output_hidden_states else None, tuple(attns) if output_attentions else None
+        return run_layers(self.layer, x, mask, output_hidden_states, output_attentions, first_only)
+
+
+def run_layers(
+    layers: nn.ModuleList,
+    x: torch.Tensor,
+    mask: torch.Tensor | None,
+    output_hidden_states: bool,
+    output_attentions: bool,
+    first_only: bool = False,
+) -> tuple[torch.Tensor, tuple | None, tuple | None]:
+    """Post-norm encoder layers in turn: (last hidden state, hidden states or None, attentions or None).
+
+    ``first_only``: the last layer computes the first position alone (all a [CLS] head reads)."""
+    hidden: list[torch.Tensor] = []
+    attns: list[torch.Tensor] = []
+    last = len(layers) - 1
+    for i, layer in enumerate(layers):
+        if output_hidden_states:  # kept only when asked: each is a (B, T, C) activation
+            hidden.append(x)
+        x, w = layer(x, mask, output_attentions, first_only and i == last)
+        attns.append(w)
+    hidden.append(x)
+    return x, tuple(hidden) if output_hidden_states else None, tuple(attns) if output_attentions else None
 
 
 class BertPooler(nn.Module):

@@ -23,7 +23,7 @@ from ..nn.heads import sequence_classification_loss, token_loss
 from ..nn.linear import Linear, linear_act
 from ..nn.masks import padding_mask
 from ..outputs import BaseModelOutput, MaskedLMOutput, SequenceClassifierOutput, TokenClassifierOutput
-from .bert import _encoder_kwargs, qa_output
+from .bert import _encoder_kwargs, qa_output, run_layers
 
 LAYER_NORM_EPS = 1e-12  # fixed in DistilBERT, not a config field
 
@@ -167,18 +167,8 @@ class Transformer(nn.Module):
         output_attentions: bool,
         first_only: bool = False,
     ) -> BaseModelOutput:
-        """``first_only``: the last layer computes the first position alone (all a [CLS] head reads)."""
-        hidden: list[torch.Tensor] = []
-        attns: list[torch.Tensor] = []
-        last = len(self.layer) - 1
-        for i, layer in enumerate(self.layer):
-            if output_hidden_states:  # kept only when asked: each is a (B, T, C) activation
-                hidden.append(x)
-            x, w = layer(x, mask, output_attentions, first_only and i == last)
-            attns.append(w)
-        hidden.append(x)
         return BaseModelOutput(
-            x, tuple(hidden) if output_hidden_states else None, tuple(attns) if output_attentions else None
+            *run_layers(self.layer, x, mask, output_hidden_states, output_attentions, first_only)
         )
 
 
