@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 # torch first and pinned: an unpinned torch would pull a multi-GB CUDA build.
-$(VENV)/.base: $(BIN)/python pyproject.toml
+$(VENV)/.base: $(BIN)/python pyproject.toml setup.py src/pretrained/nn/_gemv.c
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e .
 	touch $@
@@ -29,8 +29,8 @@ demo: $(VENV)/.base $(VENV)/.weights
 	$(BIN)/python -m pretrained.demo
 
 lint: $(VENV)/.dev
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench setup.py
+	$(BIN)/ruff format --check src tests bench setup.py
 
 # two workers: the suite is many small CPU-bound tests
 test: lint

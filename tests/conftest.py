@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 
 def pytest_configure(config) -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -12,3 +14,15 @@ def pytest_configure(config) -> None:
         import torch
 
         torch.set_num_threads(1)
+
+
+@pytest.fixture(params=["rows", "blas"])
+def layout(request, monkeypatch):
+    """Each decode-layout policy of ``pretrained.nn.linear``: "rows" (the few-row C kernel's, where it is built)
+    and "blas" (without it: MKL's gemv layout)."""
+    from pretrained.nn import linear as linear_mod
+
+    if request.param == "rows" and not linear_mod._rows_enabled:
+        pytest.skip("pretrained.nn._gemv not built")
+    monkeypatch.setattr(linear_mod, "_rows_enabled", request.param == "rows")
+    return request.param

@@ -288,7 +288,7 @@ def test_config_reads_new_dtype_key(tmp_path):
     assert AutoConfig.from_pretrained(tmp_path).torch_dtype == "bfloat16"
 
 
-# -- generating models load Linear weights into transposed (in, out) storage; nothing else about them changes --
+# -- generating models load weights in the decode layout (see pretrained.nn.linear); nothing else changes -----
 def test_encoders_keep_the_checkpoint_layout(tmp_path):
     tiny_bert(tmp_path, cls=BertForSequenceClassification)
     loaded = AutoModelForSequenceClassification.from_pretrained(tmp_path)
@@ -335,7 +335,7 @@ def _tiny_generators():
 
 
 @pytest.mark.parametrize("family", ["llama", "t5", "bart"])
-def test_generating_models_load_transposed_storage_with_the_checkpoints_values(tmp_path, family):
+def test_generating_models_load_the_decode_layout_with_the_checkpoints_values(tmp_path, family, layout):
     from pretrained import AutoModelForCausalLM, AutoModelForSeq2SeqLM
     from pretrained.nn.linear import Linear, is_transposed_storage
 
@@ -345,14 +345,18 @@ def test_generating_models_load_transposed_storage_with_the_checkpoints_values(t
     auto = AutoModelForCausalLM if family == "llama" else AutoModelForSeq2SeqLM
     loaded = auto.from_pretrained(tmp_path)
     linears = [m for m in loaded.modules() if isinstance(m, Linear)]
-    # widening and square projections stored (in, out), narrowing ones (out, in): each as a one-row product
-    # streams it fastest
     assert any(m.out_features < m.in_features for m in linears)
-    for m in linears:  # (in, out) in memory: rows of weight.t() are contiguous
-        wide = m.out_features >= m.in_features
-        fused = m.weight.stride() == (1, m.weight.stride(1)) and m.weight.stride(1) > m.out_features
-        assert (m.weight.stride(0) == 1) == (wide or fused) and m.weight.is_contiguous() != (wide or fused)
-    assert is_transposed_storage(loaded.get_output_embeddings().weight)
+    if layout == "rows":  # the C kernel streams every weight row-major (out, in), fused ones as row blocks
+        assert all(m.weight.is_contiguous() for m in linears)
+        assert loaded.get_output_embeddings().weight.is_contiguous()
+    else:  # MKL's gemv: widening and square projections stored (in, out), narrowing ones (out, in)
+        for m in linears:  # (in, out) in memory: rows of weight.t() are contiguous
+            wide = m.out_features >= m.in_features
+            fused = m.weight.stride() == (1, m.weight.stride(1)) and m.weight.stride(1) > m.out_features
+            assert (m.weight.stride(0) == 1) == (wide or fused) and m.weight.is_contiguous() != (
+                wide or fused
+            )
+        assert is_transposed_storage(loaded.get_output_embeddings().weight)
     if (
         family == "t5"
     ):  # self-attention q/k/v share one buffer, run as one matmul when no gradient is recorded
@@ -377,7 +381,7 @@ def test_generating_models_load_transposed_storage_with_the_checkpoints_values(t
 
 
 @pytest.mark.parametrize("family", ["llama", "t5"])
-def test_transposed_and_fused_weights_train_and_convert(tmp_path, family):
+def test_decode_layout_and_fused_weights_train_and_convert(tmp_path, family, layout):
     from pretrained import AutoModelForCausalLM, AutoModelForSeq2SeqLM
     from pretrained.nn.linear import is_transposed_storage
 
@@ -404,14 +408,15 @@ def test_transposed_and_fused_weights_train_and_convert(tmp_path, family):
         kw2 = {} if family == "llama" else {"decoder_input_ids": torch.tensor([[0, 4, 5]])}
         torch.testing.assert_close(model(x, **kw2).logits, fresh(x, **kw2).logits, atol=1e-5, rtol=0)
     half = model.to(torch.float16)
-    assert half.lm_head.weight.dtype == torch.float16 and is_transposed_storage(half.lm_head.weight)
+    assert half.lm_head.weight.dtype == torch.float16  # .to() keeps the layout
+    assert is_transposed_storage(half.lm_head.weight) == (layout == "blas")
     with torch.no_grad():  # fused buffers separated by the conversion: one projection at a time, still right
         assert half(x, **kw2).logits.dtype == torch.float16
 
 
-def test_generating_model_ties_a_transposed_embedding(tmp_path):
+def test_gpt2_ties_its_embedding_and_stores_conv1d_for_decoding(tmp_path, layout):
     from pretrained import AutoModelForCausalLM
-    from pretrained.models.gpt2 import GPT2Config, GPT2LMHeadModel
+    from pretrained.models.gpt2 import Conv1D, GPT2Config, GPT2LMHeadModel
     from pretrained.nn.linear import is_transposed_storage
 
     torch.manual_seed(0)
@@ -419,9 +424,12 @@ def test_generating_model_ties_a_transposed_embedding(tmp_path):
     ref.save_pretrained(tmp_path)
     model = AutoModelForCausalLM.from_pretrained(tmp_path)
     assert model.lm_head.weight is model.transformer.wte.weight
-    assert is_transposed_storage(model.lm_head.weight)
-    mlp = model.transformer.h[0].mlp  # Conv1D weights are (in, out): the narrowing one is stored (out, in)
-    assert mlp.c_fc.weight.is_contiguous() and mlp.c_proj.weight.t().is_contiguous()
+    assert is_transposed_storage(model.lm_head.weight) == (layout == "blas")
+    mlp = model.transformer.h[0].mlp  # Conv1D weights are (in, out) parameters
+    if layout == "rows":  # every one stored (out, in) for the kernel
+        assert all(m.weight.t().is_contiguous() for m in model.modules() if isinstance(m, Conv1D))
+    else:  # the narrowing one stored (out, in)
+        assert mlp.c_fc.weight.is_contiguous() and mlp.c_proj.weight.t().is_contiguous()
     x = torch.tensor([[5, 6, 7, 8]])
     with torch.inference_mode():
         torch.testing.assert_close(model(x).logits, ref(x).logits, atol=1e-5, rtol=0)

@@ -1,4 +1,4 @@
-"""The oneDNN-backed Linear: same numbers as torch's, gradients where they are recorded."""
+"""The oneDNN-backed Linear and the few-row C kernel: same numbers as torch's, gradients where they are recorded."""
 
 import subprocess
 import sys
@@ -35,11 +35,11 @@ def test_takes_onednn_only_when_no_gradient_is_recorded(monkeypatch):
 
     monkeypatch.setattr(torch.ops.mkldnn, "_linear_pointwise", Spy(), raising=False)
     layer = Linear(8, 4)
-    x = torch.randn(2, 8)
+    x = torch.randn(6, 8)  # more rows than the few-row kernel takes
     with torch.inference_mode():
         layer(x)
     if linear_mod._enabled:
-        assert calls == [torch.Size([2, 8])]
+        assert calls == [torch.Size([6, 8])]
     out = layer(x)  # grad enabled and the weight requires grad: torch's kernel, so backward works
     out.sum().backward()
     assert layer.weight.grad is not None and layer.weight.grad.shape == (4, 8)
@@ -88,6 +88,122 @@ def test_a_shape_error_is_torchs_and_keeps_onednn_on():
     assert linear_mod._enabled == enabled
 
 
+# -- the few-row C kernel (decode products): built at install where a C compiler is there --------------------
+needs_kernel = pytest.mark.skipif(
+    not linear_mod._rows_enabled, reason="pretrained.nn._gemv not built or disabled (PRETRAINED_GEMV=0)"
+)
+
+
+class _KernelSpy:
+    """Counts calls into the C kernel and passes them on."""
+
+    def __init__(self, ext):
+        self.ext, self.calls = ext, []
+
+    def gemv(self, *args):
+        self.calls.append(args[7:10])  # (M, K, N)
+        return self.ext.gemv(*args)
+
+    def simd(self):
+        return self.ext.simd()
+
+
+@needs_kernel
+@pytest.mark.parametrize("rows", [1, 2, 3, 4])
+@pytest.mark.parametrize("K", [1, 7, 16, 64, 100, 768])  # tails shorter than a vector, one vector, several
+@pytest.mark.parametrize("N", [1, 5, 300])
+@pytest.mark.parametrize("bias", [True, False])
+def test_kernel_matches_f_linear(monkeypatch, rows, K, N, bias):
+    spy = _KernelSpy(linear_mod._gemv_ext)
+    monkeypatch.setattr(linear_mod, "_gemv_ext", spy)
+    torch.manual_seed(K * 7 + N)
+    w, b = torch.randn(N, K), (torch.randn(N) if bias else None)
+    x = torch.randn(rows, K)
+    with torch.inference_mode():
+        out = linear(x.view(1, rows, K), w, b)
+    assert spy.calls == [(rows, K, N)] and out.shape == (1, rows, N)
+    torch.testing.assert_close(out[0], F.linear(x, w, b), rtol=1e-5, atol=1e-5 * K**0.5)
+
+
+@needs_kernel
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_kernel_splits_large_weights_over_threads_with_the_same_result(threads):
+    torch.manual_seed(5)
+    w, b, x = torch.randn(1031, 257), torch.randn(1031), torch.randn(3, 257)  # past the threaded size
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(threads)
+        with torch.inference_mode():
+            outs = [linear(x[:rows], w, b) for rows in (1, 2, 3)]
+    finally:
+        torch.set_num_threads(before)
+    for rows, out in zip((1, 2, 3), outs):
+        torch.testing.assert_close(out, F.linear(x[:rows], w, b), rtol=1e-5, atol=1e-4)
+
+
+@needs_kernel
+def test_kernel_reads_strided_operands(monkeypatch):
+    spy = _KernelSpy(linear_mod._gemv_ext)
+    monkeypatch.setattr(linear_mod, "_gemv_ext", spy)
+    torch.manual_seed(6)
+    big = torch.randn(40, 50)
+    w = big[5:29, 3:35]  # rows 50 floats apart, a column offset: still one contiguous run per row
+    x = torch.randn(4, 3, 64)[:, 1, ::2]  # (4, 32), neither rows nor columns contiguous
+    b = torch.randn(48)[::2]  # strided bias
+    with torch.inference_mode():
+        out = linear(x, w, b)
+        transposed = linear(x, big[3:35, 5:29].t())  # unit stride along out, not in: not the kernel's
+    assert spy.calls == [(4, 32, 24)]
+    torch.testing.assert_close(out, F.linear(x, w, b), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(transposed, x @ big[3:35, 5:29], rtol=1e-5, atol=1e-5)
+
+
+@needs_kernel
+def test_kernel_only_where_it_applies(monkeypatch):
+    spy = _KernelSpy(linear_mod._gemv_ext)
+    monkeypatch.setattr(linear_mod, "_gemv_ext", spy)
+    layer = Linear(16, 8)
+    x = torch.randn(2, 16)
+    with torch.inference_mode():
+        layer(torch.randn(5, 16))  # more rows than it takes
+        layer(torch.randn(0, 16))  # no rows
+    assert spy.calls == []
+    out = layer(x)  # gradient recorded: torch's kernel, so backward works
+    out.sum().backward()
+    assert layer.weight.grad is not None and spy.calls == []
+    with torch.no_grad():
+        layer.double()(x.double())  # other dtypes
+        linear_act(x.double(), layer.weight, layer.bias, "gelu")
+        assert spy.calls == []
+        out = linear_act(
+            x, layer.weight.float(), layer.bias.float(), "gelu_new"
+        )  # few rows: kernel + activation
+    assert spy.calls == [(2, 16, 8)]
+    torch.testing.assert_close(
+        out,
+        get_activation("gelu_new")(F.linear(x, layer.weight.float(), layer.bias.float())),
+        rtol=1e-5,
+        atol=1e-5,
+    )
+
+
+def test_kernel_switch_and_layout_policy():
+    code = "import pretrained.nn.linear as m; print(m._rows_enabled, m.decode_layout())"
+    out = subprocess.run(
+        [sys.executable, "-c", code], env={"PRETRAINED_GEMV": "0"}, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["False", "blas"]
+    assert linear_mod.decode_layout() == ("rows" if linear_mod._rows_enabled else "blas")
+
+
+@needs_kernel
+def test_kernel_bad_arguments_raise_instead_of_reading_memory():
+    with pytest.raises(ValueError, match="M <= 4"):
+        linear_mod._gemv_ext.gemv(0, 1, 0, 1, 0, 0, 1, 5, 1, 1, 1)
+    with pytest.raises(TypeError, match="gemv"):
+        linear_mod._gemv_ext.gemv(1, 2, 3)
+
+
 # -- transposed storage: loaded weights live in (in, out) buffers ------------------------------------------------
 @pytest.mark.parametrize("rows", [1, 2, 4, 8, 33])
 @pytest.mark.parametrize("shape", [(24, 16), (16, 48), (700, 640)])  # small, wide, past the small-gemv size
@@ -106,6 +222,7 @@ def test_transposed_storage_gives_the_same_products(rows, shape):
 
 
 def test_one_row_through_a_transposed_weight_takes_torchs_gemv(monkeypatch):
+    monkeypatch.setattr(linear_mod, "_rows_enabled", False)  # the layout policy without the C kernel
     calls = []
     real = torch.ops.mkldnn._linear_pointwise
 
@@ -131,17 +248,22 @@ def test_transposed_storage_casts_in_the_same_copy():
     assert not linear_mod.is_transposed_storage(torch.randn(1, 4).t().t())  # one row: nothing to tell apart
 
 
-def test_fused_weights_give_each_layers_product_until_separated():
+@pytest.mark.parametrize("rows", [1, 6])
+def test_fused_weights_give_each_layers_product_until_separated(layout, rows):
     torch.manual_seed(4)
     layers = [Linear(16, 16), Linear(16, 8), Linear(16, 8)]
-    x = torch.randn(2, 3, 16)
+    x = torch.randn(2, rows, 16)
     with torch.no_grad():
         expected = torch.cat([layer(x) for layer in layers], dim=-1)
     before = [layer.weight.detach().clone() for layer in layers]
     assert linear_mod.fuse_weights(layers)
     assert all(torch.equal(layer.weight, w) for layer, w in zip(layers, before))  # values and shapes kept
+    # one buffer: (32, 16) row blocks for the kernel, (16, 32) column blocks for MKL's gemv
+    assert all(layer.weight.is_contiguous() == (layout == "rows") for layer in layers)
     with torch.inference_mode():
         weight, bias = linear_mod.fused_weight(layers)
+        assert weight.shape == (32, 16) and weight.is_contiguous() == (layout == "rows")
+        assert weight.data_ptr() == layers[0].weight.data_ptr()  # a view, not a copy
         torch.testing.assert_close(linear(x, weight, bias), expected, rtol=1e-5, atol=1e-5)
         torch.testing.assert_close(
             torch.cat([layer(x) for layer in layers], -1), expected, rtol=1e-5, atol=1e-5

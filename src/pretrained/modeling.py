@@ -22,7 +22,7 @@ from torch import nn
 
 from .config import PretrainedConfig
 from .hub import resolve_dir
-from .nn.linear import Linear, transposed_storage
+from .nn.linear import Linear, decode_layout, transposed_storage
 from .weights import checkpoint_files, load_checkpoint, release_mapped_pages, save_checkpoint
 
 log = logging.getLogger(__name__)
@@ -330,7 +330,9 @@ class PreTrainedModel(nn.Module):
         model.tie_weights()  # before materializing, so tied weights are never allocated twice
         model._materialize_missing(dtype)
         model.eval()
-        if transposed:  # generating models: projections that read the same input share one buffer
+        if hasattr(
+            model, "generate"
+        ):  # generating models: projections that read the same input share a buffer
             model._fuse_for_inference()
         if info.missing_keys:
             log.warning(
@@ -347,26 +349,29 @@ class PreTrainedModel(nn.Module):
         :func:`pretrained.nn.linear.fuse_weights`; the default fuses nothing."""
 
     def _transposed_keys(self) -> set[str]:
-        """Checkpoint tensors a generating model loads transposed, so that each projection's ``(out, in)`` weight
-        is stored ``(in, out)`` when ``out >= in`` and ``(out, in)`` when ``out < in``: the layouts a decode
-        step's one-row product streams fastest (see :mod:`pretrained.nn.linear`). That is every wide or square
-        ``Linear``, every narrowing GPT-2 ``Conv1D`` (stored ``(in, out)`` in checkpoints), and the input
-        embedding the LM head shares (a decode step reads the whole head but looks up one embedding row).
-        Encoders keep the checkpoint's layout: their many-row matmuls run equally fast either way, and their
-        weights stay memory-mapped from the file."""
+        """Checkpoint tensors a generating model loads into transposed storage, for the layout its decode steps'
+        few-row products stream fastest (see :mod:`pretrained.nn.linear`). With the few-row C kernel
+        (``decode_layout() == "rows"``) every weight should be row-major ``(out, in)``: only GPT-2's ``Conv1D``
+        weights, stored ``(in, out)``, are transposed. Without it (MKL's gemv), each projection is stored
+        ``(in, out)`` when ``out >= in`` and ``(out, in)`` otherwise: every wide or square ``Linear``, every
+        narrowing ``Conv1D``, and the input embedding the LM head shares. Encoders keep the checkpoint's layout:
+        their many-row matmuls run equally fast either way, and their weights stay memory-mapped from the file."""
         if not hasattr(self, "generate"):
             return set()
+        rows_layout = decode_layout() == "rows"
         keys = set()
         for name, module in self.named_modules():
             weight = getattr(module, "weight", None)
             if not isinstance(weight, torch.Tensor) or weight.dim() != 2:
                 continue
             rows, cols = weight.shape
-            if (isinstance(module, Linear) and rows >= cols) or (
-                getattr(module, "stores_in_out", False) and rows > cols
-            ):
+            in_out = getattr(module, "stores_in_out", False)  # the parameter itself is (in, out)
+            if rows_layout:
+                if in_out:
+                    keys.add(f"{name}.weight")
+            elif (isinstance(module, Linear) and rows >= cols) or (in_out and rows > cols):
                 keys.add(f"{name}.weight")
-        if self._tied_keys():
+        if self._tied_keys() and not rows_layout:
             embeddings = self.get_input_embeddings()
             keys |= {f"{name}.weight" for name, module in self.named_modules() if module is embeddings}
         return keys

@@ -6,12 +6,16 @@ generation (batch x beams rows per step) and short texts; only the order of summ
 differences ~1e-7). So when no gradient is being recorded, :func:`linear` takes the oneDNN kernel; training,
 other devices and other dtypes keep ``F.linear``. ``PRETRAINED_ONEDNN=0`` in the environment turns it off.
 
-Generating models (causal and seq2seq LMs) load each widening or square weight (``out >= in``, the LM head
-included) into transposed storage: the ``(out, in)`` parameter is a view of a contiguous ``(in, out)`` buffer
-(:func:`transposed_storage`), as GPT-2's ``Conv1D`` checkpoints store it, while narrowing weights keep ``(out, in)``.
-A decode step multiplies one row per sequence, and that is the layout each shape streams fastest through MKL's
-gemv (1.2-1.8x the other layout's bandwidth on wide weights); many-row matmuls run about equally fast either way.
-Values, shapes and state-dict keys do not change.
+Decoding multiplies one to a few rows (batch x beams) by every weight, so it runs at the speed the weights
+stream from memory. For those products :func:`linear` calls a small C kernel (``pretrained.nn._gemv``, built at
+install when a C compiler is there) that reads a row-major ``(out, in)`` weight strictly in order, a whole row
+at a time: ~1.4x the bandwidth of BLAS's gemv on one thread, and it splits large weights over torch's thread
+count. With it, every weight keeps the checkpoint's ``(out, in)`` layout (GPT-2's ``(in, out)`` ``Conv1D`` weights
+are stored transposed at load). Without it (no compiler, a CPU without AVX2, or ``PRETRAINED_GEMV=0``),
+generating models load each widening or square weight (the LM head included) into transposed storage: the
+``(out, in)`` parameter is a view of a contiguous ``(in, out)`` buffer (:func:`transposed_storage`), the layout
+MKL's gemv streams fastest, and narrowing weights keep ``(out, in)``. :func:`decode_layout` tells which policy
+holds. Values, shapes and state-dict keys never change.
 
 >>> import torch
 >>> layer = Linear(4, 3)
@@ -29,11 +33,87 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..weights import release_mapped_pages
 from .activations import get_activation
 
 logger = logging.getLogger(__name__)
 
 _enabled = os.environ.get("PRETRAINED_ONEDNN", "1") != "0" and torch.backends.mkldnn.is_available()
+
+try:  # the optional C kernel (setup.py builds it when a compiler is there)
+    from . import _gemv as _gemv_ext
+except ImportError:  # pragma: no cover - depends on the install
+    _gemv_ext = None
+_rows_enabled = (
+    os.environ.get("PRETRAINED_GEMV", "1") != "0" and _gemv_ext is not None and _gemv_ext.simd() > 0
+)
+KERNEL_ROWS = 4  # products of at most this many rows take the kernel; more go to oneDNN's GEMM
+_THREADED = 1 << 16  # weight elements from which the kernel splits rows over torch's threads
+
+
+def decode_layout() -> str:
+    """How generating models store their weights: ``"rows"`` (every weight row-major ``(out, in)``, for the
+    few-row C kernel) or ``"blas"`` (widening and square weights in transposed ``(in, out)`` storage, for MKL's
+    gemv), decided by whether the kernel is available and enabled.
+
+    >>> decode_layout() in ("rows", "blas")
+    True
+    """
+    return "rows" if _rows_enabled else "blas"
+
+
+def _rows(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor | None:
+    """``x @ weight.T + bias`` through the few-row C kernel, or None when it does not apply: at most
+    :data:`KERNEL_ROWS` rows, fp32 dense CPU tensors, a weight with unit stride along ``in`` (row-major or a row
+    slice of one), and no gradient to record."""
+    if not _rows_enabled or weight.dim() != 2 or x.dim() == 0:
+        return None
+    N, K = weight.shape
+    if x.shape[-1] != K or K == 0 or N == 0 or not 0 < x.numel() <= KERNEL_ROWS * K:
+        return None
+    if (
+        x.dtype != torch.float32
+        or weight.dtype != torch.float32
+        or x.device.type != "cpu"
+        or weight.device.type != "cpu"
+        or x.layout != torch.strided
+        or weight.layout != torch.strided
+        or weight.stride(1) != 1
+        or (N > 1 and weight.stride(0) < K)
+    ):
+        return None
+    if bias is not None and (
+        bias.dtype != torch.float32
+        or bias.shape != (N,)
+        or bias.device.type != "cpu"
+        or bias.layout != torch.strided
+    ):
+        return None
+    if torch.is_grad_enabled() and (
+        x.requires_grad or weight.requires_grad or (bias is not None and bias.requires_grad)
+    ):
+        return None
+    M = x.numel() // K
+    x2 = x.reshape(M, K)
+    if x2.stride(1) != 1 or (M > 1 and x2.stride(0) < K):
+        x2 = x2.contiguous()
+    if bias is not None and bias.stride(0) != 1:
+        bias = bias.contiguous()
+    y = torch.empty(M, N, dtype=torch.float32)  # (M, N)
+    _gemv_ext.gemv(
+        x2.data_ptr(),
+        x2.stride(0) if M > 1 else K,
+        weight.data_ptr(),
+        weight.stride(0) if N > 1 else K,
+        0 if bias is None else bias.data_ptr(),
+        y.data_ptr(),
+        N,
+        M,
+        K,
+        N,
+        torch.get_num_threads() if N * K >= _THREADED else 1,
+    )
+    return y.view(*x.shape[:-1], N)
 
 
 def _onednn(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> bool:
@@ -81,6 +161,9 @@ def transposed_storage(weight: torch.Tensor, dtype: torch.dtype | None = None) -
 def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
     """``x @ weight.T + bias`` (weight ``(out, in)``, any leading dims on ``x``), as ``F.linear`` computes it."""
     global _enabled
+    y = _rows(x, weight, bias)
+    if y is not None:
+        return y
     if _onednn(x, weight, bias):
         try:
             return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "none", [], "")
@@ -111,6 +194,8 @@ def linear_act(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
     [[0.0, 2.0]]
     """
     fused = FUSED_ACTIVATIONS.get(act)
+    if fused is not None and _rows_enabled and x.numel() <= KERNEL_ROWS * x.shape[-1]:
+        return get_activation(act)(linear(x, weight, bias))  # few rows: the C kernel, then the activation
     if fused is not None and _onednn(x, weight, bias):
         try:
             return torch.ops.mkldnn._linear_pointwise(x, weight, bias, fused[0], [], fused[1])
@@ -131,8 +216,10 @@ def fuse_weights(layers: list[nn.Linear]) -> bool:
     :func:`fused_weight` can run them as one matmul: one pass over a wider weight instead of several short ones
     (a decode step streams every weight, and short streams run below the memory's bandwidth).
 
-    The buffer is ``(in, sum of outs)`` contiguous: each layer's ``(out, in)`` weight becomes a view of its column
-    block, with the same values, shape and state-dict key. Returns whether the layers were fused (they need the
+    With the few-row kernel (:func:`decode_layout` ``"rows"``) the buffer is ``(sum of outs, in)`` contiguous and
+    each layer's ``(out, in)`` weight is a view of its row block; otherwise it is ``(in, sum of outs)`` (MKL's
+    gemv layout) and each weight views a column block. Values, shapes and state-dict keys stay the same; the
+    file pages of memory-mapped originals are released. Returns whether the layers were fused (they need the
     same input size, dtype and device, and biases on all or none).
 
     >>> a, b = Linear(4, 3), Linear(4, 2)
@@ -148,13 +235,20 @@ def fuse_weights(layers: list[nn.Linear]) -> bool:
         return False
     if any(b is None for b in biases) and not all(b is None for b in biases):
         return False
+    rows = decode_layout() == "rows"
     with torch.no_grad():
-        buf = torch.cat([w.detach().t() for w in weights], dim=1)  # (in, sum out)
+        if rows:
+            buf = torch.cat([w.detach() for w in weights], dim=0)  # (sum out, in)
+        else:
+            buf = torch.cat([w.detach().t() for w in weights], dim=1)  # (in, sum out)
         bias = None if biases[0] is None else torch.cat([b.detach() for b in biases])  # (sum out,)
+    for w in weights:
+        release_mapped_pages(w)
     start = 0
     for layer, w, b in zip(layers, weights, biases):
         n = w.shape[0]
-        layer.weight = nn.Parameter(buf[:, start : start + n].t(), requires_grad=w.requires_grad)
+        view = buf[start : start + n] if rows else buf[:, start : start + n].t()
+        layer.weight = nn.Parameter(view, requires_grad=w.requires_grad)
         if bias is not None:
             layer.bias = nn.Parameter(bias[start : start + n], requires_grad=b.requires_grad)
         start += n
@@ -169,17 +263,20 @@ def fused_weight(layers: list[nn.Linear]) -> tuple[torch.Tensor, torch.Tensor | 
     if torch.is_grad_enabled() and first.requires_grad:
         return None
     total, k = sum(layer.weight.shape[0] for layer in layers), first.shape[1]
+    # row blocks of a (total, k) buffer, or column blocks of a (k, total) one
+    strides, step = ((k, 1), k) if first.stride() == (k, 1) else ((1, total), 1)
     storage, offset = first.untyped_storage().data_ptr(), first.storage_offset()
     for layer in layers:
         w = layer.weight
         if (
             w.untyped_storage().data_ptr() != storage
             or w.storage_offset() != offset
-            or w.stride() != (1, total)
+            or w.shape[1] != k
+            or (w.stride() != strides and w.shape[0] > 1)
         ):
             return None
-        offset += w.shape[0]
-    weight = first.detach().as_strided((total, k), (1, total), first.storage_offset())
+        offset += w.shape[0] * step
+    weight = first.detach().as_strided((total, k), strides, first.storage_offset())
     b0 = layers[0].bias
     if b0 is None:
         return (weight, None) if all(layer.bias is None for layer in layers) else None
