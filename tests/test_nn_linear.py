@@ -35,11 +35,11 @@ def test_takes_onednn_only_when_no_gradient_is_recorded(monkeypatch):
 
     monkeypatch.setattr(torch.ops.mkldnn, "_linear_pointwise", Spy(), raising=False)
     layer = Linear(8, 4)
-    x = torch.randn(6, 8)  # more rows than the few-row kernel takes
+    x = torch.randn(12, 8)  # more rows than the few-row kernel takes
     with torch.inference_mode():
         layer(x)
     if linear_mod._enabled:
-        assert calls == [torch.Size([6, 8])]
+        assert calls == [torch.Size([12, 8])]
     out = layer(x)  # grad enabled and the weight requires grad: torch's kernel, so backward works
     out.sum().backward()
     assert layer.weight.grad is not None and layer.weight.grad.shape == (4, 8)
@@ -109,13 +109,15 @@ class _KernelSpy:
 
 
 @needs_kernel
-@pytest.mark.parametrize("rows", [1, 2, 3, 4])
+@pytest.mark.parametrize("rows", [1, 2, 3, 4, 5, 6, 7, 8])
 @pytest.mark.parametrize("K", [1, 7, 16, 64, 100, 768])  # tails shorter than a vector, one vector, several
 @pytest.mark.parametrize("N", [1, 5, 300])
 @pytest.mark.parametrize("bias", [True, False])
 def test_kernel_matches_f_linear(monkeypatch, rows, K, N, bias):
     spy = _KernelSpy(linear_mod._gemv_ext)
     monkeypatch.setattr(linear_mod, "_gemv_ext", spy)
+    if rows > linear_mod.KERNEL_ROWS:
+        pytest.skip(f"this CPU's kernel takes {linear_mod.KERNEL_ROWS} rows")
     torch.manual_seed(K * 7 + N)
     w, b = torch.randn(N, K), (torch.randn(N) if bias else None)
     x = torch.randn(rows, K)
@@ -129,31 +131,33 @@ def test_kernel_matches_f_linear(monkeypatch, rows, K, N, bias):
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_kernel_splits_large_weights_over_threads_with_the_same_result(threads):
     torch.manual_seed(5)
-    w, b, x = torch.randn(1031, 257), torch.randn(1031), torch.randn(3, 257)  # past the threaded size
+    w, b, x = torch.randn(1031, 257), torch.randn(1031), torch.randn(8, 257)  # past the threaded size
+    counts = [m for m in (1, 2, 3, 4, 7, 8) if m <= linear_mod.KERNEL_ROWS]
     before = torch.get_num_threads()
     try:
         torch.set_num_threads(threads)
         with torch.inference_mode():
-            outs = [linear(x[:rows], w, b) for rows in (1, 2, 3)]
+            outs = [linear(x[:rows], w, b) for rows in counts]
     finally:
         torch.set_num_threads(before)
-    for rows, out in zip((1, 2, 3), outs):
+    for rows, out in zip(counts, outs):
         torch.testing.assert_close(out, F.linear(x[:rows], w, b), rtol=1e-5, atol=1e-4)
 
 
 @needs_kernel
-def test_kernel_reads_strided_operands(monkeypatch):
+@pytest.mark.parametrize("rows", [4, 7])
+def test_kernel_reads_strided_operands(monkeypatch, rows):
     spy = _KernelSpy(linear_mod._gemv_ext)
     monkeypatch.setattr(linear_mod, "_gemv_ext", spy)
     torch.manual_seed(6)
     big = torch.randn(40, 50)
     w = big[5:29, 3:35]  # rows 50 floats apart, a column offset: still one contiguous run per row
-    x = torch.randn(4, 3, 64)[:, 1, ::2]  # (4, 32), neither rows nor columns contiguous
+    x = torch.randn(rows, 3, 64)[:, 1, ::2]  # (rows, 32), neither rows nor columns contiguous
     b = torch.randn(48)[::2]  # strided bias
     with torch.inference_mode():
         out = linear(x, w, b)
         transposed = linear(x, big[3:35, 5:29].t())  # unit stride along out, not in: not the kernel's
-    assert spy.calls == [(4, 32, 24)]
+    assert spy.calls == [(rows, 32, 24)] or rows > linear_mod.KERNEL_ROWS
     torch.testing.assert_close(out, F.linear(x, w, b), rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(transposed, x @ big[3:35, 5:29], rtol=1e-5, atol=1e-5)
 
@@ -165,7 +169,7 @@ def test_kernel_only_where_it_applies(monkeypatch):
     layer = Linear(16, 8)
     x = torch.randn(2, 16)
     with torch.inference_mode():
-        layer(torch.randn(5, 16))  # more rows than it takes
+        layer(torch.randn(linear_mod.KERNEL_ROWS + 1, 16))  # more rows than it takes
         layer(torch.randn(0, 16))  # no rows
     assert spy.calls == []
     out = layer(x)  # gradient recorded: torch's kernel, so backward works
@@ -198,8 +202,8 @@ def test_kernel_switch_and_layout_policy():
 
 @needs_kernel
 def test_kernel_bad_arguments_raise_instead_of_reading_memory():
-    with pytest.raises(ValueError, match="M <= 4"):
-        linear_mod._gemv_ext.gemv(0, 1, 0, 1, 0, 0, 1, 5, 1, 1, 1)
+    with pytest.raises(ValueError, match=f"M <= {linear_mod.KERNEL_ROWS}"):
+        linear_mod._gemv_ext.gemv(0, 1, 0, 1, 0, 0, 1, linear_mod.KERNEL_ROWS + 1, 1, 1, 1)
     with pytest.raises(TypeError, match="gemv"):
         linear_mod._gemv_ext.gemv(1, 2, 3)
 
@@ -248,7 +252,7 @@ def test_transposed_storage_casts_in_the_same_copy():
     assert not linear_mod.is_transposed_storage(torch.randn(1, 4).t().t())  # one row: nothing to tell apart
 
 
-@pytest.mark.parametrize("rows", [1, 6])
+@pytest.mark.parametrize("rows", [1, 6, 12])
 def test_fused_weights_give_each_layers_product_until_separated(layout, rows):
     torch.manual_seed(4)
     layers = [Linear(16, 16), Linear(16, 8), Linear(16, 8)]

@@ -99,7 +99,9 @@ def test_property_parity_and_round_trip(gpt2, text):
     enc = ours.encode(text)
     expected = ref.encode(text)
     assert enc.ids == expected.ids and enc.offsets == expected.offsets
-    assert ours.decode(enc.ids) == text
+    assert ours.decode(enc.ids) == ref.decode(expected.ids)
+    if "<|endoftext|>" not in text:  # decoding skips special tokens, as the reference's does
+        assert ours.decode(enc.ids) == text
 
 
 def test_bad_merges():

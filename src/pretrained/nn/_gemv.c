@@ -12,8 +12,9 @@
  * block of W). Only the order of summation differs from BLAS (relative differences ~1e-7).
  *
  * Exposed to Python as pretrained.nn._gemv: gemv(x, x_stride, w, w_stride, b, y, y_stride, M, K, N, threads)
- * with addresses as integers (b = 0 for none), and simd() -> 512, 256 or 0 (no vector kernel: callers should
- * use BLAS). The GIL is released while computing.
+ * with addresses as integers (b = 0 for none), simd() -> 512, 256 or 0 (no vector kernel: callers should use
+ * BLAS), and max_rows() -> the most rows M one call takes (8 with AVX-512: 5-8 rows run as 4 x 4 register tiles,
+ * ~10% faster than oneDNN's GEMM there; 4 with AVX2). The GIL is released while computing.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -21,7 +22,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#define MAX_ROWS 4
 #define MAX_THREADS 64
 
 typedef struct {
@@ -85,6 +85,75 @@ ROWS_512(2)
 ROWS_512(3)
 ROWS_512(4)
 
+/* 5-8 rows: a 4 x MM tile (four W rows against up to four x rows, 16 accumulators) keeps the FMA units busy;
+ * the four W rows stay in L1 while the next group of x rows reads them. */
+T512 static inline __m128 sum4_512(__m512 a, __m512 b, __m512 c, __m512 d) { /* the four horizontal sums */
+#define HALF(v) _mm256_add_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)))
+    __m256 abcd = _mm256_hadd_ps(_mm256_hadd_ps(HALF(a), HALF(b)), _mm256_hadd_ps(HALF(c), HALF(d)));
+#undef HALF
+    return _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
+}
+
+#define TILE_512(MM)                                                                                          \
+    T512 static void tile##MM##_512(const job_t *j, const float *x, float *y, int o) {                         \
+        const int K = j->K;                                                                                   \
+        const float *r0 = j->w + (size_t)o * j->ws, *r1 = r0 + j->ws, *r2 = r1 + j->ws, *r3 = r2 + j->ws;     \
+        __m512 a[4 * MM];                                                                                     \
+        for (int t = 0; t < 4 * MM; t++) a[t] = _mm512_setzero_ps();                                          \
+        int i = 0;                                                                                            \
+        for (; i + 16 <= K; i += 16) {                                                                        \
+            __m512 w0 = _mm512_loadu_ps(r0 + i), w1 = _mm512_loadu_ps(r1 + i);                                \
+            __m512 w2 = _mm512_loadu_ps(r2 + i), w3 = _mm512_loadu_ps(r3 + i);                                \
+            for (int m = 0; m < MM; m++) {                                                                    \
+                __m512 v = _mm512_loadu_ps(x + (size_t)m * j->xs + i);                                        \
+                a[4 * m] = _mm512_fmadd_ps(w0, v, a[4 * m]);                                                  \
+                a[4 * m + 1] = _mm512_fmadd_ps(w1, v, a[4 * m + 1]);                                          \
+                a[4 * m + 2] = _mm512_fmadd_ps(w2, v, a[4 * m + 2]);                                          \
+                a[4 * m + 3] = _mm512_fmadd_ps(w3, v, a[4 * m + 3]);                                          \
+            }                                                                                                 \
+        }                                                                                                     \
+        if (i < K) {                                                                                          \
+            __mmask16 k = (__mmask16)((1u << (K - i)) - 1);                                                   \
+            __m512 w0 = _mm512_maskz_loadu_ps(k, r0 + i), w1 = _mm512_maskz_loadu_ps(k, r1 + i);              \
+            __m512 w2 = _mm512_maskz_loadu_ps(k, r2 + i), w3 = _mm512_maskz_loadu_ps(k, r3 + i);              \
+            for (int m = 0; m < MM; m++) {                                                                    \
+                __m512 v = _mm512_maskz_loadu_ps(k, x + (size_t)m * j->xs + i);                               \
+                a[4 * m] = _mm512_fmadd_ps(w0, v, a[4 * m]);                                                  \
+                a[4 * m + 1] = _mm512_fmadd_ps(w1, v, a[4 * m + 1]);                                          \
+                a[4 * m + 2] = _mm512_fmadd_ps(w2, v, a[4 * m + 2]);                                          \
+                a[4 * m + 3] = _mm512_fmadd_ps(w3, v, a[4 * m + 3]);                                          \
+            }                                                                                                 \
+        }                                                                                                     \
+        __m128 bias = j->b ? _mm_loadu_ps(j->b + o) : _mm_setzero_ps();                                       \
+        for (int m = 0; m < MM; m++)                                                                          \
+            _mm_storeu_ps(y + (size_t)m * j->ys + o,                                                          \
+                          _mm_add_ps(sum4_512(a[4 * m], a[4 * m + 1], a[4 * m + 2], a[4 * m + 3]), bias));    \
+    }
+TILE_512(1)
+TILE_512(2)
+TILE_512(3)
+TILE_512(4)
+
+T512 static void many_512(const job_t *j, int o0, int o1) {
+    int o = o0;
+    for (; o + 4 <= o1; o += 4) {
+        for (int m0 = 0; m0 < j->M; m0 += 4) {
+            const float *x = j->x + (size_t)m0 * j->xs;
+            float *y = j->y + (size_t)m0 * j->ys;
+            switch (j->M - m0 < 4 ? j->M - m0 : 4) {
+            case 1: tile1_512(j, x, y, o); break;
+            case 2: tile2_512(j, x, y, o); break;
+            case 3: tile3_512(j, x, y, o); break;
+            default: tile4_512(j, x, y, o); break;
+            }
+        }
+    }
+    for (; o < o1; o++)
+        for (int m = 0; m < j->M; m++)
+            j->y[(size_t)m * j->ys + o] =
+                dot1_512(j->w + (size_t)o * j->ws, j->x + (size_t)m * j->xs, j->K) + (j->b ? j->b[o] : 0.0f);
+}
+
 T512 static void kernel_512(const job_t *j, int o0, int o1) {
     switch (j->M) {
     case 1:
@@ -92,7 +161,8 @@ T512 static void kernel_512(const job_t *j, int o0, int o1) {
         break;
     case 2: rows2_512(j, o0, o1); break;
     case 3: rows3_512(j, o0, o1); break;
-    default: rows4_512(j, o0, o1); break;
+    case 4: rows4_512(j, o0, o1); break;
+    default: many_512(j, o0, o1); break;
     }
 }
 
@@ -160,7 +230,7 @@ T256 static void kernel_256(const job_t *j, int o0, int o1) {
 #endif
 
 static kernel_t kernel = NULL;
-static int simd_width = 0;
+static int simd_width = 0, max_rows = 0;
 
 /* ---- thread pool: workers 1..n-1 each take one block of output rows; the caller takes block 0 ----
  * A decode step makes dozens of these calls per token, ~0.1 ms apart, so waking sleeping threads (~40 us per
@@ -276,8 +346,8 @@ static PyObject *py_gemv(PyObject *self, PyObject *const *args, Py_ssize_t nargs
         PyErr_SetString(PyExc_RuntimeError, "no vector kernel for this CPU (simd() == 0)");
         return NULL;
     }
-    if (v[7] < 1 || v[7] > MAX_ROWS || v[8] < 1 || v[9] < 1 || v[8] > INT32_MAX || v[9] > INT32_MAX) {
-        PyErr_Format(PyExc_ValueError, "gemv: need 1 <= M <= %d and K, N >= 1 (got M=%lld K=%lld N=%lld)", MAX_ROWS,
+    if (v[7] < 1 || v[7] > max_rows || v[8] < 1 || v[9] < 1 || v[8] > INT32_MAX || v[9] > INT32_MAX) {
+        PyErr_Format(PyExc_ValueError, "gemv: need 1 <= M <= %d and K, N >= 1 (got M=%lld K=%lld N=%lld)", max_rows,
                      v[7], v[8], v[9]);
         return NULL;
     }
@@ -299,10 +369,17 @@ static PyObject *py_simd(PyObject *self, PyObject *unused) {
     return PyLong_FromLong(simd_width);
 }
 
+static PyObject *py_max_rows(PyObject *self, PyObject *unused) {
+    (void)self;
+    (void)unused;
+    return PyLong_FromLong(max_rows);
+}
+
 static PyMethodDef methods[] = {
     {"gemv", (PyCFunction)(void (*)(void))py_gemv, METH_FASTCALL,
      "gemv(x, x_stride, w, w_stride, b, y, y_stride, M, K, N, threads): y = x w^T + b on raw fp32 addresses"},
     {"simd", py_simd, METH_NOARGS, "vector width the kernel uses: 512, 256, or 0 (none: use BLAS)"},
+    {"max_rows", py_max_rows, METH_NOARGS, "most rows of x one call takes on this CPU (8 with AVX-512, 4 with AVX2)"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -315,9 +392,11 @@ PyMODINIT_FUNC PyInit__gemv(void) {
     if (__builtin_cpu_supports("avx512f")) {
         kernel = kernel_512;
         simd_width = 512;
+        max_rows = 8;
     } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         kernel = kernel_256;
         simd_width = 256;
+        max_rows = 4;
     }
 #endif
     pthread_atfork(NULL, NULL, after_fork_child);

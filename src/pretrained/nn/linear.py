@@ -47,7 +47,8 @@ except ImportError:  # pragma: no cover - depends on the install
 _rows_enabled = (
     os.environ.get("PRETRAINED_GEMV", "1") != "0" and _gemv_ext is not None and _gemv_ext.simd() > 0
 )
-KERNEL_ROWS = 4  # products of at most this many rows take the kernel; more go to oneDNN's GEMM
+# products of at most this many rows take the kernel (8 with AVX-512, 4 with AVX2); more go to oneDNN's GEMM
+KERNEL_ROWS = _gemv_ext.max_rows() if _rows_enabled else 0
 _THREADED = 1 << 16  # weight elements from which the kernel splits rows over torch's threads
 
 
