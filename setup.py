@@ -15,6 +15,7 @@ setup(
             ["src/pretrained/nn/_gemv.c"],
             extra_compile_args=args,
             extra_link_args=[] if sys.platform == "win32" else ["-pthread"],
+            libraries=[] if sys.platform == "win32" else ["m"],
             optional=True,
         )
     ]

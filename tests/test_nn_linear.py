@@ -201,11 +201,65 @@ def test_kernel_switch_and_layout_policy():
 
 
 @needs_kernel
+@pytest.mark.parametrize("rows", [1, 3, 8, 9])
+@pytest.mark.parametrize("C", [1, 7, 64, 100, 576])
+def test_rms_norm_of_few_rows_takes_the_kernel_and_matches_torch(monkeypatch, rows, C):
+    from pretrained.nn.norms import RMSNorm
+
+    calls = []
+    real = linear_mod._gemv_ext
+
+    class Spy(_KernelSpy):
+        def rms_norm(self, *args):
+            calls.append(args[4:6])
+            return real.rms_norm(*args)
+
+    monkeypatch.setattr(linear_mod, "_gemv_ext", Spy(real))
+    torch.manual_seed(C + rows)
+    norm = RMSNorm(C, eps=1e-5)
+    with torch.no_grad():
+        norm.weight.normal_()
+    x = torch.randn(rows, 1, C) * 3
+    expected = F.rms_norm(x, (C,), norm.weight, 1e-5)
+    with torch.inference_mode():
+        out = norm(x)
+    assert calls == ([(rows, C)] if rows <= linear_mod.KERNEL_ROWS else [])
+    torch.testing.assert_close(out, expected, rtol=1e-6, atol=1e-6)
+    y = norm(x.requires_grad_())  # a gradient to record: torch's ops
+    y.sum().backward()
+    assert x.grad is not None and len(calls) == (1 if rows <= linear_mod.KERNEL_ROWS else 0)
+
+
+@needs_kernel
+def test_kernel_threads_survive_fork():
+    code = """
+import os, torch
+from pretrained.nn.linear import linear
+torch.set_num_threads(2)
+w, x = torch.randn(1024, 128), torch.randn(1, 128)
+with torch.inference_mode():
+    a = linear(x, w)  # large enough to split: starts the worker pool
+    pid = os.fork()
+    if pid == 0:  # the child has no workers: the pool starts again instead of waiting on threads that are gone
+        os._exit(0 if torch.allclose(linear(x, w), a) and torch.allclose(linear(x[:, :64], w[:, :64]), x[:, :64] @ w[:, :64].T, atol=1e-4) else 1)
+    _, status = os.waitpid(pid, 0)
+    assert torch.allclose(linear(x, w), a)
+print(os.waitstatus_to_exitcode(status))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.strip() == "0"
+
+
+@needs_kernel
 def test_kernel_bad_arguments_raise_instead_of_reading_memory():
     with pytest.raises(ValueError, match=f"M <= {linear_mod.KERNEL_ROWS}"):
         linear_mod._gemv_ext.gemv(0, 1, 0, 1, 0, 0, 1, linear_mod.KERNEL_ROWS + 1, 1, 1, 1)
     with pytest.raises(TypeError, match="gemv"):
         linear_mod._gemv_ext.gemv(1, 2, 3)
+    with pytest.raises(ValueError, match="C >= 1"):
+        linear_mod._gemv_ext.rms_norm(0, 1, 0, 0, 1, 0, 1e-5)
 
 
 # -- transposed storage: loaded weights live in (in, out) buffers ------------------------------------------------

@@ -193,15 +193,17 @@ class LlamaAttention(nn.Module):
         B, T, _ = x.shape
         hs = self.head_dim
         fused = fused_weight([self.q_proj, self.k_proj, self.v_proj])
-        if fused is not None:  # q, k and v in one matmul (see fuse_weights)
-            nq, nkv = self.n_heads * hs, self.n_kv_heads * hs
-            q, k, v = linear(x, *fused).split([nq, nkv, nkv], dim=-1)
+        nh, nkv = self.n_heads, self.n_kv_heads
+        if fused is not None:  # q, k and v in one matmul (see fuse_weights), q and k rotated in one go
+            qkv = linear(x, *fused)  # (B, T, (nh + 2 n_kv) hs)
+            qk = qkv[..., : (nh + nkv) * hs].view(B, T, nh + nkv, hs).transpose(1, 2)  # (B, nh + n_kv, T, hs)
+            q, k = rotate(qk, *rope).split([nh, nkv], dim=1)  # rope: cos, signed sin (B|1, 1, T, hs)
+            v = qkv[..., (nh + nkv) * hs :].view(B, T, nkv, hs).transpose(1, 2)  # (B, n_kv, T, hs)
         else:
-            q, k, v = self.q_proj(x), self.k_proj(x), self.v_proj(x)
-        q = q.view(B, T, self.n_heads, hs).transpose(1, 2)  # (B, nh, T, hs)
-        k = k.view(B, T, self.n_kv_heads, hs).transpose(1, 2)  # (B, n_kv, T, hs)
-        v = v.view(B, T, self.n_kv_heads, hs).transpose(1, 2)
-        q, k = rotate(q, *rope), rotate(k, *rope)  # rope: cos, signed sin (B|1, 1, T, hs)
+            q = self.q_proj(x).view(B, T, nh, hs).transpose(1, 2)  # (B, nh, T, hs)
+            k = self.k_proj(x).view(B, T, nkv, hs).transpose(1, 2)  # (B, n_kv, T, hs)
+            v = self.v_proj(x).view(B, T, nkv, hs).transpose(1, 2)
+            q, k = rotate(q, *rope), rotate(k, *rope)
         if inputs.cache is not None:
             k, v = inputs.cache.update(self.layer_idx, k, v)  # (B, n_kv, past+T, hs)
         mask, is_causal = inputs.plan.get(self.sliding_window)

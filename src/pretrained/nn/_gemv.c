@@ -19,6 +19,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <pthread.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -227,7 +228,40 @@ T256 static void kernel_256(const job_t *j, int o0, int o1) {
     default: rows4_256(j, o0, o1); break;
     }
 }
+
+/* ---- RMSNorm of a few rows: y = w * x / sqrt(mean(x^2) + eps) ---- */
+T512 static void rms_512(const float *x, Py_ssize_t xs, const float *w, float *y, int M, int C, float eps) {
+    for (int m = 0; m < M; m++) {
+        const float *xm = x + (size_t)m * xs;
+        float *ym = y + (size_t)m * C;
+        __m512 s0 = _mm512_setzero_ps(), s1 = s0;
+        int i = 0;
+        for (; i + 32 <= C; i += 32) {
+            __m512 a = _mm512_loadu_ps(xm + i), b = _mm512_loadu_ps(xm + i + 16);
+            s0 = _mm512_fmadd_ps(a, a, s0);
+            s1 = _mm512_fmadd_ps(b, b, s1);
+        }
+        float ss = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+        for (; i < C; i++) ss += xm[i] * xm[i];
+        __m512 r = _mm512_set1_ps(1.0f / sqrtf(ss / (float)C + eps));
+        i = 0;
+        for (; i + 16 <= C; i += 16)
+            _mm512_storeu_ps(ym + i, _mm512_mul_ps(_mm512_loadu_ps(w + i), _mm512_mul_ps(_mm512_loadu_ps(xm + i), r)));
+        float rs = 1.0f / sqrtf(ss / (float)C + eps);
+        for (; i < C; i++) ym[i] = w[i] * (xm[i] * rs);
+    }
+}
 #endif
+
+static void rms_plain(const float *x, Py_ssize_t xs, const float *w, float *y, int M, int C, float eps) {
+    for (int m = 0; m < M; m++) {
+        const float *xm = x + (size_t)m * xs;
+        float ss = 0.0f;
+        for (int i = 0; i < C; i++) ss += xm[i] * xm[i];
+        float rs = 1.0f / sqrtf(ss / (float)C + eps);
+        for (int i = 0; i < C; i++) y[(size_t)m * C + i] = w[i] * (xm[i] * rs);
+    }
+}
 
 static kernel_t kernel = NULL;
 static int simd_width = 0, max_rows = 0;
@@ -363,6 +397,39 @@ static PyObject *py_gemv(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     Py_END_ALLOW_THREADS Py_RETURN_NONE;
 }
 
+static int use_rms_512 = 0;
+
+static PyObject *py_rms_norm(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 7) {
+        PyErr_SetString(PyExc_TypeError, "rms_norm(x, x_stride, w, y, M, C, eps)");
+        return NULL;
+    }
+    long long v[6];
+    for (int i = 0; i < 6; i++) {
+        v[i] = PyLong_AsLongLong(args[i]);
+        if (v[i] == -1 && PyErr_Occurred()) return NULL;
+    }
+    double eps = PyFloat_AsDouble(args[6]);
+    if (eps == -1.0 && PyErr_Occurred()) return NULL;
+    if (v[4] < 1 || v[4] > max_rows || v[5] < 1 || v[5] > INT32_MAX) {
+        PyErr_Format(PyExc_ValueError, "rms_norm: need 1 <= M <= %d and C >= 1 (got M=%lld C=%lld)", max_rows, v[4], v[5]);
+        return NULL;
+    }
+    const float *x = (const float *)(intptr_t)v[0], *w = (const float *)(intptr_t)v[2];
+    float *y = (float *)(intptr_t)v[3];
+    Py_ssize_t xs = (Py_ssize_t)v[1];
+    int M = (int)v[4], C = (int)v[5];
+#ifdef HAVE_X86
+    if (use_rms_512) {
+        rms_512(x, xs, w, y, M, C, (float)eps);
+        Py_RETURN_NONE;
+    }
+#endif
+    rms_plain(x, xs, w, y, M, C, (float)eps);
+    Py_RETURN_NONE;
+}
+
 static PyObject *py_simd(PyObject *self, PyObject *unused) {
     (void)self;
     (void)unused;
@@ -379,6 +446,8 @@ static PyMethodDef methods[] = {
     {"gemv", (PyCFunction)(void (*)(void))py_gemv, METH_FASTCALL,
      "gemv(x, x_stride, w, w_stride, b, y, y_stride, M, K, N, threads): y = x w^T + b on raw fp32 addresses"},
     {"simd", py_simd, METH_NOARGS, "vector width the kernel uses: 512, 256, or 0 (none: use BLAS)"},
+    {"rms_norm", (PyCFunction)(void (*)(void))py_rms_norm, METH_FASTCALL,
+     "rms_norm(x, x_stride, w, y, M, C, eps): y = w * x / sqrt(mean(x^2) + eps) for M rows of C floats"},
     {"max_rows", py_max_rows, METH_NOARGS, "most rows of x one call takes on this CPU (8 with AVX-512, 4 with AVX2)"},
     {NULL, NULL, 0, NULL},
 };
@@ -393,6 +462,7 @@ PyMODINIT_FUNC PyInit__gemv(void) {
         kernel = kernel_512;
         simd_width = 512;
         max_rows = 8;
+        use_rms_512 = 1;
     } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         kernel = kernel_256;
         simd_width = 256;

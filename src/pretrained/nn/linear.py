@@ -27,7 +27,9 @@ True
 from __future__ import annotations
 
 import logging
+import operator
 import os
+import weakref
 
 import torch
 import torch.nn.functional as F
@@ -50,6 +52,7 @@ _rows_enabled = (
 # products of at most this many rows take the kernel (8 with AVX-512, 4 with AVX2); more go to oneDNN's GEMM
 KERNEL_ROWS = _gemv_ext.max_rows() if _rows_enabled else 0
 _THREADED = 1 << 16  # weight elements from which the kernel splits rows over torch's threads
+_F32, _STRIDED = torch.float32, torch.strided
 
 
 def decode_layout() -> str:
@@ -66,46 +69,53 @@ def decode_layout() -> str:
 def _rows(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor | None:
     """``x @ weight.T + bias`` through the few-row C kernel, or None when it does not apply: at most
     :data:`KERNEL_ROWS` rows, fp32 dense CPU tensors, a weight with unit stride along ``in`` (row-major or a row
-    slice of one), and no gradient to record."""
-    if not _rows_enabled or weight.dim() != 2 or x.dim() == 0:
+    slice of one), and no gradient to record. (A decode step makes dozens of these calls: the checks are
+    ordered and written for a few microseconds in all.)"""
+    if not _rows_enabled or x.dtype is not _F32 or weight.dtype is not _F32 or weight.dim() != 2:
         return None
     N, K = weight.shape
-    if x.shape[-1] != K or K == 0 or N == 0 or not 0 < x.numel() <= KERNEL_ROWS * K:
+    n = x.numel()
+    if n == 0 or n > KERNEL_ROWS * K or x.dim() == 0 or x.shape[-1] != K or N == 0:
         return None
-    if (
-        x.dtype != torch.float32
-        or weight.dtype != torch.float32
-        or x.device.type != "cpu"
-        or weight.device.type != "cpu"
-        or x.layout != torch.strided
-        or weight.layout != torch.strided
-        or weight.stride(1) != 1
-        or (N > 1 and weight.stride(0) < K)
-    ):
+    ws = weight.stride()
+    if not (x.is_cpu and weight.is_cpu) or x.layout is not _STRIDED or weight.layout is not _STRIDED:
+        return None
+    if ws[1] != 1 or (N > 1 and ws[0] < K):
         return None
     if bias is not None and (
-        bias.dtype != torch.float32
-        or bias.shape != (N,)
-        or bias.device.type != "cpu"
-        or bias.layout != torch.strided
+        bias.dtype is not _F32
+        or bias.dim() != 1
+        or bias.shape[0] != N
+        or not bias.is_cpu
+        or bias.layout is not _STRIDED
     ):
         return None
     if torch.is_grad_enabled() and (
         x.requires_grad or weight.requires_grad or (bias is not None and bias.requires_grad)
     ):
         return None
-    M = x.numel() // K
-    x2 = x.reshape(M, K)
-    if x2.stride(1) != 1 or (M > 1 and x2.stride(0) < K):
-        x2 = x2.contiguous()
+    M = n // K
+    if x.is_contiguous():
+        x2, xs = x, K
+    else:
+        x2 = x.reshape(M, K)
+        if x2.stride(1) != 1 or (M > 1 and x2.stride(0) < K):
+            x2 = x2.contiguous()
+        xs = x2.stride(0) if M > 1 else K
     if bias is not None and bias.stride(0) != 1:
         bias = bias.contiguous()
-    y = torch.empty(M, N, dtype=torch.float32)  # (M, N)
+    d = x.dim()  # (..., N), contiguous: rows N apart (positional sizes: half the cost of a shape tuple)
+    if d == 3:
+        y = torch.empty(x.shape[0], x.shape[1], N, dtype=_F32)
+    elif d == 2:
+        y = torch.empty(M, N, dtype=_F32)
+    else:
+        y = torch.empty((*x.shape[:-1], N), dtype=_F32)
     _gemv_ext.gemv(
         x2.data_ptr(),
-        x2.stride(0) if M > 1 else K,
+        xs,
         weight.data_ptr(),
-        weight.stride(0) if N > 1 else K,
+        ws[0] if N > 1 else K,
         0 if bias is None else bias.data_ptr(),
         y.data_ptr(),
         N,
@@ -114,7 +124,7 @@ def _rows(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> t
         N,
         torch.get_num_threads() if N * K >= _THREADED else 1,
     )
-    return y.view(*x.shape[:-1], N)
+    return y
 
 
 def _onednn(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> bool:
@@ -185,6 +195,14 @@ FUSED_ACTIVATIONS: dict[str, tuple[str, str]] = {
     "relu": ("relu", ""),
 }
 
+# the single torch op computing each fused activation as oneDNN does (GPT-2's gelu_new as one tanh-GELU op
+# instead of its eight-op formula: equal within ~1e-7)
+_ACTIVATION_OPS = {
+    ("gelu", "none"): F.gelu,
+    ("gelu", "tanh"): lambda y: F.gelu(y, approximate="tanh"),
+    ("relu", ""): F.relu,
+}
+
 
 def linear_act(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, act: str) -> torch.Tensor:
     """``get_activation(act)(linear(x, weight, bias))``, fused into one oneDNN call where it can be (the FFN's
@@ -196,7 +214,11 @@ def linear_act(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
     """
     fused = FUSED_ACTIVATIONS.get(act)
     if fused is not None and _rows_enabled and x.numel() <= KERNEL_ROWS * x.shape[-1]:
-        return get_activation(act)(linear(x, weight, bias))  # few rows: the C kernel, then the activation
+        y = _rows(
+            x, weight, bias
+        )  # few rows: the C kernel, then the activation oneDNN would have fused, in one op
+        if y is not None:
+            return _ACTIVATION_OPS[fused](y)
     if fused is not None and _onednn(x, weight, bias):
         try:
             return torch.ops.mkldnn._linear_pointwise(x, weight, bias, fused[0], [], fused[1])
@@ -256,6 +278,28 @@ def fuse_weights(layers: list[nn.Linear]) -> bool:
     return True
 
 
+# first layer of a fused group -> (what the parameters were, the fused views): a decode step asks for every
+# layer's fused weight, and working it out from the storages takes ~25 us each time
+_FUSED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _fused_key(layers: list[nn.Linear]) -> tuple[tuple, tuple]:
+    """What the fused views depend on: the parameters (compared by identity), and where each one's data starts
+    with its shape and strides (compared by value)."""
+    params, meta = [], []
+    for layer in layers:
+        w, b = layer.weight, layer.bias
+        params += (w, b)
+        meta += (
+            w.data_ptr(),
+            w.shape,
+            w.stride(),
+            0 if b is None else b.data_ptr(),
+            None if b is None else b.shape,
+        )
+    return tuple(params), tuple(meta)
+
+
 def fused_weight(layers: list[nn.Linear]) -> tuple[torch.Tensor, torch.Tensor | None] | None:
     """``(weight (sum of outs, in), bias or None)`` viewing the buffer :func:`fuse_weights` made, when the layers'
     parameters still lie in it (a later ``.to()``, re-assignment or load with ``assign=True`` separates them)
@@ -263,6 +307,23 @@ def fused_weight(layers: list[nn.Linear]) -> tuple[torch.Tensor, torch.Tensor | 
     first = layers[0].weight
     if torch.is_grad_enabled() and first.requires_grad:
         return None
+    params, meta = _fused_key(layers)
+    cached = _FUSED.get(layers[0])
+    if (
+        cached is not None
+        and len(cached[0]) == len(params)
+        and all(map(operator.is_, cached[0], params))
+        and cached[1] == meta
+    ):
+        return cached[2]
+    found = _find_fused(layers)
+    _FUSED[layers[0]] = (params, meta, found)
+    return found
+
+
+def _find_fused(layers: list[nn.Linear]) -> tuple[torch.Tensor, torch.Tensor | None] | None:
+    """:func:`fused_weight`'s answer worked out from the parameters' storages."""
+    first = layers[0].weight
     total, k = sum(layer.weight.shape[0] for layer in layers), first.shape[1]
     # row blocks of a (total, k) buffer, or column blocks of a (k, total) one
     strides, step = ((k, 1), k) if first.stride() == (k, 1) else ((1, total), 1)
