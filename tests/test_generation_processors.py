@@ -182,3 +182,36 @@ def test_stopping_criteria_match_reference():
     ]:
         assert torch.equal(mine(ids, None), theirs(ids, None))
     assert ours.MaxTimeCriteria(0.0, initial_timestamp=0.0)(ids, None).all()
+
+
+def test_vocabulary_masks_are_built_once_and_follow_the_vocabulary():
+    import gc
+
+    from pretrained.generation import logits_process as lp
+
+    proc = lp.SuppressTokensLogitsProcessor([1, 3, 99])  # 99: outside a vocabulary of 5, ignored
+    ids = torch.tensor([[0]])
+    out5 = proc(ids, torch.zeros(2, 5))
+    assert out5.isinf().tolist() == [[False, True, False, True, False]] * 2
+    mask = lp._vocab_mask(torch.zeros(1, 5), proc.suppress_tokens)
+    assert mask is lp._vocab_mask(torch.zeros(3, 5), proc.suppress_tokens)  # cached for this vocabulary size
+    out7 = proc(ids, torch.zeros(1, 7))  # another vocabulary size: its own mask
+    assert out7.isinf().tolist() == [[False, True, False, True, False, False, False]]
+    key = id(proc.suppress_tokens)
+    assert key in lp._MASKS
+    del proc, mask
+    gc.collect()
+    assert key not in lp._MASKS  # the entry leaves with its id tensor
+
+
+def test_min_new_tokens_masks_eos_until_reached():
+    from pretrained.generation import logits_process as lp
+
+    proc = lp.MinNewTokensLengthLogitsProcessor(
+        prompt_length_to_skip=2, min_new_tokens=2, eos_token_id=[4, 1]
+    )
+    scores = torch.arange(6.0).repeat(2, 1)
+    early = proc(torch.zeros(2, 3, dtype=torch.long), scores)
+    assert early[:, [1, 4]].isinf().all() and torch.equal(early[:, [0, 2, 3, 5]], scores[:, [0, 2, 3, 5]])
+    assert torch.equal(proc(torch.zeros(2, 4, dtype=torch.long), scores), scores)  # reached: unchanged
+    assert scores.isfinite().all()  # never in place
