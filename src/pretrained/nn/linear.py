@@ -1,4 +1,4 @@
-"""Linear layers whose inference runs through oneDNN on the CPU.
+"""Linear layers whose inference runs through oneDNN, or for a decode step's few rows a small C kernel, on the CPU.
 
 ``torch.nn.functional.linear`` sends fp32 CPU matmuls to MKL's sgemm. oneDNN (which torch ships as ``mkldnn``)
 does the same fp32 math 10-40% faster on the CPUs we measured, most of all for the few-row matmuls of
@@ -7,7 +7,8 @@ differences ~1e-7). So when no gradient is being recorded, :func:`linear` takes 
 other devices and other dtypes keep ``F.linear``. ``PRETRAINED_ONEDNN=0`` in the environment turns it off.
 
 Decoding multiplies one to a few rows (batch x beams) by every weight, so it runs at the speed the weights
-stream from memory. For those products :func:`linear` calls a small C kernel (``pretrained.nn._gemv``, built at
+stream from memory. For those products (up to :data:`KERNEL_ROWS` rows: 8 with AVX-512, 4 with AVX2)
+:func:`linear` calls a small C kernel (``pretrained.nn._gemv``, built at
 install when a C compiler is there) that reads a row-major ``(out, in)`` weight strictly in order, a whole row
 at a time: ~1.4x the bandwidth of BLAS's gemv on one thread, and it splits large weights over torch's thread
 count. With it, every weight keeps the checkpoint's ``(out, in)`` layout (GPT-2's ``(in, out)`` ``Conv1D`` weights
