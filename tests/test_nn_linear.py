@@ -129,17 +129,13 @@ def test_kernel_matches_f_linear(monkeypatch, rows, K, N, bias):
 
 @needs_kernel
 @pytest.mark.parametrize("threads", [1, 2, 3])
-def test_kernel_splits_large_weights_over_threads_with_the_same_result(threads):
+def test_kernel_splits_large_weights_over_threads_with_the_same_result(monkeypatch, threads):
     torch.manual_seed(5)
     w, b, x = torch.randn(1031, 257), torch.randn(1031), torch.randn(8, 257)  # past the threaded size
     counts = [m for m in (1, 2, 3, 4, 7, 8) if m <= linear_mod.KERNEL_ROWS]
-    before = torch.get_num_threads()
-    try:
-        torch.set_num_threads(threads)
-        with torch.inference_mode():
-            outs = [linear(x[:rows], w, b) for rows in counts]
-    finally:
-        torch.set_num_threads(before)
+    monkeypatch.setattr(linear_mod, "_GEMV_THREADS", threads)
+    with torch.inference_mode():
+        outs = [linear(x[:rows], w, b) for rows in counts]
     for rows, out in zip(counts, outs):
         torch.testing.assert_close(out, F.linear(x[:rows], w, b), rtol=1e-5, atol=1e-4)
 
@@ -234,8 +230,9 @@ def test_rms_norm_of_few_rows_takes_the_kernel_and_matches_torch(monkeypatch, ro
 def test_kernel_threads_survive_fork():
     code = """
 import os, torch
+from pretrained.nn import linear as m
 from pretrained.nn.linear import linear
-torch.set_num_threads(2)
+m._GEMV_THREADS = 2
 w, x = torch.randn(1024, 128), torch.randn(1, 128)
 with torch.inference_mode():
     a = linear(x, w)  # large enough to split: starts the worker pool

@@ -8,14 +8,14 @@ other devices and other dtypes keep ``F.linear``. ``PRETRAINED_ONEDNN=0`` in the
 
 Decoding multiplies one to a few rows (batch x beams) by every weight, so it runs at the speed the weights
 stream from memory. For those products (up to :data:`KERNEL_ROWS` rows: 8 with AVX-512, 4 with AVX2)
-:func:`linear` calls a small C kernel (``pretrained.nn._gemv``, built at
-install when a C compiler is there) that reads a row-major ``(out, in)`` weight strictly in order, a whole row
-at a time: ~1.4x the bandwidth of BLAS's gemv on one thread, and it splits large weights over torch's thread
-count. With it, every weight keeps the checkpoint's ``(out, in)`` layout (GPT-2's ``(in, out)`` ``Conv1D`` weights
-are stored transposed at load). Without it (no compiler, a CPU without AVX2, or ``PRETRAINED_GEMV=0``),
-generating models load each widening or square weight (the LM head included) into transposed storage: the
-``(out, in)`` parameter is a view of a contiguous ``(in, out)`` buffer (:func:`transposed_storage`), the layout
-MKL's gemv streams fastest, and narrowing weights keep ``(out, in)``. :func:`decode_layout` tells which policy
+:func:`linear` calls a small C kernel (``pretrained.nn._gemv``, built at install when a C compiler is there)
+that reads a row-major ``(out, in)`` weight strictly in order, a whole row at a time: ~1.4x the bandwidth of
+BLAS's gemv on one thread (it runs on one thread unless ``PRETRAINED_GEMV_THREADS`` asks for more). With it,
+every weight keeps the checkpoint's ``(out, in)`` layout (GPT-2's ``(in, out)`` ``Conv1D`` weights are stored
+transposed at load). Without it (no compiler, a CPU without AVX2, or ``PRETRAINED_GEMV=0``), generating models
+load each widening or square weight (the LM head included) into transposed storage: the ``(out, in)`` parameter
+is a view of a contiguous ``(in, out)`` buffer (:func:`transposed_storage`), the layout MKL's gemv streams
+fastest, and narrowing weights keep ``(out, in)``. :func:`decode_layout` tells which policy
 holds. Values, shapes and state-dict keys never change.
 
 >>> import torch
@@ -52,7 +52,22 @@ _rows_enabled = (
 )
 # products of at most this many rows take the kernel (8 with AVX-512, 4 with AVX2); more go to oneDNN's GEMM
 KERNEL_ROWS = _gemv_ext.max_rows() if _rows_enabled else 0
-_THREADED = 1 << 16  # weight elements from which the kernel splits rows over torch's threads
+# Threads the kernel splits a large weight over (1 unless PRETRAINED_GEMV_THREADS says otherwise). Its pool spins
+# between calls, and so do torch's OpenMP threads between ops: in a decode loop on this 2-core machine the two
+# fought for the second core and two threads ran 7-26% slower than one, so the default is one.
+
+
+def _threads_from_env() -> int:
+    value = os.environ.get("PRETRAINED_GEMV_THREADS", "1")
+    try:
+        return max(1, int(value))
+    except ValueError:
+        logger.warning("PRETRAINED_GEMV_THREADS=%r is not a whole number; the kernel uses 1 thread", value)
+        return 1
+
+
+_GEMV_THREADS = _threads_from_env()
+_THREADED = 1 << 16  # weight elements from which the kernel splits rows over _GEMV_THREADS
 _F32, _STRIDED = torch.float32, torch.strided
 
 
@@ -123,7 +138,7 @@ def _rows(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> t
         M,
         K,
         N,
-        torch.get_num_threads() if N * K >= _THREADED else 1,
+        _GEMV_THREADS if N * K >= _THREADED else 1,
     )
     return y
 
