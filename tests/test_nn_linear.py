@@ -94,6 +94,21 @@ needs_kernel = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(params=[512, 256], ids=["avx512", "avx2"])
+def simd(request, monkeypatch):
+    """Run a kernel test on each vector path this CPU has (the AVX2 one also on AVX-512 machines)."""
+    ext = linear_mod._gemv_ext
+    if not linear_mod._rows_enabled:
+        pytest.skip("pretrained.nn._gemv not built")
+    before = ext.simd()
+    if request.param > before:
+        pytest.skip(f"this CPU has no {request.param}-bit kernel")
+    ext.use_simd(request.param)
+    monkeypatch.setattr(linear_mod, "KERNEL_ROWS", ext.max_rows())
+    yield request.param
+    ext.use_simd(before)
+
+
 class _KernelSpy:
     """Counts calls into the C kernel and passes them on."""
 
@@ -113,7 +128,7 @@ class _KernelSpy:
 @pytest.mark.parametrize("K", [1, 7, 16, 64, 100, 768])  # tails shorter than a vector, one vector, several
 @pytest.mark.parametrize("N", [1, 5, 300])
 @pytest.mark.parametrize("bias", [True, False])
-def test_kernel_matches_f_linear(monkeypatch, rows, K, N, bias):
+def test_kernel_matches_f_linear(monkeypatch, simd, rows, K, N, bias):
     spy = _KernelSpy(linear_mod._gemv_ext)
     monkeypatch.setattr(linear_mod, "_gemv_ext", spy)
     if rows > linear_mod.KERNEL_ROWS:
@@ -129,7 +144,7 @@ def test_kernel_matches_f_linear(monkeypatch, rows, K, N, bias):
 
 @needs_kernel
 @pytest.mark.parametrize("threads", [1, 2, 3])
-def test_kernel_splits_large_weights_over_threads_with_the_same_result(monkeypatch, threads):
+def test_kernel_splits_large_weights_over_threads_with_the_same_result(monkeypatch, simd, threads):
     torch.manual_seed(5)
     w, b, x = torch.randn(1031, 257), torch.randn(1031), torch.randn(8, 257)  # past the threaded size
     counts = [m for m in (1, 2, 3, 4, 7, 8) if m <= linear_mod.KERNEL_ROWS]
@@ -142,7 +157,7 @@ def test_kernel_splits_large_weights_over_threads_with_the_same_result(monkeypat
 
 @needs_kernel
 @pytest.mark.parametrize("rows", [4, 7])
-def test_kernel_reads_strided_operands(monkeypatch, rows):
+def test_kernel_reads_strided_operands(monkeypatch, simd, rows):
     spy = _KernelSpy(linear_mod._gemv_ext)
     monkeypatch.setattr(linear_mod, "_gemv_ext", spy)
     torch.manual_seed(6)
@@ -199,7 +214,7 @@ def test_kernel_switch_and_layout_policy():
 @needs_kernel
 @pytest.mark.parametrize("rows", [1, 3, 8, 9])
 @pytest.mark.parametrize("C", [1, 7, 64, 100, 576])
-def test_rms_norm_of_few_rows_takes_the_kernel_and_matches_torch(monkeypatch, rows, C):
+def test_rms_norm_of_few_rows_takes_the_kernel_and_matches_torch(monkeypatch, simd, rows, C):
     from pretrained.nn.norms import RMSNorm
 
     calls = []
@@ -251,6 +266,8 @@ print(os.waitstatus_to_exitcode(status))
 
 @needs_kernel
 def test_kernel_bad_arguments_raise_instead_of_reading_memory():
+    with pytest.raises(ValueError, match="no such vector kernel"):
+        linear_mod._gemv_ext.use_simd(128)
     with pytest.raises(ValueError, match=f"M <= {linear_mod.KERNEL_ROWS}"):
         linear_mod._gemv_ext.gemv(0, 1, 0, 1, 0, 0, 1, linear_mod.KERNEL_ROWS + 1, 1, 1, 1)
     with pytest.raises(TypeError, match="gemv"):

@@ -462,6 +462,33 @@ static PyObject *py_simd(PyObject *self, PyObject *unused) {
     return PyLong_FromLong(simd_width);
 }
 
+/* use_simd(width): choose the kernel for a narrower vector width than the CPU's (tests run the AVX2 path on
+ * AVX-512 machines this way); returns the width now in use. Not for concurrent use with gemv(). */
+static PyObject *py_use_simd(PyObject *self, PyObject *arg) {
+    (void)self;
+    long want = PyLong_AsLong(arg);
+    if (want == -1 && PyErr_Occurred()) return NULL;
+#ifdef HAVE_X86
+    __builtin_cpu_init();
+    if (want >= 512 && __builtin_cpu_supports("avx512f")) {
+        kernel = kernel_512;
+        simd_width = 512;
+        max_rows = 8;
+        use_rms_512 = 1;
+        return PyLong_FromLong(simd_width);
+    }
+    if (want >= 256 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        kernel = kernel_256;
+        simd_width = 256;
+        max_rows = 4;
+        use_rms_512 = 0;
+        return PyLong_FromLong(simd_width);
+    }
+#endif
+    PyErr_Format(PyExc_ValueError, "use_simd(%ld): this CPU has no such vector kernel", want);
+    return NULL;
+}
+
 static PyObject *py_max_rows(PyObject *self, PyObject *unused) {
     (void)self;
     (void)unused;
@@ -474,6 +501,7 @@ static PyMethodDef methods[] = {
     {"simd", py_simd, METH_NOARGS, "vector width the kernel uses: 512, 256, or 0 (none: use BLAS)"},
     {"rms_norm", (PyCFunction)(void (*)(void))py_rms_norm, METH_FASTCALL,
      "rms_norm(x, x_stride, w, y, M, C, eps): y = w * x / sqrt(mean(x^2) + eps) for M rows of C floats"},
+    {"use_simd", py_use_simd, METH_O, "use_simd(512 or 256): pick the vector kernel (for tests); returns the width"},
     {"max_rows", py_max_rows, METH_NOARGS, "most rows of x one call takes on this CPU (8 with AVX-512, 4 with AVX2)"},
     {NULL, NULL, 0, NULL},
 };
