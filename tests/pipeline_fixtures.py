@@ -79,15 +79,47 @@ def save_bpe(folder: Path, model_max_length: int = 512, cls: str = "RobertaToken
     return tok
 
 
+def save_unigram(folder: Path, model_max_length: int = 512, cls: str = "XLMRobertaTokenizerFast") -> Any:
+    """A SentencePiece-style Unigram ``cls`` tokenizer (XLM-RoBERTa's specials) trained on :data:`CORPUS`."""
+    import transformers
+    from tokenizers import SentencePieceUnigramTokenizer
+    from tokenizers.processors import TemplateProcessing
+
+    folder.mkdir(parents=True, exist_ok=True)
+    unigram = SentencePieceUnigramTokenizer()
+    unigram.train_from_iterator(
+        CORPUS * 4 + [" ".join(WORDS)], vocab_size=300, special_tokens=["<s>", "<pad>", "</s>", "<unk>"],
+        unk_token="<unk>",
+    )  # fmt: skip
+    unigram.add_special_tokens(["<mask>"])
+    backend = unigram._tokenizer
+    backend.post_processor = TemplateProcessing(
+        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=[("<s>", 0), ("</s>", 2)]
+    )
+    tok = getattr(transformers, cls)(tokenizer_object=backend, model_max_length=model_max_length)
+    tok.save_pretrained(folder)
+    return tok
+
+
 # (architecture, tokenizer kind) combinations the tests build
 ARCH_TOKENIZER = {
     "bert": "wordpiece",
     "distilbert": "wordpiece",
+    "electra": "wordpiece",
     "roberta": "bpe",
+    "xlm-roberta": "unigram",
     "bart": "bpe",
     "gpt2": "bpe",
 }
-_PREFIX = {"bert": "Bert", "distilbert": "DistilBert", "roberta": "Roberta", "bart": "Bart", "gpt2": "GPT2"}
+_PREFIX = {
+    "bert": "Bert",
+    "distilbert": "DistilBert",
+    "electra": "Electra",
+    "roberta": "Roberta",
+    "xlm-roberta": "XLMRoberta",
+    "bart": "Bart",
+    "gpt2": "GPT2",
+}
 _SUFFIX = {
     "base": "Model",
     "sequence-classification": "ForSequenceClassification",
@@ -113,7 +145,9 @@ def tiny_config(
                     bos_token_id=0, eos_token_id=2, decoder_start_token_id=2, forced_eos_token_id=2)  # fmt: skip
     else:
         base = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37)
-    if arch == "roberta":
+    if arch == "electra":
+        base["embedding_size"] = 16  # projected up to hidden_size
+    if arch in ("roberta", "xlm-roberta"):
         base["type_vocab_size"] = 1
         max_positions += 2  # RoBERTa positions start after the padding index
     cls = getattr(transformers, f"{_PREFIX[arch]}Config")
@@ -147,6 +181,8 @@ def build_checkpoint(
         config_fields["pad_token_id"] = None
     if ARCH_TOKENIZER[arch] == "bpe":
         tok = save_bpe(folder, model_max_length, cls=f"{_PREFIX[arch]}TokenizerFast")
+    elif ARCH_TOKENIZER[arch] == "unigram":
+        tok = save_unigram(folder, model_max_length, cls=f"{_PREFIX[arch]}TokenizerFast")
     else:
         tok = save_wordpiece(folder, model_max_length, cls=f"{_PREFIX[arch]}TokenizerFast")
     if "id2label" in config_fields and "label2id" not in config_fields:

@@ -124,3 +124,37 @@ def test_given_offset_mapping(tmp_path):
         pipes[0]("My name is Wolfgang", offset_mapping=offsets[:3])
     with pytest.raises(ValueError, match="same batch size"):
         pipes[0](["a", "b"], offset_mapping=[offsets])
+    # several texts: the reference reads every text with the first text's offsets (extra pairs are unused)
+    other = [(0, 0), (0, 1), (1, 2), (2, 3), (3, 4), (0, 0)]
+    for batch_size in (1, 2):
+        compare(pipes, ["My name is Wolfgang", "My name is Berlin"], offset_mapping=[offsets, other],
+                batch_size=batch_size, ignore_labels=[])  # fmt: skip
+    compare(pipes, ["My name is"], offset_mapping=[offsets], aggregation_strategy="first", ignore_labels=[])
+
+
+def test_tuple_input_raises(tmp_path):
+    """The reference can't read a tuple of texts (it is taken as one input); ours says to pass a list."""
+    pipe = our_pipeline("ner", build_checkpoint(tmp_path, "bert", "token-classification"))
+    with pytest.raises(ValueError, match="as a list"):
+        pipe(("a b", "c"))
+
+
+@pytest.mark.parametrize("arch", ["electra", "xlm-roberta"])
+def test_other_families(tmp_path, arch):
+    """ELECTRA (WordPiece) and XLM-RoBERTa (Unigram, no subword prefix: the fallback word heuristic)."""
+    labels = ["O", "B-PER", "PER", "I-PER", "LOC", "I-LOC"]  # with and without B-/I- prefixes
+    folder = build_checkpoint(
+        tmp_path,
+        arch,
+        "token-classification",
+        id2label=dict(enumerate(labels)),
+        model_max_length=24,
+        scale=30,
+    )
+    pipes = both("ner", folder)
+    texts = TEXTS + ["東京 is big. 東京タワー", "hello   world\t\nnew  york", "Zürich → Genève ©"]
+    for strategy in STRATEGIES:
+        args = {} if strategy is None else {"aggregation_strategy": strategy}
+        compare(pipes, texts, batch_size=3, **args)
+        if strategy not in (None, "none"):
+            compare(pipes, [LONG, texts[-1] * 4], stride=5, **args)

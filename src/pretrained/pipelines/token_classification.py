@@ -102,30 +102,31 @@ class TokenClassificationPipeline(Pipeline):
     def __call__(self, inputs: Any, **kwargs: Any) -> Any:
         """Entities of one text (a list), or of each text of a list (a list of lists)."""
         split = kwargs.get("is_split_into_words", False)
-        offsets = kwargs.pop("offset_mapping", None)
         if is_stream(inputs):
             return super().__call__(inputs, **kwargs)
         if isinstance(inputs, tuple):
-            inputs = list(inputs)
+            raise ValueError("token-classification takes a text or a list of texts; pass the tuple as a list")
         if not isinstance(inputs, (str, list)) or (isinstance(inputs, list) and not inputs):
             raise ValueError(
                 "At least one input is required: a text, a list of texts, or a generator of texts."
             )
+        if kwargs.get("offset_mapping"):
+            kwargs["offset_mapping"] = self._check_offsets(inputs, kwargs["offset_mapping"])
         if split and not all(isinstance(x, list) for x in inputs):
             inputs = [inputs]
-        if offsets:
-            return self._call_with_offsets(inputs, offsets, kwargs)
         return super().__call__(inputs, **kwargs)
 
-    def _call_with_offsets(self, inputs: Any, offsets: list, kwargs: dict) -> Any:
-        """User-given offset mappings (one per text), for tokenizers without offsets."""
-        texts = [inputs] if isinstance(inputs, str) else inputs
-        if isinstance(offsets, list) and offsets and isinstance(offsets[0], tuple):
+    @staticmethod
+    def _check_offsets(inputs: Any, offsets: list) -> list:
+        """User-given offset mappings (for tokenizers without offsets): one list of (start, end) per text.
+
+        As the reference, every text is read with the first text's offsets (``offset_mapping[0]``).
+        """
+        if isinstance(offsets, list) and isinstance(offsets[0], tuple):
             offsets = [offsets]
-        if len(offsets) != len(texts):
+        if len(offsets) != (1 if isinstance(inputs, str) else len(inputs)):
             raise ValueError("offset_mapping should have the same batch size as the input")
-        results = [Pipeline.__call__(self, t, offset_mapping=[o], **kwargs) for t, o in zip(texts, offsets)]
-        return results[0] if isinstance(inputs, str) else results
+        return offsets
 
     def preprocess(
         self,
@@ -165,7 +166,7 @@ class TokenClassificationPipeline(Pipeline):
             model_input = {k: v[i].unsqueeze(0) for k, v in enc.items()}
             if offset_mapping is not None:
                 n_tokens = model_input["input_ids"].shape[1]
-                if len(offset_mapping[0]) != n_tokens:
+                if len(offset_mapping[0]) < n_tokens:
                     raise ValueError(
                         f"offset_mapping has {len(offset_mapping[0])} (start, end) pairs but the text has {n_tokens} "
                         "tokens (special tokens included); give one pair per token"
