@@ -126,3 +126,45 @@ def test_bad_inputs(tmp_path):
         qa(question="a", context="b", max_answer_len=0)
     with pytest.raises(ValueError, match="needs inputs"):
         qa()
+
+
+TINY = [
+    {"question": "a", "context": "b"},
+    {"question": "why", "context": "   word   "},
+    {"question": "who", "context": "Wolfgang lives"},
+]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"top_k": 5},
+        {"top_k": 2, "max_answer_len": 1},
+        {"top_k": 5, "handle_impossible_answer": True},
+        {"top_k": 7, "align_to_words": False},
+    ],
+    ids=str,
+)
+def test_top_k_past_the_possible_spans(pipes, args):
+    """Short contexts: top_k reaches the zero-score spans, which come in the reference's (numpy) order."""
+    for example in TINY:
+        compare(pipes, example, **args)
+
+
+@pytest.mark.parametrize("arch", ["electra", "xlm-roberta"])
+def test_other_families(tmp_path, arch):
+    folder = build_checkpoint(tmp_path, arch, "question-answering", scale=5, model_max_length=128)
+    pipes = both("question-answering", folder)
+    for args in ({}, {"top_k": 3, "handle_impossible_answer": True}, {"max_seq_len": 32, "doc_stride": 8}):
+        compare(pipes, EXAMPLES + TINY[:1], **args)
+
+
+def test_left_padding_batches_match_single(tmp_path):
+    """A left-padding tokenizer: batches are still padded on the right, so BERT's positions (and the answers)
+    are those of each example alone (the reference's default, batch_size=1)."""
+    folder = build_checkpoint(tmp_path, "bert", "question-answering", scale=5)
+    config = json.loads((folder / "tokenizer_config.json").read_text())
+    (folder / "tokenizer_config.json").write_text(json.dumps({**config, "padding_side": "left"}))
+    ours, theirs = both("question-answering", folder)
+    for args in ({"top_k": 2}, {"max_seq_len": 32, "doc_stride": 8}):
+        assert_same(ours(EXAMPLES, batch_size=3, **args), theirs(EXAMPLES, **args))

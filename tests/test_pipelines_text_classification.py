@@ -146,3 +146,24 @@ def test_decoder_classifier(tmp_path):
     for pipe in pipes:
         pipe.tokenizer.pad_token = "<pad>"
     compare(pipes, TEXTS, top_k=None, batch_size=3)
+
+
+def test_left_padding_tokenizer_batches(tmp_path):
+    """Batches are padded on the right even for a left-padding tokenizer: BERT's absolute positions stay those of
+    each text alone, so batched results are the reference's (batch_size=1) ones."""
+    import json
+
+    folder = build_checkpoint(tmp_path, "bert", "sequence-classification", num_labels=3, scale=20)
+    config = json.loads((folder / "tokenizer_config.json").read_text())
+    (folder / "tokenizer_config.json").write_text(json.dumps({**config, "padding_side": "left"}))
+    ours, theirs = both("text-classification", folder)
+    assert_same(ours(TEXTS, top_k=None, batch_size=3), theirs(TEXTS, top_k=None))
+
+
+@pytest.mark.parametrize("arch", ["electra", "xlm-roberta"])
+def test_other_families(tmp_path, arch):
+    folder = build_checkpoint(tmp_path, arch, "sequence-classification", num_labels=3, scale=20)
+    pipes = both("text-classification", folder)
+    for args in ({}, {"top_k": None}, {"function_to_apply": "sigmoid", "top_k": 2}):
+        compare(pipes, TEXTS + ["", "   "], batch_size=3, **args)
+    compare(pipes, {"text": CORPUS[1], "text_pair": CORPUS[5]})

@@ -61,6 +61,10 @@ class Pipeline:
     # shapes reach the model: oneDNN keeps a compiled kernel per matmul shape, so a stream of texts of every
     # length would otherwise grow memory by ~1 MB per new length (and pay each kernel's creation).
     pad_multiple: int = 8
+    # Side on which batches are padded; None: the tokenizer's. The encoder tasks pad on the right whatever the
+    # tokenizer says: with the attention mask and every real token's position unchanged, a padded row gives the
+    # same outputs as the row alone (left padding shifts absolute positions, so results would vary by batch).
+    pad_side: str | None = None
 
     def __init__(
         self,
@@ -209,7 +213,7 @@ class Pipeline:
 
     # -- batching -------------------------------------------------------------------------------------
     def padding_side(self) -> str:
-        return getattr(self.tokenizer, "padding_side", "right") or "right"
+        return self.pad_side or getattr(self.tokenizer, "padding_side", "right") or "right"
 
     def pad_value(self, key: str) -> int:
         if key == "input_ids":

@@ -24,6 +24,8 @@ class FeatureExtractionPipeline(Pipeline):
     torch.Size([1, 4, 32])
     """
 
+    pad_side = "right"  # batches: positions as in the text alone (see Pipeline.pad_side)
+
     token_outputs = ("last_hidden_state",)
 
     def _sanitize_parameters(

@@ -33,6 +33,8 @@ class FillMaskPipeline(Pipeline):
     >>> fill("I <mask> this movie.", targets=["love", "hate"])  # doctest: +SKIP
     """
 
+    pad_side = "right"  # batches: positions as in the text alone (see Pipeline.pad_side)
+
     token_outputs = ("logits",)
 
     def _sanitize_parameters(

@@ -113,6 +113,8 @@ class QuestionAnsweringPipeline(Pipeline):
     >>> qa({"question": "Who?", "context": "Sarah works at Hugging Face."}, top_k=2)  # doctest: +SKIP
     """
 
+    pad_side = "right"  # batches: positions as in the text alone (see Pipeline.pad_side)
+
     chunked = True
     token_outputs = ("start", "end")
 
@@ -302,21 +304,43 @@ def decode_spans(
     """Spans with start <= end < start + max_answer_len, best first, both ends on allowed tokens."""
     outer = start[0, :, None] * end[0, None, :]  # (T, T)
     candidates = torch.tril(torch.triu(outer), max_answer_len - 1)  # (T, T)
-    flat = candidates.flatten()  # (T * T,)
-    k = min(top_k, flat.numel())
-    # the k best, ties by position: only the entries reaching the k-th best score are sorted (not all T*T)
-    kth = torch.topk(flat, k, sorted=False).values.min()
-    contenders = torch.nonzero(flat >= kth).flatten()  # ascending positions
-    order = contenders[torch.sort(-flat[contenders], stable=True).indices[:k]]
     width = candidates.shape[1]
     starts, ends, scores = [], [], []
-    for idx in order.tolist():
+    for idx in best_positions(candidates.flatten(), top_k):
         s, e = divmod(idx, width)
         if allowed[s] and allowed[e]:
             starts.append(s)
             ends.append(e)
             scores.append(candidates[s, e].item())
     return starts, ends, scores
+
+
+def best_positions(flat: torch.Tensor, k: int) -> list[int]:
+    """Positions of the ``k`` best of ``flat`` (float32), best first.
+
+    When ``k`` reaches past the non-zero scores, the zeros (impossible spans) tie; with numpy installed they come
+    in the order of the reference's selection (``argpartition``, then an unstable ``argsort``), so the same
+    zero-score answers fill ``top_k``. Without numpy, ties come by position.
+    """
+    try:
+        import numpy as np
+    except ImportError:
+        return _best_positions_by_position(flat, k)
+    scores = flat.numpy()
+    if k == 1:
+        return [int(np.argmax(scores))]
+    if scores.size <= k:
+        return np.argsort(-scores).tolist()
+    best = np.argpartition(-scores, k)[:k]
+    return best[np.argsort(-scores[best])].tolist()
+
+
+def _best_positions_by_position(flat: torch.Tensor, k: int) -> list[int]:
+    k = min(k, flat.numel())
+    # only the entries reaching the k-th best score are sorted (not all T*T)
+    kth = torch.topk(flat, k, sorted=False).values.min()
+    contenders = torch.nonzero(flat >= kth).flatten()  # ascending positions
+    return contenders[torch.sort(-flat[contenders], stable=True).indices[:k]].tolist()
 
 
 def get_indices(enc: Any, s: int, e: int, sequence_index: int, align_to_words: bool) -> tuple[int, int]:

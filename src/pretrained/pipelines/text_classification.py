@@ -42,6 +42,8 @@ class TextClassificationPipeline(Pipeline):
     [[{'label': 'POSITIVE', 'score': 0.9}, {'label': 'NEGATIVE', 'score': 0.1}], [...]]
     """
 
+    pad_side = "right"  # batches: positions as in the text alone (see Pipeline.pad_side)
+
     def _sanitize_parameters(
         self,
         return_all_scores: bool | None = None,

@@ -47,6 +47,8 @@ class TokenClassificationPipeline(Pipeline):
     >>> ner(["Sarah lives in London", "John works at Google"], aggregation_strategy="first")  # doctest: +SKIP
     """
 
+    pad_side = "right"  # batches: positions as in the text alone (see Pipeline.pad_side)
+
     chunked = True
     token_outputs = ("logits",)
 

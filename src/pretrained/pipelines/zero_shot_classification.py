@@ -42,6 +42,8 @@ class ZeroShotClassificationPipeline(Pipeline):
     >>> classify(["a", "b"], "sport, politics", multi_label=True)  # doctest: +SKIP
     """
 
+    pad_side = "right"  # batches: positions as in the text alone (see Pipeline.pad_side)
+
     chunked = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
