@@ -168,3 +168,17 @@ def test_left_padding_batches_match_single(tmp_path):
     ours, theirs = both("question-answering", folder)
     for args in ({"top_k": 2}, {"max_seq_len": 32, "doc_stride": 8}):
         assert_same(ours(EXAMPLES, batch_size=3, **args), theirs(EXAMPLES, **args))
+
+
+def test_dict_of_lists(pipes):
+    """One {"question": [...], "context": [...]} dict: the lists are zipped, and the answers always come as a list."""
+    context = " ".join(CORPUS[:3])
+    compare(pipes, {"question": ["Where?", "who"], "context": [context, CORPUS[5]]})
+    compare(pipes, {"question": ["Where?"], "context": [context]})  # one pair: still a list
+    compare(pipes, [{"question": ["Where?"], "context": [context]}], top_k=2)
+    compare(
+        pipes, {"question": ["Where?", "who"], "context": context}
+    )  # a str context is zipped by character
+    ours, _ = pipes
+    with pytest.raises(TypeError, match="'question' and 'context' only"):
+        ours({"question": "who", "context": context, "id": 3})

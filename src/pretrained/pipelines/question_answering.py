@@ -44,6 +44,11 @@ def check_example(item: Any) -> SquadExample:
         item = {"question": item.question_text, "context": item.context_text}
     if not isinstance(item, dict):
         raise ValueError(f"{item!r} argument needs to be of type (SquadExample, dict)")
+    extra = sorted(set(item) - {"question", "context"})
+    if extra:
+        raise TypeError(
+            f"question-answering dicts take the keys 'question' and 'context' only; got also {extra}"
+        )
     for key in ("question", "context"):
         if key not in item:
             raise MissingInputError(
@@ -57,6 +62,10 @@ def check_example(item: Any) -> SquadExample:
         if not item[key]:
             raise ValueError(f"`{key}` cannot be empty")
     return SquadExample(item["question"], item["context"])
+
+
+class ExampleList(list):
+    """The examples of one ``{"question": [...], "context": [...]}`` dict: a list of results, even for one."""
 
 
 def collect_examples(args: tuple, kwargs: dict) -> Any:
@@ -88,7 +97,20 @@ def collect_examples(args: tuple, kwargs: dict) -> Any:
         inputs = list(inputs)
     else:
         raise ValueError(f"question-answering can't read inputs of type {type(inputs).__name__}")
+    if len(inputs) == 1 and isinstance(inputs[0], dict) and isinstance(inputs[0].get("question"), list):
+        return ExampleList(check_example(item) for item in _zip_dict(inputs[0]))
     return [check_example(item) for item in inputs]
+
+
+def _zip_dict(item: dict) -> list[dict]:
+    """``{"question": [...], "context": [...]}`` -> one dict per pair. As the reference, the lists are zipped
+    (a str context is zipped character by character)."""
+    extra = sorted(set(item) - {"question", "context"})
+    if extra or "context" not in item:
+        raise TypeError(
+            f"question-answering dicts take the keys 'question' and 'context'; got {sorted(item)}"
+        )
+    return [{"question": q, "context": c} for q, c in zip(item["question"], item["context"])]
 
 
 def _question_context(question: Any, context: Any) -> list[dict]:
@@ -153,7 +175,7 @@ class QuestionAnsweringPipeline(Pipeline):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """``qa(question=..., context=...)``, ``qa({"question", "context"})``, a list of dicts, or a generator."""
         examples = collect_examples(args, kwargs)
-        if isinstance(examples, list) and len(examples) == 1:
+        if isinstance(examples, list) and len(examples) == 1 and not isinstance(examples, ExampleList):
             return super().__call__(examples[0], **kwargs)
         return super().__call__(examples, **kwargs)
 
