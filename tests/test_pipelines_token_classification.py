@@ -158,3 +158,14 @@ def test_other_families(tmp_path, arch):
         compare(pipes, texts, batch_size=3, **args)
         if strategy not in (None, "none"):
             compare(pipes, [LONG, texts[-1] * 4], stride=5, **args)
+
+
+def test_split_words_generator(tmp_path):
+    """A generator with is_split_into_words=True: the reference uses it up checking its items (no results), or
+    raises when an item is not a word list."""
+    folder = build_checkpoint(tmp_path, "bert", "token-classification", id2label=dict(enumerate(NER_LABELS)))
+    pipes = both("ner", folder)
+    words = ["My", "name", "is", "Wolfgang"]
+    compare(pipes, lambda: (w for w in [words, words[1:]]), is_split_into_words=True)
+    with pytest.raises(ValueError, match="list of tokens"):
+        list(pipes[0]((w for w in ["My name", words]), is_split_into_words=True))

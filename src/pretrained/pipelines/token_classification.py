@@ -105,6 +105,8 @@ class TokenClassificationPipeline(Pipeline):
         """Entities of one text (a list), or of each text of a list (a list of lists)."""
         split = kwargs.get("is_split_into_words", False)
         if is_stream(inputs):
+            if split:
+                return self._split_stream(inputs, kwargs)
             return super().__call__(inputs, **kwargs)
         if isinstance(inputs, tuple):
             raise ValueError("token-classification takes a text or a list of texts; pass the tuple as a list")
@@ -116,6 +118,17 @@ class TokenClassificationPipeline(Pipeline):
             kwargs["offset_mapping"] = self._check_offsets(inputs, kwargs["offset_mapping"])
         if split and not all(isinstance(x, list) for x in inputs):
             inputs = [inputs]
+        return super().__call__(inputs, **kwargs)
+
+    def _split_stream(self, inputs: Any, kwargs: dict) -> Any:
+        """A stream with ``is_split_into_words=True``: as the reference, checking that its items are word lists
+        consumes it, so nothing is left to run (a non-list item: an error)."""
+        log.warning(
+            "a generator with is_split_into_words=True is used up while its items are checked (as in transformers), "
+            "so it gives no results; pass a list of word lists instead"
+        )
+        if not all(isinstance(x, list) for x in inputs):
+            raise ValueError("When `is_split_into_words=True`, `sentence` must be a list of tokens.")
         return super().__call__(inputs, **kwargs)
 
     @staticmethod
