@@ -66,3 +66,15 @@ def test_bad_arguments(pipes):
         ours("a", truncation=True, tokenize_kwargs={"truncation": True})
     with pytest.raises(TypeError, match="unknown argument.*top_k"):
         ours("a", top_k=1)
+
+
+def test_item_of_several_texts(pipes):
+    """A tuple (or a list inside the list) of equal-length texts is tokenized as one batch: all its rows come back."""
+    ours, theirs = pipes
+    compare(pipes, ("a", "b"))
+    compare(pipes, [["hello", "hello"], "c"])
+    for batch_size in (2, 3):
+        assert_same(
+            ours([["hello", "hello"], CORPUS[0], "c"], batch_size=batch_size),
+            theirs([["hello", "hello"], CORPUS[0], "c"]),
+        )

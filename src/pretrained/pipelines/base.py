@@ -182,8 +182,12 @@ class Pipeline:
                 continue
             batch, lengths, padded, width = self.collate(chosen)
             out = self.forward(batch, **fwd)
+            first = 0  # an input may hold several rows (a tuple of texts tokenized at once)
             for k, j in enumerate(rows):
-                results[j] = self.uncollate(out, k, lengths, padded, width)
+                n_rows = input_rows(chosen[k])
+                span = slice(first, first + n_rows)
+                results[j] = self.uncollate(out, k, lengths, padded, width, span)
+                first += n_rows
         return results
 
     def padded_width(self, lengths: list[int]) -> int:
@@ -245,15 +249,19 @@ class Pipeline:
                 batch[key] = PerItem(values)
         return batch, lengths, padded, longest
 
-    def uncollate(self, out: dict, k: int, lengths: list[int], padded: set[str], width: int) -> dict:
-        """Row ``k`` of a batch's outputs (padded to ``width``), with the padding of token-aligned tensors removed."""
+    def uncollate(
+        self, out: dict, k: int, lengths: list[int], padded: set[str], width: int, span: slice | None = None
+    ) -> dict:
+        """Input ``k``'s part of a batch's outputs (its rows ``span``, by default row ``k``; padded to ``width``),
+        with the padding of token-aligned tensors removed."""
         left, n = self.padding_side() == "left", lengths[k]
+        span = slice(k, k + 1) if span is None else span
         row = {}
         for key, value in out.items():
             if isinstance(value, PerItem):
                 row[key] = value[k]
             elif isinstance(value, torch.Tensor) and value.dim() > 0:
-                value = value[k : k + 1]
+                value = value[span]
                 if (
                     (key in padded or key in self.token_outputs)
                     and value.dim() >= 2
@@ -264,6 +272,12 @@ class Pipeline:
             else:
                 row[key] = value
         return row
+
+
+def input_rows(model_input: dict) -> int:
+    """How many rows one model input holds: its ``input_ids`` batch size (1 for a single text)."""
+    ids = model_input.get("input_ids")
+    return ids.shape[0] if isinstance(ids, torch.Tensor) and ids.dim() >= 2 else 1
 
 
 def input_length(model_input: dict) -> int:
