@@ -182,3 +182,15 @@ def test_dict_of_lists(pipes):
     ours, _ = pipes
     with pytest.raises(TypeError, match="'question' and 'context' only"):
         ours({"question": "who", "context": context, "id": 3})
+
+
+def test_best_positions_without_numpy():
+    """Without numpy, the k best spans come by score (ties by position); with distinct scores, as numpy's."""
+    import torch
+
+    from pretrained.pipelines.question_answering import _best_positions_by_position, best_positions
+
+    flat = torch.rand(400, generator=torch.Generator().manual_seed(0))
+    for k in (1, 3, 50, 400, 500):
+        assert _best_positions_by_position(flat, k) == best_positions(flat, k)
+    assert _best_positions_by_position(torch.tensor([0.0, 0.5, 0.0, 0.0]), 3) == [1, 0, 2]
