@@ -78,3 +78,10 @@ def test_item_of_several_texts(pipes):
             ours([["hello", "hello"], CORPUS[0], "c"], batch_size=batch_size),
             theirs([["hello", "hello"], CORPUS[0], "c"]),
         )
+
+
+@pytest.mark.parametrize("arch", ["electra", "xlm-roberta"])
+def test_other_families(tmp_path, arch):
+    pipes = both("feature-extraction", build_checkpoint(tmp_path, arch, "base"))
+    compare(pipes, CORPUS + ["", "   "])
+    compare(pipes, CORPUS[:2], truncation=True, tokenize_kwargs={"max_length": 5}, return_tensors=True)

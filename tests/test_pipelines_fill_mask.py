@@ -87,3 +87,13 @@ def test_bad_inputs(tmp_path):
     with pytest.raises(ValueError, match="top_k"):
         fill("a [MASK]", top_k=0)
     assert len(fill("a [MASK]", top_k=10**6)) == len(fill.tokenizer)  # more than the vocabulary: all of it
+
+
+@pytest.mark.parametrize("arch", ["electra", "xlm-roberta"])
+def test_other_families(tmp_path, arch):
+    """ELECTRA's generator head (WordPiece) and XLM-RoBERTa (Unigram, '▁' pieces)."""
+    pipes = both("fill-mask", build_checkpoint(tmp_path, arch, "masked-lm"))
+    m = pipes[0].tokenizer.mask_token
+    batch = [f"Paris is the {m} of France.", f"{m} {m}", f"  {m}  ", f"naïve café {m} 🤗 東京"]
+    compare(pipes, batch, batch_size=3, top_k=3)
+    compare(pipes, batch[0], targets=["▁the", "the", "paris", "zzzq", "東京"])

@@ -89,3 +89,12 @@ def test_bad_inputs(tmp_path):
         classify("a text", candidate_labels=LABELS, hypothesis_template="no slot")
     with pytest.raises(ValueError, match="extra arguments"):
         classify("a text", LABELS, "x")
+
+
+@pytest.mark.parametrize("arch", ["electra", "xlm-roberta", "distilbert"])
+def test_other_families(tmp_path, arch):
+    pipes = both(
+        "zero-shot-classification", nli_checkpoint(tmp_path, arch, ["ENTAILMENT", "NEUTRAL", "CONTRADICTION"])
+    )
+    compare(pipes, CORPUS[:3] + ["   "], candidate_labels=LABELS + ["東京", "naïve café"], batch_size=3)
+    compare(pipes, CORPUS[5], candidate_labels="sport, music", multi_label=True)
