@@ -167,3 +167,20 @@ def test_other_families(tmp_path, arch):
     for args in ({}, {"top_k": None}, {"function_to_apply": "sigmoid", "top_k": 2}):
         compare(pipes, TEXTS + ["", "   "], batch_size=3, **args)
     compare(pipes, {"text": CORPUS[1], "text_pair": CORPUS[5]})
+
+
+def test_torch_dataset_inputs(pipes):
+    """A torch Dataset (transformers' KeyDataset, or a map-style one) streams its items, as the reference."""
+    import torch
+
+    key_dataset = pytest.importorskip("transformers.pipelines.pt_utils").KeyDataset
+
+    class Texts(torch.utils.data.Dataset):
+        def __len__(self):
+            return len(TEXTS)
+
+        def __getitem__(self, i):
+            return TEXTS[i]
+
+    compare(pipes, lambda: key_dataset([{"text": t} for t in TEXTS], "text"), batch_size=2)
+    compare(pipes, Texts, top_k=None)

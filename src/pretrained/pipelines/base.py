@@ -148,7 +148,7 @@ class Pipeline:
         ``batch_size * sort_window`` (a stream's) items at a time."""
         per_window = self.list_window if isinstance(inputs, list) else self.sort_window
         window = 1 if batch_size == 1 else batch_size * per_window
-        stream = iter(inputs)
+        stream = iter_items(inputs)
         while items := list(islice(stream, window)):
             yield from self._run_window(items, batch_size, pre, fwd, post)
 
@@ -320,12 +320,24 @@ def to_device(obj: Any, device: torch.device) -> Any:
 
 
 def is_stream(inputs: Any) -> bool:
-    """A generator, iterator or dataset-like iterable (not a str, dict, tuple, tensor or list)."""
-    if isinstance(inputs, (types.GeneratorType, Iterator)):
+    """A generator, iterator, ``torch.utils.data.Dataset`` (e.g. transformers' ``KeyDataset``) or dataset-like
+    iterable (not a str, dict, tuple, tensor or list)."""
+    if isinstance(inputs, (types.GeneratorType, Iterator, torch.utils.data.Dataset)):
         return True
     if isinstance(inputs, (str, bytes, dict, tuple, list, torch.Tensor)):
         return False
     return isinstance(inputs, Iterable) and hasattr(inputs, "__len__") and hasattr(inputs, "__getitem__")
+
+
+def iter_items(inputs: Iterable) -> Iterator[Any]:
+    """The items of a list or stream; a map-style dataset (``__getitem__`` and ``__len__``, no ``__iter__``) by index."""
+    if (
+        isinstance(inputs, torch.utils.data.Dataset)
+        and not hasattr(inputs, "__iter__")
+        and hasattr(inputs, "__len__")
+    ):
+        return (inputs[i] for i in range(len(inputs)))
+    return iter(inputs)
 
 
 def pick_device(device: int | str | torch.device | None, model: Any) -> torch.device:
