@@ -180,6 +180,12 @@ VARIANTS = [
     ("electra", "masked-lm", dict(embedding_size=32)),  # no embeddings_project
     ("electra", "pretraining", dict(embedding_size=8, hidden_act="relu")),
     ("electra", "sequence-classification", dict(embedding_size=32, num_labels=6, intermediate_size=50)),
+    # relative position embeddings: a distance table in every attention layer, no absolute positions added
+    ("bert", "token-classification", dict(position_embedding_type="relative_key", hidden_act="gelu_10")),
+    ("bert", "sequence-classification", dict(position_embedding_type="relative_key_query")),
+    ("roberta", "masked-lm", dict(position_embedding_type="relative_key_query", hidden_act="relu2")),
+    ("xlm-roberta", "question-answering", dict(position_embedding_type="relative_key")),
+    ("electra", "pretraining", dict(position_embedding_type="relative_key_query", hidden_act="leaky_relu")),
 ]
 
 
@@ -330,3 +336,14 @@ def test_first_token_only_computes_the_same_first_position(reference_dir, arch):
     if getattr(full, "pooler_output", None) is not None:
         torch.testing.assert_close(first.pooler_output, full.pooler_output, atol=1e-5, rtol=0)
     assert asked.last_hidden_state.shape == full.last_hidden_state.shape
+
+
+def test_every_reference_activation_name_computes_the_same():
+    """Every ``hidden_act`` the reference knows (but the two with learned parameters) exists here, same values."""
+    from transformers.activations import ACT2CLS, ACT2FN
+
+    from pretrained.nn.activations import get_activation
+
+    x = torch.linspace(-12, 12, 241)
+    for name in sorted(set(ACT2CLS) - {"prelu", "xielu"}):
+        torch.testing.assert_close(get_activation(name)(x), ACT2FN[name](x), atol=1e-6, rtol=0, msg=name)

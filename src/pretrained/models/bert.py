@@ -56,10 +56,8 @@ class BertConfig(PretrainedConfig):
 class BertEmbeddings(nn.Module):
     def __init__(self, config: PretrainedConfig, embedding_size: int | None = None) -> None:
         super().__init__()
-        if config.position_embedding_type != "absolute":
-            raise NotImplementedError(
-                f"position_embedding_type={config.position_embedding_type!r}: only 'absolute' is supported"
-            )
+        position_type(config)  # an unknown type fails here, at build time
+        self.absolute = config.position_embedding_type == "absolute"
         dim = embedding_size or config.hidden_size
         self.word_embeddings = nn.Embedding(config.vocab_size, dim, padding_idx=config.pad_token_id)
         self.position_embeddings = nn.Embedding(config.max_position_embeddings, dim)
@@ -86,8 +84,41 @@ class BertEmbeddings(nn.Module):
             position_ids = torch.arange(T, device=x.device)[None]  # (1, T)
         if token_type_ids is None:
             token_type_ids = torch.zeros(B, T, dtype=torch.long, device=x.device)
-        x = x + self.token_type_embeddings(token_type_ids) + self.position_embeddings(position_ids)
+        x = x + self.token_type_embeddings(token_type_ids)
+        if self.absolute:  # relative types keep the table (it is in the checkpoints) but do not add it
+            x = x + self.position_embeddings(position_ids)
         return self.dropout(self.LayerNorm(x))
+
+
+POSITION_TYPES = ("absolute", "relative_key", "relative_key_query")
+
+
+def position_type(config: PretrainedConfig) -> str:
+    """``config.position_embedding_type``, checked: "absolute" (learned table added to the embeddings), or
+    "relative_key" / "relative_key_query" (a learned embedding per query-key distance, in every attention layer)."""
+    kind = getattr(config, "position_embedding_type", "absolute") or "absolute"
+    if kind not in POSITION_TYPES:
+        raise ValueError(f"config.position_embedding_type={kind!r} is not one of {POSITION_TYPES}")
+    return kind
+
+
+def relative_position_scores(
+    q: torch.Tensor, k: torch.Tensor, table: nn.Embedding, max_positions: int, with_key: bool
+) -> torch.Tensor:
+    """Shaw et al.'s relative-position attention terms (unscaled), as the reference's eager BERT attention.
+
+    q (B, nh, Tq, hs) at positions 0..Tq-1, k (B, nh, Tk, hs); ``table`` embeds distances q_pos - k_pos (offset
+    by ``max_positions - 1``). Returns (B, nh, Tq, Tk): q·d, plus k·d with ``with_key`` ("relative_key_query").
+    """
+    Tq, Tk = q.shape[2], k.shape[2]
+    distance = (
+        torch.arange(Tq, device=q.device)[:, None] - torch.arange(Tk, device=q.device)[None, :]
+    )  # (Tq, Tk)
+    d = table(distance + max_positions - 1).to(q.dtype)  # (Tq, Tk, hs)
+    scores = torch.einsum("bhld,lrd->bhlr", q, d)
+    if with_key:
+        scores = scores + torch.einsum("bhrd,lrd->bhlr", k, d)
+    return scores
 
 
 class BertSelfAttention(nn.Module):
@@ -102,6 +133,11 @@ class BertSelfAttention(nn.Module):
         self.key = Linear(config.hidden_size, config.hidden_size)
         self.value = Linear(config.hidden_size, config.hidden_size)
         self.dropout_p = config.attention_probs_dropout_prob
+        self.position_type = position_type(config)
+        if self.position_type != "absolute":
+            self.max_positions = config.max_position_embeddings
+            head_size = config.hidden_size // config.num_attention_heads
+            self.distance_embedding = nn.Embedding(2 * config.max_position_embeddings - 1, head_size)
 
     def forward(
         self, x: torch.Tensor, mask: torch.Tensor | None, need_weights: bool, first_only: bool = False
@@ -114,6 +150,11 @@ class BertSelfAttention(nn.Module):
         v = self.value(x).view(B, T, nh, hs).transpose(1, 2)
         if first_only and mask is not None and mask.shape[-2] != 1:
             mask = mask[..., :1, :]
+        if self.position_type != "absolute":  # relative terms join the scores as an additive, pre-scaled bias
+            with_key = self.position_type == "relative_key_query"
+            rel = relative_position_scores(q, k, self.distance_embedding, self.max_positions, with_key)
+            rel = rel * hs**-0.5  # (B, nh, Tq, T)
+            mask = rel if mask is None else rel + mask
         p = self.dropout_p if self.training else 0.0
         y, w = attend(q, k, v, mask, dropout_p=p, need_weights=need_weights)
         return y.transpose(1, 2).reshape(B, Tq, C), w  # (B, Tq, C)
