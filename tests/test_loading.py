@@ -84,6 +84,20 @@ def test_torch_dtype(tmp_path, dtype):
     assert {p.dtype for p in model.parameters()} == {want}
 
 
+@pytest.mark.parametrize("dtype", [torch.float16, "bfloat16"])
+def test_dtype_is_the_newer_name_of_torch_dtype(tmp_path, dtype):
+    """transformers >= 4.56 calls it ``dtype``: both the Auto and the model classes take it."""
+    tiny_bert(tmp_path)
+    want = torch.float16 if dtype == torch.float16 else torch.bfloat16
+    for model in (
+        BertModel.from_pretrained(tmp_path, dtype=dtype),
+        AutoModel.from_pretrained(tmp_path, dtype=dtype),
+    ):
+        assert {p.dtype for p in model.parameters()} == {want}
+    with pytest.raises(ValueError, match="disagree"):
+        BertModel.from_pretrained(tmp_path, dtype=torch.float16, torch_dtype=torch.bfloat16)
+
+
 def test_bad_torch_dtype(tmp_path):
     tiny_bert(tmp_path)
     with pytest.raises(ValueError, match="torch_dtype='float8'"):

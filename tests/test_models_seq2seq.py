@@ -455,7 +455,13 @@ def test_missing_heads_are_initialized_like_the_reference(tmp_path):
     assert info.missing_keys == ["lm_head.weight"]
     assert 0.8 < float(t5.lm_head.weight.detach().std()) < 1.2  # normal(0, initializer_factor)
     transformers.BartModel(reference_config("bart")).save_pretrained(tmp_path / "bart")
-    bart = pretrained.BartForConditionalGeneration.from_pretrained(tmp_path / "bart")
+    bart, info = pretrained.BartForConditionalGeneration.from_pretrained(
+        tmp_path / "bart", output_loading_info=True
+    )
+    _, ref_info = transformers.BartForConditionalGeneration.from_pretrained(
+        tmp_path / "bart", output_loading_info=True
+    )
+    assert info.missing_keys == ref_info["missing_keys"] == []  # final_logits_bias: zeros, not reported
     assert torch.equal(bart.final_logits_bias, torch.zeros(1, V))
     assert bart.lm_head.weight is bart.model.shared.weight
 

@@ -159,6 +159,7 @@ class PreTrainedModel(nn.Module):
     _tied_weights_keys: ClassVar[tuple[str, ...]] = ()
     _renames: ClassVar[dict[str, str]] = {}
     _ignore_unexpected: ClassVar[tuple[str, ...]] = ()  # key suffixes the reference also ignores
+    _ignore_missing: ClassVar[tuple[str, ...]] = ()  # absent key suffixes the reference does not report
 
     def __init__(self, config: PretrainedConfig) -> None:
         super().__init__()
@@ -237,6 +238,7 @@ class PreTrainedModel(nn.Module):
         revision: str | None = None,
         cache_dir: str | os.PathLike | None = None,
         torch_dtype: Any = None,
+        dtype: Any = None,
         device: str | torch.device | None = None,
         ignore_mismatched_sizes: bool = False,
         output_loading_info: bool = False,
@@ -251,7 +253,15 @@ class PreTrainedModel(nn.Module):
 
         >>> from pretrained.models.bert import BertModel
         >>> model = BertModel.from_pretrained("path/to/checkpoint")  # doctest: +SKIP
+
+        ``dtype`` is the newer name of ``torch_dtype`` (as in transformers >= 4.56); pass one of them.
         """
+        if dtype is not None:
+            if torch_dtype is not None and torch_dtype != dtype:
+                raise ValueError(
+                    f"dtype={dtype!r} and torch_dtype={torch_dtype!r} disagree; pass only dtype (the newer name)"
+                )
+            torch_dtype = dtype
         folder = resolve_dir(name_or_path, revision=revision, cache_dir=cache_dir)
         gguf_path = find_gguf(folder, gguf_file) if gguf_file is not None else None
         if config is None and gguf_path is not None:
@@ -325,7 +335,10 @@ class PreTrainedModel(nn.Module):
                 "ignore_mismatched_sizes=True to re-initialize them"
             )
         model.load_state_dict(to_load, strict=False, assign=True)
-        info.missing_keys = sorted(k for k in expected if k not in to_load and k not in tied)
+        absent = (k for k in expected if k not in to_load and k not in tied)
+        info.missing_keys = sorted(
+            k for k in absent if not (cls._ignore_missing and k.endswith(cls._ignore_missing))
+        )
         to_load.clear()  # the model holds the tensors now; fusing below frees what it replaces
         model.tie_weights()  # before materializing, so tied weights are never allocated twice
         model._materialize_missing(dtype)

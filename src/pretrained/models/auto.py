@@ -94,6 +94,7 @@ _LOAD_KWARGS = {
     "revision",
     "cache_dir",
     "torch_dtype",
+    "dtype",
     "device",
     "ignore_mismatched_sizes",
     "output_loading_info",
