@@ -423,3 +423,36 @@ def test_training_gradients_match_reference(saved, name):
     want = dict(theirs.named_parameters())
     for key, p in ours.named_parameters():
         close(p.grad, want[key].grad)
+
+
+# -- token classification and question answering -----------------------------------------------------------
+@pytest.mark.parametrize("task", ["token", "qa"])
+@pytest.mark.parametrize("name", ["gpt2", "llama-head-dim", "mistral-window", "qwen2-tied-window"])
+def test_token_classification_and_qa_heads_match_reference_both_ways(tmp_path, name, task):
+    """Llama and Qwen2 keep their QA decoder under ``transformer``, Mistral under ``model``: the keys load as saved."""
+    auto = "AutoModelForTokenClassification" if task == "token" else "AutoModelForQuestionAnswering"
+    torch.manual_seed(0)
+    theirs = getattr(transformers, auto).from_config(reference_config(name, num_labels=5)).eval()
+    theirs.save_pretrained(tmp_path / "ref")
+    ours, info = getattr(pretrained, auto).from_pretrained(tmp_path / "ref", output_loading_info=True)
+    assert type(ours).__name__ == type(theirs).__name__
+    assert not info.missing_keys and not info.unexpected_keys
+    ids = inputs(batch=3)
+    mask = torch.ones_like(ids)
+    mask[1, 7:] = 0
+    if task == "token":
+        kw = dict(labels=torch.randint(0, 5, ids.shape).masked_fill(mask == 0, -100))
+    else:
+        kw = dict(start_positions=torch.tensor([1, 0, 30]), end_positions=torch.tensor([3, 6, 2]))
+    with torch.no_grad():
+        want = theirs(ids, attention_mask=mask, output_hidden_states=True, **kw)
+        got = ours(ids, attention_mask=mask, output_hidden_states=True, **kw)
+    assert list(got.keys()) == list(want.keys())
+    for key in want.keys():
+        values = zip(got[key], want[key]) if key == "hidden_states" else [(got[key], want[key])]
+        for g, w in values:
+            close(g, w)
+    ours.save_pretrained(tmp_path / "ours")
+    back = getattr(transformers, auto).from_pretrained(tmp_path / "ours").eval()
+    with torch.no_grad():
+        close(back(ids, attention_mask=mask, **kw).loss, got.loss)

@@ -27,9 +27,16 @@ from ..nn.causal_lm import (
     last_token_logits,
     prepare_decoder,
 )
-from ..nn.heads import sequence_classification_loss
+from ..nn.heads import sequence_classification_loss, token_loss
 from ..nn.linear import Linear, linear, linear_act
-from ..outputs import BaseModelOutputWithPast, CausalLMOutput, SequenceClassifierOutputWithPast
+from ..outputs import (
+    BaseModelOutputWithPast,
+    CausalLMOutput,
+    QuestionAnsweringModelOutput,
+    SequenceClassifierOutputWithPast,
+    TokenClassifierOutput,
+)
+from .llama import _head_kwargs, head_dropout, span_logits
 
 
 class GPT2Config(PretrainedConfig):
@@ -315,9 +322,55 @@ class GPT2ForSequenceClassification(GPT2PreTrainedModel):
         )
 
 
+class GPT2ForTokenClassification(GPT2PreTrainedModel):
+    """A label per token from GPT-2's (causal) hidden states: logits (B, T, num_labels)."""
+
+    def __init__(self, config: GPT2Config) -> None:
+        super().__init__(config)
+        self.transformer = GPT2Model(config)
+        self.dropout = nn.Dropout(head_dropout(config))
+        self.classifier = Linear(config.n_embd, config.num_labels)
+        self.post_init()
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        **kwargs,
+    ) -> TokenClassifierOutput:
+        out = self.transformer(input_ids, attention_mask, **_head_kwargs(kwargs))
+        logits = self.classifier(self.dropout(out.last_hidden_state))  # (B, T, num_labels)
+        loss = token_loss(logits, labels) if labels is not None else None
+        return TokenClassifierOutput(loss, logits, out.hidden_states, out.attentions)
+
+
+class GPT2ForQuestionAnswering(GPT2PreTrainedModel):
+    """Extractive QA on GPT-2: start/end logits (B, T) per token."""
+
+    def __init__(self, config: GPT2Config) -> None:
+        super().__init__(config)
+        self.transformer = GPT2Model(config)
+        self.qa_outputs = Linear(config.n_embd, 2)
+        self.post_init()
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        start_positions: torch.Tensor | None = None,
+        end_positions: torch.Tensor | None = None,
+        **kwargs,
+    ) -> QuestionAnsweringModelOutput:
+        out = self.transformer(input_ids, attention_mask, **_head_kwargs(kwargs))
+        return span_logits(self.qa_outputs(out.last_hidden_state), start_positions, end_positions, out)
+
+
 # task -> class name, read by models/auto.py
 TASK_CLASSES = {
     "base": "GPT2Model",
     "causal-lm": "GPT2LMHeadModel",
     "sequence-classification": "GPT2ForSequenceClassification",
+    "token-classification": "GPT2ForTokenClassification",
+    "question-answering": "GPT2ForQuestionAnswering",
 }
