@@ -23,6 +23,7 @@ from .encoder_fixtures import (
     labels_for,
     our_config,
     reference_class,
+    reference_config,
     run_both,
 )
 
@@ -308,7 +309,44 @@ def test_distilbert_config_aliases():
 
 def test_pretraining_head_only_where_it_exists():
     with pytest.raises(ValueError, match="no pretraining head"):
-        pretrained.AutoModelForPreTraining.from_config(our_config("roberta"))
+        pretrained.AutoModelForPreTraining.from_config(pretrained.AutoConfig.for_model("llama"))
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_auto_pretraining_class_is_the_references(arch):
+    """BERT has its own pre-training heads; RoBERTa, XLM-R and DistilBERT map to their masked LM, as the reference."""
+    ours = pretrained.AutoModelForPreTraining.from_config(our_config(arch))
+    theirs = transformers.AutoModelForPreTraining.from_config(reference_config(arch))
+    assert type(ours).__name__ == type(theirs).__name__
+
+
+@pytest.mark.parametrize(
+    "overrides", [{}, dict(tie_word_embeddings=False, position_embedding_type="relative_key")]
+)
+def test_bert_for_pretraining_both_directions(reference_dir, tmp_path, overrides):
+    folder, _ = reference_dir("bert", "base")
+    torch.manual_seed(0)
+    theirs = transformers.BertForPreTraining(reference_config("bert", **overrides)).eval()
+    theirs.save_pretrained(tmp_path / "ref")
+    ours, info = pretrained.AutoModelForPreTraining.from_pretrained(
+        tmp_path / "ref", output_loading_info=True
+    )
+    assert info.missing_keys == info.unexpected_keys == []
+    labels = {
+        "labels": labels_for("masked-lm", "bert")["labels"],
+        "next_sentence_label": torch.tensor([0, 1, 1]),
+    }
+    inputs = {**batch("bert"), **labels}
+    assert_outputs_close(*run_both(ours, theirs, {**inputs, **EVERYTHING}))
+    assert_outputs_close(*run_both(ours, theirs, batch("bert")))  # no loss without both labels
+    ours.save_pretrained(tmp_path / "ours")
+    back = transformers.BertForPreTraining.from_pretrained(tmp_path / "ours").eval()
+    assert_outputs_close(*run_both(ours, back, inputs))
+    # a bare checkpoint: the heads are new in both (only the loading report is compared)
+    _, ref_info = transformers.BertForPreTraining.from_pretrained(folder, output_loading_info=True)
+    _, info = pretrained.AutoModelForPreTraining.from_pretrained(folder, output_loading_info=True)
+    tied_bias = {"cls.predictions.decoder.bias"}  # the reference lists the tied bias under both names
+    assert set(info.missing_keys) == set(ref_info["missing_keys"]) - tied_bias
 
 
 @pytest.mark.parametrize("arch", sorted(HAS_TOKEN_TYPES))

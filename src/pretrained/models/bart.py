@@ -445,4 +445,7 @@ TASK_CLASSES = {
     "base": "BartModel",
     "seq2seq-lm": "BartForConditionalGeneration",
     "sequence-classification": "BartForSequenceClassification",
+    # as the reference's AutoModelForPreTraining and AutoModelForMaskedLM (denoising: the LM fills the masks)
+    "pretraining": "BartForConditionalGeneration",
+    "masked-lm": "BartForConditionalGeneration",
 }

@@ -11,6 +11,8 @@ torch.Size([1, 3, 32])
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -25,6 +27,7 @@ from ..nn.masks import padding_mask
 from ..outputs import (
     BaseModelOutputWithPooling,
     MaskedLMOutput,
+    ModelOutput,
     QuestionAnsweringModelOutput,
     SequenceClassifierOutput,
     TokenClassifierOutput,
@@ -453,9 +456,59 @@ class BertForMaskedLM(BertPreTrainedModel):
         return MaskedLMOutput(loss, logits, out.hidden_states, out.attentions)
 
 
+@dataclass
+class BertForPreTrainingOutput(ModelOutput):
+    loss: torch.Tensor | None = None
+    prediction_logits: torch.Tensor | None = None
+    seq_relationship_logits: torch.Tensor | None = None
+    hidden_states: tuple[torch.Tensor, ...] | None = None
+    attentions: tuple[torch.Tensor, ...] | None = None
+
+
+class BertPreTrainingHeads(nn.Module):
+    def __init__(self, config: PretrainedConfig) -> None:
+        super().__init__()
+        self.predictions = BertLMPredictionHead(config)
+        self.seq_relationship = Linear(config.hidden_size, 2)
+
+
+class BertForPreTraining(BertPreTrainedModel):
+    """BERT's two pre-training heads: masked-token logits (B, T, V) and next-sentence logits (B, 2) from the
+    pooler. The loss is their sum, computed when both ``labels`` and ``next_sentence_label`` are given."""
+
+    _tied_weights_keys = ("cls.predictions.decoder.weight",)
+    _ignore_unexpected = ("cls.predictions.decoder.bias",)
+
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__(config)
+        self.bert = BertModel(config)
+        self.cls = BertPreTrainingHeads(config)
+        self.post_init()
+
+    def get_output_embeddings(self) -> nn.Linear:
+        return self.cls.predictions.decoder
+
+    def forward(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        labels: torch.Tensor | None = None,
+        next_sentence_label: torch.Tensor | None = None,
+        **kwargs,
+    ) -> BertForPreTrainingOutput:
+        out = self.bert(input_ids, attention_mask, **_encoder_kwargs(kwargs))
+        logits = self.cls.predictions(out.last_hidden_state)  # (B, T, V)
+        nsp = self.cls.seq_relationship(out.pooler_output)  # (B, 2)
+        loss = None
+        if labels is not None and next_sentence_label is not None:
+            loss = token_loss(logits, labels) + F.cross_entropy(nsp.view(-1, 2), next_sentence_label.view(-1))
+        return BertForPreTrainingOutput(loss, logits, nsp, out.hidden_states, out.attentions)
+
+
 # task -> class name, read by models/auto.py
 TASK_CLASSES = {
     "base": "BertModel",
+    "pretraining": "BertForPreTraining",
     "masked-lm": "BertForMaskedLM",
     "sequence-classification": "BertForSequenceClassification",
     "token-classification": "BertForTokenClassification",

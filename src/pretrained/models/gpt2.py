@@ -373,4 +373,5 @@ TASK_CLASSES = {
     "sequence-classification": "GPT2ForSequenceClassification",
     "token-classification": "GPT2ForTokenClassification",
     "question-answering": "GPT2ForQuestionAnswering",
+    "pretraining": "GPT2LMHeadModel",  # as the reference's AutoModelForPreTraining
 }

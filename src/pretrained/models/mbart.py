@@ -142,4 +142,5 @@ TASK_CLASSES = {
     "base": "MBartModel",
     "seq2seq-lm": "MBartForConditionalGeneration",
     "sequence-classification": "MBartForSequenceClassification",
+    "masked-lm": "MBartForConditionalGeneration",  # as the reference's AutoModelForMaskedLM
 }

@@ -220,4 +220,5 @@ TASK_CLASSES = {
     "sequence-classification": "RobertaForSequenceClassification",
     "token-classification": "RobertaForTokenClassification",
     "question-answering": "RobertaForQuestionAnswering",
+    "pretraining": "RobertaForMaskedLM",  # as the reference's AutoModelForPreTraining
 }

@@ -458,4 +458,5 @@ class T5EncoderModel(T5PreTrainedModel):
 TASK_CLASSES = {
     "base": "T5Model",
     "seq2seq-lm": "T5ForConditionalGeneration",
+    "pretraining": "T5ForConditionalGeneration",  # as the reference's AutoModelForPreTraining
 }

@@ -57,4 +57,5 @@ TASK_CLASSES = {
     "sequence-classification": "XLMRobertaForSequenceClassification",
     "token-classification": "XLMRobertaForTokenClassification",
     "question-answering": "XLMRobertaForQuestionAnswering",
+    "pretraining": "XLMRobertaForMaskedLM",  # as the reference's AutoModelForPreTraining
 }
