@@ -520,3 +520,58 @@ def test_fresh_initialization_matches_reference_statistics(name):
         else:
             assert abs(float(p.detach().std()) / float(want.std()) - 1) < 0.25, key
     assert set(dict(ours.named_buffers())) <= set(dict(ref.named_buffers()))
+
+
+# -- classification and question-answering heads ---------------------------------------------------------
+HEADS = [
+    ("t5-v1.0", "T5ForSequenceClassification", "AutoModelForSequenceClassification"),
+    ("t5-v1.1", "T5ForSequenceClassification", "AutoModelForSequenceClassification"),
+    ("t5-v1.0", "T5ForTokenClassification", "AutoModelForTokenClassification"),
+    ("t5-deep-decoder", "T5ForQuestionAnswering", "AutoModelForQuestionAnswering"),
+    ("bart-scaled-relu", "BartForQuestionAnswering", "AutoModelForQuestionAnswering"),
+    ("mbart", "MBartForQuestionAnswering", "AutoModelForQuestionAnswering"),
+]
+
+
+@pytest.mark.parametrize("name,cls_name,auto", HEADS, ids=[f"{n}-{c}" for n, c, _ in HEADS])
+def test_heads_match_reference_both_ways(name, cls_name, auto, tmp_path):
+    """T5's sequence classifier keeps its encoder-decoder under ``transformer``, the token classifier its encoder;
+    T5's QA model holds ``shared``/``encoder``/``decoder`` at the top, BART's under ``model``."""
+    torch.manual_seed(0)
+    ref = getattr(transformers, cls_name)(
+        reference_config(name, num_labels=3 if "Seq" in cls_name else 2)
+    ).eval()
+    ref.save_pretrained(tmp_path / "ref")
+    ours, info = getattr(pretrained, auto).from_pretrained(tmp_path / "ref", output_loading_info=True)
+    assert type(ours).__name__ == cls_name
+    assert info.missing_keys == info.unexpected_keys == []
+    src, _, _ = batch(ref.config, seed=7)
+    if "Sequence" in cls_name:
+        labels = dict(labels=torch.tensor([0, 2, 1]))
+    elif "Token" in cls_name:
+        labels = dict(labels=torch.randint(0, 2, (3, 9)).masked_fill(src["attention_mask"] == 0, -100))
+    else:
+        labels = dict(start_positions=torch.tensor([1, 0, 20]), end_positions=torch.tensor([3, 4, 2]))
+    with torch.no_grad():
+        for kw in (labels, dict(output_hidden_states=True)):
+            a, b = ours(**src, **kw), ref(**src, **kw)
+            assert [k for k in a.keys() if k != "past_key_values"] == [
+                k for k in b.keys() if k != "past_key_values"
+            ]
+            for key in b.keys():
+                if key != "past_key_values":
+                    for x, y in zip(
+                        *((a[key], b[key]) if isinstance(b[key], tuple) else ([a[key]], [b[key]]))
+                    ):
+                        close(x, y)
+    ours.save_pretrained(tmp_path / "ours")
+    back = getattr(transformers, cls_name).from_pretrained(tmp_path / "ours").eval()
+    with torch.no_grad():
+        close(ours(**src, **labels).loss, back(**src, **labels).loss)
+    # the LM checkpoint into the head: the same keys loaded, missing and unexpected in both
+    lm = getattr(transformers, VARIANTS[name][0])(reference_config(name)).save_pretrained(tmp_path / "lm")
+    del lm
+    _, info = getattr(pretrained, auto).from_pretrained(tmp_path / "lm", output_loading_info=True)
+    _, ref_info = getattr(transformers, cls_name).from_pretrained(tmp_path / "lm", output_loading_info=True)
+    assert sorted(info.missing_keys) == sorted(ref_info["missing_keys"])
+    assert sorted(info.unexpected_keys) == sorted(ref_info["unexpected_keys"])

@@ -34,7 +34,14 @@ from ..outputs import (
     BaseModelOutputWithPastAndCrossAttentions,
     Seq2SeqSequenceClassifierOutput,
 )
-from .seq2seq import Seq2SeqLM, Seq2SeqModel, Seq2SeqPreTrainedModel, new_cache
+from .seq2seq import (
+    Seq2SeqLM,
+    Seq2SeqModel,
+    Seq2SeqPreTrainedModel,
+    Seq2SeqQuestionAnsweringModelOutput,
+    new_cache,
+    seq2seq_span_output,
+)
 
 
 class BartConfig(PretrainedConfig):
@@ -417,6 +424,11 @@ class BartForSequenceClassification(BartPreTrainedModel):
             None, use_cache, output_attentions, output_hidden_states,
         )  # fmt: skip
         h = out.last_hidden_state  # (B, T, C)
+        if h.shape[1] != input_ids.shape[1]:
+            raise ValueError(
+                f"{type(self).__name__} pools the decoder states at the eos tokens of input_ids: decoder inputs of "
+                f"length {h.shape[1]} do not line up with input_ids of length {input_ids.shape[1]}"
+            )
         eos = input_ids.eq(self.config.eos_token_id).to(h.device)  # (B, T)
         counts = eos.sum(1)
         if bool((counts != counts[0]).any()) or int(counts[0]) == 0:
@@ -440,9 +452,49 @@ class BartForSequenceClassification(BartPreTrainedModel):
         )
 
 
+class BartForQuestionAnswering(BartPreTrainedModel):
+    """Extractive QA: start/end logits (B, T) from the decoder reading ``input_ids`` shifted right."""
+
+    base_class: type[BartModel] = BartModel
+
+    def __init__(self, config: BartConfig) -> None:
+        super().__init__(config)
+        config.num_labels = 2  # start and end, as the reference sets it
+        self.model = self.base_class(config)
+        self.qa_outputs = Linear(config.d_model, 2)
+        self.post_init()
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        decoder_input_ids: torch.Tensor | None = None,
+        decoder_attention_mask: torch.Tensor | None = None,
+        encoder_outputs=None,
+        start_positions: torch.Tensor | None = None,
+        end_positions: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        decoder_inputs_embeds: torch.Tensor | None = None,
+        use_cache: bool | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+    ) -> Seq2SeqQuestionAnsweringModelOutput:
+        if start_positions is not None and end_positions is not None:
+            use_cache = False
+        out = self.encode_decode(
+            input_ids, attention_mask, decoder_input_ids, decoder_attention_mask, encoder_outputs, None,
+            inputs_embeds, decoder_inputs_embeds, use_cache, output_attentions, output_hidden_states,
+        )  # fmt: skip
+        return seq2seq_span_output(
+            self.qa_outputs(out.last_hidden_state), start_positions, end_positions, out
+        )
+
+
 # task -> class name, read by models/auto.py
 TASK_CLASSES = {
     "base": "BartModel",
+    "question-answering": "BartForQuestionAnswering",
     "seq2seq-lm": "BartForConditionalGeneration",
     "sequence-classification": "BartForSequenceClassification",
     # as the reference's AutoModelForPreTraining and AutoModelForMaskedLM (denoising: the LM fills the masks)

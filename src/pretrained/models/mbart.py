@@ -20,6 +20,7 @@ from .bart import (
     BartEncoder,
     BartEncoderLayer,
     BartForConditionalGeneration,
+    BartForQuestionAnswering,
     BartForSequenceClassification,
     BartModel,
     BartPreTrainedModel,
@@ -137,10 +138,15 @@ class MBartForSequenceClassification(MBartPreTrainedModel, BartForSequenceClassi
     base_class = MBartModel
 
 
+class MBartForQuestionAnswering(MBartPreTrainedModel, BartForQuestionAnswering):
+    base_class = MBartModel
+
+
 # task -> class name, read by models/auto.py
 TASK_CLASSES = {
     "base": "MBartModel",
     "seq2seq-lm": "MBartForConditionalGeneration",
     "sequence-classification": "MBartForSequenceClassification",
+    "question-answering": "MBartForQuestionAnswering",
     "masked-lm": "MBartForConditionalGeneration",  # as the reference's AutoModelForMaskedLM
 }
