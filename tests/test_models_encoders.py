@@ -385,3 +385,64 @@ def test_every_reference_activation_name_computes_the_same():
     x = torch.linspace(-12, 12, 241)
     for name in sorted(set(ACT2CLS) - {"prelu", "xielu"}):
         torch.testing.assert_close(get_activation(name)(x), ACT2FN[name](x), atol=1e-6, rtol=0, msg=name)
+
+
+# -- decoders: is_decoder=True (causal attention, KV cache) and the ForCausalLM heads --------------------------
+DECODER_CASES = [
+    ("bert", dict(is_decoder=True)),
+    ("roberta", dict(is_decoder=True)),
+    ("xlm-roberta", dict(is_decoder=True)),
+    ("electra", dict(is_decoder=True)),
+    ("bert", dict(is_decoder=True, position_embedding_type="relative_key")),
+    ("roberta", dict(is_decoder=False)),  # the reference only warns: bidirectional attention, no cache
+]
+
+
+@pytest.mark.parametrize(
+    "arch,overrides", DECODER_CASES, ids=[f"{a}-{i}" for i, (a, _) in enumerate(DECODER_CASES)]
+)
+def test_causal_lm_heads_match_reference(tmp_path, arch, overrides):
+    torch.manual_seed(0)
+    theirs = transformers.AutoModelForCausalLM.from_config(reference_config(arch, **overrides)).eval()
+    theirs.save_pretrained(tmp_path / "ref")
+    ours, info = pretrained.AutoModelForCausalLM.from_pretrained(tmp_path / "ref", output_loading_info=True)
+    assert type(ours).__name__ == type(theirs).__name__
+    assert info.missing_keys == info.unexpected_keys == []
+    inputs = batch(arch)
+    mask = inputs["attention_mask"]
+    labels = inputs["input_ids"].masked_fill(mask == 0, -100)
+    with_labels = {**inputs, "labels": labels, "output_hidden_states": True}  # labels: no cache in either
+    assert_outputs_close(*run_both(ours, theirs, with_labels))
+    with torch.no_grad():
+        got, want = ours(**inputs), theirs(**inputs)
+    assert list(got.keys()) == list(want.keys())  # past_key_values only where the reference keeps a cache
+    torch.testing.assert_close(got.logits, want.logits, atol=1e-5, rtol=0)
+    ours.save_pretrained(tmp_path / "ours")
+    back = transformers.AutoModelForCausalLM.from_pretrained(tmp_path / "ours").eval()
+    assert_outputs_close(*run_both(ours, back, inputs), skip=("past_key_values",))
+    if not overrides["is_decoder"]:
+        return
+    # cached decoding: the prompt, then one token at a time, as the reference (and as the full forward, for
+    # absolute positions; relative ones take every cached-call query at the last position, as the reference)
+    steps, ref_steps, cache, ref_cache = [], [], None, None
+    with torch.no_grad():
+        for start, stop in [(0, 3)] + [(t, t + 1) for t in range(3, 8)]:
+            kw = {k: v[:, start:stop] for k, v in inputs.items() if k != "attention_mask"}
+            kw["attention_mask"] = mask[:, :stop]
+            out = ours(**kw, past_key_values=cache, use_cache=True)
+            ref = theirs(**kw, past_key_values=ref_cache, use_cache=True)
+            cache, ref_cache = out.past_key_values, ref.past_key_values
+            steps.append(out.logits)
+            ref_steps.append(ref.logits)
+    real = mask.bool()
+    torch.testing.assert_close(torch.cat(steps, 1)[real], torch.cat(ref_steps, 1)[real], atol=1e-5, rtol=0)
+    if "position_embedding_type" not in overrides:
+        torch.testing.assert_close(torch.cat(steps, 1)[real], want.logits[real], atol=1e-5, rtol=0)
+    prompt = inputs["input_ids"][:1, :4]
+    kw = dict(max_new_tokens=5, do_sample=False)
+    assert torch.equal(ours.generate(prompt, **kw), theirs.generate(prompt, **kw))
+
+
+def test_encoder_with_cross_attention_is_a_clear_error():
+    with pytest.raises(NotImplementedError, match="add_cross_attention"):
+        pretrained.AutoModel.from_config(our_config("bert", is_decoder=True, add_cross_attention=True))
