@@ -76,6 +76,30 @@ def test_pytorch_model_bin_and_its_shards(tmp_path):
     same_outputs(model, BertModel.from_pretrained(tmp_path))
 
 
+@pytest.mark.parametrize("shard", ["5GB", "20KB"])
+def test_save_pretrained_as_pytorch_model_bin(tmp_path, shard):
+    """safe_serialization=False writes the torch format (sharded too); the other format's files are removed."""
+    transformers = pytest.importorskip("transformers")
+    model = tiny_bert(tmp_path)  # model.safetensors there first
+    model.save_pretrained(tmp_path, safe_serialization=False, max_shard_size=shard)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert not any(n.endswith(".safetensors") or "safetensors" in n for n in names)
+    if shard == "5GB":
+        assert "pytorch_model.bin" in names
+    else:
+        assert "pytorch_model.bin.index.json" in names
+        assert sum(n.startswith("pytorch_model-0") and n.endswith(".bin") for n in names) > 1
+    same_outputs(model, BertModel.from_pretrained(tmp_path))
+    theirs = transformers.BertModel.from_pretrained(tmp_path).eval()
+    x, m = ids()
+    with torch.no_grad():
+        torch.testing.assert_close(
+            model(x, attention_mask=m).last_hidden_state, theirs(x, attention_mask=m).last_hidden_state
+        )
+    model.save_pretrained(tmp_path)  # back to safetensors: no stale .bin left to shadow it
+    assert not any(p.name.endswith(".bin") or "bin.index" in p.name for p in tmp_path.iterdir())
+
+
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, "float16", "auto"])
 def test_torch_dtype(tmp_path, dtype):
     tiny_bert(tmp_path)

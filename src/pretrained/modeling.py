@@ -450,9 +450,14 @@ class PreTrainedModel(nn.Module):
 
     # -- saving ---------------------------------------------------------------------------------------
     def save_pretrained(
-        self, save_directory: str | os.PathLike, *, max_shard_size: int | str = "5GB"
+        self,
+        save_directory: str | os.PathLike,
+        *,
+        max_shard_size: int | str = "5GB",
+        safe_serialization: bool = True,
     ) -> Path:
-        """Write config.json and model.safetensors (sharded past ``max_shard_size``) into ``save_directory``.
+        """Write config.json and model.safetensors (sharded past ``max_shard_size``) into ``save_directory``;
+        ``safe_serialization=False`` writes ``pytorch_model.bin`` (and its shards) instead.
 
         >>> model.save_pretrained("out/")  # doctest: +SKIP
         """
@@ -471,7 +476,7 @@ class PreTrainedModel(nn.Module):
                 seen[ptr] = key
         self.config.architectures = [self._architecture_name()]
         self.config.torch_dtype = str(self.dtype).removeprefix("torch.")
-        save_checkpoint(state, folder, max_shard_size=max_shard_size)
+        save_checkpoint(state, folder, max_shard_size=max_shard_size, safe_serialization=safe_serialization)
         self.config.save_pretrained(folder)
         if getattr(self, "generation_config", None) is not None:
             self.generation_config.save_pretrained(folder)
