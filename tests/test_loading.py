@@ -100,6 +100,35 @@ def test_save_pretrained_as_pytorch_model_bin(tmp_path, shard):
     assert not any(p.name.endswith(".bin") or "bin.index" in p.name for p in tmp_path.iterdir())
 
 
+def test_reference_loader_arguments(tmp_path):
+    """subfolder, use_safetensors, device_map and the loader hints that change nothing here, as the reference."""
+    model = tiny_bert(tmp_path / "repo" / "encoder")
+    model.save_pretrained(tmp_path / "repo" / "encoder", safe_serialization=False)
+    for loaded in (
+        AutoModel.from_pretrained(
+            tmp_path / "repo", subfolder="encoder", device_map="cpu", low_cpu_mem_usage=True
+        ),
+        BertModel.from_pretrained(tmp_path / "repo", subfolder="encoder", attn_implementation="eager"),
+    ):
+        same_outputs(model, loaded)
+        assert not hasattr(loaded.config, "attn_implementation") and not hasattr(loaded.config, "device_map")
+    both = tmp_path / "both"
+    model.save_pretrained(both, safe_serialization=False)
+    torch.manual_seed(1)
+    other = BertModel(BertConfig(**TINY)).eval()
+    state = {k: v.contiguous() for k, v in other.state_dict().items()}
+    model.save_pretrained(tmp_path / "bin", safe_serialization=False)
+    save_checkpoint(state, both)  # the folder holds other weights as model.safetensors...
+    for f in (tmp_path / "bin").glob("*.bin"):
+        (both / f.name).write_bytes(f.read_bytes())  # ...and the model's as pytorch_model.bin
+    same_outputs(other, BertModel.from_pretrained(both))  # safetensors preferred
+    same_outputs(model, BertModel.from_pretrained(both, use_safetensors=False))
+    with pytest.raises(FileNotFoundError, match="use_safetensors=True"):
+        BertModel.from_pretrained(tmp_path / "bin", use_safetensors=True)
+    with pytest.raises(FileNotFoundError, match="subfolder"):
+        BertModel.from_pretrained(tmp_path / "repo", subfolder="nope", config=model.config)
+
+
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, "float16", "auto"])
 def test_torch_dtype(tmp_path, dtype):
     tiny_bert(tmp_path)

@@ -151,9 +151,10 @@ class PretrainedConfig:
         *,
         revision: str | None = None,
         cache_dir: str | None = None,
+        subfolder: str = "",
         **overrides: Any,
     ) -> PretrainedConfig:
-        """Read ``config.json`` from a folder or a cached repo id.
+        """Read ``config.json`` from a folder (``subfolder`` inside it) or a cached repo id.
 
         >>> PretrainedConfig.from_pretrained("no/such-model")  # doctest: +SKIP
         Traceback (most recent call last):
@@ -161,7 +162,9 @@ class PretrainedConfig:
         """
         from .hub import resolve_file
 
-        path = resolve_file(name_or_path, CONFIG_NAME, revision=revision, cache_dir=cache_dir)
+        path = resolve_file(
+            name_or_path, CONFIG_NAME, revision=revision, cache_dir=cache_dir, subfolder=subfolder
+        )
         data = read_json(path)
         if cls.model_type and data.get("model_type") not in (None, cls.model_type):
             log.warning("%s: model_type %r loaded into %s", path, data.get("model_type"), cls.__name__)
@@ -228,10 +231,13 @@ class AutoConfig:
         *,
         revision: str | None = None,
         cache_dir: str | None = None,
+        subfolder: str = "",
         **overrides: Any,
     ) -> PretrainedConfig:
         from .hub import resolve_file
 
-        path = resolve_file(name_or_path, CONFIG_NAME, revision=revision, cache_dir=cache_dir)
+        path = resolve_file(
+            name_or_path, CONFIG_NAME, revision=revision, cache_dir=cache_dir, subfolder=subfolder
+        )
         data = read_json(path)
         return cls.config_class(data.get("model_type"), str(path)).from_dict(data, **overrides)

@@ -36,6 +36,41 @@ _DTYPE_NAMES = {
 }
 
 
+# the reference's from_pretrained arguments that only steer its loader (or the hub): nothing to do here
+_IGNORED_LOAD_HINTS = (
+    "low_cpu_mem_usage",
+    "attn_implementation",
+    "trust_remote_code",
+    "local_files_only",
+    "token",
+    "use_auth_token",
+    "force_download",
+    "resume_download",
+    "proxies",
+    "offload_folder",
+    "offload_state_dict",
+    "_fast_init",
+)
+
+
+def _device_from_map(device_map: Any, device: Any) -> Any:
+    """``device_map`` as a single device: a name, a torch.device or an index; "auto" (and None) keeps ``device``."""
+    if device_map is None or device_map == "auto":
+        return device
+    if isinstance(device_map, dict):
+        devices = set(device_map.values())
+        if len(devices) != 1:
+            raise ValueError(
+                f"device_map={device_map!r}: models are placed on one device here; pass device= (or one device)"
+            )
+        device_map = devices.pop()
+    if isinstance(device_map, int):
+        device_map = torch.device("cuda", device_map)
+    if device is not None and torch.device(device) != torch.device(device_map):
+        raise ValueError(f"device={device!r} and device_map={device_map!r} disagree; pass one of them")
+    return device_map
+
+
 @dataclass
 class LoadingInfo:
     """What ``from_pretrained`` did with the checkpoint's keys."""
@@ -244,6 +279,9 @@ class PreTrainedModel(nn.Module):
         output_loading_info: bool = False,
         state_dict: dict[str, torch.Tensor] | None = None,
         gguf_file: str | None = None,
+        subfolder: str = "",
+        use_safetensors: bool | None = None,
+        device_map: str | torch.device | None = None,
         **config_overrides: Any,
     ) -> Any:
         """Load a checkpoint folder (or cached repo id): config.json + safetensors / pytorch_model.bin (sharded too).
@@ -255,7 +293,14 @@ class PreTrainedModel(nn.Module):
         >>> model = BertModel.from_pretrained("path/to/checkpoint")  # doctest: +SKIP
 
         ``dtype`` is the newer name of ``torch_dtype`` (as in transformers >= 4.56); pass one of them.
+        ``subfolder``: the checkpoint sits in that folder of the repo. ``use_safetensors``: True requires
+        safetensors weights, False prefers ``pytorch_model.bin``. ``device_map`` (a single device, or "auto" for
+        the default) is ``device``. The reference's loader hints that change nothing here (``low_cpu_mem_usage``,
+        ``attn_implementation``, ``trust_remote_code``...) are accepted and ignored.
         """
+        for hint in _IGNORED_LOAD_HINTS:
+            config_overrides.pop(hint, None)
+        device = _device_from_map(device_map, device)
         if dtype is not None:
             if torch_dtype is not None and torch_dtype != dtype:
                 raise ValueError(
@@ -263,6 +308,10 @@ class PreTrainedModel(nn.Module):
                 )
             torch_dtype = dtype
         folder = resolve_dir(name_or_path, revision=revision, cache_dir=cache_dir)
+        if subfolder:
+            folder = folder / subfolder
+            if not folder.is_dir():
+                raise FileNotFoundError(f"subfolder={subfolder!r}: no folder {folder}")
         gguf_path = find_gguf(folder, gguf_file) if gguf_file is not None else None
         if config is None and gguf_path is not None:
             config = gguf_checkpoint_config(gguf_path, cls.config_class, **config_overrides)
@@ -278,7 +327,7 @@ class PreTrainedModel(nn.Module):
         if state_dict is None and gguf_path is not None:
             state_dict = gguf_state_dict(gguf_path, resolve_dtype(torch_dtype, config, {}))
         elif state_dict is None:
-            state_dict = load_checkpoint(checkpoint_files(folder))
+            state_dict = load_checkpoint(checkpoint_files(folder, use_safetensors))
         model, info = cls._from_state_dict(config, state_dict, torch_dtype, ignore_mismatched_sizes, consume)
         model.name_or_path = str(name_or_path)
         if hasattr(model, "_load_generation_config"):  # generating models: generation_config.json, if any

@@ -234,10 +234,16 @@ def load_torch_bin(path: str | os.PathLike) -> dict[str, torch.Tensor]:
 
 
 # -- whole checkpoints --------------------------------------------------------------------------------
-def checkpoint_files(folder: str | os.PathLike) -> list[Path]:
-    """The weight files of a checkpoint folder, safetensors preferred, shards in index order."""
+def checkpoint_files(folder: str | os.PathLike, use_safetensors: bool | None = None) -> list[Path]:
+    """The weight files of a checkpoint folder, shards in index order: safetensors preferred (``use_safetensors``
+    None), required (True), or ``pytorch_model.bin`` preferred (False)."""
     folder = Path(folder)
-    for single, index in ((SAFE_WEIGHTS_NAME, SAFE_WEIGHTS_INDEX_NAME), (WEIGHTS_NAME, WEIGHTS_INDEX_NAME)):
+    formats = [(SAFE_WEIGHTS_NAME, SAFE_WEIGHTS_INDEX_NAME), (WEIGHTS_NAME, WEIGHTS_INDEX_NAME)]
+    if use_safetensors is False:
+        formats.reverse()
+    elif use_safetensors:
+        formats = formats[:1]
+    for single, index in formats:
         if (folder / single).is_file():
             return [folder / single]
         if (folder / index).is_file():
@@ -250,10 +256,9 @@ def checkpoint_files(folder: str | os.PathLike) -> list[Path]:
                 )
             return files
     present = ", ".join(sorted(p.name for p in folder.iterdir())) if folder.is_dir() else "nothing"
-    raise FileNotFoundError(
-        f"no weights in {folder}: looked for {SAFE_WEIGHTS_NAME}, {SAFE_WEIGHTS_INDEX_NAME}, {WEIGHTS_NAME}, "
-        f"{WEIGHTS_INDEX_NAME}; the folder holds: {present}"
-    )
+    looked = ", ".join(name for pair in formats for name in pair)
+    hint = " (use_safetensors=True: only safetensors weights count)" if use_safetensors else ""
+    raise FileNotFoundError(f"no weights in {folder}: looked for {looked}{hint}; the folder holds: {present}")
 
 
 def _read_index(path: Path) -> dict[str, str]:

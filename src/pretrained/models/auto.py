@@ -76,7 +76,7 @@ class _AutoModel:
 
         config = kwargs.pop("config", None)
         if config is None:
-            config_keys = {"revision", "cache_dir"}
+            config_keys = {"revision", "cache_dir", "subfolder"}
             overrides = {k: kwargs.pop(k) for k in list(kwargs) if k not in _LOAD_KWARGS}
             where = {k: kwargs[k] for k in config_keys if k in kwargs}
             if kwargs.get("gguf_file") is not None:  # a llama.cpp file: the config comes from its metadata
@@ -100,6 +100,21 @@ _LOAD_KWARGS = {
     "output_loading_info",
     "state_dict",
     "gguf_file",
+    "subfolder",
+    "use_safetensors",
+    "device_map",
+    "low_cpu_mem_usage",
+    "attn_implementation",
+    "trust_remote_code",
+    "local_files_only",
+    "token",
+    "use_auth_token",
+    "force_download",
+    "resume_download",
+    "proxies",
+    "offload_folder",
+    "offload_state_dict",
+    "_fast_init",
 }
 
 
