@@ -541,3 +541,14 @@ def test_a_callers_state_dict_is_left_whole(tmp_path):
     assert set(sd) == set(model.state_dict())  # not consumed
     for key, value in model.state_dict().items():
         assert torch.equal(sd[key], value) and torch.equal(loaded.state_dict()[key], value), key
+
+
+def test_auto_from_config_takes_a_dtype():
+    cfg = BertConfig(**TINY)
+    assert (
+        AutoModel.from_config(cfg, torch_dtype=torch.bfloat16, attn_implementation="eager").dtype
+        == torch.bfloat16
+    )
+    assert AutoModel.from_config(cfg, dtype="float16").dtype == torch.float16
+    with pytest.raises(TypeError, match="unexpected arguments"):
+        AutoModel.from_config(cfg, hidden_size=8)

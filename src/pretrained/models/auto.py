@@ -65,9 +65,20 @@ class _AutoModel:
         return getattr(module, name)
 
     @classmethod
-    def from_config(cls, config: PretrainedConfig) -> Any:
-        """A randomly initialized model of the right class for ``config``."""
-        return cls.model_class(config)(config)
+    def from_config(cls, config: PretrainedConfig, **kwargs: Any) -> Any:
+        """A randomly initialized model of the right class for ``config``, in ``torch_dtype`` (or ``dtype``) when
+        given; the reference's loader hints (``attn_implementation``, ``trust_remote_code``) change nothing here."""
+        from ..modeling import resolve_dtype
+
+        dtype = kwargs.pop("dtype", None) or kwargs.pop("torch_dtype", None)
+        for hint in ("attn_implementation", "trust_remote_code"):
+            kwargs.pop(hint, None)
+        if kwargs:
+            raise TypeError(
+                f"from_config got unexpected arguments {sorted(kwargs)}; set config fields on the config"
+            )
+        model = cls.model_class(config)(config)
+        return model if dtype is None else model.to(resolve_dtype(dtype, config, {}))
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike, **kwargs: Any) -> Any:
