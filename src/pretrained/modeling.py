@@ -73,11 +73,14 @@ def _device_from_map(device_map: Any, device: Any) -> Any:
 
 @dataclass
 class LoadingInfo:
-    """What ``from_pretrained`` did with the checkpoint's keys."""
+    """What ``from_pretrained`` did with the checkpoint's keys, as the reference reports it: ``missing_keys``
+    (initialized anew), ``unexpected_keys`` (unused), ``mismatched_keys`` (names whose shapes differ, re-initialized
+    with ``ignore_mismatched_sizes``); ``mismatched_shapes`` holds their (checkpoint, model) shapes."""
 
     missing_keys: list[str] = field(default_factory=list)
     unexpected_keys: list[str] = field(default_factory=list)
-    mismatched_keys: list[tuple[str, tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)
+    mismatched_keys: list[str] = field(default_factory=list)
+    mismatched_shapes: list[tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)
 
     def __getitem__(self, key: str) -> list:
         return getattr(self, key)
@@ -370,7 +373,8 @@ class PreTrainedModel(nn.Module):
                 continue
             want = expected[key].shape
             if tensor.shape != want:
-                info.mismatched_keys.append((key, tuple(tensor.shape), tuple(want)))
+                info.mismatched_keys.append(key)
+                info.mismatched_shapes.append((tuple(tensor.shape), tuple(want)))
                 continue
             if key in transposed and tensor.is_floating_point():
                 to_load[key] = transposed_storage(tensor, dtype)  # the one copy (and cast) this tensor gets
@@ -378,13 +382,17 @@ class PreTrainedModel(nn.Module):
             else:
                 to_load[key] = tensor.to(dtype) if tensor.is_floating_point() else tensor
         if info.mismatched_keys and not ignore_mismatched:
-            shapes = "; ".join(f"{k}: checkpoint {a} vs model {b}" for k, a, b in info.mismatched_keys)
+            shapes = "; ".join(
+                f"{k}: checkpoint {a} vs model {b}"
+                for k, (a, b) in zip(info.mismatched_keys, info.mismatched_shapes)
+            )
             raise ValueError(
                 f"checkpoint tensors do not fit {cls.__name__}: {shapes}. Check the config, or pass "
                 "ignore_mismatched_sizes=True to re-initialize them"
             )
         model.load_state_dict(to_load, strict=False, assign=True)
-        absent = (k for k in expected if k not in to_load and k not in tied)
+        mismatched = set(info.mismatched_keys)  # reported as mismatched only (re-initialized all the same)
+        absent = (k for k in expected if k not in to_load and k not in tied and k not in mismatched)
         info.missing_keys = sorted(
             k for k in absent if not (cls._ignore_missing and k.endswith(cls._ignore_missing))
         )
