@@ -198,6 +198,7 @@ class PreTrainedModel(nn.Module):
     _renames: ClassVar[dict[str, str]] = {}
     _ignore_unexpected: ClassVar[tuple[str, ...]] = ()  # key suffixes the reference also ignores
     _ignore_missing: ClassVar[tuple[str, ...]] = ()  # absent key suffixes the reference does not report
+    _missing_aliases: ClassVar[dict[str, str]] = {}  # a missing key -> its other name the reference lists too
 
     def __init__(self, config: PretrainedConfig) -> None:
         super().__init__()
@@ -393,8 +394,9 @@ class PreTrainedModel(nn.Module):
         model.load_state_dict(to_load, strict=False, assign=True)
         mismatched = set(info.mismatched_keys)  # reported as mismatched only (re-initialized all the same)
         absent = (k for k in expected if k not in to_load and k not in tied and k not in mismatched)
+        missing = [k for k in absent if not (cls._ignore_missing and k.endswith(cls._ignore_missing))]
         info.missing_keys = sorted(
-            k for k in absent if not (cls._ignore_missing and k.endswith(cls._ignore_missing))
+            missing + [cls._missing_aliases[k] for k in missing if k in cls._missing_aliases]
         )
         to_load.clear()  # the model holds the tensors now; fusing below frees what it replaces
         model.tie_weights()  # before materializing, so tied weights are never allocated twice

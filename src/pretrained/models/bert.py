@@ -533,7 +533,8 @@ class BertOnlyMLMHead(nn.Module):
 
 class BertForMaskedLM(BertPreTrainedModel):
     _tied_weights_keys = ("cls.predictions.decoder.weight",)
-    _ignore_unexpected = ("cls.predictions.decoder.bias", "pooler.dense.weight", "pooler.dense.bias")
+    _ignore_unexpected = ("cls.predictions.decoder.bias",)
+    _missing_aliases = {"cls.predictions.bias": "cls.predictions.decoder.bias"}  # one tensor, two names
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__(config)
@@ -573,6 +574,7 @@ class BertForPreTraining(BertPreTrainedModel):
 
     _tied_weights_keys = ("cls.predictions.decoder.weight",)
     _ignore_unexpected = ("cls.predictions.decoder.bias",)
+    _missing_aliases = {"cls.predictions.bias": "cls.predictions.decoder.bias"}  # one tensor, two names
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__(config)
@@ -648,7 +650,8 @@ class BertLMHeadModel(EncoderCausalLM, BertPreTrainedModel):
     """BERT as a left-to-right LM (``config.is_decoder=True``): next-token logits (B, T, V) from the MLM head."""
 
     _tied_weights_keys = ("cls.predictions.decoder.weight",)
-    _ignore_unexpected = ("cls.predictions.decoder.bias", "pooler.dense.weight", "pooler.dense.bias")
+    _ignore_unexpected = ("cls.predictions.decoder.bias",)
+    _missing_aliases = {"cls.predictions.bias": "cls.predictions.decoder.bias"}  # one tensor, two names
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__(config)

@@ -153,6 +153,7 @@ class RobertaLMHead(nn.Module):
 class RobertaForMaskedLM(RobertaPreTrainedModel):
     _tied_weights_keys = ("lm_head.decoder.weight",)
     _renames = {"lm_head.decoder.bias": "lm_head.bias"}  # the same tensor, saved under either name
+    _missing_aliases = {"lm_head.bias": "lm_head.decoder.bias"}  # and reported missing under both
 
     def __init__(self, config: RobertaConfig) -> None:
         super().__init__(config)
@@ -220,6 +221,7 @@ class RobertaForCausalLM(EncoderCausalLM, RobertaPreTrainedModel):
 
     _tied_weights_keys = ("lm_head.decoder.weight",)
     _renames = {"lm_head.decoder.bias": "lm_head.bias"}  # the same tensor, saved under either name
+    _missing_aliases = {"lm_head.bias": "lm_head.decoder.bias"}  # and reported missing under both
 
     def __init__(self, config: RobertaConfig) -> None:
         super().__init__(config)

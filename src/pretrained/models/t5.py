@@ -443,7 +443,9 @@ class T5EncoderModel(T5PreTrainedModel):
     @classmethod
     def _rename(cls, state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         state_dict = super()._rename(state_dict)
-        return {k: v for k, v in state_dict.items() if not k.startswith(("decoder.", "lm_head."))}
+        return {
+            k: v for k, v in state_dict.items() if "decoder" not in k
+        }  # skipped unreported, as the reference
 
     def forward(
         self,
