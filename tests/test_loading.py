@@ -555,3 +555,62 @@ def test_auto_from_config_takes_a_dtype():
     assert AutoModel.from_config(cfg, dtype="float16").dtype == torch.float16
     with pytest.raises(TypeError, match="unexpected arguments"):
         AutoModel.from_config(cfg, hidden_size=8)
+
+
+_TINY_REF = {
+    "bert": ("BertConfig", dict(TINY)),
+    "t5": ("T5Config", dict(vocab_size=99, d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4)),
+    "t5-untied": (
+        "T5Config",
+        dict(
+            vocab_size=99, d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4, tie_word_embeddings=False
+        ),
+    ),
+    "gpt2": ("GPT2Config", dict(vocab_size=99, n_embd=32, n_layer=2, n_head=4, n_positions=64)),
+    "llama": (
+        "LlamaConfig",
+        dict(vocab_size=99, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4),
+    ),
+    "bart": (
+        "BartConfig",
+        dict(
+            vocab_size=99,
+            d_model=32,
+            encoder_layers=1,
+            decoder_layers=1,
+            encoder_attention_heads=4,
+            decoder_attention_heads=4,
+            encoder_ffn_dim=37,
+            decoder_ffn_dim=37,
+            max_position_embeddings=40,
+        ),
+    ),  # fmt: skip
+}
+# (family, class saved by the reference, class loading it): the missing / unexpected keys reported by both
+CROSS_LOADS = [
+    ("bert", "BertModel", "BertForMaskedLM"),
+    ("bert", "BertForSequenceClassification", "BertLMHeadModel"),
+    ("bert", "BertForMaskedLM", "BertForPreTraining"),
+    ("t5", "T5ForSequenceClassification", "T5EncoderModel"),
+    ("t5-untied", "T5ForConditionalGeneration", "T5EncoderModel"),
+    ("t5", "T5ForConditionalGeneration", "T5ForTokenClassification"),
+    ("gpt2", "GPT2Model", "GPT2ForTokenClassification"),
+    ("llama", "LlamaForCausalLM", "LlamaForQuestionAnswering"),  # the QA decoder sits under transformer.
+    ("bart", "BartModel", "BartForQuestionAnswering"),
+    ("bart", "BartForConditionalGeneration", "BartModel"),
+]
+
+
+@pytest.mark.parametrize("family,saved,loaded", CROSS_LOADS, ids=[f"{s}->{t}" for _, s, t in CROSS_LOADS])
+def test_loading_report_matches_reference(tmp_path, family, saved, loaded):
+    transformers = pytest.importorskip("transformers")
+    import importlib
+
+    cfg_name, fields = _TINY_REF[family]
+    torch.manual_seed(0)
+    getattr(transformers, saved)(getattr(transformers, cfg_name)(**fields)).save_pretrained(tmp_path)
+    module = importlib.import_module(f"pretrained.models.{family.split('-')[0]}")
+    _, info = getattr(module, loaded).from_pretrained(tmp_path, output_loading_info=True)
+    _, ref_info = getattr(transformers, loaded).from_pretrained(tmp_path, output_loading_info=True)
+    assert info.missing_keys == sorted(ref_info["missing_keys"])
+    assert sorted(info.unexpected_keys) == sorted(ref_info["unexpected_keys"])
