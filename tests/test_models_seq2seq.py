@@ -575,3 +575,43 @@ def test_heads_match_reference_both_ways(name, cls_name, auto, tmp_path):
     _, ref_info = getattr(transformers, cls_name).from_pretrained(tmp_path / "lm", output_loading_info=True)
     assert sorted(info.missing_keys) == sorted(ref_info["missing_keys"])
     assert sorted(info.unexpected_keys) == sorted(ref_info["unexpected_keys"])
+
+
+# -- the decoders alone: BartForCausalLM, MBartForCausalLM, MarianForCausalLM ------------------------------
+@pytest.mark.parametrize(
+    "name,cls_name",
+    [("bart", "BartForCausalLM"), ("mbart", "MBartForCausalLM"), ("marian-unshared", "MarianForCausalLM")],
+)
+def test_decoder_only_causal_lm_matches_reference(name, cls_name, tmp_path):
+    """No encoder, no cross-attention; the loss compares each position with its own label (no shift), as the
+    reference; cached steps equal the full forward; greedy generation gives the reference's ids."""
+    torch.manual_seed(0)
+    ref = getattr(transformers, cls_name)(reference_config(name)).eval()
+    ref.save_pretrained(tmp_path)
+    ours, info = pretrained.AutoModelForCausalLM.from_pretrained(tmp_path, output_loading_info=True)
+    assert type(ours).__name__ == cls_name and ours.config.is_decoder and not ours.config.is_encoder_decoder
+    assert info.missing_keys == info.unexpected_keys == []
+    ids = torch.randint(3, V - 2, (3, 9), generator=torch.Generator().manual_seed(1))
+    mask = torch.ones_like(ids)
+    mask[1, 6:] = 0
+    mask[2, :3] = 0
+    real = mask.bool()
+    labels = ids.masked_fill(mask == 0, -100)
+    with torch.no_grad():
+        a = ours(ids, attention_mask=mask, labels=labels, output_hidden_states=True)
+        b = ref(ids, attention_mask=mask, labels=labels, output_hidden_states=True)
+        assert list(a.keys()) == list(b.keys())
+        close(a.logits[real], b.logits[real])
+        close(a.loss, b.loss)
+        for x, y in zip(a.hidden_states, b.hidden_states, strict=True):
+            close(x[real], y[real])
+        out = ours(ids[:, :4], attention_mask=mask[:, :4], use_cache=True)
+        steps = [out.logits]
+        for t in range(4, 9):
+            out = ours(
+                ids[:, t : t + 1], attention_mask=mask[:, : t + 1], past_key_values=out.past_key_values
+            )
+            steps.append(out.logits)
+    close(torch.cat(steps, 1)[real], b.logits[real])
+    kw = dict(max_new_tokens=5, do_sample=False)
+    assert torch.equal(ours.generate(ids[:1, :3], **kw), ref.generate(ids[:1, :3], **kw))

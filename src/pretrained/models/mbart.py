@@ -19,6 +19,7 @@ from .bart import (
     BartDecoderLayer,
     BartEncoder,
     BartEncoderLayer,
+    BartForCausalLM,
     BartForConditionalGeneration,
     BartForQuestionAnswering,
     BartForSequenceClassification,
@@ -83,10 +84,12 @@ class MBartDecoderLayer(BartDecoderLayer):
             need_weights=need_weights,
         )
         x = x + self.drop(h)
-        h, w_cross = self.encoder_attn(
-            self.encoder_attn_layer_norm(x), enc, mask=cross_mask, cache=cache, need_weights=need_weights
-        )
-        x = x + self.drop(h)
+        w_cross = None
+        if enc is not None:  # a standalone decoder (MBartForCausalLM) has no encoder output to read
+            h, w_cross = self.encoder_attn(
+                self.encoder_attn_layer_norm(x), enc, mask=cross_mask, cache=cache, need_weights=need_weights
+            )
+            x = x + self.drop(h)
         return x + self.ffn(self.final_layer_norm(x)), w_self, w_cross
 
 
@@ -142,9 +145,16 @@ class MBartForQuestionAnswering(MBartPreTrainedModel, BartForQuestionAnswering):
     base_class = MBartModel
 
 
+class MBartForCausalLM(MBartPreTrainedModel, BartForCausalLM):
+    """mBART's (pre-norm) decoder alone, as a language model; see ``BartForCausalLM``."""
+
+    decoder_class = MBartDecoder
+
+
 # task -> class name, read by models/auto.py
 TASK_CLASSES = {
     "base": "MBartModel",
+    "causal-lm": "MBartForCausalLM",
     "seq2seq-lm": "MBartForConditionalGeneration",
     "sequence-classification": "MBartForSequenceClassification",
     "question-answering": "MBartForQuestionAnswering",
