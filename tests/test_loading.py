@@ -614,3 +614,28 @@ def test_loading_report_matches_reference(tmp_path, family, saved, loaded):
     _, ref_info = getattr(transformers, loaded).from_pretrained(tmp_path, output_loading_info=True)
     assert info.missing_keys == sorted(ref_info["missing_keys"])
     assert sorted(info.unexpected_keys) == sorted(ref_info["unexpected_keys"])
+
+
+def test_auto_classes_map_every_model_type_as_the_reference():
+    """Each Auto class picks the reference's class name for every supported model_type (none where it has none)."""
+    pytest.importorskip("transformers")
+    from transformers.models.auto import modeling_auto as ref
+
+    from pretrained.models.auto import MODEL_TYPES, _module
+
+    mappings = {
+        "base": ref.MODEL_MAPPING_NAMES,
+        "masked-lm": ref.MODEL_FOR_MASKED_LM_MAPPING_NAMES,
+        "sequence-classification": ref.MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES,
+        "token-classification": ref.MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES,
+        "question-answering": ref.MODEL_FOR_QUESTION_ANSWERING_MAPPING_NAMES,
+        "causal-lm": ref.MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
+        "seq2seq-lm": ref.MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES,
+        "pretraining": ref.MODEL_FOR_PRETRAINING_MAPPING_NAMES,
+    }
+    for model_type in MODEL_TYPES:
+        module = _module(model_type, "test")
+        for task, mapping in mappings.items():
+            name = module.TASK_CLASSES.get(task)
+            assert name == mapping.get(model_type), (model_type, task)
+            assert name is None or hasattr(module, name), (model_type, name)
