@@ -3,6 +3,8 @@ attentions, KV-cache decoding and padded batches, in both directions (reference-
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
@@ -456,3 +458,24 @@ def test_token_classification_and_qa_heads_match_reference_both_ways(tmp_path, n
     back = getattr(transformers, auto).from_pretrained(tmp_path / "ours").eval()
     with torch.no_grad():
         close(back(ids, attention_mask=mask, **kw).loss, got.loss)
+
+
+@pytest.mark.parametrize("attn", [None, "eager", "sdpa"])
+def test_gpt2_attention_flags_follow_the_reference_attention_implementation(tmp_path, attn):
+    """scale_attn_weights / scale_attn_by_inverse_layer_idx act in the reference's eager attention only; ours
+    honours them unless attn_implementation="sdpa" is asked for, then ignores them as the reference's SDPA does."""
+    fields = dict(VARIANTS["gpt2-variant"][1], reorder_and_upcast_attn=True)
+    torch.manual_seed(0)
+    theirs = transformers.GPT2LMHeadModel(transformers.GPT2Config(**fields)).eval()
+    theirs.save_pretrained(tmp_path)
+    theirs = transformers.GPT2LMHeadModel.from_pretrained(
+        tmp_path, attn_implementation=attn or "eager"
+    ).eval()
+    kw = {} if attn is None else {"attn_implementation": attn}
+    ours = pretrained.AutoModelForCausalLM.from_pretrained(tmp_path, **kw)
+    ids = inputs()
+    with torch.no_grad():
+        close(ours(ids).logits, theirs(ids).logits)
+    assert "attn_implementation" not in json.loads((tmp_path / "config.json").read_text())
+    ours.save_pretrained(tmp_path / "ours")
+    assert "attn_implementation" not in json.loads((tmp_path / "ours" / "config.json").read_text())

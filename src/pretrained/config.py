@@ -65,6 +65,7 @@ class PretrainedConfig:
         for key in _FILE_KEYS:
             kwargs.pop(key, None)
         kwargs.pop("model_type", None)
+        attn_implementation = kwargs.pop("attn_implementation", kwargs.pop("_attn_implementation", None))
         if "dtype" in kwargs:  # transformers >= 4.56 writes "dtype" for "torch_dtype"
             kwargs.setdefault("torch_dtype", kwargs.pop("dtype"))
         values = {**COMMON_DEFAULTS, **copy.deepcopy(self.defaults)}
@@ -75,6 +76,7 @@ class PretrainedConfig:
         values.pop("label2id", None)
         for key, value in values.items():
             object.__setattr__(self, key, value)
+        self._attn_implementation = attn_implementation  # never saved (see attention_implementation)
         if id2label is not None:
             self.id2label = {int(k): v for k, v in id2label.items()}
         else:
@@ -90,6 +92,8 @@ class PretrainedConfig:
         raise AttributeError(f"{type(self).__name__} has no field {name!r}")
 
     def __setattr__(self, name: str, value: Any) -> None:
+        if name == "attn_implementation":
+            name = "_attn_implementation"
         name = type(self).attribute_map.get(name, name)
         if name == "id2label":
             value = {int(k): v for k, v in value.items()}
@@ -105,6 +109,13 @@ class PretrainedConfig:
     def num_labels(self, n: int) -> None:
         if getattr(self, "id2label", None) is None or len(self.id2label) != n:
             self.id2label = {i: f"LABEL_{i}" for i in range(n)}
+
+    @property
+    def attention_implementation(self) -> str | None:
+        """The reference's ``attn_implementation`` when one was asked for ("eager", "sdpa"), else None. Results
+        depend on it only where the reference's own do: GPT-2's ``scale_attn_weights`` and
+        ``scale_attn_by_inverse_layer_idx`` act in its eager attention only (None here means eager)."""
+        return self._attn_implementation
 
     @property
     def use_return_dict(self) -> bool:

@@ -39,7 +39,6 @@ _DTYPE_NAMES = {
 # the reference's from_pretrained arguments that only steer its loader (or the hub): nothing to do here
 _IGNORED_LOAD_HINTS = (
     "low_cpu_mem_usage",
-    "attn_implementation",
     "trust_remote_code",
     "local_files_only",
     "token",
@@ -304,6 +303,7 @@ class PreTrainedModel(nn.Module):
         """
         for hint in _IGNORED_LOAD_HINTS:
             config_overrides.pop(hint, None)
+        attn_implementation = config_overrides.pop("attn_implementation", None)
         device = _device_from_map(device_map, device)
         if dtype is not None:
             if torch_dtype is not None and torch_dtype != dtype:
@@ -325,6 +325,8 @@ class PreTrainedModel(nn.Module):
             raise ValueError(
                 f"pass either config= or config fields, not both (got {sorted(config_overrides)})"
             )
+        if attn_implementation is not None:
+            config.attn_implementation = attn_implementation
         consume = (
             state_dict is None
         )  # a dict we read ourselves is emptied as it loads (a caller's is left alone)

@@ -67,12 +67,13 @@ class _AutoModel:
     @classmethod
     def from_config(cls, config: PretrainedConfig, **kwargs: Any) -> Any:
         """A randomly initialized model of the right class for ``config``, in ``torch_dtype`` (or ``dtype``) when
-        given; the reference's loader hints (``attn_implementation``, ``trust_remote_code``) change nothing here."""
+        given; ``attn_implementation`` is recorded on the config (see ``PretrainedConfig.attention_implementation``)."""
         from ..modeling import resolve_dtype
 
         dtype = kwargs.pop("dtype", None) or kwargs.pop("torch_dtype", None)
-        for hint in ("attn_implementation", "trust_remote_code"):
-            kwargs.pop(hint, None)
+        if "attn_implementation" in kwargs:
+            config.attn_implementation = kwargs.pop("attn_implementation")
+        kwargs.pop("trust_remote_code", None)
         if kwargs:
             raise TypeError(
                 f"from_config got unexpected arguments {sorted(kwargs)}; set config fields on the config"
