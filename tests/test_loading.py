@@ -639,3 +639,55 @@ def test_auto_classes_map_every_model_type_as_the_reference():
             name = module.TASK_CLASSES.get(task)
             assert name == mapping.get(model_type), (model_type, task)
             assert name is None or hasattr(module, name), (model_type, name)
+
+
+RESIZE_CASES = [
+    ("BertConfig", dict(TINY), "BertForMaskedLM", "bert"),
+    ("RobertaConfig", dict(TINY), "RobertaForMaskedLM", "roberta"),
+    ("GPT2Config", dict(vocab_size=99, n_embd=32, n_layer=2, n_head=4), "GPT2LMHeadModel", "gpt2"),
+    (
+        "LlamaConfig",
+        dict(vocab_size=99, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4),
+        "LlamaForCausalLM",  # untied: the LM head grows too
+        "llama",
+    ),
+    ("BartConfig", dict(_TINY_REF["bart"][1]), "BartForConditionalGeneration", "bart"),
+]
+
+
+@pytest.mark.parametrize("cfg_name,fields,cls_name,module", RESIZE_CASES, ids=[c[2] for c in RESIZE_CASES])
+@pytest.mark.parametrize("size", [(110, None), (90, None), (101, 8)])
+def test_resize_token_embeddings_as_the_reference(tmp_path, cfg_name, fields, cls_name, module, size):
+    """New rows are the old rows' mean (the reference samples within ~1e-9 covariance of it), LM-head biases
+    grow with zeros, shrinking keeps the first rows, config.vocab_size follows, and the result saves and loads."""
+    transformers = pytest.importorskip("transformers")
+    import importlib
+
+    torch.manual_seed(0)
+    theirs = getattr(transformers, cls_name)(getattr(transformers, cfg_name)(**fields, pad_token_id=0)).eval()
+    theirs.save_pretrained(tmp_path)
+    ours = getattr(importlib.import_module(f"pretrained.models.{module}"), cls_name).from_pretrained(tmp_path)
+    new, multiple = size
+    embeddings = ours.resize_token_embeddings(new, pad_to_multiple_of=multiple)
+    theirs.resize_token_embeddings(new, pad_to_multiple_of=multiple)
+    n = theirs.config.vocab_size
+    assert (
+        embeddings is ours.get_input_embeddings()
+        and embeddings.weight.shape[0] == ours.config.vocab_size == n
+    )
+    ids = torch.randint(1, min(n, 99), (2, 6), generator=torch.Generator().manual_seed(0))
+    ids[0, 2] = n - 1
+    kw = {"decoder_input_ids": ids[:, :3]} if "Bart" in cls_name else {}
+    with torch.no_grad():
+        got, want = ours(ids, **kw).logits, theirs(ids, **kw).logits
+    torch.testing.assert_close(got, want, atol=1e-4, rtol=0)
+    ours.save_pretrained(tmp_path / "resized")
+    back = getattr(transformers, cls_name).from_pretrained(tmp_path / "resized").eval()
+    with torch.no_grad():
+        torch.testing.assert_close(back(ids, **kw).logits, got, atol=1e-5, rtol=0)
+
+
+def test_resize_token_embeddings_keeps_the_padding_token(tmp_path):
+    model = tiny_bert(tmp_path, pad_token_id=50)
+    with pytest.raises(ValueError, match="padding token"):
+        model.resize_token_embeddings(40)

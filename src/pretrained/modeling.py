@@ -183,6 +183,53 @@ def _identity_init(tensor: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Ten
     return tensor
 
 
+def _pad_last(t: torch.Tensor, n: int) -> torch.Tensor:
+    """``t`` cut or zero-padded to ``n`` along its last dimension."""
+    if t.shape[-1] >= n:
+        return t[..., :n].clone()
+    pad = torch.zeros(*t.shape[:-1], n - t.shape[-1], dtype=t.dtype, device=t.device)
+    return torch.cat([t, pad], dim=-1)
+
+
+def _set_tensor(module: nn.Module, name: str, value: torch.Tensor) -> None:
+    if name in module._parameters:
+        module._parameters[name] = nn.Parameter(value, requires_grad=module._parameters[name].requires_grad)
+    else:
+        module._buffers[name] = value
+
+
+def _resize_rows(module: nn.Module, n: int, mean_resizing: bool, init: Any) -> None:
+    """An embedding's (or a Linear's output) rows cut or grown to ``n`` in place; its bias grows too."""
+    old = module.weight
+    rows = old.shape[0]
+    if n <= rows:
+        weight = old[:n].clone()
+    elif mean_resizing:
+        mean = old.float().mean(0, keepdim=True).to(old.dtype)  # (1, dim)
+        weight = torch.cat([old, mean.expand(n - rows, -1)], dim=0)
+    else:  # the new rows drawn as the model initializes a module of this kind
+        kw = dict(dtype=old.dtype, device=old.device)
+        if isinstance(module, nn.Embedding):
+            fresh: nn.Module = nn.Embedding(n - rows, old.shape[1], **kw)
+        else:
+            fresh = nn.Linear(old.shape[1], n - rows, bias=getattr(module, "bias", None) is not None, **kw)
+        if hasattr(module, "init_std"):
+            fresh.init_std = module.init_std
+        init(fresh)
+        weight = torch.cat([old, fresh.weight], dim=0)
+    module.weight = nn.Parameter(weight.contiguous(), requires_grad=old.requires_grad)
+    bias = getattr(module, "bias", None)
+    if isinstance(bias, torch.Tensor) and bias.shape[-1] == rows:
+        extra = bias.float().mean().to(bias.dtype) if mean_resizing and n > rows else 0.0
+        grown = _pad_last(bias, n)
+        if n > rows:
+            grown[rows:] = extra
+        _set_tensor(module, "bias", grown)
+    for attr in ("num_embeddings", "out_features"):
+        if hasattr(module, attr):
+            setattr(module, attr, n)
+
+
 class PreTrainedModel(nn.Module):
     """Base of every model: holds ``config``, loads and saves Hugging Face checkpoints.
 
@@ -245,6 +292,73 @@ class PreTrainedModel(nn.Module):
         out, inp = self.get_output_embeddings(), self.get_input_embeddings()
         if out is not None and inp is not None and getattr(self.config, "tie_word_embeddings", True):
             out.weight = inp.weight
+
+    def resize_token_embeddings(
+        self,
+        new_num_tokens: int | None = None,
+        pad_to_multiple_of: int | None = None,
+        mean_resizing: bool = True,
+    ) -> nn.Module:
+        """Grow or shrink the vocabulary to ``new_num_tokens`` (rounded up to ``pad_to_multiple_of``), as the
+        reference: kept rows keep their values; new rows of the input (and an untied output) embedding are the old
+        rows' mean (``mean_resizing``; the reference samples around it with a ~1e-9 covariance), else drawn like
+        a fresh model's; the vocabulary-sized biases of LM heads grow with zeros; ``config.vocab_size`` follows.
+        Returns the input embedding module (the same module, resized in place, so shared uses stay shared)."""
+        embeddings = self.get_input_embeddings()
+        if embeddings is None:
+            raise ValueError(f"{type(self).__name__} has no input embeddings to resize")
+        old_n = embeddings.weight.shape[0]
+        n = old_n if new_num_tokens is None else int(new_num_tokens)
+        if pad_to_multiple_of is not None:
+            if not isinstance(pad_to_multiple_of, int) or pad_to_multiple_of < 1:
+                raise ValueError(f"pad_to_multiple_of={pad_to_multiple_of!r}: pass a positive integer")
+            n = -(-n // pad_to_multiple_of) * pad_to_multiple_of
+        if n < 1:
+            raise ValueError(f"new_num_tokens={new_num_tokens!r}: the vocabulary needs at least one token")
+        if n == old_n:
+            return embeddings
+        pad = getattr(embeddings, "padding_idx", None)
+        if pad is not None and pad >= n:
+            raise ValueError(
+                f"new_num_tokens={n} would drop the padding token (id {pad}); keep more than {pad} tokens"
+            )
+        out = self.get_output_embeddings()
+        tied = out is not None and out.weight is embeddings.weight
+        if out is not None and not tied and getattr(self.config, "tie_word_embeddings", True):
+            raise NotImplementedError(
+                f"{type(self).__name__}: the output embeddings are tied to other embeddings than the input ones "
+                "(Marian with share_encoder_decoder_embeddings=False); resizing them is not supported"
+            )
+        with torch.no_grad():
+            _resize_rows(embeddings, n, mean_resizing, self._init_weights)
+            if out is not None and not tied:
+                _resize_rows(out, n, mean_resizing, self._init_weights)
+            for module, name in self._vocab_vectors(
+                out if tied else None
+            ):  # grown with zeros, as the reference
+                t = getattr(module, name)
+                if t.shape[-1] == old_n:
+                    _set_tensor(module, name, _pad_last(t, n))
+        self.config.vocab_size = n
+        if getattr(self.config, "decoder_vocab_size", None) == old_n:
+            self.config.decoder_vocab_size = n
+        self.tie_weights()
+        return embeddings
+
+    def _vocab_vectors(self, tied_output: nn.Module | None) -> list[tuple[nn.Module, str]]:
+        """The vocabulary-sized vectors of LM heads: a tied output layer's bias, the separate ``bias`` of heads
+        that apply their ``decoder`` weight with it (BERT's, RoBERTa's), and BART's ``final_logits_bias``."""
+        found = []
+        for module in self.modules():
+            if module is tied_output and getattr(module, "bias", None) is not None:
+                found.append((module, "bias"))
+            elif isinstance(getattr(module, "decoder", None), nn.Linear) and isinstance(
+                getattr(module, "bias", None), nn.Parameter
+            ):
+                found.append((module, "bias"))
+            if isinstance(getattr(module, "final_logits_bias", None), torch.Tensor):
+                found.append((module, "final_logits_bias"))
+        return found
 
     def _tied_keys(self) -> set[str]:
         tied = getattr(self.config, "tie_word_embeddings", True) and self.get_output_embeddings() is not None
