@@ -691,3 +691,20 @@ def test_resize_token_embeddings_keeps_the_padding_token(tmp_path):
     model = tiny_bert(tmp_path, pad_token_id=50)
     with pytest.raises(ValueError, match="padding token"):
         model.resize_token_embeddings(40)
+
+
+def test_num_parameters_can_generate_and_set_input_embeddings(tmp_path):
+    transformers = pytest.importorskip("transformers")
+    from pretrained.models.t5 import T5ForConditionalGeneration
+
+    fields = dict(_TINY_REF["t5"][1])
+    theirs = transformers.T5ForConditionalGeneration(transformers.T5Config(**fields))
+    theirs.save_pretrained(tmp_path)
+    ours = T5ForConditionalGeneration.from_pretrained(tmp_path)
+    for kw in ({}, {"exclude_embeddings": True}, {"only_trainable": True}):
+        assert ours.num_parameters(**kw) == theirs.num_parameters(**kw), kw
+    assert T5ForConditionalGeneration.can_generate() and not BertModel.can_generate()
+    table = torch.nn.Embedding(99, 32)
+    ours.set_input_embeddings(table)  # the shared table: encoder, decoder and the tied LM head all use it
+    assert ours.shared is table and ours.encoder.embed_tokens is table and ours.decoder.embed_tokens is table
+    assert ours.lm_head.weight is table.weight

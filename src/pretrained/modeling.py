@@ -376,9 +376,33 @@ class PreTrainedModel(nn.Module):
     def dtype(self) -> torch.dtype:
         return next(p.dtype for p in self.parameters() if p.is_floating_point())
 
-    def num_parameters(self, only_trainable: bool = False) -> int:
-        params = {id(p): p for p in self.parameters() if p.requires_grad or not only_trainable}
+    def num_parameters(self, only_trainable: bool = False, exclude_embeddings: bool = False) -> int:
+        """Parameters counted once each (tied ones too); ``exclude_embeddings`` leaves out nn.Embedding tables."""
+        skip = set()
+        if exclude_embeddings:
+            skip = {id(m.weight) for m in self.modules() if isinstance(m, nn.Embedding)}
+        params = {
+            id(p): p
+            for p in self.parameters()
+            if (p.requires_grad or not only_trainable) and id(p) not in skip
+        }
         return sum(p.numel() for p in params.values())
+
+    @classmethod
+    def can_generate(cls) -> bool:
+        """Whether the class has ``generate`` (its LM heads)."""
+        return hasattr(cls, "generate")
+
+    def set_input_embeddings(self, value: nn.Module) -> None:
+        """Use ``value`` wherever the current input embeddings sit (shared aliases included); re-tie the output."""
+        old = self.get_input_embeddings()
+        if old is None:
+            raise ValueError(f"{type(self).__name__} has no input embeddings to replace")
+        for module in self.modules():
+            for name, child in list(module._modules.items()):
+                if child is old:
+                    module._modules[name] = value
+        self.tie_weights()
 
     # -- loading --------------------------------------------------------------------------------------
     @classmethod
