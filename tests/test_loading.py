@@ -708,3 +708,23 @@ def test_num_parameters_can_generate_and_set_input_embeddings(tmp_path):
     ours.set_input_embeddings(table)  # the shared table: encoder, decoder and the tied LM head all use it
     assert ours.shared is table and ours.encoder.embed_tokens is table and ours.decoder.embed_tokens is table
     assert ours.lm_head.weight is table.weight
+
+
+@pytest.mark.parametrize(
+    "model_type,fields", [("gpt2", dict(n_embd=32)), ("bert", dict(num_labels=3)), ("t5", {})]
+)
+def test_config_helpers_as_the_reference(tmp_path, model_type, fields):
+    transformers = pytest.importorskip("transformers")
+    ours, theirs = (
+        AutoConfig.for_model(model_type, **fields),
+        transformers.AutoConfig.for_model(model_type, **fields),
+    )
+    assert set(ours.to_diff_dict()) == set(theirs.to_diff_dict()) - {"transformers_version"}
+    theirs.save_pretrained(tmp_path)
+    loaded = AutoConfig.from_pretrained(tmp_path)
+    assert loaded.name_or_path == str(tmp_path) and "_name_or_path" not in loaded.to_dict()
+    loaded.update({"hidden_size": 48, "extra_field": 1})
+    assert loaded.hidden_size == 48 and loaded.extra_field == 1 and loaded.get_text_config() is loaded
+    loaded.to_json_file(tmp_path / "diff.json")
+    assert json.loads((tmp_path / "diff.json").read_text())["extra_field"] == 1
+    assert transformers.AutoConfig.from_pretrained(tmp_path / "diff.json").to_dict()["extra_field"] == 1

@@ -121,6 +121,43 @@ class PretrainedConfig:
     def use_return_dict(self) -> bool:
         return bool(self.return_dict)
 
+    @property
+    def name_or_path(self) -> str:
+        """Where the config was read from ("" for one built in code)."""
+        return self.__dict__.get("_name_or_path", "")
+
+    @name_or_path.setter
+    def name_or_path(self, value: str | os.PathLike) -> None:
+        object.__setattr__(self, "_name_or_path", str(value))
+
+    def update(self, values: dict[str, Any]) -> None:
+        """Set several fields at once (aliases such as GPT-2's ``n_embd`` resolved)."""
+        for key, value in values.items():
+            setattr(self, key, value)
+
+    def get_text_config(self, decoder: bool = False) -> PretrainedConfig:
+        """The config of the text model: this one (no model here wraps a text model in another)."""
+        return self
+
+    def to_diff_dict(self) -> dict[str, Any]:
+        """As the reference: the family's own fields, and the common ones that differ from the common defaults
+        or from this class's defaults (``model_type`` always kept)."""
+        common = PretrainedConfig().to_dict()
+        own = type(self)().to_dict()
+        out = {
+            k: v
+            for k, v in self.to_dict().items()
+            if k not in common or v != common[k] or (k in own and v != own[k])
+        }
+        if self.model_type:
+            out["model_type"] = self.model_type
+        return out
+
+    def to_json_file(self, json_file_path: str | os.PathLike, use_diff: bool = True) -> None:
+        """Write the config as JSON (only the non-default fields with ``use_diff``, as the reference)."""
+        data = self.to_diff_dict() if use_diff else self.to_dict()
+        write_text_atomic(Path(json_file_path), json.dumps(data, indent=2, sort_keys=True) + "\n")
+
     # -- dict / json ----------------------------------------------------------------------------------
     @classmethod
     def from_dict(cls, data: dict[str, Any], **overrides: Any) -> PretrainedConfig:
@@ -179,7 +216,9 @@ class PretrainedConfig:
         data = read_json(path)
         if cls.model_type and data.get("model_type") not in (None, cls.model_type):
             log.warning("%s: model_type %r loaded into %s", path, data.get("model_type"), cls.__name__)
-        return cls.from_dict(data, **overrides)
+        config = cls.from_dict(data, **overrides)
+        config.name_or_path = name_or_path
+        return config
 
     def save_pretrained(self, save_directory: str | os.PathLike) -> Path:
         """Write ``config.json`` (atomically) into ``save_directory``; returns its path."""
@@ -251,4 +290,6 @@ class AutoConfig:
             name_or_path, CONFIG_NAME, revision=revision, cache_dir=cache_dir, subfolder=subfolder
         )
         data = read_json(path)
-        return cls.config_class(data.get("model_type"), str(path)).from_dict(data, **overrides)
+        config = cls.config_class(data.get("model_type"), str(path)).from_dict(data, **overrides)
+        config.name_or_path = name_or_path
+        return config
