@@ -728,3 +728,16 @@ def test_config_helpers_as_the_reference(tmp_path, model_type, fields):
     loaded.to_json_file(tmp_path / "diff.json")
     assert json.loads((tmp_path / "diff.json").read_text())["extra_field"] == 1
     assert transformers.AutoConfig.from_pretrained(tmp_path / "diff.json").to_dict()["extra_field"] == 1
+
+
+def test_constructor_arguments_pass_through_from_pretrained_and_from_config(tmp_path):
+    """As the reference, add_pooling_layer=False reaches the model (the checkpoint's pooler is then unused)."""
+    tiny_bert(tmp_path)
+    for model, info in (
+        BertModel.from_pretrained(tmp_path, add_pooling_layer=False, output_loading_info=True),
+        AutoModel.from_pretrained(tmp_path, add_pooling_layer=False, output_loading_info=True),
+    ):
+        assert model.pooler is None and not hasattr(model.config, "add_pooling_layer")
+        assert info.unexpected_keys == ["pooler.dense.bias", "pooler.dense.weight"]
+        assert list(model(ids()[0]).keys()) == ["last_hidden_state"]
+    assert AutoModel.from_config(BertConfig(**TINY), add_pooling_layer=False).pooler is None

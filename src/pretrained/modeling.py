@@ -52,6 +52,14 @@ _IGNORED_LOAD_HINTS = (
 )
 
 
+def _init_parameters(cls: type) -> frozenset[str]:
+    """The keyword arguments a model class's constructor takes besides the config (``add_pooling_layer``)."""
+    import inspect
+
+    params = inspect.signature(cls.__init__).parameters
+    return frozenset(name for name in params if name not in ("self", "config"))
+
+
 def _device_from_map(device_map: Any, device: Any) -> Any:
     """``device_map`` as a single device: a name, a torch.device or an index; "auto" (and None) keeps ``device``."""
     if device_map is None or device_map == "auto":
@@ -442,6 +450,9 @@ class PreTrainedModel(nn.Module):
         for hint in _IGNORED_LOAD_HINTS:
             config_overrides.pop(hint, None)
         attn_implementation = config_overrides.pop("attn_implementation", None)
+        init_kwargs = {
+            k: config_overrides.pop(k) for k in list(config_overrides) if k in _init_parameters(cls)
+        }
         device = _device_from_map(device_map, device)
         if dtype is not None:
             if torch_dtype is not None and torch_dtype != dtype:
@@ -472,7 +483,9 @@ class PreTrainedModel(nn.Module):
             state_dict = gguf_state_dict(gguf_path, resolve_dtype(torch_dtype, config, {}))
         elif state_dict is None:
             state_dict = load_checkpoint(checkpoint_files(folder, use_safetensors))
-        model, info = cls._from_state_dict(config, state_dict, torch_dtype, ignore_mismatched_sizes, consume)
+        model, info = cls._from_state_dict(
+            config, state_dict, torch_dtype, ignore_mismatched_sizes, consume, init_kwargs
+        )
         model.name_or_path = str(name_or_path)
         if hasattr(model, "_load_generation_config"):  # generating models: generation_config.json, if any
             model._load_generation_config(folder)
@@ -488,13 +501,14 @@ class PreTrainedModel(nn.Module):
         torch_dtype: Any,
         ignore_mismatched: bool,
         consume: bool = False,
+        init_kwargs: dict[str, Any] | None = None,
     ) -> tuple[PreTrainedModel, LoadingInfo]:
         """Build the model on the meta device and assign ``state_dict``'s tensors. With ``consume``, the dict is
         emptied as it goes, so a tensor copied on the way (cast, transposed) frees its original at once: peak
         memory stays near one model, also for dequantized GGUF tensors."""
         dtype = resolve_dtype(torch_dtype, config, state_dict)
         with torch.device("meta"), skip_init():
-            model = cls(config)
+            model = cls(config, **(init_kwargs or {}))  # e.g. BertModel's add_pooling_layer
         expected = model.state_dict()
         original, state_dict = state_dict, model._match_keys(cls._rename(state_dict), expected.keys())
         if consume:

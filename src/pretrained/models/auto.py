@@ -68,17 +68,19 @@ class _AutoModel:
     def from_config(cls, config: PretrainedConfig, **kwargs: Any) -> Any:
         """A randomly initialized model of the right class for ``config``, in ``torch_dtype`` (or ``dtype``) when
         given; ``attn_implementation`` is recorded on the config (see ``PretrainedConfig.attention_implementation``)."""
-        from ..modeling import resolve_dtype
+        from ..modeling import _init_parameters, resolve_dtype
 
         dtype = kwargs.pop("dtype", None) or kwargs.pop("torch_dtype", None)
         if "attn_implementation" in kwargs:
             config.attn_implementation = kwargs.pop("attn_implementation")
         kwargs.pop("trust_remote_code", None)
-        if kwargs:
+        model_class = cls.model_class(config)
+        unknown = sorted(set(kwargs) - _init_parameters(model_class))
+        if unknown:
             raise TypeError(
-                f"from_config got unexpected arguments {sorted(kwargs)}; set config fields on the config"
+                f"from_config got unexpected arguments {unknown}; set config fields on the config"
             )
-        model = cls.model_class(config)(config)
+        model = model_class(config, **kwargs)  # constructor arguments such as add_pooling_layer
         return model if dtype is None else model.to(resolve_dtype(dtype, config, {}))
 
     @classmethod
@@ -127,6 +129,7 @@ _LOAD_KWARGS = {
     "offload_folder",
     "offload_state_dict",
     "_fast_init",
+    "add_pooling_layer",  # a model constructor's argument (BERT, RoBERTa), passed on to it
 }
 
 

@@ -378,12 +378,16 @@ class T5PreTrainedModel(Seq2SeqPreTrainedModel):
                 module.bias.data.zero_()
 
     @classmethod
-    def _from_state_dict(cls, config, state_dict, torch_dtype, ignore_mismatched, consume=False):
+    def _from_state_dict(
+        cls, config, state_dict, torch_dtype, ignore_mismatched, consume=False, init_kwargs=None
+    ):
         """As the reference, a float16 load keeps the feed-forward output projections (``wo``) in float32."""
         wo = {
             k: v for k, v in state_dict.items() if k.endswith(".wo.weight")
         }  # read before the dict is consumed
-        model, info = super()._from_state_dict(config, state_dict, torch_dtype, ignore_mismatched, consume)
+        model, info = super()._from_state_dict(
+            config, state_dict, torch_dtype, ignore_mismatched, consume, init_kwargs
+        )
         if model.dtype == torch.float16:
             for name, module in model.named_modules():
                 if name.endswith(".wo"):
