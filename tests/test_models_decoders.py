@@ -479,3 +479,20 @@ def test_gpt2_attention_flags_follow_the_reference_attention_implementation(tmp_
     assert "attn_implementation" not in json.loads((tmp_path / "config.json").read_text())
     ours.save_pretrained(tmp_path / "ours")
     assert "attn_implementation" not in json.loads((tmp_path / "ours" / "config.json").read_text())
+
+
+@pytest.mark.parametrize("name", ["gpt2", "llama-gqa"])
+def test_cache_position_continuing_the_cache_is_accepted(saved, name):
+    folder, theirs = saved(name)
+    ours = pretrained.AutoModelForCausalLM.from_pretrained(folder)
+    ids = inputs()
+    with torch.no_grad():
+        first = ours(ids[:, :6], cache_position=torch.arange(6), use_cache=True)
+        step = ours(ids[:, 6:], past_key_values=first.past_key_values, cache_position=torch.arange(6, T))
+        ref_first = theirs(ids[:, :6], cache_position=torch.arange(6), use_cache=True)
+        ref_step = theirs(
+            ids[:, 6:], past_key_values=ref_first.past_key_values, cache_position=torch.arange(6, T)
+        )
+    close(step.logits, ref_step.logits)
+    with pytest.raises(ValueError, match="cache_position must continue the cache"):
+        ours(ids[:, :2], cache_position=torch.tensor([3, 4]))

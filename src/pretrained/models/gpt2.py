@@ -220,11 +220,19 @@ class GPT2Model(GPT2PreTrainedModel):
         output_hidden_states: bool | None = None,
         output_attentions: bool | None = None,
         return_dict: bool | None = None,
+        cache_position: torch.Tensor | None = None,
     ) -> BaseModelOutputWithPast:
         cfg = self.config
         use_cache = cfg.use_cache if use_cache is None else use_cache
         inputs = prepare_decoder(
-            input_ids, inputs_embeds, attention_mask, position_ids, past_key_values, use_cache, cfg.n_layer
+            input_ids,
+            inputs_embeds,
+            attention_mask,
+            position_ids,
+            past_key_values,
+            use_cache,
+            cfg.n_layer,
+            cache_position,
         )
         if inputs.past + inputs.q_len > cfg.n_positions:
             raise ValueError(
@@ -282,6 +290,7 @@ class GPT2LMHeadModel(GPT2PreTrainedModel, GenerationMixin):
         return_dict: bool | None = None,
         logits_to_keep: int | torch.Tensor = 0,
         token_type_ids: torch.Tensor | None = None,
+        cache_position: torch.Tensor | None = None,
     ) -> CausalLMOutput:
         out = self.transformer(
             input_ids,
@@ -293,6 +302,7 @@ class GPT2LMHeadModel(GPT2PreTrainedModel, GenerationMixin):
             use_cache,
             output_hidden_states,
             output_attentions,
+            cache_position=cache_position,
         )
         logits = self.lm_head(keep_positions(out.last_hidden_state, logits_to_keep))  # (B, T_kept, V)
         loss = causal_lm_loss(logits, labels) if labels is not None else None

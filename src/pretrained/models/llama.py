@@ -294,6 +294,7 @@ class LlamaModel(LlamaPreTrainedModel):
         output_hidden_states: bool | None = None,
         output_attentions: bool | None = None,
         return_dict: bool | None = None,
+        cache_position: torch.Tensor | None = None,
     ) -> BaseModelOutputWithPast:
         cfg = self.config
         use_cache = cfg.use_cache if use_cache is None else use_cache
@@ -305,6 +306,7 @@ class LlamaModel(LlamaPreTrainedModel):
             past_key_values,
             use_cache,
             len(self.layers),
+            cache_position,
         )
         x = self.embed_tokens(input_ids) if inputs_embeds is None else inputs_embeds  # (B, T, C)
         rope = rotary_tables(*self.rotary_emb(inputs.position_ids, x.dtype))  # (B|1, 1, T, hs) each
@@ -353,6 +355,7 @@ class LlamaForCausalLM(LlamaPreTrainedModel, GenerationMixin):
         output_attentions: bool | None = None,
         return_dict: bool | None = None,
         logits_to_keep: int | torch.Tensor = 0,
+        cache_position: torch.Tensor | None = None,
     ) -> CausalLMOutput:
         out = self.model(
             input_ids,
@@ -363,6 +366,7 @@ class LlamaForCausalLM(LlamaPreTrainedModel, GenerationMixin):
             use_cache,
             output_hidden_states,
             output_attentions,
+            cache_position=cache_position,
         )
         logits = self.lm_head(keep_positions(out.last_hidden_state, logits_to_keep))  # (B, T_kept, V)
         loss = causal_lm_loss(logits, labels) if labels is not None else None
