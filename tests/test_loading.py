@@ -741,3 +741,42 @@ def test_constructor_arguments_pass_through_from_pretrained_and_from_config(tmp_
         assert info.unexpected_keys == ["pooler.dense.bias", "pooler.dense.weight"]
         assert list(model(ids()[0]).keys()) == ["last_hidden_state"]
     assert AutoModel.from_config(BertConfig(**TINY), add_pooling_layer=False).pooler is None
+
+
+GC_CASES = [
+    ("GPT2Config", dict(vocab_size=99, n_embd=32, n_layer=2, n_head=4), "AutoModelForCausalLM", "h"),
+    ("LlamaConfig", dict(_TINY_REF["llama"][1], num_key_value_heads=2), "AutoModelForCausalLM", "layers"),
+    ("BertConfig", dict(TINY), "AutoModelForMaskedLM", "layer"),
+    ("T5Config", dict(_TINY_REF["t5"][1], decoder_start_token_id=0), "AutoModelForSeq2SeqLM", "block"),
+]
+
+
+@pytest.mark.parametrize("cfg_name,fields,auto,layers", GC_CASES, ids=[c[0] for c in GC_CASES])
+def test_gradient_checkpointing_recomputes_layers_with_the_same_gradients(
+    tmp_path, cfg_name, fields, auto, layers
+):
+    transformers = pytest.importorskip("transformers")
+    import pretrained
+
+    getattr(transformers, auto).from_config(getattr(transformers, cfg_name)(**fields)).save_pretrained(
+        tmp_path
+    )
+    plain, checkpointed = (getattr(pretrained, auto).from_pretrained(tmp_path).train() for _ in range(2))
+    checkpointed.gradient_checkpointing_enable()
+    assert checkpointed.is_gradient_checkpointing and not plain.is_gradient_checkpointing
+    calls = []
+    first = next(m for n, m in checkpointed.named_modules() if n.endswith(f"{layers}.0"))
+    norm = next(m for m in first.modules() if "Norm" in type(m).__name__)  # called inside the layer
+    norm.register_forward_pre_hook(lambda *_: calls.append(1))
+    ids = torch.randint(1, 99, (2, 7), generator=torch.Generator().manual_seed(0))
+    for model in (plain, checkpointed):
+        torch.manual_seed(0)
+        out = model(input_ids=ids, labels=ids)
+        out.loss.backward()
+    assert getattr(out, "past_key_values", None) is None  # no cache while checkpointing
+    assert len(calls) >= 2  # the first layer ran again in the backward pass
+    grads = dict(plain.named_parameters())
+    for name, p in checkpointed.named_parameters():
+        torch.testing.assert_close(p.grad, grads[name].grad, atol=1e-6, rtol=0, msg=name)
+    checkpointed.gradient_checkpointing_disable()
+    assert not checkpointed.is_gradient_checkpointing and "forward" not in first.__dict__

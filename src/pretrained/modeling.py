@@ -52,6 +52,31 @@ _IGNORED_LOAD_HINTS = (
 )
 
 
+_LAYER_LISTS = ("layer", "layers", "h", "block")  # the ModuleLists holding each family's transformer layers
+
+
+def _transformer_layers(model: nn.Module) -> list[nn.Module]:
+    return [
+        layer
+        for name, module in model.named_modules()
+        if isinstance(module, nn.ModuleList) and name.rsplit(".", 1)[-1] in _LAYER_LISTS
+        for layer in module
+    ]
+
+
+def _without_cache(model: nn.Module, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """The forward arguments with ``use_cache=False`` (given by keyword or by position), where forward has it."""
+    import inspect
+
+    names = list(inspect.signature(type(model).forward).parameters)[1:]  # without self
+    if "use_cache" not in names:
+        return args, kwargs
+    i = names.index("use_cache")
+    if i < len(args):
+        return (*args[:i], False, *args[i + 1 :]), kwargs
+    return args, {**kwargs, "use_cache": False}
+
+
 def _init_parameters(cls: type) -> frozenset[str]:
     """The keyword arguments a model class's constructor takes besides the config (``add_pooling_layer``)."""
     import inspect
@@ -259,9 +284,51 @@ class PreTrainedModel(nn.Module):
         self.config = config
 
     def __call__(self, *args: Any, return_dict: bool | None = None, **kwargs: Any) -> Any:
-        """Run ``forward``; ``return_dict=False`` returns the output's set fields as a plain tuple."""
+        """Run ``forward``; ``return_dict=False`` returns the output's set fields as a plain tuple. While training
+        with gradient checkpointing no KV cache is kept (``use_cache=False``, as the reference)."""
+        if self.training and self.__dict__.get("_checkpointed"):
+            args, kwargs = _without_cache(self, args, kwargs)
         out = super().__call__(*args, **kwargs)
         return out.to_tuple() if return_dict is False and hasattr(out, "to_tuple") else out
+
+    # -- gradient checkpointing -----------------------------------------------------------------------
+    @property
+    def is_gradient_checkpointing(self) -> bool:
+        return bool(self.__dict__.get("_checkpointed"))
+
+    def gradient_checkpointing_enable(
+        self, gradient_checkpointing_kwargs: dict[str, Any] | None = None
+    ) -> None:
+        """While training, recompute each transformer layer's activations in the backward pass instead of keeping
+        them (``torch.utils.checkpoint``, non-reentrant unless ``gradient_checkpointing_kwargs`` says otherwise):
+        less memory, the same gradients. No KV cache is kept meanwhile."""
+        from torch.utils.checkpoint import checkpoint
+
+        options = {"use_reentrant": False, **(gradient_checkpointing_kwargs or {})}
+        for layer in _transformer_layers(self):
+            if "_unchecked_forward" in layer.__dict__:
+                continue
+            plain = layer.forward
+
+            def forward(*args: Any, _plain: Any = plain, _layer: nn.Module = layer, **kwargs: Any) -> Any:
+                if _layer.training and torch.is_grad_enabled():
+                    return checkpoint(_plain, *args, **options, **kwargs)
+                return _plain(*args, **kwargs)
+
+            layer._unchecked_forward = plain
+            layer.forward = forward
+        for module in self.modules():
+            if isinstance(module, PreTrainedModel):
+                module.__dict__["_checkpointed"] = True
+
+    def gradient_checkpointing_disable(self) -> None:
+        for layer in _transformer_layers(self):
+            if "_unchecked_forward" in layer.__dict__:
+                del layer.forward
+                del layer._unchecked_forward
+        for module in self.modules():
+            if isinstance(module, PreTrainedModel):
+                module.__dict__["_checkpointed"] = False
 
     # -- initialization -------------------------------------------------------------------------------
     def _init_weights(self, module: nn.Module) -> None:
