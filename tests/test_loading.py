@@ -76,12 +76,79 @@ def test_pytorch_model_bin_and_its_shards(tmp_path):
     same_outputs(model, BertModel.from_pretrained(tmp_path))
 
 
+@pytest.mark.parametrize("shard", ["5GB", "20KB"])
+def test_save_pretrained_as_pytorch_model_bin(tmp_path, shard):
+    """safe_serialization=False writes the torch format (sharded too); the other format's files are removed."""
+    transformers = pytest.importorskip("transformers")
+    model = tiny_bert(tmp_path)  # model.safetensors there first
+    model.save_pretrained(tmp_path, safe_serialization=False, max_shard_size=shard)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert not any(n.endswith(".safetensors") or "safetensors" in n for n in names)
+    if shard == "5GB":
+        assert "pytorch_model.bin" in names
+    else:
+        assert "pytorch_model.bin.index.json" in names
+        assert sum(n.startswith("pytorch_model-0") and n.endswith(".bin") for n in names) > 1
+    same_outputs(model, BertModel.from_pretrained(tmp_path))
+    theirs = transformers.BertModel.from_pretrained(tmp_path).eval()
+    x, m = ids()
+    with torch.no_grad():
+        torch.testing.assert_close(
+            model(x, attention_mask=m).last_hidden_state, theirs(x, attention_mask=m).last_hidden_state
+        )
+    model.save_pretrained(tmp_path)  # back to safetensors: no stale .bin left to shadow it
+    assert not any(p.name.endswith(".bin") or "bin.index" in p.name for p in tmp_path.iterdir())
+
+
+def test_reference_loader_arguments(tmp_path):
+    """subfolder, use_safetensors, device_map and the loader hints that change nothing here, as the reference."""
+    model = tiny_bert(tmp_path / "repo" / "encoder")
+    model.save_pretrained(tmp_path / "repo" / "encoder", safe_serialization=False)
+    for loaded in (
+        AutoModel.from_pretrained(
+            tmp_path / "repo", subfolder="encoder", device_map="cpu", low_cpu_mem_usage=True
+        ),
+        BertModel.from_pretrained(tmp_path / "repo", subfolder="encoder", attn_implementation="eager"),
+    ):
+        same_outputs(model, loaded)
+        assert not hasattr(loaded.config, "attn_implementation") and not hasattr(loaded.config, "device_map")
+    both = tmp_path / "both"
+    model.save_pretrained(both, safe_serialization=False)
+    torch.manual_seed(1)
+    other = BertModel(BertConfig(**TINY)).eval()
+    state = {k: v.contiguous() for k, v in other.state_dict().items()}
+    model.save_pretrained(tmp_path / "bin", safe_serialization=False)
+    save_checkpoint(state, both)  # the folder holds other weights as model.safetensors...
+    for f in (tmp_path / "bin").glob("*.bin"):
+        (both / f.name).write_bytes(f.read_bytes())  # ...and the model's as pytorch_model.bin
+    same_outputs(other, BertModel.from_pretrained(both))  # safetensors preferred
+    same_outputs(model, BertModel.from_pretrained(both, use_safetensors=False))
+    with pytest.raises(FileNotFoundError, match="use_safetensors=True"):
+        BertModel.from_pretrained(tmp_path / "bin", use_safetensors=True)
+    with pytest.raises(FileNotFoundError, match="subfolder"):
+        BertModel.from_pretrained(tmp_path / "repo", subfolder="nope", config=model.config)
+
+
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, "float16", "auto"])
 def test_torch_dtype(tmp_path, dtype):
     tiny_bert(tmp_path)
     model = BertModel.from_pretrained(tmp_path, torch_dtype=dtype)
     want = torch.float32 if dtype == "auto" else {"float16": torch.float16}.get(dtype, dtype)
     assert {p.dtype for p in model.parameters()} == {want}
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, "bfloat16"])
+def test_dtype_is_the_newer_name_of_torch_dtype(tmp_path, dtype):
+    """transformers >= 4.56 calls it ``dtype``: both the Auto and the model classes take it."""
+    tiny_bert(tmp_path)
+    want = torch.float16 if dtype == torch.float16 else torch.bfloat16
+    for model in (
+        BertModel.from_pretrained(tmp_path, dtype=dtype),
+        AutoModel.from_pretrained(tmp_path, dtype=dtype),
+    ):
+        assert {p.dtype for p in model.parameters()} == {want}
+    with pytest.raises(ValueError, match="disagree"):
+        BertModel.from_pretrained(tmp_path, dtype=torch.float16, torch_dtype=torch.bfloat16)
 
 
 def test_bad_torch_dtype(tmp_path):
@@ -127,7 +194,10 @@ def test_shape_mismatch_names_key_and_shapes(tmp_path):
         tmp_path, num_labels=5, ignore_mismatched_sizes=True, output_loading_info=True
     )
     assert model.classifier.weight.shape == (5, 32)
-    assert ("classifier.weight", (2, 32), (5, 32)) in info.mismatched_keys
+    assert info.mismatched_keys == ["classifier.bias", "classifier.weight"]  # names, as the reference
+    assert info.mismatched_shapes == [((2,), (5,)), ((2, 32), (5, 32))]
+    assert info.missing_keys == []  # mismatched keys are not also missing (the reference's report)
+    assert float(model.classifier.weight.std()) > 0  # re-initialized
 
 
 def test_legacy_gamma_beta_names(tmp_path):
@@ -474,3 +544,239 @@ def test_a_callers_state_dict_is_left_whole(tmp_path):
     assert set(sd) == set(model.state_dict())  # not consumed
     for key, value in model.state_dict().items():
         assert torch.equal(sd[key], value) and torch.equal(loaded.state_dict()[key], value), key
+
+
+def test_auto_from_config_takes_a_dtype():
+    cfg = BertConfig(**TINY)
+    assert (
+        AutoModel.from_config(cfg, torch_dtype=torch.bfloat16, attn_implementation="eager").dtype
+        == torch.bfloat16
+    )
+    assert AutoModel.from_config(cfg, dtype="float16").dtype == torch.float16
+    with pytest.raises(TypeError, match="unexpected arguments"):
+        AutoModel.from_config(cfg, hidden_size=8)
+
+
+_TINY_REF = {
+    "bert": ("BertConfig", dict(TINY)),
+    "t5": ("T5Config", dict(vocab_size=99, d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4)),
+    "t5-untied": (
+        "T5Config",
+        dict(
+            vocab_size=99, d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4, tie_word_embeddings=False
+        ),
+    ),
+    "gpt2": ("GPT2Config", dict(vocab_size=99, n_embd=32, n_layer=2, n_head=4, n_positions=64)),
+    "llama": (
+        "LlamaConfig",
+        dict(vocab_size=99, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4),
+    ),
+    "bart": (
+        "BartConfig",
+        dict(
+            vocab_size=99,
+            d_model=32,
+            encoder_layers=1,
+            decoder_layers=1,
+            encoder_attention_heads=4,
+            decoder_attention_heads=4,
+            encoder_ffn_dim=37,
+            decoder_ffn_dim=37,
+            max_position_embeddings=40,
+        ),
+    ),  # fmt: skip
+}
+# (family, class saved by the reference, class loading it): the missing / unexpected keys reported by both
+CROSS_LOADS = [
+    ("bert", "BertModel", "BertForMaskedLM"),
+    ("bert", "BertForSequenceClassification", "BertLMHeadModel"),
+    ("bert", "BertForMaskedLM", "BertForPreTraining"),
+    ("t5", "T5ForSequenceClassification", "T5EncoderModel"),
+    ("t5-untied", "T5ForConditionalGeneration", "T5EncoderModel"),
+    ("t5", "T5ForConditionalGeneration", "T5ForTokenClassification"),
+    ("gpt2", "GPT2Model", "GPT2ForTokenClassification"),
+    ("llama", "LlamaForCausalLM", "LlamaForQuestionAnswering"),  # the QA decoder sits under transformer.
+    ("bart", "BartModel", "BartForQuestionAnswering"),
+    ("bart", "BartForConditionalGeneration", "BartModel"),
+]
+
+
+@pytest.mark.parametrize("family,saved,loaded", CROSS_LOADS, ids=[f"{s}->{t}" for _, s, t in CROSS_LOADS])
+def test_loading_report_matches_reference(tmp_path, family, saved, loaded):
+    transformers = pytest.importorskip("transformers")
+    import importlib
+
+    cfg_name, fields = _TINY_REF[family]
+    torch.manual_seed(0)
+    getattr(transformers, saved)(getattr(transformers, cfg_name)(**fields)).save_pretrained(tmp_path)
+    module = importlib.import_module(f"pretrained.models.{family.split('-')[0]}")
+    _, info = getattr(module, loaded).from_pretrained(tmp_path, output_loading_info=True)
+    _, ref_info = getattr(transformers, loaded).from_pretrained(tmp_path, output_loading_info=True)
+    assert info.missing_keys == sorted(ref_info["missing_keys"])
+    assert sorted(info.unexpected_keys) == sorted(ref_info["unexpected_keys"])
+
+
+def test_auto_classes_map_every_model_type_as_the_reference():
+    """Each Auto class picks the reference's class name for every supported model_type (none where it has none)."""
+    pytest.importorskip("transformers")
+    from transformers.models.auto import modeling_auto as ref
+
+    from pretrained.models.auto import MODEL_TYPES, _module
+
+    mappings = {
+        "base": ref.MODEL_MAPPING_NAMES,
+        "masked-lm": ref.MODEL_FOR_MASKED_LM_MAPPING_NAMES,
+        "sequence-classification": ref.MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES,
+        "token-classification": ref.MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES,
+        "question-answering": ref.MODEL_FOR_QUESTION_ANSWERING_MAPPING_NAMES,
+        "causal-lm": ref.MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
+        "seq2seq-lm": ref.MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES,
+        "pretraining": ref.MODEL_FOR_PRETRAINING_MAPPING_NAMES,
+    }
+    for model_type in MODEL_TYPES:
+        module = _module(model_type, "test")
+        for task, mapping in mappings.items():
+            name = module.TASK_CLASSES.get(task)
+            assert name == mapping.get(model_type), (model_type, task)
+            assert name is None or hasattr(module, name), (model_type, name)
+
+
+RESIZE_CASES = [
+    ("BertConfig", dict(TINY), "BertForMaskedLM", "bert"),
+    ("RobertaConfig", dict(TINY), "RobertaForMaskedLM", "roberta"),
+    ("GPT2Config", dict(vocab_size=99, n_embd=32, n_layer=2, n_head=4), "GPT2LMHeadModel", "gpt2"),
+    (
+        "LlamaConfig",
+        dict(vocab_size=99, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4),
+        "LlamaForCausalLM",  # untied: the LM head grows too
+        "llama",
+    ),
+    ("BartConfig", dict(_TINY_REF["bart"][1]), "BartForConditionalGeneration", "bart"),
+]
+
+
+@pytest.mark.parametrize("cfg_name,fields,cls_name,module", RESIZE_CASES, ids=[c[2] for c in RESIZE_CASES])
+@pytest.mark.parametrize("size", [(110, None), (90, None), (101, 8)])
+def test_resize_token_embeddings_as_the_reference(tmp_path, cfg_name, fields, cls_name, module, size):
+    """New rows are the old rows' mean (the reference samples within ~1e-9 covariance of it), LM-head biases
+    grow with zeros, shrinking keeps the first rows, config.vocab_size follows, and the result saves and loads."""
+    transformers = pytest.importorskip("transformers")
+    import importlib
+
+    torch.manual_seed(0)
+    theirs = getattr(transformers, cls_name)(getattr(transformers, cfg_name)(**fields, pad_token_id=0)).eval()
+    theirs.save_pretrained(tmp_path)
+    ours = getattr(importlib.import_module(f"pretrained.models.{module}"), cls_name).from_pretrained(tmp_path)
+    new, multiple = size
+    embeddings = ours.resize_token_embeddings(new, pad_to_multiple_of=multiple)
+    theirs.resize_token_embeddings(new, pad_to_multiple_of=multiple)
+    n = theirs.config.vocab_size
+    assert (
+        embeddings is ours.get_input_embeddings()
+        and embeddings.weight.shape[0] == ours.config.vocab_size == n
+    )
+    ids = torch.randint(1, min(n, 99), (2, 6), generator=torch.Generator().manual_seed(0))
+    ids[0, 2] = n - 1
+    kw = {"decoder_input_ids": ids[:, :3]} if "Bart" in cls_name else {}
+    with torch.no_grad():
+        got, want = ours(ids, **kw).logits, theirs(ids, **kw).logits
+    torch.testing.assert_close(got, want, atol=1e-4, rtol=0)
+    ours.save_pretrained(tmp_path / "resized")
+    back = getattr(transformers, cls_name).from_pretrained(tmp_path / "resized").eval()
+    with torch.no_grad():
+        torch.testing.assert_close(back(ids, **kw).logits, got, atol=1e-5, rtol=0)
+
+
+def test_resize_token_embeddings_keeps_the_padding_token(tmp_path):
+    model = tiny_bert(tmp_path, pad_token_id=50)
+    with pytest.raises(ValueError, match="padding token"):
+        model.resize_token_embeddings(40)
+
+
+def test_num_parameters_can_generate_and_set_input_embeddings(tmp_path):
+    transformers = pytest.importorskip("transformers")
+    from pretrained.models.t5 import T5ForConditionalGeneration
+
+    fields = dict(_TINY_REF["t5"][1])
+    theirs = transformers.T5ForConditionalGeneration(transformers.T5Config(**fields))
+    theirs.save_pretrained(tmp_path)
+    ours = T5ForConditionalGeneration.from_pretrained(tmp_path)
+    for kw in ({}, {"exclude_embeddings": True}, {"only_trainable": True}):
+        assert ours.num_parameters(**kw) == theirs.num_parameters(**kw), kw
+    assert T5ForConditionalGeneration.can_generate() and not BertModel.can_generate()
+    table = torch.nn.Embedding(99, 32)
+    ours.set_input_embeddings(table)  # the shared table: encoder, decoder and the tied LM head all use it
+    assert ours.shared is table and ours.encoder.embed_tokens is table and ours.decoder.embed_tokens is table
+    assert ours.lm_head.weight is table.weight
+
+
+@pytest.mark.parametrize(
+    "model_type,fields", [("gpt2", dict(n_embd=32)), ("bert", dict(num_labels=3)), ("t5", {})]
+)
+def test_config_helpers_as_the_reference(tmp_path, model_type, fields):
+    transformers = pytest.importorskip("transformers")
+    ours, theirs = (
+        AutoConfig.for_model(model_type, **fields),
+        transformers.AutoConfig.for_model(model_type, **fields),
+    )
+    assert set(ours.to_diff_dict()) == set(theirs.to_diff_dict()) - {"transformers_version"}
+    theirs.save_pretrained(tmp_path)
+    loaded = AutoConfig.from_pretrained(tmp_path)
+    assert loaded.name_or_path == str(tmp_path) and "_name_or_path" not in loaded.to_dict()
+    loaded.update({"hidden_size": 48, "extra_field": 1})
+    assert loaded.hidden_size == 48 and loaded.extra_field == 1 and loaded.get_text_config() is loaded
+    loaded.to_json_file(tmp_path / "diff.json")
+    assert json.loads((tmp_path / "diff.json").read_text())["extra_field"] == 1
+    assert transformers.AutoConfig.from_pretrained(tmp_path / "diff.json").to_dict()["extra_field"] == 1
+
+
+def test_constructor_arguments_pass_through_from_pretrained_and_from_config(tmp_path):
+    """As the reference, add_pooling_layer=False reaches the model (the checkpoint's pooler is then unused)."""
+    tiny_bert(tmp_path)
+    for model, info in (
+        BertModel.from_pretrained(tmp_path, add_pooling_layer=False, output_loading_info=True),
+        AutoModel.from_pretrained(tmp_path, add_pooling_layer=False, output_loading_info=True),
+    ):
+        assert model.pooler is None and not hasattr(model.config, "add_pooling_layer")
+        assert info.unexpected_keys == ["pooler.dense.bias", "pooler.dense.weight"]
+        assert list(model(ids()[0]).keys()) == ["last_hidden_state"]
+    assert AutoModel.from_config(BertConfig(**TINY), add_pooling_layer=False).pooler is None
+
+
+GC_CASES = [
+    ("GPT2Config", dict(vocab_size=99, n_embd=32, n_layer=2, n_head=4), "AutoModelForCausalLM", "h"),
+    ("LlamaConfig", dict(_TINY_REF["llama"][1], num_key_value_heads=2), "AutoModelForCausalLM", "layers"),
+    ("BertConfig", dict(TINY), "AutoModelForMaskedLM", "layer"),
+    ("T5Config", dict(_TINY_REF["t5"][1], decoder_start_token_id=0), "AutoModelForSeq2SeqLM", "block"),
+]
+
+
+@pytest.mark.parametrize("cfg_name,fields,auto,layers", GC_CASES, ids=[c[0] for c in GC_CASES])
+def test_gradient_checkpointing_recomputes_layers_with_the_same_gradients(
+    tmp_path, cfg_name, fields, auto, layers
+):
+    transformers = pytest.importorskip("transformers")
+    import pretrained
+
+    getattr(transformers, auto).from_config(getattr(transformers, cfg_name)(**fields)).save_pretrained(
+        tmp_path
+    )
+    plain, checkpointed = (getattr(pretrained, auto).from_pretrained(tmp_path).train() for _ in range(2))
+    checkpointed.gradient_checkpointing_enable()
+    assert checkpointed.is_gradient_checkpointing and not plain.is_gradient_checkpointing
+    calls = []
+    first = next(m for n, m in checkpointed.named_modules() if n.endswith(f"{layers}.0"))
+    norm = next(m for m in first.modules() if "Norm" in type(m).__name__)  # called inside the layer
+    norm.register_forward_pre_hook(lambda *_: calls.append(1))
+    ids = torch.randint(1, 99, (2, 7), generator=torch.Generator().manual_seed(0))
+    for model in (plain, checkpointed):
+        torch.manual_seed(0)
+        out = model(input_ids=ids, labels=ids)
+        out.loss.backward()
+    assert getattr(out, "past_key_values", None) is None  # no cache while checkpointing
+    assert len(calls) >= 2  # the first layer ran again in the backward pass
+    grads = dict(plain.named_parameters())
+    for name, p in checkpointed.named_parameters():
+        torch.testing.assert_close(p.grad, grads[name].grad, atol=1e-6, rtol=0, msg=name)
+    checkpointed.gradient_checkpointing_disable()
+    assert not checkpointed.is_gradient_checkpointing and "forward" not in first.__dict__

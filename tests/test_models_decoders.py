@@ -3,6 +3,8 @@ attentions, KV-cache decoding and padded batches, in both directions (reference-
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
@@ -423,3 +425,74 @@ def test_training_gradients_match_reference(saved, name):
     want = dict(theirs.named_parameters())
     for key, p in ours.named_parameters():
         close(p.grad, want[key].grad)
+
+
+# -- token classification and question answering -----------------------------------------------------------
+@pytest.mark.parametrize("task", ["token", "qa"])
+@pytest.mark.parametrize("name", ["gpt2", "llama-head-dim", "mistral-window", "qwen2-tied-window"])
+def test_token_classification_and_qa_heads_match_reference_both_ways(tmp_path, name, task):
+    """Llama and Qwen2 keep their QA decoder under ``transformer``, Mistral under ``model``: the keys load as saved."""
+    auto = "AutoModelForTokenClassification" if task == "token" else "AutoModelForQuestionAnswering"
+    torch.manual_seed(0)
+    theirs = getattr(transformers, auto).from_config(reference_config(name, num_labels=5)).eval()
+    theirs.save_pretrained(tmp_path / "ref")
+    ours, info = getattr(pretrained, auto).from_pretrained(tmp_path / "ref", output_loading_info=True)
+    assert type(ours).__name__ == type(theirs).__name__
+    assert not info.missing_keys and not info.unexpected_keys
+    ids = inputs(batch=3)
+    mask = torch.ones_like(ids)
+    mask[1, 7:] = 0
+    if task == "token":
+        kw = dict(labels=torch.randint(0, 5, ids.shape).masked_fill(mask == 0, -100))
+    else:
+        kw = dict(start_positions=torch.tensor([1, 0, 30]), end_positions=torch.tensor([3, 6, 2]))
+    with torch.no_grad():
+        want = theirs(ids, attention_mask=mask, output_hidden_states=True, **kw)
+        got = ours(ids, attention_mask=mask, output_hidden_states=True, **kw)
+    assert list(got.keys()) == list(want.keys())
+    for key in want.keys():
+        values = zip(got[key], want[key]) if key == "hidden_states" else [(got[key], want[key])]
+        for g, w in values:
+            close(g, w)
+    ours.save_pretrained(tmp_path / "ours")
+    back = getattr(transformers, auto).from_pretrained(tmp_path / "ours").eval()
+    with torch.no_grad():
+        close(back(ids, attention_mask=mask, **kw).loss, got.loss)
+
+
+@pytest.mark.parametrize("attn", [None, "eager", "sdpa"])
+def test_gpt2_attention_flags_follow_the_reference_attention_implementation(tmp_path, attn):
+    """scale_attn_weights / scale_attn_by_inverse_layer_idx act in the reference's eager attention only; ours
+    honours them unless attn_implementation="sdpa" is asked for, then ignores them as the reference's SDPA does."""
+    fields = dict(VARIANTS["gpt2-variant"][1], reorder_and_upcast_attn=True)
+    torch.manual_seed(0)
+    theirs = transformers.GPT2LMHeadModel(transformers.GPT2Config(**fields)).eval()
+    theirs.save_pretrained(tmp_path)
+    theirs = transformers.GPT2LMHeadModel.from_pretrained(
+        tmp_path, attn_implementation=attn or "eager"
+    ).eval()
+    kw = {} if attn is None else {"attn_implementation": attn}
+    ours = pretrained.AutoModelForCausalLM.from_pretrained(tmp_path, **kw)
+    ids = inputs()
+    with torch.no_grad():
+        close(ours(ids).logits, theirs(ids).logits)
+    assert "attn_implementation" not in json.loads((tmp_path / "config.json").read_text())
+    ours.save_pretrained(tmp_path / "ours")
+    assert "attn_implementation" not in json.loads((tmp_path / "ours" / "config.json").read_text())
+
+
+@pytest.mark.parametrize("name", ["gpt2", "llama-gqa"])
+def test_cache_position_continuing_the_cache_is_accepted(saved, name):
+    folder, theirs = saved(name)
+    ours = pretrained.AutoModelForCausalLM.from_pretrained(folder)
+    ids = inputs()
+    with torch.no_grad():
+        first = ours(ids[:, :6], cache_position=torch.arange(6), use_cache=True)
+        step = ours(ids[:, 6:], past_key_values=first.past_key_values, cache_position=torch.arange(6, T))
+        ref_first = theirs(ids[:, :6], cache_position=torch.arange(6), use_cache=True)
+        ref_step = theirs(
+            ids[:, 6:], past_key_values=ref_first.past_key_values, cache_position=torch.arange(6, T)
+        )
+    close(step.logits, ref_step.logits)
+    with pytest.raises(ValueError, match="cache_position must continue the cache"):
+        ours(ids[:, :2], cache_position=torch.tensor([3, 4]))

@@ -455,7 +455,13 @@ def test_missing_heads_are_initialized_like_the_reference(tmp_path):
     assert info.missing_keys == ["lm_head.weight"]
     assert 0.8 < float(t5.lm_head.weight.detach().std()) < 1.2  # normal(0, initializer_factor)
     transformers.BartModel(reference_config("bart")).save_pretrained(tmp_path / "bart")
-    bart = pretrained.BartForConditionalGeneration.from_pretrained(tmp_path / "bart")
+    bart, info = pretrained.BartForConditionalGeneration.from_pretrained(
+        tmp_path / "bart", output_loading_info=True
+    )
+    _, ref_info = transformers.BartForConditionalGeneration.from_pretrained(
+        tmp_path / "bart", output_loading_info=True
+    )
+    assert info.missing_keys == ref_info["missing_keys"] == []  # final_logits_bias: zeros, not reported
     assert torch.equal(bart.final_logits_bias, torch.zeros(1, V))
     assert bart.lm_head.weight is bart.model.shared.weight
 
@@ -514,3 +520,98 @@ def test_fresh_initialization_matches_reference_statistics(name):
         else:
             assert abs(float(p.detach().std()) / float(want.std()) - 1) < 0.25, key
     assert set(dict(ours.named_buffers())) <= set(dict(ref.named_buffers()))
+
+
+# -- classification and question-answering heads ---------------------------------------------------------
+HEADS = [
+    ("t5-v1.0", "T5ForSequenceClassification", "AutoModelForSequenceClassification"),
+    ("t5-v1.1", "T5ForSequenceClassification", "AutoModelForSequenceClassification"),
+    ("t5-v1.0", "T5ForTokenClassification", "AutoModelForTokenClassification"),
+    ("t5-deep-decoder", "T5ForQuestionAnswering", "AutoModelForQuestionAnswering"),
+    ("bart-scaled-relu", "BartForQuestionAnswering", "AutoModelForQuestionAnswering"),
+    ("mbart", "MBartForQuestionAnswering", "AutoModelForQuestionAnswering"),
+]
+
+
+@pytest.mark.parametrize("name,cls_name,auto", HEADS, ids=[f"{n}-{c}" for n, c, _ in HEADS])
+def test_heads_match_reference_both_ways(name, cls_name, auto, tmp_path):
+    """T5's sequence classifier keeps its encoder-decoder under ``transformer``, the token classifier its encoder;
+    T5's QA model holds ``shared``/``encoder``/``decoder`` at the top, BART's under ``model``."""
+    torch.manual_seed(0)
+    ref = getattr(transformers, cls_name)(
+        reference_config(name, num_labels=3 if "Seq" in cls_name else 2)
+    ).eval()
+    ref.save_pretrained(tmp_path / "ref")
+    ours, info = getattr(pretrained, auto).from_pretrained(tmp_path / "ref", output_loading_info=True)
+    assert type(ours).__name__ == cls_name
+    assert info.missing_keys == info.unexpected_keys == []
+    src, _, _ = batch(ref.config, seed=7)
+    if "Sequence" in cls_name:
+        labels = dict(labels=torch.tensor([0, 2, 1]))
+    elif "Token" in cls_name:
+        labels = dict(labels=torch.randint(0, 2, (3, 9)).masked_fill(src["attention_mask"] == 0, -100))
+    else:
+        labels = dict(start_positions=torch.tensor([1, 0, 20]), end_positions=torch.tensor([3, 4, 2]))
+    with torch.no_grad():
+        for kw in (labels, dict(output_hidden_states=True)):
+            a, b = ours(**src, **kw), ref(**src, **kw)
+            assert [k for k in a.keys() if k != "past_key_values"] == [
+                k for k in b.keys() if k != "past_key_values"
+            ]
+            for key in b.keys():
+                if key != "past_key_values":
+                    for x, y in zip(
+                        *((a[key], b[key]) if isinstance(b[key], tuple) else ([a[key]], [b[key]]))
+                    ):
+                        close(x, y)
+    ours.save_pretrained(tmp_path / "ours")
+    back = getattr(transformers, cls_name).from_pretrained(tmp_path / "ours").eval()
+    with torch.no_grad():
+        close(ours(**src, **labels).loss, back(**src, **labels).loss)
+    # the LM checkpoint into the head: the same keys loaded, missing and unexpected in both
+    lm = getattr(transformers, VARIANTS[name][0])(reference_config(name)).save_pretrained(tmp_path / "lm")
+    del lm
+    _, info = getattr(pretrained, auto).from_pretrained(tmp_path / "lm", output_loading_info=True)
+    _, ref_info = getattr(transformers, cls_name).from_pretrained(tmp_path / "lm", output_loading_info=True)
+    assert sorted(info.missing_keys) == sorted(ref_info["missing_keys"])
+    assert sorted(info.unexpected_keys) == sorted(ref_info["unexpected_keys"])
+
+
+# -- the decoders alone: BartForCausalLM, MBartForCausalLM, MarianForCausalLM ------------------------------
+@pytest.mark.parametrize(
+    "name,cls_name",
+    [("bart", "BartForCausalLM"), ("mbart", "MBartForCausalLM"), ("marian-unshared", "MarianForCausalLM")],
+)
+def test_decoder_only_causal_lm_matches_reference(name, cls_name, tmp_path):
+    """No encoder, no cross-attention; the loss compares each position with its own label (no shift), as the
+    reference; cached steps equal the full forward; greedy generation gives the reference's ids."""
+    torch.manual_seed(0)
+    ref = getattr(transformers, cls_name)(reference_config(name)).eval()
+    ref.save_pretrained(tmp_path)
+    ours, info = pretrained.AutoModelForCausalLM.from_pretrained(tmp_path, output_loading_info=True)
+    assert type(ours).__name__ == cls_name and ours.config.is_decoder and not ours.config.is_encoder_decoder
+    assert info.missing_keys == info.unexpected_keys == []
+    ids = torch.randint(3, V - 2, (3, 9), generator=torch.Generator().manual_seed(1))
+    mask = torch.ones_like(ids)
+    mask[1, 6:] = 0
+    mask[2, :3] = 0
+    real = mask.bool()
+    labels = ids.masked_fill(mask == 0, -100)
+    with torch.no_grad():
+        a = ours(ids, attention_mask=mask, labels=labels, output_hidden_states=True)
+        b = ref(ids, attention_mask=mask, labels=labels, output_hidden_states=True)
+        assert list(a.keys()) == list(b.keys())
+        close(a.logits[real], b.logits[real])
+        close(a.loss, b.loss)
+        for x, y in zip(a.hidden_states, b.hidden_states, strict=True):
+            close(x[real], y[real])
+        out = ours(ids[:, :4], attention_mask=mask[:, :4], use_cache=True)
+        steps = [out.logits]
+        for t in range(4, 9):
+            out = ours(
+                ids[:, t : t + 1], attention_mask=mask[:, : t + 1], past_key_values=out.past_key_values
+            )
+            steps.append(out.logits)
+    close(torch.cat(steps, 1)[real], b.logits[real])
+    kw = dict(max_new_tokens=5, do_sample=False)
+    assert torch.equal(ours.generate(ids[:1, :3], **kw), ref.generate(ids[:1, :3], **kw))

@@ -65,6 +65,7 @@ class PretrainedConfig:
         for key in _FILE_KEYS:
             kwargs.pop(key, None)
         kwargs.pop("model_type", None)
+        attn_implementation = kwargs.pop("attn_implementation", kwargs.pop("_attn_implementation", None))
         if "dtype" in kwargs:  # transformers >= 4.56 writes "dtype" for "torch_dtype"
             kwargs.setdefault("torch_dtype", kwargs.pop("dtype"))
         values = {**COMMON_DEFAULTS, **copy.deepcopy(self.defaults)}
@@ -75,6 +76,7 @@ class PretrainedConfig:
         values.pop("label2id", None)
         for key, value in values.items():
             object.__setattr__(self, key, value)
+        self._attn_implementation = attn_implementation  # never saved (see attention_implementation)
         if id2label is not None:
             self.id2label = {int(k): v for k, v in id2label.items()}
         else:
@@ -90,6 +92,8 @@ class PretrainedConfig:
         raise AttributeError(f"{type(self).__name__} has no field {name!r}")
 
     def __setattr__(self, name: str, value: Any) -> None:
+        if name == "attn_implementation":
+            name = "_attn_implementation"
         name = type(self).attribute_map.get(name, name)
         if name == "id2label":
             value = {int(k): v for k, v in value.items()}
@@ -107,8 +111,52 @@ class PretrainedConfig:
             self.id2label = {i: f"LABEL_{i}" for i in range(n)}
 
     @property
+    def attention_implementation(self) -> str | None:
+        """The reference's ``attn_implementation`` when one was asked for ("eager", "sdpa"), else None. Results
+        depend on it only where the reference's own do: GPT-2's ``scale_attn_weights`` and
+        ``scale_attn_by_inverse_layer_idx`` act in its eager attention only (None here means eager)."""
+        return self._attn_implementation
+
+    @property
     def use_return_dict(self) -> bool:
         return bool(self.return_dict)
+
+    @property
+    def name_or_path(self) -> str:
+        """Where the config was read from ("" for one built in code)."""
+        return self.__dict__.get("_name_or_path", "")
+
+    @name_or_path.setter
+    def name_or_path(self, value: str | os.PathLike) -> None:
+        object.__setattr__(self, "_name_or_path", str(value))
+
+    def update(self, values: dict[str, Any]) -> None:
+        """Set several fields at once (aliases such as GPT-2's ``n_embd`` resolved)."""
+        for key, value in values.items():
+            setattr(self, key, value)
+
+    def get_text_config(self, decoder: bool = False) -> PretrainedConfig:
+        """The config of the text model: this one (no model here wraps a text model in another)."""
+        return self
+
+    def to_diff_dict(self) -> dict[str, Any]:
+        """As the reference: the family's own fields, and the common ones that differ from the common defaults
+        or from this class's defaults (``model_type`` always kept)."""
+        common = PretrainedConfig().to_dict()
+        own = type(self)().to_dict()
+        out = {
+            k: v
+            for k, v in self.to_dict().items()
+            if k not in common or v != common[k] or (k in own and v != own[k])
+        }
+        if self.model_type:
+            out["model_type"] = self.model_type
+        return out
+
+    def to_json_file(self, json_file_path: str | os.PathLike, use_diff: bool = True) -> None:
+        """Write the config as JSON (only the non-default fields with ``use_diff``, as the reference)."""
+        data = self.to_diff_dict() if use_diff else self.to_dict()
+        write_text_atomic(Path(json_file_path), json.dumps(data, indent=2, sort_keys=True) + "\n")
 
     # -- dict / json ----------------------------------------------------------------------------------
     @classmethod
@@ -151,9 +199,10 @@ class PretrainedConfig:
         *,
         revision: str | None = None,
         cache_dir: str | None = None,
+        subfolder: str = "",
         **overrides: Any,
     ) -> PretrainedConfig:
-        """Read ``config.json`` from a folder or a cached repo id.
+        """Read ``config.json`` from a folder (``subfolder`` inside it) or a cached repo id.
 
         >>> PretrainedConfig.from_pretrained("no/such-model")  # doctest: +SKIP
         Traceback (most recent call last):
@@ -161,11 +210,15 @@ class PretrainedConfig:
         """
         from .hub import resolve_file
 
-        path = resolve_file(name_or_path, CONFIG_NAME, revision=revision, cache_dir=cache_dir)
+        path = resolve_file(
+            name_or_path, CONFIG_NAME, revision=revision, cache_dir=cache_dir, subfolder=subfolder
+        )
         data = read_json(path)
         if cls.model_type and data.get("model_type") not in (None, cls.model_type):
             log.warning("%s: model_type %r loaded into %s", path, data.get("model_type"), cls.__name__)
-        return cls.from_dict(data, **overrides)
+        config = cls.from_dict(data, **overrides)
+        config.name_or_path = name_or_path
+        return config
 
     def save_pretrained(self, save_directory: str | os.PathLike) -> Path:
         """Write ``config.json`` (atomically) into ``save_directory``; returns its path."""
@@ -228,10 +281,15 @@ class AutoConfig:
         *,
         revision: str | None = None,
         cache_dir: str | None = None,
+        subfolder: str = "",
         **overrides: Any,
     ) -> PretrainedConfig:
         from .hub import resolve_file
 
-        path = resolve_file(name_or_path, CONFIG_NAME, revision=revision, cache_dir=cache_dir)
+        path = resolve_file(
+            name_or_path, CONFIG_NAME, revision=revision, cache_dir=cache_dir, subfolder=subfolder
+        )
         data = read_json(path)
-        return cls.config_class(data.get("model_type"), str(path)).from_dict(data, **overrides)
+        config = cls.config_class(data.get("model_type"), str(path)).from_dict(data, **overrides)
+        config.name_or_path = name_or_path
+        return config

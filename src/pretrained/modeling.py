@@ -36,13 +36,83 @@ _DTYPE_NAMES = {
 }
 
 
+# the reference's from_pretrained arguments that only steer its loader (or the hub): nothing to do here
+_IGNORED_LOAD_HINTS = (
+    "low_cpu_mem_usage",
+    "trust_remote_code",
+    "local_files_only",
+    "token",
+    "use_auth_token",
+    "force_download",
+    "resume_download",
+    "proxies",
+    "offload_folder",
+    "offload_state_dict",
+    "_fast_init",
+)
+
+
+_LAYER_LISTS = ("layer", "layers", "h", "block")  # the ModuleLists holding each family's transformer layers
+
+
+def _transformer_layers(model: nn.Module) -> list[nn.Module]:
+    return [
+        layer
+        for name, module in model.named_modules()
+        if isinstance(module, nn.ModuleList) and name.rsplit(".", 1)[-1] in _LAYER_LISTS
+        for layer in module
+    ]
+
+
+def _without_cache(model: nn.Module, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """The forward arguments with ``use_cache=False`` (given by keyword or by position), where forward has it."""
+    import inspect
+
+    names = list(inspect.signature(type(model).forward).parameters)[1:]  # without self
+    if "use_cache" not in names:
+        return args, kwargs
+    i = names.index("use_cache")
+    if i < len(args):
+        return (*args[:i], False, *args[i + 1 :]), kwargs
+    return args, {**kwargs, "use_cache": False}
+
+
+def _init_parameters(cls: type) -> frozenset[str]:
+    """The keyword arguments a model class's constructor takes besides the config (``add_pooling_layer``)."""
+    import inspect
+
+    params = inspect.signature(cls.__init__).parameters
+    return frozenset(name for name in params if name not in ("self", "config"))
+
+
+def _device_from_map(device_map: Any, device: Any) -> Any:
+    """``device_map`` as a single device: a name, a torch.device or an index; "auto" (and None) keeps ``device``."""
+    if device_map is None or device_map == "auto":
+        return device
+    if isinstance(device_map, dict):
+        devices = set(device_map.values())
+        if len(devices) != 1:
+            raise ValueError(
+                f"device_map={device_map!r}: models are placed on one device here; pass device= (or one device)"
+            )
+        device_map = devices.pop()
+    if isinstance(device_map, int):
+        device_map = torch.device("cuda", device_map)
+    if device is not None and torch.device(device) != torch.device(device_map):
+        raise ValueError(f"device={device!r} and device_map={device_map!r} disagree; pass one of them")
+    return device_map
+
+
 @dataclass
 class LoadingInfo:
-    """What ``from_pretrained`` did with the checkpoint's keys."""
+    """What ``from_pretrained`` did with the checkpoint's keys, as the reference reports it: ``missing_keys``
+    (initialized anew), ``unexpected_keys`` (unused), ``mismatched_keys`` (names whose shapes differ, re-initialized
+    with ``ignore_mismatched_sizes``); ``mismatched_shapes`` holds their (checkpoint, model) shapes."""
 
     missing_keys: list[str] = field(default_factory=list)
     unexpected_keys: list[str] = field(default_factory=list)
-    mismatched_keys: list[tuple[str, tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)
+    mismatched_keys: list[str] = field(default_factory=list)
+    mismatched_shapes: list[tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)
 
     def __getitem__(self, key: str) -> list:
         return getattr(self, key)
@@ -146,6 +216,53 @@ def _identity_init(tensor: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Ten
     return tensor
 
 
+def _pad_last(t: torch.Tensor, n: int) -> torch.Tensor:
+    """``t`` cut or zero-padded to ``n`` along its last dimension."""
+    if t.shape[-1] >= n:
+        return t[..., :n].clone()
+    pad = torch.zeros(*t.shape[:-1], n - t.shape[-1], dtype=t.dtype, device=t.device)
+    return torch.cat([t, pad], dim=-1)
+
+
+def _set_tensor(module: nn.Module, name: str, value: torch.Tensor) -> None:
+    if name in module._parameters:
+        module._parameters[name] = nn.Parameter(value, requires_grad=module._parameters[name].requires_grad)
+    else:
+        module._buffers[name] = value
+
+
+def _resize_rows(module: nn.Module, n: int, mean_resizing: bool, init: Any) -> None:
+    """An embedding's (or a Linear's output) rows cut or grown to ``n`` in place; its bias grows too."""
+    old = module.weight
+    rows = old.shape[0]
+    if n <= rows:
+        weight = old[:n].clone()
+    elif mean_resizing:
+        mean = old.float().mean(0, keepdim=True).to(old.dtype)  # (1, dim)
+        weight = torch.cat([old, mean.expand(n - rows, -1)], dim=0)
+    else:  # the new rows drawn as the model initializes a module of this kind
+        kw = dict(dtype=old.dtype, device=old.device)
+        if isinstance(module, nn.Embedding):
+            fresh: nn.Module = nn.Embedding(n - rows, old.shape[1], **kw)
+        else:
+            fresh = nn.Linear(old.shape[1], n - rows, bias=getattr(module, "bias", None) is not None, **kw)
+        if hasattr(module, "init_std"):
+            fresh.init_std = module.init_std
+        init(fresh)
+        weight = torch.cat([old, fresh.weight], dim=0)
+    module.weight = nn.Parameter(weight.contiguous(), requires_grad=old.requires_grad)
+    bias = getattr(module, "bias", None)
+    if isinstance(bias, torch.Tensor) and bias.shape[-1] == rows:
+        extra = bias.float().mean().to(bias.dtype) if mean_resizing and n > rows else 0.0
+        grown = _pad_last(bias, n)
+        if n > rows:
+            grown[rows:] = extra
+        _set_tensor(module, "bias", grown)
+    for attr in ("num_embeddings", "out_features"):
+        if hasattr(module, attr):
+            setattr(module, attr, n)
+
+
 class PreTrainedModel(nn.Module):
     """Base of every model: holds ``config``, loads and saves Hugging Face checkpoints.
 
@@ -159,15 +276,59 @@ class PreTrainedModel(nn.Module):
     _tied_weights_keys: ClassVar[tuple[str, ...]] = ()
     _renames: ClassVar[dict[str, str]] = {}
     _ignore_unexpected: ClassVar[tuple[str, ...]] = ()  # key suffixes the reference also ignores
+    _ignore_missing: ClassVar[tuple[str, ...]] = ()  # absent key suffixes the reference does not report
+    _missing_aliases: ClassVar[dict[str, str]] = {}  # a missing key -> its other name the reference lists too
 
     def __init__(self, config: PretrainedConfig) -> None:
         super().__init__()
         self.config = config
 
     def __call__(self, *args: Any, return_dict: bool | None = None, **kwargs: Any) -> Any:
-        """Run ``forward``; ``return_dict=False`` returns the output's set fields as a plain tuple."""
+        """Run ``forward``; ``return_dict=False`` returns the output's set fields as a plain tuple. While training
+        with gradient checkpointing no KV cache is kept (``use_cache=False``, as the reference)."""
+        if self.training and self.__dict__.get("_checkpointed"):
+            args, kwargs = _without_cache(self, args, kwargs)
         out = super().__call__(*args, **kwargs)
         return out.to_tuple() if return_dict is False and hasattr(out, "to_tuple") else out
+
+    # -- gradient checkpointing -----------------------------------------------------------------------
+    @property
+    def is_gradient_checkpointing(self) -> bool:
+        return bool(self.__dict__.get("_checkpointed"))
+
+    def gradient_checkpointing_enable(
+        self, gradient_checkpointing_kwargs: dict[str, Any] | None = None
+    ) -> None:
+        """While training, recompute each transformer layer's activations in the backward pass instead of keeping
+        them (``torch.utils.checkpoint``, non-reentrant unless ``gradient_checkpointing_kwargs`` says otherwise):
+        less memory, the same gradients. No KV cache is kept meanwhile."""
+        from torch.utils.checkpoint import checkpoint
+
+        options = {"use_reentrant": False, **(gradient_checkpointing_kwargs or {})}
+        for layer in _transformer_layers(self):
+            if "_unchecked_forward" in layer.__dict__:
+                continue
+            plain = layer.forward
+
+            def forward(*args: Any, _plain: Any = plain, _layer: nn.Module = layer, **kwargs: Any) -> Any:
+                if _layer.training and torch.is_grad_enabled():
+                    return checkpoint(_plain, *args, **options, **kwargs)
+                return _plain(*args, **kwargs)
+
+            layer._unchecked_forward = plain
+            layer.forward = forward
+        for module in self.modules():
+            if isinstance(module, PreTrainedModel):
+                module.__dict__["_checkpointed"] = True
+
+    def gradient_checkpointing_disable(self) -> None:
+        for layer in _transformer_layers(self):
+            if "_unchecked_forward" in layer.__dict__:
+                del layer.forward
+                del layer._unchecked_forward
+        for module in self.modules():
+            if isinstance(module, PreTrainedModel):
+                module.__dict__["_checkpointed"] = False
 
     # -- initialization -------------------------------------------------------------------------------
     def _init_weights(self, module: nn.Module) -> None:
@@ -207,6 +368,73 @@ class PreTrainedModel(nn.Module):
         if out is not None and inp is not None and getattr(self.config, "tie_word_embeddings", True):
             out.weight = inp.weight
 
+    def resize_token_embeddings(
+        self,
+        new_num_tokens: int | None = None,
+        pad_to_multiple_of: int | None = None,
+        mean_resizing: bool = True,
+    ) -> nn.Module:
+        """Grow or shrink the vocabulary to ``new_num_tokens`` (rounded up to ``pad_to_multiple_of``), as the
+        reference: kept rows keep their values; new rows of the input (and an untied output) embedding are the old
+        rows' mean (``mean_resizing``; the reference samples around it with a ~1e-9 covariance), else drawn like
+        a fresh model's; the vocabulary-sized biases of LM heads grow with zeros; ``config.vocab_size`` follows.
+        Returns the input embedding module (the same module, resized in place, so shared uses stay shared)."""
+        embeddings = self.get_input_embeddings()
+        if embeddings is None:
+            raise ValueError(f"{type(self).__name__} has no input embeddings to resize")
+        old_n = embeddings.weight.shape[0]
+        n = old_n if new_num_tokens is None else int(new_num_tokens)
+        if pad_to_multiple_of is not None:
+            if not isinstance(pad_to_multiple_of, int) or pad_to_multiple_of < 1:
+                raise ValueError(f"pad_to_multiple_of={pad_to_multiple_of!r}: pass a positive integer")
+            n = -(-n // pad_to_multiple_of) * pad_to_multiple_of
+        if n < 1:
+            raise ValueError(f"new_num_tokens={new_num_tokens!r}: the vocabulary needs at least one token")
+        if n == old_n:
+            return embeddings
+        pad = getattr(embeddings, "padding_idx", None)
+        if pad is not None and pad >= n:
+            raise ValueError(
+                f"new_num_tokens={n} would drop the padding token (id {pad}); keep more than {pad} tokens"
+            )
+        out = self.get_output_embeddings()
+        tied = out is not None and out.weight is embeddings.weight
+        if out is not None and not tied and getattr(self.config, "tie_word_embeddings", True):
+            raise NotImplementedError(
+                f"{type(self).__name__}: the output embeddings are tied to other embeddings than the input ones "
+                "(Marian with share_encoder_decoder_embeddings=False); resizing them is not supported"
+            )
+        with torch.no_grad():
+            _resize_rows(embeddings, n, mean_resizing, self._init_weights)
+            if out is not None and not tied:
+                _resize_rows(out, n, mean_resizing, self._init_weights)
+            for module, name in self._vocab_vectors(
+                out if tied else None
+            ):  # grown with zeros, as the reference
+                t = getattr(module, name)
+                if t.shape[-1] == old_n:
+                    _set_tensor(module, name, _pad_last(t, n))
+        self.config.vocab_size = n
+        if getattr(self.config, "decoder_vocab_size", None) == old_n:
+            self.config.decoder_vocab_size = n
+        self.tie_weights()
+        return embeddings
+
+    def _vocab_vectors(self, tied_output: nn.Module | None) -> list[tuple[nn.Module, str]]:
+        """The vocabulary-sized vectors of LM heads: a tied output layer's bias, the separate ``bias`` of heads
+        that apply their ``decoder`` weight with it (BERT's, RoBERTa's), and BART's ``final_logits_bias``."""
+        found = []
+        for module in self.modules():
+            if module is tied_output and getattr(module, "bias", None) is not None:
+                found.append((module, "bias"))
+            elif isinstance(getattr(module, "decoder", None), nn.Linear) and isinstance(
+                getattr(module, "bias", None), nn.Parameter
+            ):
+                found.append((module, "bias"))
+            if isinstance(getattr(module, "final_logits_bias", None), torch.Tensor):
+                found.append((module, "final_logits_bias"))
+        return found
+
     def _tied_keys(self) -> set[str]:
         tied = getattr(self.config, "tie_word_embeddings", True) and self.get_output_embeddings() is not None
         return set(self._tied_weights_keys) if tied else set()
@@ -223,9 +451,33 @@ class PreTrainedModel(nn.Module):
     def dtype(self) -> torch.dtype:
         return next(p.dtype for p in self.parameters() if p.is_floating_point())
 
-    def num_parameters(self, only_trainable: bool = False) -> int:
-        params = {id(p): p for p in self.parameters() if p.requires_grad or not only_trainable}
+    def num_parameters(self, only_trainable: bool = False, exclude_embeddings: bool = False) -> int:
+        """Parameters counted once each (tied ones too); ``exclude_embeddings`` leaves out nn.Embedding tables."""
+        skip = set()
+        if exclude_embeddings:
+            skip = {id(m.weight) for m in self.modules() if isinstance(m, nn.Embedding)}
+        params = {
+            id(p): p
+            for p in self.parameters()
+            if (p.requires_grad or not only_trainable) and id(p) not in skip
+        }
         return sum(p.numel() for p in params.values())
+
+    @classmethod
+    def can_generate(cls) -> bool:
+        """Whether the class has ``generate`` (its LM heads)."""
+        return hasattr(cls, "generate")
+
+    def set_input_embeddings(self, value: nn.Module) -> None:
+        """Use ``value`` wherever the current input embeddings sit (shared aliases included); re-tie the output."""
+        old = self.get_input_embeddings()
+        if old is None:
+            raise ValueError(f"{type(self).__name__} has no input embeddings to replace")
+        for module in self.modules():
+            for name, child in list(module._modules.items()):
+                if child is old:
+                    module._modules[name] = value
+        self.tie_weights()
 
     # -- loading --------------------------------------------------------------------------------------
     @classmethod
@@ -237,11 +489,15 @@ class PreTrainedModel(nn.Module):
         revision: str | None = None,
         cache_dir: str | os.PathLike | None = None,
         torch_dtype: Any = None,
+        dtype: Any = None,
         device: str | torch.device | None = None,
         ignore_mismatched_sizes: bool = False,
         output_loading_info: bool = False,
         state_dict: dict[str, torch.Tensor] | None = None,
         gguf_file: str | None = None,
+        subfolder: str = "",
+        use_safetensors: bool | None = None,
+        device_map: str | torch.device | None = None,
         **config_overrides: Any,
     ) -> Any:
         """Load a checkpoint folder (or cached repo id): config.json + safetensors / pytorch_model.bin (sharded too).
@@ -251,8 +507,31 @@ class PreTrainedModel(nn.Module):
 
         >>> from pretrained.models.bert import BertModel
         >>> model = BertModel.from_pretrained("path/to/checkpoint")  # doctest: +SKIP
+
+        ``dtype`` is the newer name of ``torch_dtype`` (as in transformers >= 4.56); pass one of them.
+        ``subfolder``: the checkpoint sits in that folder of the repo. ``use_safetensors``: True requires
+        safetensors weights, False prefers ``pytorch_model.bin``. ``device_map`` (a single device, or "auto" for
+        the default) is ``device``. The reference's loader hints that change nothing here (``low_cpu_mem_usage``,
+        ``attn_implementation``, ``trust_remote_code``...) are accepted and ignored.
         """
+        for hint in _IGNORED_LOAD_HINTS:
+            config_overrides.pop(hint, None)
+        attn_implementation = config_overrides.pop("attn_implementation", None)
+        init_kwargs = {
+            k: config_overrides.pop(k) for k in list(config_overrides) if k in _init_parameters(cls)
+        }
+        device = _device_from_map(device_map, device)
+        if dtype is not None:
+            if torch_dtype is not None and torch_dtype != dtype:
+                raise ValueError(
+                    f"dtype={dtype!r} and torch_dtype={torch_dtype!r} disagree; pass only dtype (the newer name)"
+                )
+            torch_dtype = dtype
         folder = resolve_dir(name_or_path, revision=revision, cache_dir=cache_dir)
+        if subfolder:
+            folder = folder / subfolder
+            if not folder.is_dir():
+                raise FileNotFoundError(f"subfolder={subfolder!r}: no folder {folder}")
         gguf_path = find_gguf(folder, gguf_file) if gguf_file is not None else None
         if config is None and gguf_path is not None:
             config = gguf_checkpoint_config(gguf_path, cls.config_class, **config_overrides)
@@ -262,14 +541,18 @@ class PreTrainedModel(nn.Module):
             raise ValueError(
                 f"pass either config= or config fields, not both (got {sorted(config_overrides)})"
             )
+        if attn_implementation is not None:
+            config.attn_implementation = attn_implementation
         consume = (
             state_dict is None
         )  # a dict we read ourselves is emptied as it loads (a caller's is left alone)
         if state_dict is None and gguf_path is not None:
             state_dict = gguf_state_dict(gguf_path, resolve_dtype(torch_dtype, config, {}))
         elif state_dict is None:
-            state_dict = load_checkpoint(checkpoint_files(folder))
-        model, info = cls._from_state_dict(config, state_dict, torch_dtype, ignore_mismatched_sizes, consume)
+            state_dict = load_checkpoint(checkpoint_files(folder, use_safetensors))
+        model, info = cls._from_state_dict(
+            config, state_dict, torch_dtype, ignore_mismatched_sizes, consume, init_kwargs
+        )
         model.name_or_path = str(name_or_path)
         if hasattr(model, "_load_generation_config"):  # generating models: generation_config.json, if any
             model._load_generation_config(folder)
@@ -285,13 +568,14 @@ class PreTrainedModel(nn.Module):
         torch_dtype: Any,
         ignore_mismatched: bool,
         consume: bool = False,
+        init_kwargs: dict[str, Any] | None = None,
     ) -> tuple[PreTrainedModel, LoadingInfo]:
         """Build the model on the meta device and assign ``state_dict``'s tensors. With ``consume``, the dict is
         emptied as it goes, so a tensor copied on the way (cast, transposed) frees its original at once: peak
         memory stays near one model, also for dequantized GGUF tensors."""
         dtype = resolve_dtype(torch_dtype, config, state_dict)
         with torch.device("meta"), skip_init():
-            model = cls(config)
+            model = cls(config, **(init_kwargs or {}))  # e.g. BertModel's add_pooling_layer
         expected = model.state_dict()
         original, state_dict = state_dict, model._match_keys(cls._rename(state_dict), expected.keys())
         if consume:
@@ -311,7 +595,8 @@ class PreTrainedModel(nn.Module):
                 continue
             want = expected[key].shape
             if tensor.shape != want:
-                info.mismatched_keys.append((key, tuple(tensor.shape), tuple(want)))
+                info.mismatched_keys.append(key)
+                info.mismatched_shapes.append((tuple(tensor.shape), tuple(want)))
                 continue
             if key in transposed and tensor.is_floating_point():
                 to_load[key] = transposed_storage(tensor, dtype)  # the one copy (and cast) this tensor gets
@@ -319,13 +604,21 @@ class PreTrainedModel(nn.Module):
             else:
                 to_load[key] = tensor.to(dtype) if tensor.is_floating_point() else tensor
         if info.mismatched_keys and not ignore_mismatched:
-            shapes = "; ".join(f"{k}: checkpoint {a} vs model {b}" for k, a, b in info.mismatched_keys)
+            shapes = "; ".join(
+                f"{k}: checkpoint {a} vs model {b}"
+                for k, (a, b) in zip(info.mismatched_keys, info.mismatched_shapes)
+            )
             raise ValueError(
                 f"checkpoint tensors do not fit {cls.__name__}: {shapes}. Check the config, or pass "
                 "ignore_mismatched_sizes=True to re-initialize them"
             )
         model.load_state_dict(to_load, strict=False, assign=True)
-        info.missing_keys = sorted(k for k in expected if k not in to_load and k not in tied)
+        mismatched = set(info.mismatched_keys)  # reported as mismatched only (re-initialized all the same)
+        absent = (k for k in expected if k not in to_load and k not in tied and k not in mismatched)
+        missing = [k for k in absent if not (cls._ignore_missing and k.endswith(cls._ignore_missing))]
+        info.missing_keys = sorted(
+            missing + [cls._missing_aliases[k] for k in missing if k in cls._missing_aliases]
+        )
         to_load.clear()  # the model holds the tensors now; fusing below frees what it replaces
         model.tie_weights()  # before materializing, so tied weights are never allocated twice
         model._materialize_missing(dtype)
@@ -437,9 +730,14 @@ class PreTrainedModel(nn.Module):
 
     # -- saving ---------------------------------------------------------------------------------------
     def save_pretrained(
-        self, save_directory: str | os.PathLike, *, max_shard_size: int | str = "5GB"
+        self,
+        save_directory: str | os.PathLike,
+        *,
+        max_shard_size: int | str = "5GB",
+        safe_serialization: bool = True,
     ) -> Path:
-        """Write config.json and model.safetensors (sharded past ``max_shard_size``) into ``save_directory``.
+        """Write config.json and model.safetensors (sharded past ``max_shard_size``) into ``save_directory``;
+        ``safe_serialization=False`` writes ``pytorch_model.bin`` (and its shards) instead.
 
         >>> model.save_pretrained("out/")  # doctest: +SKIP
         """
@@ -458,7 +756,7 @@ class PreTrainedModel(nn.Module):
                 seen[ptr] = key
         self.config.architectures = [self._architecture_name()]
         self.config.torch_dtype = str(self.dtype).removeprefix("torch.")
-        save_checkpoint(state, folder, max_shard_size=max_shard_size)
+        save_checkpoint(state, folder, max_shard_size=max_shard_size, safe_serialization=safe_serialization)
         self.config.save_pretrained(folder)
         if getattr(self, "generation_config", None) is not None:
             self.generation_config.save_pretrained(folder)

@@ -234,10 +234,16 @@ def load_torch_bin(path: str | os.PathLike) -> dict[str, torch.Tensor]:
 
 
 # -- whole checkpoints --------------------------------------------------------------------------------
-def checkpoint_files(folder: str | os.PathLike) -> list[Path]:
-    """The weight files of a checkpoint folder, safetensors preferred, shards in index order."""
+def checkpoint_files(folder: str | os.PathLike, use_safetensors: bool | None = None) -> list[Path]:
+    """The weight files of a checkpoint folder, shards in index order: safetensors preferred (``use_safetensors``
+    None), required (True), or ``pytorch_model.bin`` preferred (False)."""
     folder = Path(folder)
-    for single, index in ((SAFE_WEIGHTS_NAME, SAFE_WEIGHTS_INDEX_NAME), (WEIGHTS_NAME, WEIGHTS_INDEX_NAME)):
+    formats = [(SAFE_WEIGHTS_NAME, SAFE_WEIGHTS_INDEX_NAME), (WEIGHTS_NAME, WEIGHTS_INDEX_NAME)]
+    if use_safetensors is False:
+        formats.reverse()
+    elif use_safetensors:
+        formats = formats[:1]
+    for single, index in formats:
         if (folder / single).is_file():
             return [folder / single]
         if (folder / index).is_file():
@@ -250,10 +256,9 @@ def checkpoint_files(folder: str | os.PathLike) -> list[Path]:
                 )
             return files
     present = ", ".join(sorted(p.name for p in folder.iterdir())) if folder.is_dir() else "nothing"
-    raise FileNotFoundError(
-        f"no weights in {folder}: looked for {SAFE_WEIGHTS_NAME}, {SAFE_WEIGHTS_INDEX_NAME}, {WEIGHTS_NAME}, "
-        f"{WEIGHTS_INDEX_NAME}; the folder holds: {present}"
-    )
+    looked = ", ".join(name for pair in formats for name in pair)
+    hint = " (use_safetensors=True: only safetensors weights count)" if use_safetensors else ""
+    raise FileNotFoundError(f"no weights in {folder}: looked for {looked}{hint}; the folder holds: {present}")
 
 
 def _read_index(path: Path) -> dict[str, str]:
@@ -288,10 +293,29 @@ def parse_size(size: int | str) -> int:
     return int(float(m.group(1)) * _UNITS[(m.group(2) or "B").upper()])
 
 
+def save_torch_bin(tensors: dict[str, torch.Tensor], path: str | os.PathLike) -> Path:
+    """Write a plain state dict with ``torch.save`` through a temporary file. Each tensor is saved compact (a view
+    into a larger buffer, such as a fused projection, would otherwise carry the whole buffer)."""
+    path = Path(path)
+    compact = {name: t.detach().contiguous().clone().cpu() for name, t in tensors.items()}
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        torch.save(compact, tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
 def save_checkpoint(
-    state_dict: dict[str, torch.Tensor], folder: str | os.PathLike, max_shard_size: int | str = "5GB"
+    state_dict: dict[str, torch.Tensor],
+    folder: str | os.PathLike,
+    max_shard_size: int | str = "5GB",
+    safe_serialization: bool = True,
 ) -> list[Path]:
-    """Write ``model.safetensors``, or shards plus ``model.safetensors.index.json`` past ``max_shard_size``."""
+    """Write ``model.safetensors``, or shards plus ``model.safetensors.index.json`` past ``max_shard_size``;
+    with ``safe_serialization=False`` the same as ``pytorch_model.bin`` (``pytorch_model-0000i-of-0000n.bin`` and
+    ``pytorch_model.bin.index.json``). Weight files of an earlier save, in either format, are removed first."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     limit = parse_size(max_shard_size)
@@ -306,14 +330,24 @@ def save_checkpoint(
         size += nbytes
     for stale in [
         *folder.glob("model-*-of-*.safetensors"),
+        *folder.glob("pytorch_model-*-of-*.bin"),
         folder / SAFE_WEIGHTS_INDEX_NAME,
         folder / SAFE_WEIGHTS_NAME,
+        folder / WEIGHTS_INDEX_NAME,
+        folder / WEIGHTS_NAME,
     ]:
         stale.unlink(missing_ok=True)
+    save = save_safetensors if safe_serialization else save_torch_bin
+    single, index_name = (
+        (SAFE_WEIGHTS_NAME, SAFE_WEIGHTS_INDEX_NAME)
+        if safe_serialization
+        else (WEIGHTS_NAME, WEIGHTS_INDEX_NAME)
+    )
     if len(shards) == 1:
-        return [save_safetensors(shards[0], folder / SAFE_WEIGHTS_NAME)]
-    names = [f"model-{i + 1:05d}-of-{len(shards):05d}.safetensors" for i in range(len(shards))]
-    paths = [save_safetensors(s, folder / n) for s, n in zip(shards, names)]
+        return [save(shards[0], folder / single)]
+    stem, suffix = single.split(".", 1)
+    names = [f"{stem}-{i + 1:05d}-of-{len(shards):05d}.{suffix}" for i in range(len(shards))]
+    paths = [save(s, folder / n) for s, n in zip(shards, names)]
     total = sum(t.numel() * t.element_size() for t in state_dict.values())
     index = {
         "metadata": {"total_size": total},
@@ -321,5 +355,5 @@ def save_checkpoint(
     }
     from .config import write_text_atomic
 
-    write_text_atomic(folder / SAFE_WEIGHTS_INDEX_NAME, json.dumps(index, indent=2, sort_keys=True) + "\n")
+    write_text_atomic(folder / index_name, json.dumps(index, indent=2, sort_keys=True) + "\n")
     return paths

@@ -65,9 +65,23 @@ class _AutoModel:
         return getattr(module, name)
 
     @classmethod
-    def from_config(cls, config: PretrainedConfig) -> Any:
-        """A randomly initialized model of the right class for ``config``."""
-        return cls.model_class(config)(config)
+    def from_config(cls, config: PretrainedConfig, **kwargs: Any) -> Any:
+        """A randomly initialized model of the right class for ``config``, in ``torch_dtype`` (or ``dtype``) when
+        given; ``attn_implementation`` is recorded on the config (see ``PretrainedConfig.attention_implementation``)."""
+        from ..modeling import _init_parameters, resolve_dtype
+
+        dtype = kwargs.pop("dtype", None) or kwargs.pop("torch_dtype", None)
+        if "attn_implementation" in kwargs:
+            config.attn_implementation = kwargs.pop("attn_implementation")
+        kwargs.pop("trust_remote_code", None)
+        model_class = cls.model_class(config)
+        unknown = sorted(set(kwargs) - _init_parameters(model_class))
+        if unknown:
+            raise TypeError(
+                f"from_config got unexpected arguments {unknown}; set config fields on the config"
+            )
+        model = model_class(config, **kwargs)  # constructor arguments such as add_pooling_layer
+        return model if dtype is None else model.to(resolve_dtype(dtype, config, {}))
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike, **kwargs: Any) -> Any:
@@ -76,7 +90,7 @@ class _AutoModel:
 
         config = kwargs.pop("config", None)
         if config is None:
-            config_keys = {"revision", "cache_dir"}
+            config_keys = {"revision", "cache_dir", "subfolder"}
             overrides = {k: kwargs.pop(k) for k in list(kwargs) if k not in _LOAD_KWARGS}
             where = {k: kwargs[k] for k in config_keys if k in kwargs}
             if kwargs.get("gguf_file") is not None:  # a llama.cpp file: the config comes from its metadata
@@ -94,11 +108,28 @@ _LOAD_KWARGS = {
     "revision",
     "cache_dir",
     "torch_dtype",
+    "dtype",
     "device",
     "ignore_mismatched_sizes",
     "output_loading_info",
     "state_dict",
     "gguf_file",
+    "subfolder",
+    "use_safetensors",
+    "device_map",
+    "low_cpu_mem_usage",
+    "attn_implementation",
+    "trust_remote_code",
+    "local_files_only",
+    "token",
+    "use_auth_token",
+    "force_download",
+    "resume_download",
+    "proxies",
+    "offload_folder",
+    "offload_state_dict",
+    "_fast_init",
+    "add_pooling_layer",  # a model constructor's argument (BERT, RoBERTa), passed on to it
 }
 
 

@@ -22,19 +22,29 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..config import PretrainedConfig
+from ..generation import GenerationMixin
 from ..nn.activations import get_activation
+from ..nn.causal_lm import keep_positions
 from ..nn.cross_attention import Seq2SeqAttention, cross_source
 from ..nn.heads import sequence_classification_loss
-from ..nn.kv_cache import EncoderDecoderCache
+from ..nn.kv_cache import EncoderDecoderCache, KVCache
 from ..nn.linear import Linear, linear_act
 from ..nn.positions import check_positions
 from ..nn.seq2seq import check_source, decoder_self_mask, expanded_mask, shift_tokens_right
 from ..outputs import (
     BaseModelOutput,
     BaseModelOutputWithPastAndCrossAttentions,
+    CausalLMOutput,
     Seq2SeqSequenceClassifierOutput,
 )
-from .seq2seq import Seq2SeqLM, Seq2SeqModel, Seq2SeqPreTrainedModel, new_cache
+from .seq2seq import (
+    Seq2SeqLM,
+    Seq2SeqModel,
+    Seq2SeqPreTrainedModel,
+    Seq2SeqQuestionAnsweringModelOutput,
+    new_cache,
+    seq2seq_span_output,
+)
 
 
 class BartConfig(PretrainedConfig):
@@ -171,8 +181,10 @@ class BartDecoderLayer(_BartLayer):
             x, mask=self_mask, cache=cache, is_causal=is_causal, need_weights=need_weights
         )
         x = self.self_attn_layer_norm(x + self.drop(h))
-        h, w_cross = self.encoder_attn(x, enc, mask=cross_mask, cache=cache, need_weights=need_weights)
-        x = self.encoder_attn_layer_norm(x + self.drop(h))
+        w_cross = None
+        if enc is not None:  # a standalone decoder (the ForCausalLM classes) has no encoder output to read
+            h, w_cross = self.encoder_attn(x, enc, mask=cross_mask, cache=cache, need_weights=need_weights)
+            x = self.encoder_attn_layer_norm(x + self.drop(h))
         x = self.final_layer_norm(x + self.ffn(x))
         return x, w_self, w_cross
 
@@ -246,6 +258,7 @@ class BartDecoder(BartEncoder):
 
     layer_class = BartDecoderLayer
     n_layers_field, layerdrop_field = "decoder_layers", "decoder_layerdrop"
+    standalone = False  # True in the ForCausalLM classes: no encoder, no cross-attention
 
     def embed(self, input_ids, inputs_embeds, past: int = 0) -> torch.Tensor:
         x = self.embed_tokens(input_ids) if inputs_embeds is None else inputs_embeds  # (B, T, C)
@@ -265,21 +278,24 @@ class BartDecoder(BartEncoder):
         output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
     ) -> BaseModelOutputWithPastAndCrossAttentions:
-        check_source(input_ids, inputs_embeds, "decoder_input_ids")
-        if encoder_hidden_states is None:
+        check_source(input_ids, inputs_embeds, "input_ids" if self.standalone else "decoder_input_ids")
+        if encoder_hidden_states is None and not self.standalone:
             raise ValueError(
                 "the decoder needs encoder_hidden_states (run the encoder, or pass encoder_outputs)"
             )
         cache = past_key_values
         if cache is None and _want(use_cache, self.config, "use_cache"):
-            cache = new_cache(len(self.layers), encoder_hidden_states.shape[1])
+            source = None if encoder_hidden_states is None else encoder_hidden_states.shape[1]
+            cache = new_cache(len(self.layers), source)
         past = cache.get_seq_length() if cache is not None else 0
         x = F.dropout(
             self.embed(input_ids, inputs_embeds, past), p=self.config.dropout, training=self.training
         )
         self_mask, is_causal = decoder_self_mask(attention_mask, x.shape[1], past, x.dtype, x.device)
-        cross_mask = expanded_mask(encoder_attention_mask, encoder_hidden_states)  # (B, 1, 1, S) or None
-        enc, cross_mask = cross_source(cache, encoder_hidden_states, cross_mask)  # one row per beam group
+        enc, cross_mask = None, None
+        if encoder_hidden_states is not None:
+            cross_mask = expanded_mask(encoder_attention_mask, encoder_hidden_states)  # (B, 1, 1, S) or None
+            enc, cross_mask = cross_source(cache, encoder_hidden_states, cross_mask)  # one row per beam group
         want_a = _want(output_attentions, self.config, "output_attentions")
         want_h = _want(output_hidden_states, self.config, "output_hidden_states")
         hidden, attns, cross = [], [], []
@@ -295,7 +311,7 @@ class BartDecoder(BartEncoder):
         hidden.append(x)
         return BaseModelOutputWithPastAndCrossAttentions(
             x, cache, tuple(hidden) if want_h else None, tuple(attns) if want_a else None,
-            tuple(cross) if want_a else None,
+            tuple(cross) if want_a and enc is not None else None,
         )  # fmt: skip
 
 
@@ -354,6 +370,7 @@ class BartForConditionalGeneration(BartPreTrainedModel, Seq2SeqLM):
     """
 
     base_class: type[BartModel] = BartModel
+    _ignore_missing = ("final_logits_bias",)  # zeros when absent, unreported (as the reference)
 
     def __init__(self, config: BartConfig) -> None:
         super().__init__(config)
@@ -416,6 +433,11 @@ class BartForSequenceClassification(BartPreTrainedModel):
             None, use_cache, output_attentions, output_hidden_states,
         )  # fmt: skip
         h = out.last_hidden_state  # (B, T, C)
+        if h.shape[1] != input_ids.shape[1]:
+            raise ValueError(
+                f"{type(self).__name__} pools the decoder states at the eos tokens of input_ids: decoder inputs of "
+                f"length {h.shape[1]} do not line up with input_ids of length {input_ids.shape[1]}"
+            )
         eos = input_ids.eq(self.config.eos_token_id).to(h.device)  # (B, T)
         counts = eos.sum(1)
         if bool((counts != counts[0]).any()) or int(counts[0]) == 0:
@@ -439,9 +461,134 @@ class BartForSequenceClassification(BartPreTrainedModel):
         )
 
 
+class BartForQuestionAnswering(BartPreTrainedModel):
+    """Extractive QA: start/end logits (B, T) from the decoder reading ``input_ids`` shifted right."""
+
+    base_class: type[BartModel] = BartModel
+
+    def __init__(self, config: BartConfig) -> None:
+        super().__init__(config)
+        config.num_labels = 2  # start and end, as the reference sets it
+        self.model = self.base_class(config)
+        self.qa_outputs = Linear(config.d_model, 2)
+        self.post_init()
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        decoder_input_ids: torch.Tensor | None = None,
+        decoder_attention_mask: torch.Tensor | None = None,
+        encoder_outputs=None,
+        start_positions: torch.Tensor | None = None,
+        end_positions: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        decoder_inputs_embeds: torch.Tensor | None = None,
+        use_cache: bool | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+    ) -> Seq2SeqQuestionAnsweringModelOutput:
+        if start_positions is not None and end_positions is not None:
+            use_cache = False
+        out = self.encode_decode(
+            input_ids, attention_mask, decoder_input_ids, decoder_attention_mask, encoder_outputs, None,
+            inputs_embeds, decoder_inputs_embeds, use_cache, output_attentions, output_hidden_states,
+        )  # fmt: skip
+        return seq2seq_span_output(
+            self.qa_outputs(out.last_hidden_state), start_positions, end_positions, out
+        )
+
+
+class BartDecoderWrapper(BartPreTrainedModel):
+    """Holds a standalone decoder under ``model.decoder``, the checkpoints' key layout for the ForCausalLM classes."""
+
+    def __init__(self, config: BartConfig, decoder: nn.Module) -> None:
+        super().__init__(config)
+        self.decoder = decoder
+        self.decoder.standalone = True
+
+
+class BartForCausalLM(BartPreTrainedModel, GenerationMixin):
+    """BART's decoder alone, as a language model (no encoder, no cross-attention): logits (B, T, V).
+
+    As in the reference, the config becomes a decoder's (``is_decoder=True``, ``is_encoder_decoder=False``) and the
+    ``labels`` loss is the cross-entropy of each position's logits with its own label (labels are not shifted).
+    """
+
+    decoder_class: type[nn.Module] = BartDecoder
+    _tied_weights_keys = ("lm_head.weight",)
+
+    def __init__(self, config: BartConfig) -> None:
+        config.is_decoder = True
+        config.is_encoder_decoder = False
+        super().__init__(config)
+        self.model = BartDecoderWrapper(config, self.decoder_class(config, self.token_embeddings(config)))
+        self.lm_head = Linear(config.d_model, config.vocab_size, bias=False)
+        self.post_init()
+
+    @staticmethod
+    def token_embeddings(config: PretrainedConfig) -> nn.Embedding:
+        return BartModel.make_embeddings(config)[2]
+
+    def get_encoder(self) -> None:
+        return None
+
+    def get_decoder(self) -> nn.Module:
+        return self.model.decoder
+
+    def get_input_embeddings(self) -> nn.Module:
+        return self.model.decoder.embed_tokens
+
+    def get_output_embeddings(self) -> nn.Module:
+        return self.lm_head
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        past_key_values: KVCache | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        use_cache: bool | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+        logits_to_keep: int | torch.Tensor = 0,
+    ) -> CausalLMOutput:
+        """``past_key_values``: the KVCache of a previous output (the decoder's self-attention keys and values)."""
+        cache = past_key_values
+        if isinstance(cache, KVCache):
+            cache = EncoderDecoderCache(cache, KVCache(cache.num_layers))  # nothing cross-attended
+        elif cache is not None and not isinstance(cache, EncoderDecoderCache):
+            raise TypeError(
+                f"past_key_values must be the KVCache of a previous output, got {type(cache).__name__}"
+            )
+        out = self.model.decoder(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            past_key_values=cache,
+            inputs_embeds=inputs_embeds,
+            use_cache=use_cache,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+        )
+        logits = self.lm_head(keep_positions(out.last_hidden_state, logits_to_keep))  # (B, T_kept, V)
+        loss = None
+        if labels is not None:  # no shift, as the reference's ForCausalLM of this family
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1).to(logits.device))
+        past = out.past_key_values.self_attention if out.past_key_values is not None else None
+        return CausalLMOutput(loss, logits, past, out.hidden_states, out.attentions)
+
+
 # task -> class name, read by models/auto.py
 TASK_CLASSES = {
     "base": "BartModel",
+    "causal-lm": "BartForCausalLM",
+    "question-answering": "BartForQuestionAnswering",
     "seq2seq-lm": "BartForConditionalGeneration",
     "sequence-classification": "BartForSequenceClassification",
+    # as the reference's AutoModelForPreTraining and AutoModelForMaskedLM (denoising: the LM fills the masks)
+    "pretraining": "BartForConditionalGeneration",
+    "masked-lm": "BartForConditionalGeneration",
 }

@@ -298,4 +298,5 @@ TASK_CLASSES = {
     "sequence-classification": "DistilBertForSequenceClassification",
     "token-classification": "DistilBertForTokenClassification",
     "question-answering": "DistilBertForQuestionAnswering",
+    "pretraining": "DistilBertForMaskedLM",  # as the reference's AutoModelForPreTraining
 }

@@ -20,9 +20,10 @@ from torch import nn
 from ..config import PretrainedConfig
 from ..nn.activations import get_activation
 from ..nn.heads import sequence_classification_loss, token_loss
+from ..nn.kv_cache import KVCache
 from ..nn.linear import Linear
 from ..outputs import (
-    BaseModelOutput,
+    BaseModelOutputWithPastAndCrossAttentions,
     ElectraForPreTrainingOutput,
     MaskedLMOutput,
     SequenceClassifierOutput,
@@ -33,6 +34,7 @@ from .bert import (
     BertEmbeddings,
     BertEncoder,
     BertPreTrainedModel,
+    EncoderCausalLM,
     _encoder_kwargs,
     encode,
     qa_output,
@@ -86,8 +88,10 @@ class ElectraModel(ElectraPreTrainedModel):
         output_attentions: bool | None = None,
         return_dict: bool | None = None,
         first_token_only: bool = False,
-    ) -> BaseModelOutput:
-        x, hidden, attns = encode(
+        past_key_values: KVCache | None = None,
+        use_cache: bool | None = None,
+    ) -> BaseModelOutputWithPastAndCrossAttentions:
+        x, hidden, attns, cache = encode(
             self,
             self.config,
             input_ids,
@@ -98,8 +102,10 @@ class ElectraModel(ElectraPreTrainedModel):
             output_hidden_states,
             output_attentions,
             first_token_only,
+            past_key_values,
+            bool(use_cache),  # unlike BERT's, the reference's ELECTRA keeps a cache only when asked to
         )
-        return BaseModelOutput(x, hidden, attns)
+        return BaseModelOutputWithPastAndCrossAttentions(x, cache, hidden, attns)
 
 
 class ElectraDiscriminatorPredictions(nn.Module):
@@ -167,6 +173,25 @@ class ElectraForMaskedLM(ElectraPreTrainedModel):
         return MaskedLMOutput(loss, logits, out.hidden_states, out.attentions)
 
 
+class ElectraForCausalLM(EncoderCausalLM, ElectraPreTrainedModel):
+    """ELECTRA's generator as a left-to-right LM (``config.is_decoder=True``): next-token logits (B, T, V)."""
+
+    _tied_weights_keys = ("generator_lm_head.weight",)
+
+    def __init__(self, config: ElectraConfig) -> None:
+        super().__init__(config)
+        self.electra = ElectraModel(config)
+        self.generator_predictions = ElectraGeneratorPredictions(config)
+        self.generator_lm_head = Linear(config.embedding_size, config.vocab_size)
+        self.post_init()
+
+    def get_output_embeddings(self) -> nn.Linear:
+        return self.generator_lm_head
+
+    def lm_logits(self, h: torch.Tensor) -> torch.Tensor:
+        return self.generator_lm_head(self.generator_predictions(h))  # (B, T, V)
+
+
 class ElectraForSequenceClassification(ElectraPreTrainedModel):
     def __init__(self, config: ElectraConfig) -> None:
         super().__init__(config)
@@ -215,6 +240,7 @@ class ElectraForQuestionAnswering(ElectraPreTrainedModel):
 # task -> class name, read by models/auto.py
 TASK_CLASSES = {
     "base": "ElectraModel",
+    "causal-lm": "ElectraForCausalLM",
     "pretraining": "ElectraForPreTraining",
     "masked-lm": "ElectraForMaskedLM",
     "sequence-classification": "ElectraForSequenceClassification",

@@ -27,9 +27,16 @@ from ..nn.causal_lm import (
     last_token_logits,
     prepare_decoder,
 )
-from ..nn.heads import sequence_classification_loss
+from ..nn.heads import sequence_classification_loss, token_loss
 from ..nn.linear import Linear, linear, linear_act
-from ..outputs import BaseModelOutputWithPast, CausalLMOutput, SequenceClassifierOutputWithPast
+from ..outputs import (
+    BaseModelOutputWithPast,
+    CausalLMOutput,
+    QuestionAnsweringModelOutput,
+    SequenceClassifierOutputWithPast,
+    TokenClassifierOutput,
+)
+from .llama import _head_kwargs, head_dropout, span_logits
 
 
 class GPT2Config(PretrainedConfig):
@@ -99,6 +106,8 @@ class GPT2Attention(nn.Module):
         scale = (C // nh) ** -0.5 if config.scale_attn_weights else 1.0
         if config.scale_attn_by_inverse_layer_idx:
             scale /= layer_idx + 1
+        if config.attention_implementation == "sdpa":  # the reference's SDPA path ignores both flags
+            scale = (C // nh) ** -0.5
         self.scale = scale
         self.upcast = config.reorder_and_upcast_attn
 
@@ -211,11 +220,19 @@ class GPT2Model(GPT2PreTrainedModel):
         output_hidden_states: bool | None = None,
         output_attentions: bool | None = None,
         return_dict: bool | None = None,
+        cache_position: torch.Tensor | None = None,
     ) -> BaseModelOutputWithPast:
         cfg = self.config
         use_cache = cfg.use_cache if use_cache is None else use_cache
         inputs = prepare_decoder(
-            input_ids, inputs_embeds, attention_mask, position_ids, past_key_values, use_cache, cfg.n_layer
+            input_ids,
+            inputs_embeds,
+            attention_mask,
+            position_ids,
+            past_key_values,
+            use_cache,
+            cfg.n_layer,
+            cache_position,
         )
         if inputs.past + inputs.q_len > cfg.n_positions:
             raise ValueError(
@@ -273,6 +290,7 @@ class GPT2LMHeadModel(GPT2PreTrainedModel, GenerationMixin):
         return_dict: bool | None = None,
         logits_to_keep: int | torch.Tensor = 0,
         token_type_ids: torch.Tensor | None = None,
+        cache_position: torch.Tensor | None = None,
     ) -> CausalLMOutput:
         out = self.transformer(
             input_ids,
@@ -284,6 +302,7 @@ class GPT2LMHeadModel(GPT2PreTrainedModel, GenerationMixin):
             use_cache,
             output_hidden_states,
             output_attentions,
+            cache_position=cache_position,
         )
         logits = self.lm_head(keep_positions(out.last_hidden_state, logits_to_keep))  # (B, T_kept, V)
         loss = causal_lm_loss(logits, labels) if labels is not None else None
@@ -315,9 +334,56 @@ class GPT2ForSequenceClassification(GPT2PreTrainedModel):
         )
 
 
+class GPT2ForTokenClassification(GPT2PreTrainedModel):
+    """A label per token from GPT-2's (causal) hidden states: logits (B, T, num_labels)."""
+
+    def __init__(self, config: GPT2Config) -> None:
+        super().__init__(config)
+        self.transformer = GPT2Model(config)
+        self.dropout = nn.Dropout(head_dropout(config))
+        self.classifier = Linear(config.n_embd, config.num_labels)
+        self.post_init()
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        **kwargs,
+    ) -> TokenClassifierOutput:
+        out = self.transformer(input_ids, attention_mask, **_head_kwargs(kwargs))
+        logits = self.classifier(self.dropout(out.last_hidden_state))  # (B, T, num_labels)
+        loss = token_loss(logits, labels) if labels is not None else None
+        return TokenClassifierOutput(loss, logits, out.hidden_states, out.attentions)
+
+
+class GPT2ForQuestionAnswering(GPT2PreTrainedModel):
+    """Extractive QA on GPT-2: start/end logits (B, T) per token."""
+
+    def __init__(self, config: GPT2Config) -> None:
+        super().__init__(config)
+        self.transformer = GPT2Model(config)
+        self.qa_outputs = Linear(config.n_embd, 2)
+        self.post_init()
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        start_positions: torch.Tensor | None = None,
+        end_positions: torch.Tensor | None = None,
+        **kwargs,
+    ) -> QuestionAnsweringModelOutput:
+        out = self.transformer(input_ids, attention_mask, **_head_kwargs(kwargs))
+        return span_logits(self.qa_outputs(out.last_hidden_state), start_positions, end_positions, out)
+
+
 # task -> class name, read by models/auto.py
 TASK_CLASSES = {
     "base": "GPT2Model",
     "causal-lm": "GPT2LMHeadModel",
     "sequence-classification": "GPT2ForSequenceClassification",
+    "token-classification": "GPT2ForTokenClassification",
+    "question-answering": "GPT2ForQuestionAnswering",
+    "pretraining": "GPT2LMHeadModel",  # as the reference's AutoModelForPreTraining
 }

@@ -28,12 +28,18 @@ from ..nn.causal_lm import (
     last_token_logits,
     prepare_decoder,
 )
-from ..nn.heads import sequence_classification_loss
+from ..nn.heads import sequence_classification_loss, span_loss, token_loss
 from ..nn.linear import Linear, fuse_weights, fused_weight, linear
 from ..nn.mlp import GatedMLP
 from ..nn.norms import RMSNorm
 from ..nn.rope import RotaryEmbedding, rotary_tables, rotate
-from ..outputs import BaseModelOutputWithPast, CausalLMOutput, SequenceClassifierOutputWithPast
+from ..outputs import (
+    BaseModelOutputWithPast,
+    CausalLMOutput,
+    QuestionAnsweringModelOutput,
+    SequenceClassifierOutputWithPast,
+    TokenClassifierOutput,
+)
 
 _LLAMA_DEFAULTS: dict[str, Any] = {
     "vocab_size": 32000,
@@ -288,6 +294,7 @@ class LlamaModel(LlamaPreTrainedModel):
         output_hidden_states: bool | None = None,
         output_attentions: bool | None = None,
         return_dict: bool | None = None,
+        cache_position: torch.Tensor | None = None,
     ) -> BaseModelOutputWithPast:
         cfg = self.config
         use_cache = cfg.use_cache if use_cache is None else use_cache
@@ -299,6 +306,7 @@ class LlamaModel(LlamaPreTrainedModel):
             past_key_values,
             use_cache,
             len(self.layers),
+            cache_position,
         )
         x = self.embed_tokens(input_ids) if inputs_embeds is None else inputs_embeds  # (B, T, C)
         rope = rotary_tables(*self.rotary_emb(inputs.position_ids, x.dtype))  # (B|1, 1, T, hs) each
@@ -347,6 +355,7 @@ class LlamaForCausalLM(LlamaPreTrainedModel, GenerationMixin):
         output_attentions: bool | None = None,
         return_dict: bool | None = None,
         logits_to_keep: int | torch.Tensor = 0,
+        cache_position: torch.Tensor | None = None,
     ) -> CausalLMOutput:
         out = self.model(
             input_ids,
@@ -357,6 +366,7 @@ class LlamaForCausalLM(LlamaPreTrainedModel, GenerationMixin):
             use_cache,
             output_hidden_states,
             output_attentions,
+            cache_position=cache_position,
         )
         logits = self.lm_head(keep_positions(out.last_hidden_state, logits_to_keep))  # (B, T_kept, V)
         loss = causal_lm_loss(logits, labels) if labels is not None else None
@@ -388,6 +398,80 @@ class LlamaForSequenceClassification(LlamaPreTrainedModel):
         )
 
 
+def head_dropout(config: PretrainedConfig) -> float:
+    """The token-classification head's dropout: ``classifier_dropout``, else ``hidden_dropout``, else 0.1."""
+    for name in ("classifier_dropout", "hidden_dropout"):
+        p = getattr(config, name, None)
+        if p is not None:
+            return p
+    return 0.1
+
+
+def span_logits(
+    logits: torch.Tensor, start_positions: torch.Tensor | None, end_positions: torch.Tensor | None, out
+) -> QuestionAnsweringModelOutput:
+    """(B, T, 2) span logits -> start/end logits (B, T) each, and the span loss when both positions are given."""
+    start, end = (t.squeeze(-1).contiguous() for t in logits.split(1, dim=-1))  # (B, T) each
+    loss = None
+    if start_positions is not None and end_positions is not None:
+        loss = span_loss(start, end, start_positions, end_positions)
+    return QuestionAnsweringModelOutput(loss, start, end, out.hidden_states, out.attentions)
+
+
+def _head_kwargs(kwargs: dict) -> dict:
+    """A head's extra forward arguments for the bare decoder: no cache unless asked (heads return none)."""
+    kwargs.pop("return_dict", None)
+    kwargs.setdefault("use_cache", False)
+    return kwargs
+
+
+class LlamaForTokenClassification(LlamaPreTrainedModel):
+    """A label per token from the decoder's (causal) hidden states: logits (B, T, num_labels)."""
+
+    def __init__(self, config: LlamaConfig) -> None:
+        super().__init__(config)
+        self.model = LlamaModel(config)
+        self.dropout = nn.Dropout(head_dropout(config))
+        self.score = Linear(config.hidden_size, config.num_labels)
+        self.post_init()
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        **kwargs,
+    ) -> TokenClassifierOutput:
+        out = self.model(input_ids, attention_mask, **_head_kwargs(kwargs))
+        logits = self.score(self.dropout(out.last_hidden_state))  # (B, T, num_labels)
+        loss = token_loss(logits.float(), labels) if labels is not None else None
+        return TokenClassifierOutput(loss, logits, out.hidden_states, out.attentions)
+
+
+class LlamaForQuestionAnswering(LlamaPreTrainedModel):
+    """Extractive QA: start/end logits (B, T) per token. The decoder sits under ``transformer`` (the reference's
+    name for Llama and Qwen2 here; Mistral's is ``model``), so the checkpoints' keys read ``transformer.layers...``."""
+
+    base_model_prefix = "transformer"
+
+    def __init__(self, config: LlamaConfig) -> None:
+        super().__init__(config)
+        setattr(self, self.base_model_prefix, LlamaModel(config))
+        self.qa_outputs = Linear(config.hidden_size, 2)
+        self.post_init()
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        start_positions: torch.Tensor | None = None,
+        end_positions: torch.Tensor | None = None,
+        **kwargs,
+    ) -> QuestionAnsweringModelOutput:
+        out = getattr(self, self.base_model_prefix)(input_ids, attention_mask, **_head_kwargs(kwargs))
+        return span_logits(self.qa_outputs(out.last_hidden_state), start_positions, end_positions, out)
+
+
 # The same classes under the reference's family names, reading their own config class when loaded directly.
 class MistralModel(LlamaModel):
     config_class = MistralConfig
@@ -399,6 +483,15 @@ class MistralForCausalLM(LlamaForCausalLM):
 
 class MistralForSequenceClassification(LlamaForSequenceClassification):
     config_class = MistralConfig
+
+
+class MistralForTokenClassification(LlamaForTokenClassification):
+    config_class = MistralConfig
+
+
+class MistralForQuestionAnswering(LlamaForQuestionAnswering):
+    config_class = MistralConfig
+    base_model_prefix = "model"
 
 
 class Qwen2Model(LlamaModel):
@@ -413,9 +506,19 @@ class Qwen2ForSequenceClassification(LlamaForSequenceClassification):
     config_class = Qwen2Config
 
 
+class Qwen2ForTokenClassification(LlamaForTokenClassification):
+    config_class = Qwen2Config
+
+
+class Qwen2ForQuestionAnswering(LlamaForQuestionAnswering):
+    config_class = Qwen2Config
+
+
 # task -> class name, read by models/auto.py (models/mistral.py and models/qwen2.py name the family classes)
 TASK_CLASSES = {
     "base": "LlamaModel",
     "causal-lm": "LlamaForCausalLM",
     "sequence-classification": "LlamaForSequenceClassification",
+    "token-classification": "LlamaForTokenClassification",
+    "question-answering": "LlamaForQuestionAnswering",
 }

@@ -26,6 +26,7 @@ from .bart import (
     BartConfig,
     BartDecoder,
     BartEncoder,
+    BartForCausalLM,
     BartForConditionalGeneration,
     BartModel,
     BartPreTrainedModel,
@@ -120,8 +121,20 @@ class MarianMTModel(MarianPreTrainedModel, BartForConditionalGeneration):
         return config.vocab_size if config.share_encoder_decoder_embeddings else config.decoder_vocab_size
 
 
+class MarianForCausalLM(MarianPreTrainedModel, BartForCausalLM):
+    """Marian's decoder alone, as a language model (its own ``decoder_vocab_size`` embeddings); see
+    ``BartForCausalLM``."""
+
+    decoder_class = MarianDecoder
+
+    @staticmethod
+    def token_embeddings(config: PretrainedConfig) -> nn.Embedding:
+        return nn.Embedding(config.decoder_vocab_size, config.d_model, config.pad_token_id)
+
+
 # task -> class name, read by models/auto.py
 TASK_CLASSES = {
     "base": "MarianModel",
+    "causal-lm": "MarianForCausalLM",
     "seq2seq-lm": "MarianMTModel",
 }

@@ -19,7 +19,9 @@ from .bart import (
     BartDecoderLayer,
     BartEncoder,
     BartEncoderLayer,
+    BartForCausalLM,
     BartForConditionalGeneration,
+    BartForQuestionAnswering,
     BartForSequenceClassification,
     BartModel,
     BartPreTrainedModel,
@@ -82,10 +84,12 @@ class MBartDecoderLayer(BartDecoderLayer):
             need_weights=need_weights,
         )
         x = x + self.drop(h)
-        h, w_cross = self.encoder_attn(
-            self.encoder_attn_layer_norm(x), enc, mask=cross_mask, cache=cache, need_weights=need_weights
-        )
-        x = x + self.drop(h)
+        w_cross = None
+        if enc is not None:  # a standalone decoder (MBartForCausalLM) has no encoder output to read
+            h, w_cross = self.encoder_attn(
+                self.encoder_attn_layer_norm(x), enc, mask=cross_mask, cache=cache, need_weights=need_weights
+            )
+            x = x + self.drop(h)
         return x + self.ffn(self.final_layer_norm(x)), w_self, w_cross
 
 
@@ -137,9 +141,22 @@ class MBartForSequenceClassification(MBartPreTrainedModel, BartForSequenceClassi
     base_class = MBartModel
 
 
+class MBartForQuestionAnswering(MBartPreTrainedModel, BartForQuestionAnswering):
+    base_class = MBartModel
+
+
+class MBartForCausalLM(MBartPreTrainedModel, BartForCausalLM):
+    """mBART's (pre-norm) decoder alone, as a language model; see ``BartForCausalLM``."""
+
+    decoder_class = MBartDecoder
+
+
 # task -> class name, read by models/auto.py
 TASK_CLASSES = {
     "base": "MBartModel",
+    "causal-lm": "MBartForCausalLM",
     "seq2seq-lm": "MBartForConditionalGeneration",
     "sequence-classification": "MBartForSequenceClassification",
+    "question-answering": "MBartForQuestionAnswering",
+    "masked-lm": "MBartForConditionalGeneration",  # as the reference's AutoModelForMaskedLM
 }

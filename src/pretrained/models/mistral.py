@@ -7,13 +7,29 @@
 
 from __future__ import annotations
 
-from .llama import MistralConfig, MistralForCausalLM, MistralForSequenceClassification, MistralModel
+from .llama import (
+    MistralConfig,
+    MistralForCausalLM,
+    MistralForQuestionAnswering,
+    MistralForSequenceClassification,
+    MistralForTokenClassification,
+    MistralModel,
+)
 
-__all__ = ["MistralConfig", "MistralModel", "MistralForCausalLM", "MistralForSequenceClassification"]
+__all__ = [
+    "MistralConfig",
+    "MistralModel",
+    "MistralForCausalLM",
+    "MistralForSequenceClassification",
+    "MistralForTokenClassification",
+    "MistralForQuestionAnswering",
+]
 
 # task -> class name, read by models/auto.py
 TASK_CLASSES = {
     "base": "MistralModel",
     "causal-lm": "MistralForCausalLM",
     "sequence-classification": "MistralForSequenceClassification",
+    "token-classification": "MistralForTokenClassification",
+    "question-answering": "MistralForQuestionAnswering",
 }

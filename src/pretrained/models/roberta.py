@@ -28,6 +28,7 @@ from .bert import (
     BertModel,
     BertPooler,
     BertPreTrainedModel,
+    EncoderCausalLM,
     _encoder_kwargs,
     qa_output,
 )
@@ -82,10 +83,11 @@ class RobertaEmbeddings(BertEmbeddings):
         token_type_ids: torch.Tensor | None = None,
         position_ids: torch.Tensor | None = None,
         inputs_embeds: torch.Tensor | None = None,
+        past: int = 0,
     ) -> torch.Tensor:
         if position_ids is None:
             B, T = input_ids.shape if input_ids is not None else inputs_embeds.shape[:2]
-            if T + self.padding_idx >= self.max_positions:
+            if past + T + self.padding_idx >= self.max_positions:
                 longest = self.max_positions - self.padding_idx - 1
                 raise ValueError(
                     f"sequence length {T} > {longest} (max_position_embeddings {self.max_positions} minus the "
@@ -93,8 +95,8 @@ class RobertaEmbeddings(BertEmbeddings):
                     f"(tokenizer(..., truncation=True, max_length={longest}))"
                 )
             if input_ids is not None:
-                position_ids = create_position_ids_from_input_ids(input_ids, self.padding_idx)  # (B, T)
-            else:  # no ids to find padding in: sequential positions
+                position_ids = create_position_ids_from_input_ids(input_ids, self.padding_idx, past)  # (B, T)
+            else:  # no ids to find padding in: sequential positions (from the start, as the reference)
                 start = self.padding_idx + 1
                 position_ids = torch.arange(start, start + T, device=inputs_embeds.device).expand(B, T)
         return super().forward(input_ids, token_type_ids, position_ids, inputs_embeds)
@@ -151,6 +153,7 @@ class RobertaLMHead(nn.Module):
 class RobertaForMaskedLM(RobertaPreTrainedModel):
     _tied_weights_keys = ("lm_head.decoder.weight",)
     _renames = {"lm_head.decoder.bias": "lm_head.bias"}  # the same tensor, saved under either name
+    _missing_aliases = {"lm_head.bias": "lm_head.decoder.bias"}  # and reported missing under both
 
     def __init__(self, config: RobertaConfig) -> None:
         super().__init__(config)
@@ -213,11 +216,33 @@ class RobertaForQuestionAnswering(RobertaPreTrainedModel):
         return qa_output(self.qa_outputs(out.last_hidden_state), start_positions, end_positions, out)
 
 
+class RobertaForCausalLM(EncoderCausalLM, RobertaPreTrainedModel):
+    """RoBERTa as a left-to-right LM (``config.is_decoder=True``): next-token logits (B, T, V) from ``lm_head``."""
+
+    _tied_weights_keys = ("lm_head.decoder.weight",)
+    _renames = {"lm_head.decoder.bias": "lm_head.bias"}  # the same tensor, saved under either name
+    _missing_aliases = {"lm_head.bias": "lm_head.decoder.bias"}  # and reported missing under both
+
+    def __init__(self, config: RobertaConfig) -> None:
+        super().__init__(config)
+        self.roberta = RobertaModel(config, add_pooling_layer=False)
+        self.lm_head = RobertaLMHead(config)
+        self.post_init()
+
+    def get_output_embeddings(self) -> nn.Linear:
+        return self.lm_head.decoder
+
+    def lm_logits(self, h: torch.Tensor) -> torch.Tensor:
+        return self.lm_head(h)  # (B, T, V)
+
+
 # task -> class name, read by models/auto.py
 TASK_CLASSES = {
     "base": "RobertaModel",
+    "causal-lm": "RobertaForCausalLM",
     "masked-lm": "RobertaForMaskedLM",
     "sequence-classification": "RobertaForSequenceClassification",
     "token-classification": "RobertaForTokenClassification",
     "question-answering": "RobertaForQuestionAnswering",
+    "pretraining": "RobertaForMaskedLM",  # as the reference's AutoModelForPreTraining
 }

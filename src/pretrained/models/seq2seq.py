@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -23,9 +24,10 @@ from torch import nn
 
 from ..generation import GenerationMixin
 from ..modeling import PreTrainedModel
+from ..nn.heads import span_loss
 from ..nn.kv_cache import EncoderDecoderCache, KVCache
 from ..nn.seq2seq import lm_loss, shift_tokens_right
-from ..outputs import BaseModelOutput, Seq2SeqLMOutput, Seq2SeqModelOutput
+from ..outputs import BaseModelOutput, ModelOutput, Seq2SeqLMOutput, Seq2SeqModelOutput, Tensors
 
 
 class Seq2SeqPreTrainedModel(PreTrainedModel):
@@ -236,4 +238,44 @@ def as_encoder_output(encoder_outputs: Any) -> BaseModelOutput:
     raise ValueError(
         "encoder_outputs must be the encoder's output (BaseModelOutput, tensor or tuple); "
         f"got {type(encoder_outputs).__name__}"
+    )
+
+
+@dataclass
+class Seq2SeqQuestionAnsweringModelOutput(ModelOutput):
+    loss: torch.Tensor | None = None
+    start_logits: torch.Tensor | None = None
+    end_logits: torch.Tensor | None = None
+    past_key_values: Any = None
+    decoder_hidden_states: Tensors | None = None
+    decoder_attentions: Tensors | None = None
+    cross_attentions: Tensors | None = None
+    encoder_last_hidden_state: torch.Tensor | None = None
+    encoder_hidden_states: Tensors | None = None
+    encoder_attentions: Tensors | None = None
+
+
+def seq2seq_span_output(
+    logits: torch.Tensor,
+    start_positions: torch.Tensor | None,
+    end_positions: torch.Tensor | None,
+    out: Seq2SeqModelOutput,
+) -> Seq2SeqQuestionAnsweringModelOutput:
+    """Extractive QA over the decoder's states: (B, T, 2) logits -> start/end (B, T), the span loss when both
+    positions are given, and the encoder-decoder's other outputs."""
+    start, end = (t.squeeze(-1).contiguous() for t in logits.split(1, dim=-1))  # (B, T) each
+    loss = None
+    if start_positions is not None and end_positions is not None:
+        loss = span_loss(start, end, start_positions, end_positions)
+    return Seq2SeqQuestionAnsweringModelOutput(
+        loss=loss,
+        start_logits=start,
+        end_logits=end,
+        past_key_values=out.past_key_values,
+        decoder_hidden_states=out.decoder_hidden_states,
+        decoder_attentions=out.decoder_attentions,
+        cross_attentions=out.cross_attentions,
+        encoder_last_hidden_state=out.encoder_last_hidden_state,
+        encoder_hidden_states=out.encoder_hidden_states,
+        encoder_attentions=out.encoder_attentions,
     )

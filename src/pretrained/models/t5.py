@@ -24,14 +24,24 @@ from torch import nn
 from ..config import PretrainedConfig
 from ..nn.activations import get_activation
 from ..nn.cross_attention import attend_grouped, cross_attention_kv, cross_source, self_attention_kv
+from ..nn.heads import sequence_classification_loss, token_loss
 from ..nn.kv_cache import EncoderDecoderCache
 from ..nn.linear import Linear, fuse_weights, fused_weight, linear, linear_act
 from ..nn.seq2seq import causal_padding_mask, check_source, expanded_mask
 from ..outputs import (
     BaseModelOutput,
     BaseModelOutputWithPastAndCrossAttentions,
+    Seq2SeqSequenceClassifierOutput,
+    TokenClassifierOutput,
 )
-from .seq2seq import Seq2SeqLM, Seq2SeqModel, Seq2SeqPreTrainedModel, new_cache
+from .seq2seq import (
+    Seq2SeqLM,
+    Seq2SeqModel,
+    Seq2SeqPreTrainedModel,
+    Seq2SeqQuestionAnsweringModelOutput,
+    new_cache,
+    seq2seq_span_output,
+)
 
 
 class T5Config(PretrainedConfig):
@@ -368,12 +378,16 @@ class T5PreTrainedModel(Seq2SeqPreTrainedModel):
                 module.bias.data.zero_()
 
     @classmethod
-    def _from_state_dict(cls, config, state_dict, torch_dtype, ignore_mismatched, consume=False):
+    def _from_state_dict(
+        cls, config, state_dict, torch_dtype, ignore_mismatched, consume=False, init_kwargs=None
+    ):
         """As the reference, a float16 load keeps the feed-forward output projections (``wo``) in float32."""
         wo = {
             k: v for k, v in state_dict.items() if k.endswith(".wo.weight")
         }  # read before the dict is consumed
-        model, info = super()._from_state_dict(config, state_dict, torch_dtype, ignore_mismatched, consume)
+        model, info = super()._from_state_dict(
+            config, state_dict, torch_dtype, ignore_mismatched, consume, init_kwargs
+        )
         if model.dtype == torch.float16:
             for name, module in model.named_modules():
                 if name.endswith(".wo"):
@@ -433,7 +447,9 @@ class T5EncoderModel(T5PreTrainedModel):
     @classmethod
     def _rename(cls, state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         state_dict = super()._rename(state_dict)
-        return {k: v for k, v in state_dict.items() if not k.startswith(("decoder.", "lm_head."))}
+        return {
+            k: v for k, v in state_dict.items() if "decoder" not in k
+        }  # skipped unreported, as the reference
 
     def forward(
         self,
@@ -454,8 +470,178 @@ class T5EncoderModel(T5PreTrainedModel):
         return BaseModelOutput(out.last_hidden_state, out.hidden_states, out.attentions)
 
 
+def _shift_source(model: T5PreTrainedModel, input_ids: torch.Tensor | None) -> torch.Tensor:
+    """Decoder inputs of T5's classification and QA heads when none are given: ``input_ids`` shifted right."""
+    if input_ids is None:
+        raise ValueError(
+            f"{type(model).__name__} needs input_ids (shifted right into decoder_input_ids), or decoder_input_ids"
+        )
+    return model.shift_labels(input_ids)
+
+
+class T5ClassificationHead(nn.Module):
+    def __init__(self, config: T5Config) -> None:
+        super().__init__()
+        std = config.initializer_factor * config.d_model**-0.5
+        self.dense = Linear(config.d_model, config.d_model)
+        self.dropout = nn.Dropout(config.classifier_dropout)
+        self.out_proj = Linear(config.d_model, config.num_labels)
+        self.dense.init_std = self.out_proj.init_std = std
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C) -> (B, num_labels)
+        return self.out_proj(self.dropout(torch.tanh(self.dense(self.dropout(x)))))
+
+
+class T5ForSequenceClassification(T5PreTrainedModel):
+    """Classifies from the decoder state at the last ``eos`` of each input (the decoder reads the input shifted
+    right unless given ``decoder_input_ids``)."""
+
+    def __init__(self, config: T5Config) -> None:
+        super().__init__(config)
+        self.transformer = T5Model(config)
+        self.classification_head = T5ClassificationHead(config)
+        self.post_init()
+
+    default_decoder_input_ids = _shift_source
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        decoder_input_ids: torch.Tensor | None = None,
+        decoder_attention_mask: torch.Tensor | None = None,
+        encoder_outputs=None,
+        inputs_embeds: torch.Tensor | None = None,
+        decoder_inputs_embeds: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        use_cache: bool | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+    ) -> Seq2SeqSequenceClassifierOutput:
+        if input_ids is None:
+            raise ValueError("T5ForSequenceClassification needs input_ids (it pools at the eos tokens)")
+        if labels is not None:
+            use_cache = False
+        out = self.encode_decode(
+            input_ids, attention_mask, decoder_input_ids, decoder_attention_mask, encoder_outputs, None,
+            inputs_embeds, decoder_inputs_embeds, use_cache, output_attentions, output_hidden_states,
+        )  # fmt: skip
+        h = out.last_hidden_state  # (B, T, C)
+        if h.shape[1] != input_ids.shape[1]:
+            raise ValueError(
+                f"{type(self).__name__} pools the decoder states at the eos tokens of input_ids: decoder inputs of "
+                f"length {h.shape[1]} do not line up with input_ids of length {input_ids.shape[1]}"
+            )
+        eos = input_ids.eq(self.config.eos_token_id).to(h.device)  # (B, T)
+        counts = eos.sum(1)
+        if bool((counts != counts[0]).any()) or int(counts[0]) == 0:
+            raise ValueError(
+                f"every input must hold the same number (>= 1) of eos tokens (id {self.config.eos_token_id}); "
+                f"got {counts.tolist()}"
+            )
+        pooled = h[eos, :].view(h.shape[0], -1, h.shape[-1])[:, -1, :]  # (B, C) at the last eos
+        logits = self.classification_head(pooled)  # (B, num_labels)
+        loss = sequence_classification_loss(logits, labels, self.config) if labels is not None else None
+        return Seq2SeqSequenceClassifierOutput(
+            loss=loss,
+            logits=logits,
+            past_key_values=out.past_key_values,
+            decoder_hidden_states=out.decoder_hidden_states,
+            decoder_attentions=out.decoder_attentions,
+            cross_attentions=out.cross_attentions,
+            encoder_last_hidden_state=out.encoder_last_hidden_state,
+            encoder_hidden_states=out.encoder_hidden_states,
+            encoder_attentions=out.encoder_attentions,
+        )
+
+
+class T5ForTokenClassification(T5PreTrainedModel):
+    """A label per token from T5's encoder: logits (B, T, num_labels)."""
+
+    def __init__(self, config: T5Config) -> None:
+        super().__init__(config)
+        self.transformer = T5EncoderModel(config)
+        self.dropout = nn.Dropout(config.classifier_dropout)
+        self.classifier = Linear(config.d_model, config.num_labels)
+        self.classifier.init_std = config.initializer_factor
+        self.post_init()
+
+    def get_decoder(self) -> None:
+        return None
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+    ) -> TokenClassifierOutput:
+        out = self.transformer(
+            input_ids,
+            attention_mask,
+            inputs_embeds=inputs_embeds,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+        )
+        logits = self.classifier(self.dropout(out.last_hidden_state))  # (B, T, num_labels)
+        loss = token_loss(logits, labels) if labels is not None else None
+        return TokenClassifierOutput(loss, logits, out.hidden_states, out.attentions)
+
+
+class T5ForQuestionAnswering(T5PreTrainedModel):
+    """Extractive QA: start/end logits (B, T) from the decoder reading ``input_ids`` shifted right. As in the
+    reference, ``shared``, ``encoder`` and ``decoder`` sit at the top level (no ``transformer.`` prefix)."""
+
+    def __init__(self, config: T5Config) -> None:
+        super().__init__(config)
+        self._build(config)
+        self.qa_outputs = Linear(config.d_model, config.num_labels)
+        self.qa_outputs.init_std = config.initializer_factor * config.d_model**-0.5
+        self.post_init()
+
+    default_decoder_input_ids = _shift_source
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        decoder_input_ids: torch.Tensor | None = None,
+        decoder_attention_mask: torch.Tensor | None = None,
+        encoder_outputs=None,
+        start_positions: torch.Tensor | None = None,
+        end_positions: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        decoder_inputs_embeds: torch.Tensor | None = None,
+        use_cache: bool | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+    ) -> Seq2SeqQuestionAnsweringModelOutput:
+        if self.config.num_labels != 2:
+            raise ValueError(
+                f"T5ForQuestionAnswering needs config.num_labels 2 (start, end); got {self.config.num_labels}"
+            )
+        if start_positions is not None and end_positions is not None:
+            use_cache = False
+        out = self.encode_decode(
+            input_ids, attention_mask, decoder_input_ids, decoder_attention_mask, encoder_outputs, None,
+            inputs_embeds, decoder_inputs_embeds, use_cache, output_attentions, output_hidden_states,
+        )  # fmt: skip
+        return seq2seq_span_output(
+            self.qa_outputs(out.last_hidden_state), start_positions, end_positions, out
+        )
+
+
 # task -> class name, read by models/auto.py
 TASK_CLASSES = {
     "base": "T5Model",
+    "sequence-classification": "T5ForSequenceClassification",
+    "token-classification": "T5ForTokenClassification",
+    "question-answering": "T5ForQuestionAnswering",
     "seq2seq-lm": "T5ForConditionalGeneration",
+    "pretraining": "T5ForConditionalGeneration",  # as the reference's AutoModelForPreTraining
 }

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from .roberta import (
     RobertaConfig,
+    RobertaForCausalLM,
     RobertaForMaskedLM,
     RobertaForQuestionAnswering,
     RobertaForSequenceClassification,
@@ -34,6 +35,10 @@ class XLMRobertaModel(RobertaModel):
     config_class = XLMRobertaConfig
 
 
+class XLMRobertaForCausalLM(RobertaForCausalLM):
+    config_class = XLMRobertaConfig
+
+
 class XLMRobertaForMaskedLM(RobertaForMaskedLM):
     config_class = XLMRobertaConfig
 
@@ -53,8 +58,10 @@ class XLMRobertaForQuestionAnswering(RobertaForQuestionAnswering):
 # task -> class name, read by models/auto.py
 TASK_CLASSES = {
     "base": "XLMRobertaModel",
+    "causal-lm": "XLMRobertaForCausalLM",
     "masked-lm": "XLMRobertaForMaskedLM",
     "sequence-classification": "XLMRobertaForSequenceClassification",
     "token-classification": "XLMRobertaForTokenClassification",
     "question-answering": "XLMRobertaForQuestionAnswering",
+    "pretraining": "XLMRobertaForMaskedLM",  # as the reference's AutoModelForPreTraining
 }

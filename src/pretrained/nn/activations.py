@@ -27,10 +27,31 @@ def quick_gelu(x: torch.Tensor) -> torch.Tensor:
     return x * torch.sigmoid(1.702 * x)
 
 
+def gelu_10(x: torch.Tensor) -> torch.Tensor:
+    """GELU clipped to [-10, 10] (for quantization)."""
+    return torch.clip(F.gelu(x), -10, 10)
+
+
+def laplace(x: torch.Tensor, mu: float = 0.707107, sigma: float = 0.282095) -> torch.Tensor:
+    """MEGA's bounded attention activation: the normal CDF of ``(x - mu) / sigma``."""
+    return 0.5 * (1.0 + torch.erf((x - mu).div(sigma * math.sqrt(2.0))))
+
+
+def relu2(x: torch.Tensor) -> torch.Tensor:
+    """Squared ReLU (Primer)."""
+    return torch.square(F.relu(x))
+
+
 ACT2FN: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "gelu": F.gelu,
     "gelu_python": F.gelu,
     "gelu_new": gelu_new,
+    "gelu_python_tanh": gelu_new,  # the same formula as gelu_new
+    "gelu_accurate": gelu_new,  # the same formula as gelu_new
+    "gelu_10": gelu_10,
+    "laplace": laplace,
+    "leaky_relu": F.leaky_relu,  # negative slope 0.01, as nn.LeakyReLU()
+    "relu2": relu2,
     "gelu_pytorch_tanh": lambda x: F.gelu(x, approximate="tanh"),
     "gelu_fast": gelu_fast,
     "quick_gelu": quick_gelu,

@@ -99,8 +99,12 @@ def prepare_decoder(
     past_key_values: Any,
     use_cache: bool,
     num_layers: int,
+    cache_position: torch.Tensor | None = None,
 ) -> DecoderInputs:
-    """Validate the forward arguments, set up the cache, the default positions and the attention plan."""
+    """Validate the forward arguments, set up the cache, the default positions and the attention plan.
+
+    ``cache_position`` (the reference's indices of the new tokens in the cache) is accepted when it continues the
+    cache, ``arange(past, past + T)``: this cache only appends."""
     if (input_ids is None) == (inputs_embeds is None):
         raise ValueError("pass exactly one of input_ids or inputs_embeds")
     ref = input_ids if input_ids is not None else inputs_embeds
@@ -122,6 +126,13 @@ def prepare_decoder(
     if cache is None and use_cache:
         cache = KVCache(num_layers)
     past = cache.get_seq_length() if cache is not None else 0
+    if cache_position is not None:
+        expected = torch.arange(past, past + T, device=cache_position.device)
+        if cache_position.shape != expected.shape or not torch.equal(cache_position.long(), expected):
+            raise ValueError(
+                f"cache_position must continue the cache: arange({past}, {past + T}) for {T} new tokens after {past} "
+                f"cached ones; got {cache_position.tolist()}"
+            )
     K = past + T
     if attention_mask is not None:
         if attention_mask.dim() != 2 or attention_mask.shape[0] != B or attention_mask.shape[1] < K:
