@@ -47,7 +47,7 @@ VARIANTS = {
             scale_attn_by_inverse_layer_idx=True,
             tie_word_embeddings=False,
         ),
-        True,
+        False,
     ),
     "llama-gqa": ("LlamaConfig", dict(LLAMA_TINY, num_key_value_heads=2), False),
     "llama-mha-tied-bias": (
@@ -184,7 +184,7 @@ def test_reference_checkpoint_same_logits_loss_hidden_states(saved, name):
 def test_attentions_match_reference_eager(saved, name):
     folder, _ = saved(name)
     theirs = transformers.AutoModelForCausalLM.from_pretrained(folder, attn_implementation="eager").eval()
-    ours = pretrained.AutoModelForCausalLM.from_pretrained(folder)
+    ours = pretrained.AutoModelForCausalLM.from_pretrained(folder, attn_implementation="eager")
     ids, mask = inputs(batch=3), left_padded()
     pos = reference_positions(mask)
     with torch.no_grad():
@@ -463,15 +463,14 @@ def test_token_classification_and_qa_heads_match_reference_both_ways(tmp_path, n
 @pytest.mark.parametrize("attn", [None, "eager", "sdpa"])
 def test_gpt2_attention_flags_follow_the_reference_attention_implementation(tmp_path, attn):
     """scale_attn_weights / scale_attn_by_inverse_layer_idx act in the reference's eager attention only; ours
-    honours them unless attn_implementation="sdpa" is asked for, then ignores them as the reference's SDPA does."""
+    honours them when attn_implementation="eager" is asked for, and otherwise ignores them as the reference's
+    default (SDPA) does."""
     fields = dict(VARIANTS["gpt2-variant"][1], reorder_and_upcast_attn=True)
     torch.manual_seed(0)
     theirs = transformers.GPT2LMHeadModel(transformers.GPT2Config(**fields)).eval()
     theirs.save_pretrained(tmp_path)
-    theirs = transformers.GPT2LMHeadModel.from_pretrained(
-        tmp_path, attn_implementation=attn or "eager"
-    ).eval()
     kw = {} if attn is None else {"attn_implementation": attn}
+    theirs = transformers.GPT2LMHeadModel.from_pretrained(tmp_path, **kw).eval()
     ours = pretrained.AutoModelForCausalLM.from_pretrained(tmp_path, **kw)
     ids = inputs()
     with torch.no_grad():

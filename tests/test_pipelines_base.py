@@ -115,12 +115,24 @@ def test_head_does_not_fit(tmp_path, classifier_dir):
     with pytest.raises(ValueError, match="BertForMaskedLM can't be used for 'text-classification'"):
         pretrained.pipeline("text-classification", model=masked_lm)
     transformers = pytest.importorskip("transformers")
-    config = transformers.GPT2Config(n_layer=1, n_embd=16, n_head=2, vocab_size=50, n_positions=32)
-    transformers.GPT2LMHeadModel(config).save_pretrained(tmp_path / "gpt2")
+    config = transformers.MarianConfig(  # the reference has no question-answering head for Marian either
+        vocab_size=50,
+        d_model=16,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        max_position_embeddings=32,
+        pad_token_id=0,
+        decoder_start_token_id=0,
+    )
+    transformers.MarianMTModel(config).save_pretrained(tmp_path / "marian")
     with pytest.raises(
         ValueError, match="can't be used for 'question-answering'.*no question-answering head"
     ):
-        pretrained.pipeline("question-answering", model=str(tmp_path / "gpt2"))
+        pretrained.pipeline("question-answering", model=str(tmp_path / "marian"))
     with pytest.raises(TypeError, match="model must be a folder"):
         pretrained.pipeline("text-classification", model=3)
 

@@ -98,3 +98,22 @@ def test_other_families(tmp_path, arch):
     )
     compare(pipes, CORPUS[:3] + ["   "], candidate_labels=LABELS + ["東京", "naïve café"], batch_size=3)
     compare(pipes, CORPUS[5], candidate_labels="sport, music", multi_label=True)
+
+
+def test_label2id_read_from_the_file(tmp_path):
+    """Some NLI checkpoints name their classes only in label2id (id2label is LABEL_i): the entailment id comes
+    from the file's label2id, as in the reference, not from one rebuilt out of id2label."""
+    import json
+
+    import pretrained
+
+    folder = nli_checkpoint(tmp_path, "bert")
+    path = folder / "config.json"
+    config = json.loads(path.read_text())
+    config["id2label"] = {str(i): f"LABEL_{i}" for i in range(3)}
+    config["label2id"] = {"neutral": 0, "contradiction": 1, "entailment": 2}
+    path.write_text(json.dumps(config))
+    assert pretrained.AutoConfig.from_pretrained(folder).label2id == config["label2id"]
+    pipes = both("zero-shot-classification", folder)
+    compare(pipes, CORPUS[:2], candidate_labels=LABELS)
+    compare(pipes, CORPUS[:2], candidate_labels=LABELS, multi_label=True)

@@ -73,12 +73,16 @@ class PretrainedConfig:
             values[self.attribute_map.get(key, key)] = value
         num_labels = values.pop("num_labels", None)
         id2label = values.pop("id2label", None)
-        values.pop("label2id", None)
+        label2id = values.pop("label2id", None)
+        if label2id is not None and not isinstance(label2id, dict):
+            raise ValueError(f"config label2id must be a dict of label -> id, got {type(label2id).__name__}")
         for key, value in values.items():
             object.__setattr__(self, key, value)
         self._attn_implementation = attn_implementation  # never saved (see attention_implementation)
         if id2label is not None:
             self.id2label = {int(k): v for k, v in id2label.items()}
+            if label2id is not None:  # kept as the file has it, as the reference does (zero-shot reads it)
+                object.__setattr__(self, "label2id", dict(label2id))
         else:
             self.num_labels = 2 if num_labels is None else int(num_labels)
         if self.problem_type is not None and self.problem_type not in _PROBLEM_TYPES:
@@ -114,7 +118,8 @@ class PretrainedConfig:
     def attention_implementation(self) -> str | None:
         """The reference's ``attn_implementation`` when one was asked for ("eager", "sdpa"), else None. Results
         depend on it only where the reference's own do: GPT-2's ``scale_attn_weights`` and
-        ``scale_attn_by_inverse_layer_idx`` act in its eager attention only (None here means eager)."""
+        ``scale_attn_by_inverse_layer_idx`` act in its eager attention only (None here means the reference's
+        default, SDPA, which ignores them)."""
         return self._attn_implementation
 
     @property

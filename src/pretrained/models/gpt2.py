@@ -106,7 +106,7 @@ class GPT2Attention(nn.Module):
         scale = (C // nh) ** -0.5 if config.scale_attn_weights else 1.0
         if config.scale_attn_by_inverse_layer_idx:
             scale /= layer_idx + 1
-        if config.attention_implementation == "sdpa":  # the reference's SDPA path ignores both flags
+        if config.attention_implementation != "eager":  # the reference's default (SDPA) ignores both flags
             scale = (C // nh) ** -0.5
         self.scale = scale
         self.upcast = config.reorder_and_upcast_attn
