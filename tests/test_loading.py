@@ -780,3 +780,22 @@ def test_gradient_checkpointing_recomputes_layers_with_the_same_gradients(
         torch.testing.assert_close(p.grad, grads[name].grad, atol=1e-6, rtol=0, msg=name)
     checkpointed.gradient_checkpointing_disable()
     assert not checkpointed.is_gradient_checkpointing and "forward" not in first.__dict__
+
+
+def test_every_model_class_is_a_top_level_name():
+    """`from pretrained import BertModel` works as `from transformers import BertModel` does: every class an
+    Auto class can pick, and every family's config, is exported, and every export resolves."""
+    import pretrained
+    from pretrained.models.auto import MODEL_TYPES, _module
+
+    for model_type in MODEL_TYPES:
+        module = _module(model_type, "test")
+        for name in module.TASK_CLASSES.values():
+            assert getattr(pretrained, name) is getattr(module, name), (model_type, name)
+    for name in pretrained.__all__:
+        assert getattr(pretrained, name) is not None, name
+    assert {"BertModel", "BertConfig", "Qwen2Model", "MistralForSequenceClassification"} <= set(
+        dir(pretrained)
+    )
+    with pytest.raises(AttributeError, match="no attribute 'NotAModel'"):
+        _ = pretrained.NotAModel
