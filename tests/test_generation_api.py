@@ -111,8 +111,13 @@ PROMPT = torch.tensor([[5, 6, 7]])
         ({"num_return_sequences": 2}, ValueError, "num_return_sequences"),
         ({"do_sample": True, "temperature": 0.0}, ValueError, "temperature"),
         ({"do_sample": True, "temperature": -0.5}, ValueError, "temperature"),
-        ({"do_sample": True, "top_p": 1.5}, ValueError, "top_p"),
-        ({"do_sample": True, "top_p": 0.0}, ValueError, "top_p"),
+        ({"do_sample": True, "top_p": -0.5}, ValueError, "top_p"),  # 0.0 and 1.5 run, as in the reference
+        ({"do_sample": True, "temperature": 2}, ValueError, "float"),  # the reference rejects an int
+        ({"repetition_penalty": 2}, ValueError, "float"),
+        ({"encoder_repetition_penalty": 3}, ValueError, "float"),
+        ({"token_healing": True}, NotImplementedError, "token_healing"),
+        ({"num_beams": 2, "low_memory": True}, ValueError, "low_memory"),
+        ({"cache_implementation": "bogus"}, ValueError, "cache_implementation"),
         ({"stop_strings": ["x"]}, ValueError, "tokenizer"),
         ({"max_lenght": 5}, ValueError, "max_lenght"),
         ({"max_length": 3}, ValueError, "max_length"),
@@ -122,6 +127,26 @@ PROMPT = torch.tensor([[5, 6, 7]])
 def test_generate_errors(gpt2_pair, kwargs, error, match):
     with pytest.raises(error, match=match):
         gpt2_pair[1].generate(PROMPT, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"do_sample": True, "top_p": 0.0},  # keeps one token
+        {"do_sample": True, "top_p": 1.5},  # no top-p warper
+        {"do_sample": True, "temperature": True},  # == 1.0: no temperature warper
+        {"do_sample": True, "temperature": 1, "repetition_penalty": 1},  # == 1.0: no warper, no penalty
+        {"num_beams": 2, "diversity_penalty": 0.5},  # ignored without beam groups
+        {"logits_to_keep": 2},  # a forward argument generate() sets itself
+        {"cache_implementation": "static"},
+    ],
+)
+def test_arguments_the_reference_accepts(gpt2_pair, kwargs):
+    ref, ours = gpt2_pair
+    torch.manual_seed(0)
+    theirs = ref.generate(PROMPT, max_new_tokens=6, pad_token_id=0, **kwargs)
+    torch.manual_seed(0)
+    assert torch.equal(ours.generate(PROMPT, max_new_tokens=6, pad_token_id=0, **kwargs), theirs)
 
 
 def test_reference_also_rejects_max_new_tokens_zero(gpt2_pair):

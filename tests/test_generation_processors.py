@@ -152,7 +152,9 @@ def test_custom_processor_replaces_and_appends():
         ("TemperatureLogitsWarper", (0.0,), "temperature"),
         ("TemperatureLogitsWarper", (-1.0,), "temperature"),
         ("TopPLogitsWarper", (1.5,), "top_p"),
-        ("TopPLogitsWarper", (0.0,), "top_p"),
+        ("TopPLogitsWarper", (-0.1,), "top_p"),
+        ("TemperatureLogitsWarper", (2,), "float"),  # the reference rejects ints
+        ("RepetitionPenaltyLogitsProcessor", (2,), "float"),
         ("TopKLogitsWarper", (0,), "top_k"),
         ("MinPLogitsWarper", (1.5,), "min_p"),
         ("TypicalLogitsWarper", (1.0,), "typical_p"),

@@ -101,6 +101,11 @@ DEFAULTS: dict[str, Any] = {
     "constraints": None,
     "force_words_ids": None,
 }
+# the reference's accepted values (generate runs with our own preallocated cache whichever is named)
+CACHE_IMPLEMENTATIONS = (
+    "static", "offloaded_static", "sliding_window", "hybrid", "hybrid_chunked", "offloaded_hybrid",
+    "offloaded_hybrid_chunked", "dynamic", "dynamic_full", "offloaded", "quantized",
+)  # fmt: skip
 _METADATA = ("_from_model_config", "_commit_hash", "_original_object_hash", "transformers_version")
 _OUTPUT_FLAGS = ("output_attentions", "output_hidden_states", "output_scores", "output_logits")
 _GENERATE_ARGUMENTS = ("logits_processor", "stopping_criteria", "prefix_allowed_tokens_fn", "streamer")
@@ -161,21 +166,29 @@ class GenerationConfig:
                     f"`num_return_sequences` ({self.num_return_sequences}) has to be smaller or equal to "
                     f"`num_beams` ({self.num_beams})."
                 )
+        if self.cache_implementation is not None and self.cache_implementation not in CACHE_IMPLEMENTATIONS:
+            raise ValueError(
+                f"cache_implementation={self.cache_implementation!r}: choose one of {CACHE_IMPLEMENTATIONS} (all "
+                "run with our preallocated cache), or leave it unset"
+            )
         for arg in _GENERATE_ARGUMENTS:
             if hasattr(self, arg):
                 raise ValueError(f"`{arg}` is an argument of generate(), not a GenerationConfig field")
 
     def validate_sampling(self) -> None:
-        """Checks on the sampling parameters, run by ``generate`` when ``do_sample=True``."""
+        """Checks on the sampling parameters, run by ``generate`` when ``do_sample=True``: the reference's, for the
+        warpers it builds (a temperature of 1.0, top_p >= 1, top_k 0 build none and are not checked)."""
         t = self.temperature
-        if t is not None and (isinstance(t, bool) or not isinstance(t, int | float) or not t > 0):
-            hint = " For greedy decoding set do_sample=False." if t == 0 else ""
-            raise ValueError(f"temperature={t!r}: it must be a strictly positive number.{hint}")
+        if t is not None and t != 1.0:
+            from .warpers import check_temperature
+
+            check_temperature(t)
         p = self.top_p
-        if p is not None and not (0 < float(p) <= 1):
-            raise ValueError(f"top_p={p!r}: it must be in (0, 1]")
-        if self.top_k is not None and (not isinstance(self.top_k, int) or self.top_k < 0):
-            raise ValueError(f"top_k={self.top_k!r}: it must be a non-negative integer (0 disables it)")
+        if p is not None and p < 1.0 and not 0 <= float(p):
+            raise ValueError(f"top_p={p!r}: it must be in [0, 1]")
+        k = self.top_k
+        if k is not None and k != 0 and (isinstance(k, bool) or not isinstance(k, int) or k < 0):
+            raise ValueError(f"top_k={k!r}: it must be a non-negative integer (0 disables it)")
         if self.min_p is not None and not (0 <= self.min_p <= 1):
             raise ValueError(f"min_p={self.min_p!r}: it must be in [0, 1]")
         if self.typical_p is not None and self.typical_p < 1.0 and not (0 < self.typical_p):
@@ -187,8 +200,14 @@ class GenerationConfig:
         for key, why in _UNSUPPORTED.items():
             if getattr(self, key, None) not in (None, defaults[key]):
                 raise NotImplementedError(f"{key}={getattr(self, key)!r}: {why}")
-        if self.num_beam_groups > 1 or self.diversity_penalty:
+        if self.num_beam_groups > 1:  # diversity_penalty alone is ignored, as the reference ignores it
             raise NotImplementedError("group (diverse) beam search is not implemented")
+        if self.token_healing:
+            raise NotImplementedError("token_healing=True: token healing is not implemented")
+        if self.low_memory and self.num_beams > 1:
+            raise ValueError(
+                "low_memory=True: sequential beam search is not supported (nor is it by the reference)"
+            )
         if self.max_time is not None and not isinstance(self.max_time, int | float):
             raise ValueError(f"max_time={self.max_time!r}: it must be a number of seconds")
 

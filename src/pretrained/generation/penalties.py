@@ -13,9 +13,15 @@ from .logits_process import NEG_INF, LogitsProcessor
 
 
 def _check_penalty(penalty: float, name: str) -> float:
-    if isinstance(penalty, bool) or not isinstance(penalty, int | float) or not penalty > 0:
-        raise ValueError(f"{name}={penalty!r}: it must be a strictly positive number")
-    return float(penalty)
+    """A strictly positive float, as the reference requires (it rejects ints too: pass 2.0, not 2)."""
+    if not isinstance(penalty, float) or not penalty > 0:
+        hint = (
+            f" (write {float(penalty)!r})"
+            if isinstance(penalty, int) and not isinstance(penalty, bool)
+            else ""
+        )
+        raise ValueError(f"{name}={penalty!r}: it must be a strictly positive float{hint}")
+    return penalty
 
 
 class RepetitionPenaltyLogitsProcessor(LogitsProcessor):

@@ -150,6 +150,9 @@ class GenerationMixin:
             cfg.validate_sampling()
         if streamer is not None and cfg.num_beams > 1:
             raise ValueError("`streamer` cannot be used with beam search: set num_beams=1")
+        decoder_only = not getattr(self.config, "is_encoder_decoder", False)
+        if decoder_only and "logits_to_keep" in _forward_params(self):  # steps keep the last logits anyway
+            model_kwargs.pop("logits_to_keep", None)
         inputs = prepare_inputs(self, cfg, input_ids, attention_mask, model_kwargs)
         expand = max(cfg.num_beams, cfg.num_return_sequences)
         if expand > 1:
