@@ -164,6 +164,19 @@ def test_generation_past_learned_positions(gpt2_pair):
         gpt2_pair[1].generate(torch.ones(1, 120, dtype=torch.long), max_new_tokens=20)
 
 
+def test_max_length_past_learned_positions_runs_while_eos_ends_rows_in_time(gpt2_pair):
+    """As the reference, a max_length past GPT-2's 128 positions fails only if a step gets there."""
+    ref, ours = gpt2_pair
+    prompt = torch.randint(3, 96, (2, 120), generator=torch.Generator().manual_seed(0))
+    mask = torch.ones_like(prompt)
+    mask[1, :5] = 0  # a padded row has smaller positions
+    eos = ref.generate(prompt, attention_mask=mask, max_new_tokens=3, pad_token_id=0)[:, 121].tolist()
+    kwargs = dict(attention_mask=mask, max_new_tokens=20, eos_token_id=eos, pad_token_id=0)
+    theirs = ref.generate(prompt, **kwargs)
+    assert theirs.shape[1] < 128
+    assert torch.equal(ours.generate(prompt, **kwargs), theirs)
+
+
 def test_bad_inputs(gpt2_pair):
     ours = gpt2_pair[1]
     with pytest.raises(ValueError, match=r"input_ids must be \(batch, seq_len\)"):

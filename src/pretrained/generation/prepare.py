@@ -256,13 +256,17 @@ def resolve_lengths(model: Any, cfg: GenerationConfig, inputs: Inputs, explicit:
         log.warning(
             "min_length %d > max_length %d: generation stops at max_length", cfg.min_length, cfg.max_length
         )
-    if isinstance(context, int) and cfg.max_length > context:
-        if getattr(model.config, "rope_theta", None) is None:  # learned positions end at the context
-            raise ValueError(
-                f"max_length {cfg.max_length} (input length {input_len} + new tokens) exceeds the model's context "
-                f"max_position_embeddings={context}; ask for at most {context - input_len} new tokens"
-            )
+    if isinstance(context, int) and cfg.max_length > context and not has_position_table(model):
         log.warning("max_length %d exceeds the model's context (%d positions)", cfg.max_length, context)
+
+
+def has_position_table(model: Any) -> bool:
+    """Whether the model's positions index a table of ``max_position_embeddings`` rows (learned or sinusoidal
+    embeddings: GPT-2, BART, Marian), so generating past it fails; rotary models (no table) go on."""
+    config = model.config
+    return isinstance(getattr(config, "max_position_embeddings", None), int) and (
+        getattr(config, "rope_theta", None) is None
+    )
 
 
 class StepRunner:
@@ -289,6 +293,13 @@ class StepRunner:
             self.dec_mask = torch.ones(batch, max_length, dtype=torch.long, device=inputs.ids.device)
             self.dec_mask[:, : inputs.ids.shape[1]] = inputs.decoder_attention_mask
         self.cache = self._new_cache(max_length) if self.use_cache else None
+        # a model with a position table fails past it: as the reference, only if a step actually gets there
+        # (EOS may end every row before), with a clear error rather than an index error
+        self.context = model.config.max_position_embeddings if has_position_table(model) else None
+        self.max_length, self.prompt_len = max_length, inputs.ids.shape[1]
+        self.top_prompt_position = self.prompt_len - 1  # the largest position id in the prompt
+        if self.positions is not None:
+            self.top_prompt_position = int(inputs.attention_mask.sum(-1).max()) - 1
         # decoder-only prompts repeated for beams / return sequences are identical: prefill one copy of each
         outputs = ("output_attentions", "output_hidden_states")
         self.share_prefill = (
@@ -313,6 +324,8 @@ class StepRunner:
     def __call__(self, ids: torch.Tensor) -> Any:
         """ids: (B, cur_len) everything so far; feeds the tokens the cache has not seen."""
         cur_len = ids.shape[1]
+        if self.context is not None:
+            self._check_context(cur_len)
         past = self.cache.get_seq_length() if self.cache is not None else 0
         new = ids[:, past:] if self.use_cache else ids  # (B, T_new)
         kwargs: dict[str, Any] = {"past_key_values": self.cache, "use_cache": self.use_cache, **self.extra}
@@ -331,6 +344,16 @@ class StepRunner:
         if self.use_cache and out.past_key_values is not None:
             self.cache = out.past_key_values
         return out
+
+    def _check_context(self, cur_len: int) -> None:
+        """Raise before a step whose last position id is past the model's position table."""
+        top = self.top_prompt_position + cur_len - self.prompt_len
+        if top >= self.context:
+            raise ValueError(
+                f"max_length {self.max_length} (input length {self.prompt_len} + new tokens) exceeds the model's "
+                f"context max_position_embeddings={self.context}, and generation reached it; ask for at most "
+                f"{self.context - self.prompt_len} new tokens"
+            )
 
     def _shared_prefill(self, kwargs: dict[str, Any]) -> Any:
         """Run the prompt once per group of identical rows, then repeat the cache and the logits for each row."""
