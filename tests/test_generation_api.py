@@ -277,6 +277,23 @@ def test_generate_with_stop_strings_matches_reference(text_setup):
     assert stop in ref_tok.decode(mine[0]) and int(mine[0, -1]) == 0  # row 0 stopped, then padded
 
 
+def test_stop_strings_no_token_can_end_are_refused_as_by_the_reference(tmp_path):
+    """A SentencePiece vocabulary without a newline cannot produce "\n\n": both refuse it up front."""
+    pytest.importorskip("sentencepiece")
+    from .pipeline_gen_fixtures import t5
+
+    folder = t5(tmp_path / "t5")
+    ref_tok, tok = transformers.AutoTokenizer.from_pretrained(folder), AutoTokenizer.from_pretrained(folder)
+    with pytest.raises(ValueError, match="unable to identify"):
+        transformers.generation.StopStringCriteria(ref_tok, ["\n\n"])
+    with pytest.raises(ValueError, match="no token"):
+        StopStringCriteria(tok, ["\n\n"])
+    for stops in (["\n\n", "the"], ["fox"]):  # one reachable string is enough
+        ids = torch.tensor([ref_tok("the quick fox", add_special_tokens=False)["input_ids"]])
+        theirs = transformers.generation.StopStringCriteria(ref_tok, stops)(ids, None)
+        assert torch.equal(StopStringCriteria(tok, stops)(ids, None), theirs)
+
+
 def test_text_iterator_streamer_yields_the_final_text(text_setup):
     _, tok, _, ours = text_setup
     prompt = torch.tensor([tok("Hello world")["input_ids"]])
