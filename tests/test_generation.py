@@ -82,6 +82,8 @@ PROCESSORS = {
     "no_repeat_ngram": {"no_repeat_ngram_size": 2},
     "no_repeat_ngram_beam": {"no_repeat_ngram_size": 3, "num_beams": 3},
     "bad_words": {"bad_words_ids": [[20], [21, 22], [5, 6, 7]]},
+    "sequence_bias": {"sequence_bias": [[[20], 3.0], [[21, 22], 6.0], [[7, 9], -4.0]]},
+    "sequence_bias_beam": {"sequence_bias": {(30,): 2.0, (5, 6, 7, 31): 9.0}, "num_beams": 3},
     "forced_bos": {"forced_bos_token_id": 3},
     "forced_eos": {"forced_eos_token_id": 4},
     "suppress": {"suppress_tokens": [1, 2, 3, 30, 31]},

@@ -35,6 +35,7 @@ from .penalties import (
     NoBadWordsLogitsProcessor,
     NoRepeatNGramLogitsProcessor,
     RepetitionPenaltyLogitsProcessor,
+    SequenceBiasLogitsProcessor,
 )
 from .stopping import (
     EosTokenCriteria,
@@ -85,6 +86,7 @@ __all__ = [
     "NoRepeatNGramLogitsProcessor",
     "PrefixConstrainedLogitsProcessor",
     "RepetitionPenaltyLogitsProcessor",
+    "SequenceBiasLogitsProcessor",
     "StopStringCriteria",
     "StoppingCriteria",
     "StoppingCriteriaList",

@@ -36,6 +36,8 @@ def build_logits_processor(
     """The processors for ``cfg`` (``eos_token_id``: the 1-D tensor of EOS ids), then ``custom`` ones, then the
     sampling warpers (``do_sample`` only), then ``LogitNormalization`` when ``renormalize_logits``."""
     procs = lp.LogitsProcessorList()
+    if cfg.sequence_bias is not None:
+        procs.append(pen.SequenceBiasLogitsProcessor(cfg.sequence_bias))
     has_encoder_ids = encoder_input_ids is not None and encoder_input_ids.dim() == 2
     if cfg.encoder_repetition_penalty not in (None, 1.0) and has_encoder_ids:
         procs.append(

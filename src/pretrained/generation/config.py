@@ -119,7 +119,6 @@ _UNSUPPORTED = {
     "assistant_early_exit": "assisted decoding is not implemented",
     "guidance_scale": "classifier-free guidance is not implemented",
     "watermarking_config": "watermarking is not implemented",
-    "sequence_bias": "sequence_bias is not implemented; use bad_words_ids or a custom logits processor",
 }
 
 
