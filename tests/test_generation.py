@@ -176,6 +176,12 @@ def test_return_dict_scores_and_logits(pair, kwargs):
         assert torch.equal(mine.beam_indices, theirs.beam_indices.to(mine.beam_indices.dtype))
 
 
+@pytest.mark.parametrize("kwargs", [{}, {"num_beams": 2}, {"num_beams": 2, "output_logits": True}])
+def test_return_dict_fields_not_asked_for_are_none(pair, kwargs):
+    theirs, mine = both(pair, max_new_tokens=3, pad_token_id=0, return_dict_in_generate=True, **kwargs)
+    assert list(mine.keys()) == list(theirs.keys())  # ModelOutput.keys(): the fields that are not None
+
+
 def test_return_dict_attentions_and_hidden_states(pair):
     theirs, mine = both(  # unpadded prompts: hidden states at pad positions are meaningless
         pair,

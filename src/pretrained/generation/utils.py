@@ -265,7 +265,10 @@ class GenerationMixin:
         )
         if not cfg.return_dict_in_generate:
             return result.sequences
-        record.scores, record.logits = result.scores, result.logits
+        if record.scores is not None:  # requested: otherwise None, as the reference leaves it
+            record.scores = result.scores
+        if record.logits is not None:
+            record.logits = result.logits
         return record.output(
             result.sequences,
             inputs,
