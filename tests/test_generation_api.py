@@ -214,6 +214,23 @@ def test_missing_pad_falls_back_to_eos_with_a_log_line(gpt2_pair, caplog):
     assert "Setting `pad_token_id` to `eos_token_id`:2" in caplog.text
 
 
+def test_generation_parameters_set_on_the_model_config_still_count(tmp_path):
+    """The reference's legacy rule: while the generation config is the untouched one derived from the model
+    config, generation parameters set on ``model.config`` afterwards are used (with a warning)."""
+    ref = tiny_gpt2()
+    ref.save_pretrained(tmp_path)
+    ours = AutoModelForCausalLM.from_pretrained(tmp_path)
+    for model in (ref, ours):
+        model.config.num_beams, model.config.max_length = 3, 9
+    theirs = ref.generate(PROMPT, pad_token_id=0)
+    assert torch.equal(ours.generate(PROMPT, pad_token_id=0), theirs)
+    assert ours.generation_config.num_beams == 3
+    ours.generation_config.num_beams = 2  # a changed generation config wins from then on
+    ours.config.num_beams = 4
+    assert ours.generate(PROMPT, pad_token_id=0, return_dict_in_generate=True).beam_indices.shape[0] == 1
+    assert ours.generation_config.num_beams == 2
+
+
 def test_model_built_directly_has_a_generation_config():
     from pretrained.models.gpt2 import GPT2Config, GPT2LMHeadModel
 

@@ -189,6 +189,7 @@ class GenerationMixin:
         priority); returns the call's config and the kwargs that are model inputs."""
         base = self.generation_config
         if generation_config is None:
+            base = self._legacy_generation_config(base)
             cfg = copy.deepcopy(base)
         else:
             cfg = copy.deepcopy(generation_config)
@@ -208,6 +209,26 @@ class GenerationMixin:
                         setattr(cfg, key, getattr(base, key))
         model_kwargs = cfg.update(**kwargs)
         return cfg, model_kwargs
+
+    def _legacy_generation_config(self, base: GenerationConfig) -> GenerationConfig:
+        """The reference's legacy rule: generation parameters set on the model *config* after loading (e.g.
+        ``model.config.num_beams = 4``) still count while the generation config is the untouched one derived from
+        the model config."""
+        if not getattr(base, "_from_model_config", False):
+            return base
+        if getattr(base, "_original_object_hash", None) != hash(base):
+            return base
+        if not _non_default_generation_parameters(self.config):
+            return base
+        new = GenerationConfig.from_model_config(self.config)
+        if new != base:
+            log.warning(
+                "You have modified the pretrained model configuration to control generation; this is deprecated: "
+                "set model.generation_config instead"
+            )
+            self.generation_config = new
+            return new
+        return base
 
     # -- decoding loops -------------------------------------------------------------------------------
     def _run_sample(
@@ -326,6 +347,36 @@ class _Record:
         return (GenerateBeamDecoderOnlyOutput if beam else GenerateDecoderOnlyOutput)(
             **common, **beam, attentions=tup(self.attentions), hidden_states=tup(self.hidden)
         )
+
+
+# the generation parameters a model config used to hold, with their global defaults (the reference's list)
+_LEGACY_GENERATION_DEFAULTS: dict[str, Any] = {
+    "max_length": 20, "min_length": 0, "do_sample": False, "early_stopping": False, "num_beams": 1,
+    "temperature": 1.0, "top_k": 50, "top_p": 1.0, "typical_p": 1.0, "repetition_penalty": 1.0,
+    "length_penalty": 1.0, "no_repeat_ngram_size": 0, "encoder_no_repeat_ngram_size": 0, "bad_words_ids": None,
+    "num_return_sequences": 1, "output_scores": False, "return_dict_in_generate": False,
+    "forced_bos_token_id": None, "forced_eos_token_id": None, "remove_invalid_values": False,
+    "exponential_decay_length_penalty": None, "suppress_tokens": None, "begin_suppress_tokens": None,
+    "num_beam_groups": 1, "diversity_penalty": 0.0,
+}  # fmt: skip
+
+
+def _non_default_generation_parameters(config: Any) -> dict[str, Any]:
+    """The legacy generation parameters of a model config that differ from its class's defaults (or, when the
+    class cannot be built without arguments, from the global defaults)."""
+    try:
+        default_config = type(config)()
+    except (TypeError, ValueError):
+        default_config = None
+    found = {}
+    for name, global_default in _LEGACY_GENERATION_DEFAULTS.items():
+        if not hasattr(config, name) or getattr(config, name) is None:
+            continue
+        value = getattr(config, name)
+        default = getattr(default_config, name, None) if default_config is not None else global_default
+        if value != default:
+            found[name] = value
+    return found
 
 
 def _normal_tensors(out: Any) -> Any:
