@@ -238,3 +238,34 @@ def test_prefix_allowed_tokens_and_custom_criteria(pair):
         )
         assert_same_ids(theirs, mine)
         assert mine.shape[1] == 15
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"max_new_tokens": 6},
+        {"max_length": 12, "min_length": 9},  # lengths count the embedded prompt
+        {"max_new_tokens": 5, "num_beams": 3, "num_return_sequences": 2},
+        {"max_new_tokens": 5, "do_sample": True, "top_k": 10, "repetition_penalty": 1.3},
+        {"max_new_tokens": 4, "use_cache": False},  # the reference forces the cache on
+    ],
+)
+@pytest.mark.parametrize("with_ids", [False, True])
+def test_inputs_embeds_prompt(pair, kwargs, with_ids):
+    """A prompt given as embeddings: fed at the first step (the ids returned are input_ids, if given, then the
+    new tokens), left padding from the mask."""
+    ref, _ = pair
+    embeds = ref.get_input_embeddings()(PROMPTS).detach()
+    prompts = PROMPTS if with_ids else None
+    theirs, mine = both(pair, prompts=prompts, inputs_embeds=embeds, pad_token_id=0, **kwargs)
+    assert_same_ids(theirs, mine)
+
+
+def test_inputs_embeds_of_one_position_are_fed_at_every_step(pair):
+    """The reference feeds inputs_embeds whenever a step's new positions are as many as the embeddings: a
+    one-position prompt's embedding at every step (not the generated tokens)."""
+    ref, _ = pair
+    embeds = ref.get_input_embeddings()(PROMPTS[:1, -1:]).detach()
+    assert_same_ids(
+        *both(pair, prompts=None, mask=None, inputs_embeds=embeds, max_new_tokens=5, pad_token_id=0)
+    )

@@ -386,6 +386,20 @@ def test_seq2seq_matches_reference(seq2seq, kwargs):
     assert torch.equal(mine, theirs)
 
 
+def test_seq2seq_inputs_embeds(seq2seq):
+    ref, ours = seq2seq
+    embeds = ref.get_encoder().embed_tokens(ENC).detach()
+    if hasattr(ref.get_encoder(), "embed_scale"):  # BART / Marian scale their token embeddings inside
+        embeds = embeds * ref.get_encoder().embed_scale
+    for kwargs in ({}, {"num_beams": 2}):
+        theirs = ref.generate(inputs_embeds=embeds, attention_mask=ENC_MASK, max_new_tokens=6, **kwargs)
+        assert torch.equal(
+            ours.generate(inputs_embeds=embeds, attention_mask=ENC_MASK, max_new_tokens=6, **kwargs), theirs
+        )
+    with pytest.raises(ValueError, match="pick one"):
+        ours.generate(ENC, inputs_embeds=embeds, max_new_tokens=2)
+
+
 def test_seq2seq_decoder_prefix_and_scores(seq2seq):
     ref, ours = seq2seq
     kwargs = dict(
