@@ -183,7 +183,11 @@ def _embeds_inputs(
     )
     if attention_mask is None:  # inferred from input_ids when they are given, as the reference
         ids = input_ids if input_ids.shape[1] > 0 else None
-        attention_mask = _infer_mask(ids, pad, eos) if ids is not None else torch.ones(batch, length).long()
+        attention_mask = (
+            _infer_mask(ids, pad, eos)
+            if ids is not None
+            else torch.ones(batch, length, dtype=torch.long, device=embeds.device)
+        )
     if attention_mask.shape != (batch, length):
         raise ValueError(
             f"attention_mask has shape {tuple(attention_mask.shape)} but inputs_embeds has {length} positions "
