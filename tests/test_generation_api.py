@@ -139,6 +139,8 @@ def test_generate_errors(gpt2_pair, kwargs, error, match):
         {"num_beams": 2, "diversity_penalty": 0.5},  # ignored without beam groups
         {"logits_to_keep": 2},  # a forward argument generate() sets itself
         {"cache_implementation": "static"},
+        {"guidance_scale": 1.0},  # no guidance
+        {"synced_gpus": False, "trust_remote_code": False},
     ],
 )
 def test_arguments_the_reference_accepts(gpt2_pair, kwargs):

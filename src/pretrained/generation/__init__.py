@@ -22,6 +22,7 @@ from .logits_process import (
     PrefixConstrainedLogitsProcessor,
     SuppressTokensAtBeginLogitsProcessor,
     SuppressTokensLogitsProcessor,
+    UnbatchedClassifierFreeGuidanceLogitsProcessor,
 )
 from .outputs import (
     GenerateBeamDecoderOnlyOutput,
@@ -98,6 +99,7 @@ __all__ = [
     "TopKLogitsWarper",
     "TopPLogitsWarper",
     "TypicalLogitsWarper",
+    "UnbatchedClassifierFreeGuidanceLogitsProcessor",
     "build_logits_processor",
     "build_stopping_criteria",
 ]

@@ -117,7 +117,6 @@ _UNSUPPORTED = {
     "force_words_ids": "constrained beam search is not implemented",
     "prompt_lookup_num_tokens": "prompt-lookup (assisted) decoding is not implemented",
     "assistant_early_exit": "assisted decoding is not implemented",
-    "guidance_scale": "classifier-free guidance is not implemented",
     "watermarking_config": "watermarking is not implemented",
 }
 

@@ -93,6 +93,9 @@ class GenerationMixin:
         prefix_allowed_tokens_fn: Any = None,
         tokenizer: Any = None,
         use_model_defaults: bool | None = None,
+        negative_prompt_ids: torch.Tensor | None = None,
+        negative_prompt_attention_mask: torch.Tensor | None = None,
+        synced_gpus: bool | None = None,
         **kwargs: Any,
     ) -> torch.Tensor | Any:
         """Generate token ids: (B*num_return_sequences, prompt+new) for decoders, (B*n, 1+new) for seq2seq.
@@ -107,6 +110,12 @@ class GenerationMixin:
         >>> out.sequences.shape, out.sequences_scores.shape  # doctest: +SKIP
         (torch.Size([1, 9]), torch.Size([1]))
         """
+        if synced_gpus:
+            raise NotImplementedError(
+                "synced_gpus=True: generation synchronized across GPUs is not supported"
+            )
+        kwargs.pop("trust_remote_code", None)  # for custom_generate code from the Hub, which we do not run
+        negative = (negative_prompt_ids, negative_prompt_attention_mask)
         if "inputs" in kwargs:
             if input_ids is not None:
                 raise ValueError("pass the prompt as input_ids or inputs, not both")
@@ -124,6 +133,7 @@ class GenerationMixin:
                     tokenizer,
                     use_model_defaults,
                     kwargs,
+                    negative,
                 )
         except BaseException as e:
             if streamer is not None and hasattr(streamer, "on_error"):
@@ -143,9 +153,14 @@ class GenerationMixin:
         tokenizer: Any,
         use_model_defaults: bool | None,
         kwargs: dict[str, Any],
+        negative_prompt: tuple[Any, Any] = (None, None),
     ) -> Any:
         cfg, model_kwargs = self._prepare_generation_config(generation_config, use_model_defaults, kwargs)
         cfg.check_supported()
+        if cfg.guidance_scale not in (None, 1) and getattr(self.config, "is_encoder_decoder", False):
+            raise NotImplementedError(
+                "guidance_scale: classifier-free guidance is implemented for decoder-only models"
+            )
         if cfg.do_sample:
             cfg.validate_sampling()
         if streamer is not None and cfg.num_beams > 1:
@@ -169,6 +184,8 @@ class GenerationMixin:
             prefix_allowed_tokens_fn=prefix_allowed_tokens_fn,
             custom=logits_processor,
             device=inputs.ids.device,
+            guidance_model=self,
+            negative_prompt=negative_prompt,
         )
         criteria = build_stopping_criteria(
             cfg,
