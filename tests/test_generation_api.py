@@ -56,6 +56,40 @@ def test_files_round_trip_with_reference(tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"do_sample": False, "temperature": 0.5},
+        {"top_k": 5},
+        {"length_penalty": 2.0},
+        {"early_stopping": True},
+        {"output_scores": True},
+        {"use_cache": False, "cache_implementation": "static"},
+        {"pad_token_id": -1},
+    ],
+)
+def test_settings_without_effect_are_refused_at_save_as_by_the_reference(tmp_path, settings):
+    with pytest.raises(ValueError, match="Fix these issues"):
+        transformers.GenerationConfig(**settings).save_pretrained(tmp_path / "ref")
+    config = GenerationConfig(**settings)  # built (and logged), not saved
+    assert set(config.minor_issues()) == set(settings) - {"do_sample", "use_cache"}
+    with pytest.raises(ValueError, match="Fix these issues"):
+        config.save_pretrained(tmp_path / "ours")
+    with pytest.raises(ValueError, match=next(iter(config.minor_issues()))):
+        config.validate(strict=True)
+
+
+def test_from_dict_and_from_pretrained_return_unused_kwargs(tmp_path):
+    config, unused = GenerationConfig.from_dict({"max_length": 5}, return_unused_kwargs=True, top_k=3)
+    theirs, ref_unused = transformers.GenerationConfig.from_dict(
+        {"max_length": 5}, return_unused_kwargs=True, top_k=3
+    )
+    assert (config.max_length, config.top_k, unused) == (theirs.max_length, theirs.top_k, ref_unused)
+    GenerationConfig(max_length=7).save_pretrained(tmp_path)
+    config, unused = GenerationConfig.from_pretrained(tmp_path, return_unused_kwargs=True, num_beams=2)
+    assert (config.max_length, config.num_beams, unused) == (7, 2, {})
+
+
 def test_from_model_config_matches_reference():
     ref_cfg = transformers.BartConfig(
         num_beams=4, max_length=142, no_repeat_ngram_size=3, forced_bos_token_id=0

@@ -106,6 +106,7 @@ CACHE_IMPLEMENTATIONS = (
     "static", "offloaded_static", "sliding_window", "hybrid", "hybrid_chunked", "offloaded_hybrid",
     "offloaded_hybrid_chunked", "dynamic", "dynamic_full", "offloaded", "quantized",
 )  # fmt: skip
+_LOGGED_ISSUES: set[tuple[str, ...]] = set()  # minor-issue sets already logged (once each, as the reference)
 _METADATA = ("_from_model_config", "_commit_hash", "_original_object_hash", "transformers_version")
 _OUTPUT_FLAGS = ("output_attentions", "output_hidden_states", "output_scores", "output_logits")
 _GENERATE_ARGUMENTS = ("logits_processor", "stopping_criteria", "prefix_allowed_tokens_fn", "streamer")
@@ -145,8 +146,64 @@ class GenerationConfig:
         self.validate()
 
     # -- validation -----------------------------------------------------------------------------------
-    def validate(self) -> None:
-        """Raise ``ValueError`` on values no decoding can use (the reference's hard errors, plus ours)."""
+    def validate(self, strict: bool = False) -> None:
+        """Raise ``ValueError`` on values no decoding can use (the reference's hard errors, plus ours). Settings that
+        have no effect (``temperature`` without sampling, ``length_penalty`` without beams...) are logged, or
+        raise with ``strict=True`` (what ``save_pretrained`` asks, as the reference: such files are refused)."""
+        self._validate_values()
+        issues = self.minor_issues()
+        if issues and strict:
+            listing = "\n".join(f"- `{k}`: {v}" for k, v in issues.items())
+            raise ValueError(
+                f"GenerationConfig is invalid: \n{listing}\nFix these issues to save the configuration."
+            )
+        if issues:
+            key = tuple(sorted(issues))
+            if key not in _LOGGED_ISSUES:
+                _LOGGED_ISSUES.add(key)
+                log.warning("The following generation flags are not valid and may be ignored: %s", list(key))
+
+    def minor_issues(self) -> dict[str, str]:
+        """{field: why it has no effect}: the reference's "minor issues" (warnings, or errors when saving)."""
+        issues: dict[str, str] = {}
+        if self.pad_token_id is not None and isinstance(self.pad_token_id, int) and self.pad_token_id < 0:
+            issues["pad_token_id"] = f"`pad_token_id` should be positive but got {self.pad_token_id}"
+        if self.do_sample is False:
+            unused = {
+                "temperature": self.temperature is not None and self.temperature != 1.0,
+                "top_p": self.top_p is not None and self.top_p != 1.0,
+                "min_p": self.min_p is not None,
+                "typical_p": self.typical_p is not None and self.typical_p != 1.0,
+                "top_k": self.top_k is not None and self.top_k != 50,
+                "epsilon_cutoff": self.epsilon_cutoff is not None and self.epsilon_cutoff != 0.0,
+                "eta_cutoff": self.eta_cutoff is not None and self.eta_cutoff != 0.0,
+            }
+            for name in (k for k, bad in unused.items() if bad):
+                issues[name] = (
+                    f"`do_sample` is set to `False`. However, `{name}` is set to `{getattr(self, name)}` -- this flag "
+                    f"is only used in sample-based generation modes. You should set `do_sample=True` or unset `{name}`."
+                )
+        if self.num_beams == 1:
+            unused = {
+                "early_stopping": self.early_stopping is not False,
+                "length_penalty": self.length_penalty is not None and self.length_penalty != 1.0,
+            }
+            for name in (k for k, bad in unused.items() if bad):
+                issues[name] = (
+                    f"`num_beams` is set to 1. However, `{name}` is set to `{getattr(self, name)}` -- this flag is "
+                    f"only used in beam-based generation modes. You should set `num_beams>1` or unset `{name}`."
+                )
+        if self.use_cache is False:
+            for name in ("cache_implementation", "cache_config", "return_legacy_cache"):
+                if getattr(self, name) is not None:
+                    issues[name] = f"`use_cache` is False, so `{name}` has no effect"
+        if self.return_dict_in_generate is not True:
+            for name in _OUTPUT_FLAGS:
+                if getattr(self, name) is True:
+                    issues[name] = f"`return_dict_in_generate` is not True, so `{name}` is ignored"
+        return issues
+
+    def _validate_values(self) -> None:
         if self.early_stopping not in (True, False, "never"):
             raise ValueError(f"early_stopping must be True, False or 'never', got {self.early_stopping!r}")
         if self.max_new_tokens is not None and self.max_new_tokens <= 0:
@@ -217,9 +274,15 @@ class GenerationConfig:
 
     # -- dict / json ----------------------------------------------------------------------------------
     @classmethod
-    def from_dict(cls, data: dict[str, Any], **kwargs: Any) -> GenerationConfig:
-        """Build from a ``generation_config.json`` dict; ``kwargs`` override fields."""
-        return cls(**{**data, **kwargs})
+    def from_dict(cls, data: dict[str, Any], **kwargs: Any) -> Any:
+        """Build from a ``generation_config.json`` dict; ``kwargs`` override fields. With
+        ``return_unused_kwargs=True`` returns ``(config, kwargs that are not fields)``."""
+        return_unused = kwargs.pop("return_unused_kwargs", False)
+        for key in ("_from_auto", "_from_pipeline"):
+            kwargs.pop(key, None)
+        config = cls(**{**data, **kwargs})
+        unused = config.update(**kwargs)
+        return (config, unused) if return_unused else config
 
     def to_dict(self) -> dict[str, Any]:
         """Every field (metadata included), as the reference serializes it."""
@@ -291,15 +354,17 @@ class GenerationConfig:
             path = resolve_file(name_or_path, name, revision=revision, cache_dir=cache_dir)
         data = read_json(path)
         try:
-            config = cls.from_dict(data, **kwargs)
+            loaded = cls.from_dict(data, **kwargs)
         except ValueError as e:
             raise ValueError(f"{path}: {e}") from None
+        config = loaded[0] if isinstance(loaded, tuple) else loaded
         config._original_object_hash = hash(config)
-        return config
+        return loaded
 
     def save_pretrained(self, save_directory: str | os.PathLike, config_file_name: str | None = None) -> Path:
-        """Write the non-default fields to ``generation_config.json`` in ``save_directory``; returns its path."""
-        self.validate()
+        """Write the non-default fields to ``generation_config.json`` in ``save_directory``; returns its path.
+        Settings that would have no effect are refused (``validate(strict=True)``), as the reference refuses them."""
+        self.validate(strict=True)
         folder = Path(save_directory)
         if folder.is_file():
             raise ValueError(f"save_directory {folder} is a file; pass a folder")
