@@ -194,9 +194,8 @@ def _embeds_inputs(
             f"for a batch of {batch}"
         )
     _check_context(model, length, "prompt")
-    cfg.use_cache = (
-        True  # the embeddings are fed once: later steps need the cache (the reference forces it too)
-    )
+    # the embeddings are fed once: later steps need the cache (the reference forces it too)
+    cfg.use_cache = True
     return Inputs(input_ids, attention_mask.to(embeds.device), input_ids, eos, pad, embeds=embeds)
 
 
