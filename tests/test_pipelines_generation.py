@@ -274,3 +274,7 @@ def test_batches_are_consecutive_inputs_as_the_reference(folders, kwargs):
     ours, ref = pipes(folders, "llama")
     inputs = ["Hello world", "", "the quick brown fox jumps over", "a"]
     assert_same(*run_both(ours, ref, inputs, seed=0, batch_size=2, **kwargs))
+    torch.manual_seed(1)
+    streamed = list(ours((x for x in inputs), batch_size=3, **kwargs))  # a stream: batches as they come
+    torch.manual_seed(1)
+    assert_same(streamed, list(ref((x for x in inputs), batch_size=3, **kwargs)))
