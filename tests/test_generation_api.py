@@ -185,6 +185,13 @@ def test_arguments_the_reference_accepts(gpt2_pair, kwargs):
     assert torch.equal(ours.generate(PROMPT, max_new_tokens=6, pad_token_id=0, **kwargs), theirs)
 
 
+@pytest.mark.parametrize("kwargs", [{"max_new_tokens": 2.5}, {"max_length": 6.5, "forced_eos_token_id": 4}])
+def test_fractional_lengths_stop_at_the_first_length_past_them(gpt2_pair, kwargs):
+    ref, ours = gpt2_pair
+    theirs = ref.generate(PROMPT, pad_token_id=0, **kwargs)
+    assert torch.equal(ours.generate(PROMPT, pad_token_id=0, **kwargs), theirs)
+
+
 def test_reference_also_rejects_max_new_tokens_zero(gpt2_pair):
     with pytest.raises(ValueError, match="max_new_tokens"):
         gpt2_pair[0].generate(PROMPT, max_new_tokens=0)

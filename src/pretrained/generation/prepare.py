@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,12 +59,19 @@ class Inputs:
         if self.encoder_outputs is not None:
             self.encoder_outputs = expand_encoder_outputs(self.encoder_outputs, n)
 
-    def buffer(self, max_length: int) -> torch.Tensor:
+    def buffer(self, max_length: int | float) -> torch.Tensor:
         """(B, max_length) ids buffer holding the prompt; later positions are written as tokens come."""
         fill = self.pad_token_id if self.pad_token_id is not None else 0
-        out = torch.full((self.ids.shape[0], max_length), fill, dtype=torch.long, device=self.ids.device)
+        size = (self.ids.shape[0], buffer_length(max_length))
+        out = torch.full(size, fill, dtype=torch.long, device=self.ids.device)
         out[:, : self.ids.shape[1]] = self.ids
         return out
+
+
+def buffer_length(max_length: int | float) -> int:
+    """Room for a sequence of at most ``max_length`` tokens. A fractional max_length (``max_new_tokens=1.5``)
+    stops generation at the first length >= it, as the reference's comparison does."""
+    return math.ceil(max_length)
 
 
 def expand_encoder_outputs(outputs: Any, n: int) -> Any:
@@ -363,7 +371,7 @@ class StepRunner:
             self.extra["logits_to_keep"] = 1
         if "return_dict" in params:
             self.extra["return_dict"] = True
-        batch, max_length = inputs.ids.shape[0], cfg.max_length
+        batch, max_length = inputs.ids.shape[0], buffer_length(cfg.max_length)
         self.embeds, self.offset = (
             inputs.embeds,
             inputs.offset,
