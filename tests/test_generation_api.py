@@ -90,6 +90,17 @@ def test_from_dict_and_from_pretrained_return_unused_kwargs(tmp_path):
     assert (config.max_length, config.num_beams, unused) == (7, 2, {})
 
 
+@pytest.mark.parametrize(
+    "settings", [{}, {"do_sample": True}, {"num_beams": 2}, {"num_beams": 2, "do_sample": True}]
+)
+def test_generation_mode_matches_reference(settings):
+    from pretrained.generation import GenerationMode
+
+    mode = GenerationConfig(**settings).get_generation_mode()
+    theirs = transformers.GenerationConfig(**settings).get_generation_mode()
+    assert isinstance(mode, GenerationMode) and mode == theirs.value and mode.name == theirs.name
+
+
 def test_from_model_config_matches_reference():
     ref_cfg = transformers.BartConfig(
         num_beams=4, max_length=142, no_repeat_ngram_size=3, forced_bos_token_id=0

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from .build import build_logits_processor, build_stopping_criteria
-from .config import GenerationConfig
+from .config import GenerationConfig, GenerationMode
 from .logits_process import (
     ExponentialDecayLengthPenalty,
     ForcedBOSTokenLogitsProcessor,
@@ -73,6 +73,7 @@ __all__ = [
     "GenerateDecoderOnlyOutput",
     "GenerateEncoderDecoderOutput",
     "GenerationConfig",
+    "GenerationMode",
     "GenerationMixin",
     "InfNanRemoveLogitsProcessor",
     "LogitNormalization",

@@ -3,13 +3,14 @@
 Field names and defaults are the reference library's, so its files load unchanged and ours load there.
 
 >>> cfg = GenerationConfig(max_new_tokens=8, do_sample=True, top_p=0.9)
->>> cfg.max_new_tokens, cfg.top_k, cfg.get_generation_mode()
+>>> cfg.max_new_tokens, cfg.top_k, cfg.get_generation_mode().value
 (8, 50, 'sample')
 """
 
 from __future__ import annotations
 
 import copy
+import enum
 import json
 import logging
 import os
@@ -122,14 +123,23 @@ _UNSUPPORTED = {
 }
 
 
+class GenerationMode(enum.StrEnum):
+    """The decoding methods ``generate`` runs (the reference's names; members compare equal to their strings)."""
+
+    GREEDY_SEARCH = "greedy_search"
+    SAMPLE = "sample"
+    BEAM_SEARCH = "beam_search"
+    BEAM_SAMPLE = "beam_sample"
+
+
 class GenerationConfig:
     """Decoding parameters for ``generate``: every field of the reference's ``GenerationConfig``, same defaults.
 
     Unknown keys are kept as attributes (and saved back), as the reference does.
 
     >>> cfg = GenerationConfig.from_dict({"num_beams": 4, "early_stopping": True})
-    >>> cfg.num_beams, cfg.get_generation_mode()
-    (4, 'beam_search')
+    >>> cfg.num_beams, cfg.get_generation_mode() == "beam_search"
+    (4, True)
     >>> GenerationConfig(top_p=0.5).to_diff_dict()["top_p"]
     0.5
     """
@@ -266,11 +276,14 @@ class GenerationConfig:
         if self.max_time is not None and not isinstance(self.max_time, int | float):
             raise ValueError(f"max_time={self.max_time!r}: it must be a number of seconds")
 
-    def get_generation_mode(self) -> str:
-        """``"greedy_search"``, ``"sample"``, ``"beam_search"`` or ``"beam_sample"``."""
+    def get_generation_mode(self, assistant_model: Any = None) -> GenerationMode:
+        """``GenerationMode.GREEDY_SEARCH``, ``SAMPLE``, ``BEAM_SEARCH`` or ``BEAM_SAMPLE`` (strings too:
+        ``== "beam_search"`` holds), as the reference names them."""
+        if assistant_model is not None:
+            raise NotImplementedError("assisted generation (assistant_model) is not implemented")
         if self.num_beams == 1:
-            return "sample" if self.do_sample is True else "greedy_search"
-        return "beam_sample" if self.do_sample is True else "beam_search"
+            return GenerationMode.SAMPLE if self.do_sample is True else GenerationMode.GREEDY_SEARCH
+        return GenerationMode.BEAM_SAMPLE if self.do_sample is True else GenerationMode.BEAM_SEARCH
 
     # -- dict / json ----------------------------------------------------------------------------------
     @classmethod
