@@ -82,6 +82,11 @@ PROCESSORS = {
     "no_repeat_ngram": {"no_repeat_ngram_size": 2},
     "no_repeat_ngram_beam": {"no_repeat_ngram_size": 3, "num_beams": 3},
     "bad_words": {"bad_words_ids": [[20], [21, 22], [5, 6, 7]]},
+    "sequence_bias": {"sequence_bias": [[[20], 3.0], [[21, 22], 6.0], [[7, 9], -4.0]]},
+    "sequence_bias_beam": {"sequence_bias": {(30,): 2.0, (5, 6, 7, 31): 9.0}, "num_beams": 3},
+    "guidance": {"guidance_scale": 1.5},
+    "guidance_negative_prompt": {"guidance_scale": 2.5, "negative_prompt_ids": torch.tensor([[7, 8]] * 3)},
+    "guidance_beam_no_cache": {"guidance_scale": 0.5, "num_beams": 2, "use_cache": False},
     "forced_bos": {"forced_bos_token_id": 3},
     "forced_eos": {"forced_eos_token_id": 4},
     "suppress": {"suppress_tokens": [1, 2, 3, 30, 31]},
@@ -174,6 +179,12 @@ def test_return_dict_scores_and_logits(pair, kwargs):
         assert torch.equal(mine.beam_indices, theirs.beam_indices.to(mine.beam_indices.dtype))
 
 
+@pytest.mark.parametrize("kwargs", [{}, {"num_beams": 2}, {"num_beams": 2, "output_logits": True}])
+def test_return_dict_fields_not_asked_for_are_none(pair, kwargs):
+    theirs, mine = both(pair, max_new_tokens=3, pad_token_id=0, return_dict_in_generate=True, **kwargs)
+    assert list(mine.keys()) == list(theirs.keys())  # ModelOutput.keys(): the fields that are not None
+
+
 def test_return_dict_attentions_and_hidden_states(pair):
     theirs, mine = both(  # unpadded prompts: hidden states at pad positions are meaningless
         pair,
@@ -230,3 +241,34 @@ def test_prefix_allowed_tokens_and_custom_criteria(pair):
         )
         assert_same_ids(theirs, mine)
         assert mine.shape[1] == 15
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"max_new_tokens": 6},
+        {"max_length": 12, "min_length": 9},  # lengths count the embedded prompt
+        {"max_new_tokens": 5, "num_beams": 3, "num_return_sequences": 2},
+        {"max_new_tokens": 5, "do_sample": True, "top_k": 10, "repetition_penalty": 1.3},
+        {"max_new_tokens": 4, "use_cache": False},  # the reference forces the cache on
+    ],
+)
+@pytest.mark.parametrize("with_ids", [False, True])
+def test_inputs_embeds_prompt(pair, kwargs, with_ids):
+    """A prompt given as embeddings: fed at the first step (the ids returned are input_ids, if given, then the
+    new tokens), left padding from the mask."""
+    ref, _ = pair
+    embeds = ref.get_input_embeddings()(PROMPTS).detach()
+    prompts = PROMPTS if with_ids else None
+    theirs, mine = both(pair, prompts=prompts, inputs_embeds=embeds, pad_token_id=0, **kwargs)
+    assert_same_ids(theirs, mine)
+
+
+def test_inputs_embeds_of_one_position_are_fed_at_every_step(pair):
+    """The reference feeds inputs_embeds whenever a step's new positions are as many as the embeddings: a
+    one-position prompt's embedding at every step (not the generated tokens)."""
+    ref, _ = pair
+    embeds = ref.get_input_embeddings()(PROMPTS[:1, -1:]).detach()
+    assert_same_ids(
+        *both(pair, prompts=None, mask=None, inputs_embeds=embeds, max_new_tokens=5, pad_token_id=0)
+    )

@@ -56,6 +56,51 @@ def test_files_round_trip_with_reference(tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"do_sample": False, "temperature": 0.5},
+        {"top_k": 5},
+        {"length_penalty": 2.0},
+        {"early_stopping": True},
+        {"output_scores": True},
+        {"use_cache": False, "cache_implementation": "static"},
+        {"pad_token_id": -1},
+    ],
+)
+def test_settings_without_effect_are_refused_at_save_as_by_the_reference(tmp_path, settings):
+    with pytest.raises(ValueError, match="Fix these issues"):
+        transformers.GenerationConfig(**settings).save_pretrained(tmp_path / "ref")
+    config = GenerationConfig(**settings)  # built (and logged), not saved
+    assert set(config.minor_issues()) == set(settings) - {"do_sample", "use_cache"}
+    with pytest.raises(ValueError, match="Fix these issues"):
+        config.save_pretrained(tmp_path / "ours")
+    with pytest.raises(ValueError, match=next(iter(config.minor_issues()))):
+        config.validate(strict=True)
+
+
+def test_from_dict_and_from_pretrained_return_unused_kwargs(tmp_path):
+    config, unused = GenerationConfig.from_dict({"max_length": 5}, return_unused_kwargs=True, top_k=3)
+    theirs, ref_unused = transformers.GenerationConfig.from_dict(
+        {"max_length": 5}, return_unused_kwargs=True, top_k=3
+    )
+    assert (config.max_length, config.top_k, unused) == (theirs.max_length, theirs.top_k, ref_unused)
+    GenerationConfig(max_length=7).save_pretrained(tmp_path)
+    config, unused = GenerationConfig.from_pretrained(tmp_path, return_unused_kwargs=True, num_beams=2)
+    assert (config.max_length, config.num_beams, unused) == (7, 2, {})
+
+
+@pytest.mark.parametrize(
+    "settings", [{}, {"do_sample": True}, {"num_beams": 2}, {"num_beams": 2, "do_sample": True}]
+)
+def test_generation_mode_matches_reference(settings):
+    from pretrained.generation import GenerationMode
+
+    mode = GenerationConfig(**settings).get_generation_mode()
+    theirs = transformers.GenerationConfig(**settings).get_generation_mode()
+    assert isinstance(mode, GenerationMode) and mode == theirs.value and mode.name == theirs.name
+
+
 def test_from_model_config_matches_reference():
     ref_cfg = transformers.BartConfig(
         num_beams=4, max_length=142, no_repeat_ngram_size=3, forced_bos_token_id=0
@@ -111,8 +156,13 @@ PROMPT = torch.tensor([[5, 6, 7]])
         ({"num_return_sequences": 2}, ValueError, "num_return_sequences"),
         ({"do_sample": True, "temperature": 0.0}, ValueError, "temperature"),
         ({"do_sample": True, "temperature": -0.5}, ValueError, "temperature"),
-        ({"do_sample": True, "top_p": 1.5}, ValueError, "top_p"),
-        ({"do_sample": True, "top_p": 0.0}, ValueError, "top_p"),
+        ({"do_sample": True, "top_p": -0.5}, ValueError, "top_p"),  # 0.0 and 1.5 run, as in the reference
+        ({"do_sample": True, "temperature": 2}, ValueError, "float"),  # the reference rejects an int
+        ({"repetition_penalty": 2}, ValueError, "float"),
+        ({"encoder_repetition_penalty": 3}, ValueError, "float"),
+        ({"token_healing": True}, NotImplementedError, "token_healing"),
+        ({"num_beams": 2, "low_memory": True}, ValueError, "low_memory"),
+        ({"cache_implementation": "bogus"}, ValueError, "cache_implementation"),
         ({"stop_strings": ["x"]}, ValueError, "tokenizer"),
         ({"max_lenght": 5}, ValueError, "max_lenght"),
         ({"max_length": 3}, ValueError, "max_length"),
@@ -122,6 +172,35 @@ PROMPT = torch.tensor([[5, 6, 7]])
 def test_generate_errors(gpt2_pair, kwargs, error, match):
     with pytest.raises(error, match=match):
         gpt2_pair[1].generate(PROMPT, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"do_sample": True, "top_p": 0.0},  # keeps one token
+        {"do_sample": True, "top_p": 1.5},  # no top-p warper
+        {"do_sample": True, "temperature": True},  # == 1.0: no temperature warper
+        {"do_sample": True, "temperature": 1, "repetition_penalty": 1},  # == 1.0: no warper, no penalty
+        {"num_beams": 2, "diversity_penalty": 0.5},  # ignored without beam groups
+        {"logits_to_keep": 2},  # a forward argument generate() sets itself
+        {"cache_implementation": "static"},
+        {"guidance_scale": 1.0},  # no guidance
+        {"synced_gpus": False, "trust_remote_code": False},
+    ],
+)
+def test_arguments_the_reference_accepts(gpt2_pair, kwargs):
+    ref, ours = gpt2_pair
+    torch.manual_seed(0)
+    theirs = ref.generate(PROMPT, max_new_tokens=6, pad_token_id=0, **kwargs)
+    torch.manual_seed(0)
+    assert torch.equal(ours.generate(PROMPT, max_new_tokens=6, pad_token_id=0, **kwargs), theirs)
+
+
+@pytest.mark.parametrize("kwargs", [{"max_new_tokens": 2.5}, {"max_length": 6.5, "forced_eos_token_id": 4}])
+def test_fractional_lengths_stop_at_the_first_length_past_them(gpt2_pair, kwargs):
+    ref, ours = gpt2_pair
+    theirs = ref.generate(PROMPT, pad_token_id=0, **kwargs)
+    assert torch.equal(ours.generate(PROMPT, pad_token_id=0, **kwargs), theirs)
 
 
 def test_reference_also_rejects_max_new_tokens_zero(gpt2_pair):
@@ -137,6 +216,19 @@ def test_prompt_longer_than_context(gpt2_pair):
 def test_generation_past_learned_positions(gpt2_pair):
     with pytest.raises(ValueError, match=r"max_length 140 .*max_position_embeddings=128.*at most 8 new"):
         gpt2_pair[1].generate(torch.ones(1, 120, dtype=torch.long), max_new_tokens=20)
+
+
+def test_max_length_past_learned_positions_runs_while_eos_ends_rows_in_time(gpt2_pair):
+    """As the reference, a max_length past GPT-2's 128 positions fails only if a step gets there."""
+    ref, ours = gpt2_pair
+    prompt = torch.randint(3, 96, (2, 120), generator=torch.Generator().manual_seed(0))
+    mask = torch.ones_like(prompt)
+    mask[1, :5] = 0  # a padded row has smaller positions
+    eos = ref.generate(prompt, attention_mask=mask, max_new_tokens=3, pad_token_id=0)[:, 121].tolist()
+    kwargs = dict(attention_mask=mask, max_new_tokens=20, eos_token_id=eos, pad_token_id=0)
+    theirs = ref.generate(prompt, **kwargs)
+    assert theirs.shape[1] < 128
+    assert torch.equal(ours.generate(prompt, **kwargs), theirs)
 
 
 def test_bad_inputs(gpt2_pair):
@@ -174,6 +266,23 @@ def test_missing_pad_falls_back_to_eos_with_a_log_line(gpt2_pair, caplog):
     with caplog.at_level(logging.WARNING, logger="pretrained.generation"):
         gpt2_pair[1].generate(batch, attention_mask=torch.ones_like(batch), max_new_tokens=3)
     assert "Setting `pad_token_id` to `eos_token_id`:2" in caplog.text
+
+
+def test_generation_parameters_set_on_the_model_config_still_count(tmp_path):
+    """The reference's legacy rule: while the generation config is the untouched one derived from the model
+    config, generation parameters set on ``model.config`` afterwards are used (with a warning)."""
+    ref = tiny_gpt2()
+    ref.save_pretrained(tmp_path)
+    ours = AutoModelForCausalLM.from_pretrained(tmp_path)
+    for model in (ref, ours):
+        model.config.num_beams, model.config.max_length = 3, 9
+    theirs = ref.generate(PROMPT, pad_token_id=0)
+    assert torch.equal(ours.generate(PROMPT, pad_token_id=0), theirs)
+    assert ours.generation_config.num_beams == 3
+    ours.generation_config.num_beams = 2  # a changed generation config wins from then on
+    ours.config.num_beams = 4
+    assert ours.generate(PROMPT, pad_token_id=0, return_dict_in_generate=True).beam_indices.shape[0] == 1
+    assert ours.generation_config.num_beams == 2
 
 
 def test_model_built_directly_has_a_generation_config():
@@ -237,6 +346,23 @@ def test_generate_with_stop_strings_matches_reference(text_setup):
     mine = ours.generate(prompt, max_new_tokens=30, pad_token_id=0, stop_strings=[stop], tokenizer=tok)
     assert torch.equal(mine, theirs)
     assert stop in ref_tok.decode(mine[0]) and int(mine[0, -1]) == 0  # row 0 stopped, then padded
+
+
+def test_stop_strings_no_token_can_end_are_refused_as_by_the_reference(tmp_path):
+    """A SentencePiece vocabulary without a newline cannot produce "\n\n": both refuse it up front."""
+    pytest.importorskip("sentencepiece")
+    from .pipeline_gen_fixtures import t5
+
+    folder = t5(tmp_path / "t5")
+    ref_tok, tok = transformers.AutoTokenizer.from_pretrained(folder), AutoTokenizer.from_pretrained(folder)
+    with pytest.raises(ValueError, match="unable to identify"):
+        transformers.generation.StopStringCriteria(ref_tok, ["\n\n"])
+    with pytest.raises(ValueError, match="no token"):
+        StopStringCriteria(tok, ["\n\n"])
+    for stops in (["\n\n", "the"], ["fox"]):  # one reachable string is enough
+        ids = torch.tensor([ref_tok("the quick fox", add_special_tokens=False)["input_ids"]])
+        theirs = transformers.generation.StopStringCriteria(ref_tok, stops)(ids, None)
+        assert torch.equal(StopStringCriteria(tok, stops)(ids, None), theirs)
 
 
 def test_text_iterator_streamer_yields_the_final_text(text_setup):
@@ -312,6 +438,20 @@ def test_seq2seq_matches_reference(seq2seq, kwargs):
     torch.manual_seed(0)
     mine = ours.generate(ENC, attention_mask=ENC_MASK, max_new_tokens=20, **kwargs)
     assert torch.equal(mine, theirs)
+
+
+def test_seq2seq_inputs_embeds(seq2seq):
+    ref, ours = seq2seq
+    embeds = ref.get_encoder().embed_tokens(ENC).detach()
+    if hasattr(ref.get_encoder(), "embed_scale"):  # BART / Marian scale their token embeddings inside
+        embeds = embeds * ref.get_encoder().embed_scale
+    for kwargs in ({}, {"num_beams": 2}):
+        theirs = ref.generate(inputs_embeds=embeds, attention_mask=ENC_MASK, max_new_tokens=6, **kwargs)
+        assert torch.equal(
+            ours.generate(inputs_embeds=embeds, attention_mask=ENC_MASK, max_new_tokens=6, **kwargs), theirs
+        )
+    with pytest.raises(ValueError, match="pick one"):
+        ours.generate(ENC, inputs_embeds=embeds, max_new_tokens=2)
 
 
 def test_seq2seq_decoder_prefix_and_scores(seq2seq):

@@ -47,6 +47,16 @@ CASES = {
     "ngram3": ("NoRepeatNGramLogitsProcessor", (3,), {}),
     "ngram_long": ("NoRepeatNGramLogitsProcessor", (12,), {}),
     "bad_words": ("NoBadWordsLogitsProcessor", ([[1], [2, 3], [4, 5, 6], [3]], EOS), {}),
+    "sequence_bias": (
+        "SequenceBiasLogitsProcessor",
+        ([[[1], -2.5], [[2, 3], 4.0], [[4, 5, 3], -1.5], [[7, 3], 2.0]],),
+        {},
+    ),
+    "sequence_bias_dict": (
+        "SequenceBiasLogitsProcessor",
+        ({(0,): 1.5, (1, 2, 3, 4, 5, 6, 7, 0, 1, 2): 3.0},),
+        {},
+    ),
     "forced_bos": ("ForcedBOSTokenLogitsProcessor", (2,), {}),
     "forced_eos": ("ForcedEOSTokenLogitsProcessor", (10, EOS), {}),
     "suppress": ("SuppressTokensLogitsProcessor", ([1, 2, 39],), {}),
@@ -98,6 +108,7 @@ def test_processor_order_matches_reference():
         no_repeat_ngram_size=2,
         encoder_no_repeat_ngram_size=2,
         bad_words_ids=[[5]],
+        sequence_bias=[[[6], 1.5], [[1, 2], -0.5]],
         min_length=3,
         min_new_tokens=2,
         forced_bos_token_id=1,
@@ -152,13 +163,22 @@ def test_custom_processor_replaces_and_appends():
         ("TemperatureLogitsWarper", (0.0,), "temperature"),
         ("TemperatureLogitsWarper", (-1.0,), "temperature"),
         ("TopPLogitsWarper", (1.5,), "top_p"),
-        ("TopPLogitsWarper", (0.0,), "top_p"),
+        ("TopPLogitsWarper", (-0.1,), "top_p"),
+        ("TemperatureLogitsWarper", (2,), "float"),  # the reference rejects ints
+        ("RepetitionPenaltyLogitsProcessor", (2,), "float"),
         ("TopKLogitsWarper", (0,), "top_k"),
         ("MinPLogitsWarper", (1.5,), "min_p"),
         ("TypicalLogitsWarper", (1.0,), "typical_p"),
         ("RepetitionPenaltyLogitsProcessor", (0.0,), "repetition_penalty"),
         ("NoRepeatNGramLogitsProcessor", (0,), "no_repeat_ngram_size"),
         ("NoBadWordsLogitsProcessor", ([],), "bad_words_ids"),
+        ("SequenceBiasLogitsProcessor", ([],), "sequence_bias"),
+        (
+            "SequenceBiasLogitsProcessor",
+            ([[[1], 2]],),
+            "sequence_bias",
+        ),  # an int bias: the reference refuses it
+        ("SequenceBiasLogitsProcessor", ({(1,): 2.0, 3: 1.0},), "sequence_bias"),
         ("NoBadWordsLogitsProcessor", ([[1, -2]],), "bad_words_ids"),
     ],
 )

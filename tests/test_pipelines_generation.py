@@ -258,3 +258,23 @@ def test_default_sampling_with_a_seed(folders):
     a = list(ours((p for p in PROMPTS[:2]), max_new_tokens=5))
     torch.manual_seed(2)
     assert_same(a, list(ref((p for p in PROMPTS[:2]), max_new_tokens=5)))
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(do_sample=True, max_new_tokens=4, return_tensors=True),  # same batches, same draws, same padding
+        dict(do_sample=False, max_new_tokens=3, skip_special_tokens=False, return_full_text=False),
+    ],
+    ids=["sampling", "pad-tokens-in-text"],
+)
+def test_batches_are_consecutive_inputs_as_the_reference(folders, kwargs):
+    """Batches take the inputs in order (not sorted by length): a batch decides what seeded sampling draws and
+    the padding the returned ids keep; the new text is cut after the padded prompt's text."""
+    ours, ref = pipes(folders, "llama")
+    inputs = ["Hello world", "", "the quick brown fox jumps over", "a"]
+    assert_same(*run_both(ours, ref, inputs, seed=0, batch_size=2, **kwargs))
+    torch.manual_seed(1)
+    streamed = list(ours((x for x in inputs), batch_size=3, **kwargs))  # a stream: batches as they come
+    torch.manual_seed(1)
+    assert_same(streamed, list(ref((x for x in inputs), batch_size=3, **kwargs)))

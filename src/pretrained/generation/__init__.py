@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from .build import build_logits_processor, build_stopping_criteria
-from .config import GenerationConfig
+from .config import GenerationConfig, GenerationMode
 from .logits_process import (
     ExponentialDecayLengthPenalty,
     ForcedBOSTokenLogitsProcessor,
@@ -22,6 +22,7 @@ from .logits_process import (
     PrefixConstrainedLogitsProcessor,
     SuppressTokensAtBeginLogitsProcessor,
     SuppressTokensLogitsProcessor,
+    UnbatchedClassifierFreeGuidanceLogitsProcessor,
 )
 from .outputs import (
     GenerateBeamDecoderOnlyOutput,
@@ -35,6 +36,7 @@ from .penalties import (
     NoBadWordsLogitsProcessor,
     NoRepeatNGramLogitsProcessor,
     RepetitionPenaltyLogitsProcessor,
+    SequenceBiasLogitsProcessor,
 )
 from .stopping import (
     EosTokenCriteria,
@@ -71,6 +73,7 @@ __all__ = [
     "GenerateDecoderOnlyOutput",
     "GenerateEncoderDecoderOutput",
     "GenerationConfig",
+    "GenerationMode",
     "GenerationMixin",
     "InfNanRemoveLogitsProcessor",
     "LogitNormalization",
@@ -85,6 +88,7 @@ __all__ = [
     "NoRepeatNGramLogitsProcessor",
     "PrefixConstrainedLogitsProcessor",
     "RepetitionPenaltyLogitsProcessor",
+    "SequenceBiasLogitsProcessor",
     "StopStringCriteria",
     "StoppingCriteria",
     "StoppingCriteriaList",
@@ -96,6 +100,7 @@ __all__ = [
     "TopKLogitsWarper",
     "TopPLogitsWarper",
     "TypicalLogitsWarper",
+    "UnbatchedClassifierFreeGuidanceLogitsProcessor",
     "build_logits_processor",
     "build_stopping_criteria",
 ]

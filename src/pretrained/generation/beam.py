@@ -9,6 +9,7 @@ all beams, so that ``num_beams`` unfinished ones always remain; the model's cach
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -45,7 +46,12 @@ class _Beams:
     def __init__(self, input_ids: torch.Tensor, cfg: Any, pad: int | None, eos: torch.Tensor | None) -> None:
         self.cfg, self.num_beams = cfg, cfg.num_beams
         flat_batch, self.prompt_len = input_ids.shape
-        B, nb, L, dev = flat_batch // cfg.num_beams, cfg.num_beams, cfg.max_length, input_ids.device
+        B, nb, L, dev = (
+            flat_batch // cfg.num_beams,
+            cfg.num_beams,
+            math.ceil(cfg.max_length),
+            input_ids.device,
+        )
         self.batch_size = B
         self.keep = max(2, 1 + (eos.shape[0] if eos is not None else 0)) * nb  # K candidates per prompt
         self.top_mask = torch.arange(self.keep, device=dev) < nb  # (K,) the first num_beams candidates

@@ -32,10 +32,24 @@ def build_logits_processor(
     prefix_allowed_tokens_fn: Callable[[int, torch.Tensor], list[int]] | None = None,
     custom: list | None = None,
     device: Any = "cpu",
+    guidance_model: Any = None,
+    negative_prompt: tuple[torch.Tensor | None, torch.Tensor | None] | None = None,
 ) -> lp.LogitsProcessorList:
     """The processors for ``cfg`` (``eos_token_id``: the 1-D tensor of EOS ids), then ``custom`` ones, then the
-    sampling warpers (``do_sample`` only), then ``LogitNormalization`` when ``renormalize_logits``."""
+    sampling warpers (``do_sample`` only), then ``LogitNormalization`` when ``renormalize_logits``.
+    ``guidance_model`` (the model) and ``negative_prompt`` ((ids, mask)) serve ``guidance_scale``."""
     procs = lp.LogitsProcessorList()
+    if cfg.guidance_scale is not None and cfg.guidance_scale != 1:
+        if guidance_model is None:
+            raise ValueError("guidance_scale needs the model (generate() passes it as guidance_model)")
+        negative_ids, negative_mask = negative_prompt if negative_prompt is not None else (None, None)
+        procs.append(
+            lp.UnbatchedClassifierFreeGuidanceLogitsProcessor(
+                cfg.guidance_scale, guidance_model, negative_ids, negative_mask, use_cache=cfg.use_cache
+            )
+        )
+    if cfg.sequence_bias is not None:
+        procs.append(pen.SequenceBiasLogitsProcessor(cfg.sequence_bias))
     has_encoder_ids = encoder_input_ids is not None and encoder_input_ids.dim() == 2
     if cfg.encoder_repetition_penalty not in (None, 1.0) and has_encoder_ids:
         procs.append(

@@ -3,13 +3,14 @@
 Field names and defaults are the reference library's, so its files load unchanged and ours load there.
 
 >>> cfg = GenerationConfig(max_new_tokens=8, do_sample=True, top_p=0.9)
->>> cfg.max_new_tokens, cfg.top_k, cfg.get_generation_mode()
+>>> cfg.max_new_tokens, cfg.top_k, cfg.get_generation_mode().value
 (8, 50, 'sample')
 """
 
 from __future__ import annotations
 
 import copy
+import enum
 import json
 import logging
 import os
@@ -101,6 +102,12 @@ DEFAULTS: dict[str, Any] = {
     "constraints": None,
     "force_words_ids": None,
 }
+# the reference's accepted values (generate runs with our own preallocated cache whichever is named)
+CACHE_IMPLEMENTATIONS = (
+    "static", "offloaded_static", "sliding_window", "hybrid", "hybrid_chunked", "offloaded_hybrid",
+    "offloaded_hybrid_chunked", "dynamic", "dynamic_full", "offloaded", "quantized",
+)  # fmt: skip
+_LOGGED_ISSUES: set[tuple[str, ...]] = set()  # minor-issue sets already logged (once each, as the reference)
 _METADATA = ("_from_model_config", "_commit_hash", "_original_object_hash", "transformers_version")
 _OUTPUT_FLAGS = ("output_attentions", "output_hidden_states", "output_scores", "output_logits")
 _GENERATE_ARGUMENTS = ("logits_processor", "stopping_criteria", "prefix_allowed_tokens_fn", "streamer")
@@ -112,10 +119,17 @@ _UNSUPPORTED = {
     "force_words_ids": "constrained beam search is not implemented",
     "prompt_lookup_num_tokens": "prompt-lookup (assisted) decoding is not implemented",
     "assistant_early_exit": "assisted decoding is not implemented",
-    "guidance_scale": "classifier-free guidance is not implemented",
     "watermarking_config": "watermarking is not implemented",
-    "sequence_bias": "sequence_bias is not implemented; use bad_words_ids or a custom logits processor",
 }
+
+
+class GenerationMode(enum.StrEnum):
+    """The decoding methods ``generate`` runs (the reference's names; members compare equal to their strings)."""
+
+    GREEDY_SEARCH = "greedy_search"
+    SAMPLE = "sample"
+    BEAM_SEARCH = "beam_search"
+    BEAM_SAMPLE = "beam_sample"
 
 
 class GenerationConfig:
@@ -124,8 +138,8 @@ class GenerationConfig:
     Unknown keys are kept as attributes (and saved back), as the reference does.
 
     >>> cfg = GenerationConfig.from_dict({"num_beams": 4, "early_stopping": True})
-    >>> cfg.num_beams, cfg.get_generation_mode()
-    (4, 'beam_search')
+    >>> cfg.num_beams, cfg.get_generation_mode() == "beam_search"
+    (4, True)
     >>> GenerationConfig(top_p=0.5).to_diff_dict()["top_p"]
     0.5
     """
@@ -142,8 +156,64 @@ class GenerationConfig:
         self.validate()
 
     # -- validation -----------------------------------------------------------------------------------
-    def validate(self) -> None:
-        """Raise ``ValueError`` on values no decoding can use (the reference's hard errors, plus ours)."""
+    def validate(self, strict: bool = False) -> None:
+        """Raise ``ValueError`` on values no decoding can use (the reference's hard errors, plus ours). Settings that
+        have no effect (``temperature`` without sampling, ``length_penalty`` without beams...) are logged, or
+        raise with ``strict=True`` (what ``save_pretrained`` asks, as the reference: such files are refused)."""
+        self._validate_values()
+        issues = self.minor_issues()
+        if issues and strict:
+            listing = "\n".join(f"- `{k}`: {v}" for k, v in issues.items())
+            raise ValueError(
+                f"GenerationConfig is invalid: \n{listing}\nFix these issues to save the configuration."
+            )
+        if issues:
+            key = tuple(sorted(issues))
+            if key not in _LOGGED_ISSUES:
+                _LOGGED_ISSUES.add(key)
+                log.warning("The following generation flags are not valid and may be ignored: %s", list(key))
+
+    def minor_issues(self) -> dict[str, str]:
+        """{field: why it has no effect}: the reference's "minor issues" (warnings, or errors when saving)."""
+        issues: dict[str, str] = {}
+        if self.pad_token_id is not None and isinstance(self.pad_token_id, int) and self.pad_token_id < 0:
+            issues["pad_token_id"] = f"`pad_token_id` should be positive but got {self.pad_token_id}"
+        if self.do_sample is False:
+            unused = {
+                "temperature": self.temperature is not None and self.temperature != 1.0,
+                "top_p": self.top_p is not None and self.top_p != 1.0,
+                "min_p": self.min_p is not None,
+                "typical_p": self.typical_p is not None and self.typical_p != 1.0,
+                "top_k": self.top_k is not None and self.top_k != 50,
+                "epsilon_cutoff": self.epsilon_cutoff is not None and self.epsilon_cutoff != 0.0,
+                "eta_cutoff": self.eta_cutoff is not None and self.eta_cutoff != 0.0,
+            }
+            for name in (k for k, bad in unused.items() if bad):
+                issues[name] = (
+                    f"`do_sample` is set to `False`. However, `{name}` is set to `{getattr(self, name)}` -- this flag "
+                    f"is only used in sample-based generation modes. You should set `do_sample=True` or unset `{name}`."
+                )
+        if self.num_beams == 1:
+            unused = {
+                "early_stopping": self.early_stopping is not False,
+                "length_penalty": self.length_penalty is not None and self.length_penalty != 1.0,
+            }
+            for name in (k for k, bad in unused.items() if bad):
+                issues[name] = (
+                    f"`num_beams` is set to 1. However, `{name}` is set to `{getattr(self, name)}` -- this flag is "
+                    f"only used in beam-based generation modes. You should set `num_beams>1` or unset `{name}`."
+                )
+        if self.use_cache is False:
+            for name in ("cache_implementation", "cache_config", "return_legacy_cache"):
+                if getattr(self, name) is not None:
+                    issues[name] = f"`use_cache` is False, so `{name}` has no effect"
+        if self.return_dict_in_generate is not True:
+            for name in _OUTPUT_FLAGS:
+                if getattr(self, name) is True:
+                    issues[name] = f"`return_dict_in_generate` is not True, so `{name}` is ignored"
+        return issues
+
+    def _validate_values(self) -> None:
         if self.early_stopping not in (True, False, "never"):
             raise ValueError(f"early_stopping must be True, False or 'never', got {self.early_stopping!r}")
         if self.max_new_tokens is not None and self.max_new_tokens <= 0:
@@ -161,21 +231,29 @@ class GenerationConfig:
                     f"`num_return_sequences` ({self.num_return_sequences}) has to be smaller or equal to "
                     f"`num_beams` ({self.num_beams})."
                 )
+        if self.cache_implementation is not None and self.cache_implementation not in CACHE_IMPLEMENTATIONS:
+            raise ValueError(
+                f"cache_implementation={self.cache_implementation!r}: choose one of {CACHE_IMPLEMENTATIONS} (all "
+                "run with our preallocated cache), or leave it unset"
+            )
         for arg in _GENERATE_ARGUMENTS:
             if hasattr(self, arg):
                 raise ValueError(f"`{arg}` is an argument of generate(), not a GenerationConfig field")
 
     def validate_sampling(self) -> None:
-        """Checks on the sampling parameters, run by ``generate`` when ``do_sample=True``."""
+        """Checks on the sampling parameters, run by ``generate`` when ``do_sample=True``: the reference's, for the
+        warpers it builds (a temperature of 1.0, top_p >= 1, top_k 0 build none and are not checked)."""
         t = self.temperature
-        if t is not None and (isinstance(t, bool) or not isinstance(t, int | float) or not t > 0):
-            hint = " For greedy decoding set do_sample=False." if t == 0 else ""
-            raise ValueError(f"temperature={t!r}: it must be a strictly positive number.{hint}")
+        if t is not None and t != 1.0:
+            from .warpers import check_temperature
+
+            check_temperature(t)
         p = self.top_p
-        if p is not None and not (0 < float(p) <= 1):
-            raise ValueError(f"top_p={p!r}: it must be in (0, 1]")
-        if self.top_k is not None and (not isinstance(self.top_k, int) or self.top_k < 0):
-            raise ValueError(f"top_k={self.top_k!r}: it must be a non-negative integer (0 disables it)")
+        if p is not None and p < 1.0 and not 0 <= float(p):
+            raise ValueError(f"top_p={p!r}: it must be in [0, 1]")
+        k = self.top_k
+        if k is not None and k != 0 and (isinstance(k, bool) or not isinstance(k, int) or k < 0):
+            raise ValueError(f"top_k={k!r}: it must be a non-negative integer (0 disables it)")
         if self.min_p is not None and not (0 <= self.min_p <= 1):
             raise ValueError(f"min_p={self.min_p!r}: it must be in [0, 1]")
         if self.typical_p is not None and self.typical_p < 1.0 and not (0 < self.typical_p):
@@ -187,22 +265,37 @@ class GenerationConfig:
         for key, why in _UNSUPPORTED.items():
             if getattr(self, key, None) not in (None, defaults[key]):
                 raise NotImplementedError(f"{key}={getattr(self, key)!r}: {why}")
-        if self.num_beam_groups > 1 or self.diversity_penalty:
+        if self.num_beam_groups > 1:  # diversity_penalty alone is ignored, as the reference ignores it
             raise NotImplementedError("group (diverse) beam search is not implemented")
+        if self.token_healing:
+            raise NotImplementedError("token_healing=True: token healing is not implemented")
+        if self.low_memory and self.num_beams > 1:
+            raise ValueError(
+                "low_memory=True: sequential beam search is not supported (nor is it by the reference)"
+            )
         if self.max_time is not None and not isinstance(self.max_time, int | float):
             raise ValueError(f"max_time={self.max_time!r}: it must be a number of seconds")
 
-    def get_generation_mode(self) -> str:
-        """``"greedy_search"``, ``"sample"``, ``"beam_search"`` or ``"beam_sample"``."""
+    def get_generation_mode(self, assistant_model: Any = None) -> GenerationMode:
+        """``GenerationMode.GREEDY_SEARCH``, ``SAMPLE``, ``BEAM_SEARCH`` or ``BEAM_SAMPLE`` (strings too:
+        ``== "beam_search"`` holds), as the reference names them."""
+        if assistant_model is not None:
+            raise NotImplementedError("assisted generation (assistant_model) is not implemented")
         if self.num_beams == 1:
-            return "sample" if self.do_sample is True else "greedy_search"
-        return "beam_sample" if self.do_sample is True else "beam_search"
+            return GenerationMode.SAMPLE if self.do_sample is True else GenerationMode.GREEDY_SEARCH
+        return GenerationMode.BEAM_SAMPLE if self.do_sample is True else GenerationMode.BEAM_SEARCH
 
     # -- dict / json ----------------------------------------------------------------------------------
     @classmethod
-    def from_dict(cls, data: dict[str, Any], **kwargs: Any) -> GenerationConfig:
-        """Build from a ``generation_config.json`` dict; ``kwargs`` override fields."""
-        return cls(**{**data, **kwargs})
+    def from_dict(cls, data: dict[str, Any], **kwargs: Any) -> Any:
+        """Build from a ``generation_config.json`` dict; ``kwargs`` override fields. With
+        ``return_unused_kwargs=True`` returns ``(config, kwargs that are not fields)``."""
+        return_unused = kwargs.pop("return_unused_kwargs", False)
+        for key in ("_from_auto", "_from_pipeline"):
+            kwargs.pop(key, None)
+        config = cls(**{**data, **kwargs})
+        unused = config.update(**kwargs)
+        return (config, unused) if return_unused else config
 
     def to_dict(self) -> dict[str, Any]:
         """Every field (metadata included), as the reference serializes it."""
@@ -274,15 +367,17 @@ class GenerationConfig:
             path = resolve_file(name_or_path, name, revision=revision, cache_dir=cache_dir)
         data = read_json(path)
         try:
-            config = cls.from_dict(data, **kwargs)
+            loaded = cls.from_dict(data, **kwargs)
         except ValueError as e:
             raise ValueError(f"{path}: {e}") from None
+        config = loaded[0] if isinstance(loaded, tuple) else loaded
         config._original_object_hash = hash(config)
-        return config
+        return loaded
 
     def save_pretrained(self, save_directory: str | os.PathLike, config_file_name: str | None = None) -> Path:
-        """Write the non-default fields to ``generation_config.json`` in ``save_directory``; returns its path."""
-        self.validate()
+        """Write the non-default fields to ``generation_config.json`` in ``save_directory``; returns its path.
+        Settings that would have no effect are refused (``validate(strict=True)``), as the reference refuses them."""
+        self.validate(strict=True)
         folder = Path(save_directory)
         if folder.is_file():
             raise ValueError(f"save_directory {folder} is a file; pass a folder")

@@ -231,3 +231,53 @@ class PrefixConstrainedLogitsProcessor(LogitsProcessor):
                 )
             mask[row, allowed] = 0
         return scores + mask
+
+
+class UnbatchedClassifierFreeGuidanceLogitsProcessor(LogitsProcessor):
+    """Classifier-free guidance (``guidance_scale``): the log-probs are pushed away from those of an unconditional
+    run, ``scale * (logp - logp_uncond) + logp_uncond``. The unconditional run starts from
+    ``unconditional_ids`` (``negative_prompt_ids``; default the last prompt token) and continues with each new
+    token, with its own cache, as the reference's (which does not follow beam reordering either).
+
+    >>> model.generate(ids, guidance_scale=1.5, negative_prompt_ids=neg_ids)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        guidance_scale: float,
+        model: Any,
+        unconditional_ids: torch.Tensor | None = None,
+        unconditional_attention_mask: torch.Tensor | None = None,
+        use_cache: bool = True,
+    ):
+        self.guidance_scale = guidance_scale
+        self.model = model
+        self.ids, self.mask = unconditional_ids, unconditional_attention_mask
+        self.use_cache = bool(use_cache)
+        self.cache: Any = None
+        self.first_pass = True
+
+    def _unconditional_logits(self, input_ids: torch.Tensor) -> torch.Tensor:
+        if self.first_pass:
+            if self.ids is None:
+                self.ids = input_ids[:, -1:]
+            if self.mask is None:
+                self.mask = torch.ones_like(self.ids, dtype=torch.long)
+            self.first_pass = False
+        else:
+            self.mask = torch.cat([self.mask, torch.ones_like(input_ids[:, -1:], dtype=torch.long)], dim=1)
+            last = input_ids[:, -1:]
+            self.ids = last if self.use_cache else torch.cat([self.ids, last], dim=1)
+        out = self.model(
+            self.ids, attention_mask=self.mask, use_cache=self.use_cache, past_key_values=self.cache
+        )
+        self.cache = getattr(out, "past_key_values", None) if self.use_cache else None
+        return out.logits
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        scores = torch.nn.functional.log_softmax(scores, dim=-1)
+        if self.guidance_scale == 1:
+            return scores
+        logits = self._unconditional_logits(input_ids)
+        unconditional = torch.nn.functional.log_softmax(logits[:, -1].to(scores.dtype), dim=-1)
+        return self.guidance_scale * (scores - unconditional) + unconditional

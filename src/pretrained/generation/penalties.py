@@ -7,15 +7,24 @@ tensor([[2., 1.]])
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import torch
 
 from .logits_process import NEG_INF, LogitsProcessor
 
 
 def _check_penalty(penalty: float, name: str) -> float:
-    if isinstance(penalty, bool) or not isinstance(penalty, int | float) or not penalty > 0:
-        raise ValueError(f"{name}={penalty!r}: it must be a strictly positive number")
-    return float(penalty)
+    """A strictly positive float, as the reference requires (it rejects ints too: pass 2.0, not 2)."""
+    if not isinstance(penalty, float) or not penalty > 0:
+        hint = (
+            f" (write {float(penalty)!r})"
+            if isinstance(penalty, int) and not isinstance(penalty, bool)
+            else ""
+        )
+        raise ValueError(f"{name}={penalty!r}: it must be a strictly positive float{hint}")
+    return penalty
 
 
 class RepetitionPenaltyLogitsProcessor(LogitsProcessor):
@@ -96,6 +105,87 @@ class EncoderNoRepeatNGramLogitsProcessor(LogitsProcessor):
         enc = enc.repeat_interleave(input_ids.shape[0] // enc.shape[0], dim=0)  # (B*beams, S)
         context = input_ids[:, cur_len - n + 1 :] if n > 1 else input_ids[:, :0]
         return _mask_ids(scores, _banned_after(n, enc, context))
+
+
+class SequenceBiasLogitsProcessor(LogitsProcessor):
+    """Adds a bias to the token that would complete a sequence: ``[[ids, bias], ...]`` (or the older
+    ``{tuple(ids): bias}``); a single-token sequence is biased at every step, a longer one when the sequence so
+    far ends with its first ids.
+
+    >>> SequenceBiasLogitsProcessor([[[1], -2.0]])(torch.tensor([[0]]), torch.tensor([[0.5, 0.5]]))
+    tensor([[ 0.5000, -1.5000]])
+    """
+
+    def __init__(self, sequence_bias: list | dict):
+        _check_sequence_bias(sequence_bias)
+        if isinstance(sequence_bias, list):
+            sequence_bias = {tuple(pair[0]): pair[1] for pair in sequence_bias}
+        self.sequence_bias: dict[tuple[int, ...], float] = dict(sequence_bias)
+        self._single_bias: torch.Tensor | None = None
+
+    def _single(self, scores: torch.Tensor) -> torch.Tensor:
+        """(V,) the single-token biases (checking the ids against the vocabulary once)."""
+        if self._single_bias is None or self._single_bias.device != scores.device:
+            vocab = scores.shape[-1]
+            too_big = [t for ids in self.sequence_bias for t in ids if t >= vocab]
+            if too_big:
+                raise ValueError(
+                    f"sequence_bias has ids {too_big} outside the model's vocabulary (size {vocab}); remove them"
+                )
+            bias = torch.zeros(vocab, dtype=torch.float, device=scores.device)
+            singles = [(ids[0], b) for ids, b in self.sequence_bias.items() if len(ids) == 1]
+            if singles:
+                bias[[i for i, _ in singles]] = torch.tensor([b for _, b in singles], device=scores.device)
+            self._single_bias = bias
+        return self._single_bias
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        bias = torch.zeros_like(scores)
+        bias += self._single(scores)
+        for ids, value in self.sequence_bias.items():
+            if len(ids) == 1 or len(ids) > input_ids.shape[1]:
+                continue
+            prefix = torch.tensor(ids[:-1], dtype=input_ids.dtype, device=input_ids.device)
+            matching = torch.eq(input_ids[:, -len(prefix) :], prefix).prod(dim=1).bool()  # (B,)
+            bias[:, ids[-1]] += torch.where(
+                matching,
+                torch.tensor(value, device=input_ids.device),
+                torch.tensor(0.0, device=input_ids.device),
+            )
+        return scores + bias
+
+
+def _check_sequence_bias(sequence_bias: Any) -> None:
+    """The reference's rules: a non-empty list of ``[ids (positive ints), bias (float)]`` pairs, or a dict of
+    ``tuple(ids) (non-negative ints) -> float``."""
+    shape = "a non-empty list of [token ids, float bias] pairs such as [[[12, 7], -5.0]]"
+    if not isinstance(sequence_bias, dict | list) or not sequence_bias:
+        raise ValueError(f"sequence_bias={sequence_bias!r}: it must be {shape}")
+    if isinstance(sequence_bias, dict):
+        for ids, bias in sequence_bias.items():
+            ints = isinstance(ids, tuple) and ids and all(_is_id(t) and t >= 0 for t in ids)
+            if not ints or not isinstance(bias, float):
+                raise ValueError(
+                    f"sequence_bias={sequence_bias!r}: a dict needs non-empty tuples of token ids as keys and "
+                    f"float biases as values; better, pass {shape}"
+                )
+        return
+    for pair in sequence_bias:
+        ok = (
+            isinstance(pair, list | tuple)
+            and len(pair) >= 2  # the reference reads the first two
+            and isinstance(pair[0], list)
+            and all(_is_id(t) and t > 0 for t in pair[0])
+            and isinstance(pair[1], float)
+        )
+        if not ok:
+            raise ValueError(
+                f"sequence_bias={sequence_bias!r}: each entry must be [token ids, float]; {shape}"
+            )
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
 class NoBadWordsLogitsProcessor(LogitsProcessor):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,12 @@ class Inputs:
     encoder_mask: torch.Tensor | None = None  # (B, S)
     decoder_attention_mask: torch.Tensor | None = None  # (B, T)
     group: int = 1  # each prompt's rows: consecutive groups of ``group`` identical rows after ``expand``
+    embeds: torch.Tensor | None = None  # (B, T_e, C) decoder-only inputs_embeds, fed at the first step only
+
+    @property
+    def offset(self) -> int:
+        """Positions before ``ids``'s first one: the prompt embeddings that have no ids (0 without embeddings)."""
+        return 0 if self.embeds is None else self.embeds.shape[1] - self.ids.shape[1]
 
     def expand(self, n: int) -> None:
         """Repeat each row ``n`` times (beams / num_return_sequences)."""
@@ -48,15 +55,23 @@ class Inputs:
         self.attention_mask = rep(self.attention_mask)
         self.encoder_mask = rep(self.encoder_mask)
         self.decoder_attention_mask = rep(self.decoder_attention_mask)
+        self.embeds = rep(self.embeds)
         if self.encoder_outputs is not None:
             self.encoder_outputs = expand_encoder_outputs(self.encoder_outputs, n)
 
-    def buffer(self, max_length: int) -> torch.Tensor:
+    def buffer(self, max_length: int | float) -> torch.Tensor:
         """(B, max_length) ids buffer holding the prompt; later positions are written as tokens come."""
         fill = self.pad_token_id if self.pad_token_id is not None else 0
-        out = torch.full((self.ids.shape[0], max_length), fill, dtype=torch.long, device=self.ids.device)
+        size = (self.ids.shape[0], buffer_length(max_length))
+        out = torch.full(size, fill, dtype=torch.long, device=self.ids.device)
         out[:, : self.ids.shape[1]] = self.ids
         return out
+
+
+def buffer_length(max_length: int | float) -> int:
+    """Room for a sequence of at most ``max_length`` tokens. A fractional max_length (``max_new_tokens=1.5``)
+    stops generation at the first length >= it, as the reference's comparison does."""
+    return math.ceil(max_length)
 
 
 def expand_encoder_outputs(outputs: Any, n: int) -> Any:
@@ -104,6 +119,9 @@ def prepare_inputs(
     _check_model_kwargs(model_kwargs, enc_dec)
     encoder_outputs = model_kwargs.get("encoder_outputs")
     input_ids = _as_ids(input_ids, "input_ids", model.device)
+    embeds = model_kwargs.get("inputs_embeds")
+    if embeds is not None:
+        return _embeds_inputs(model, cfg, input_ids, attention_mask, embeds, model_kwargs, enc_dec)
     if input_ids is None:
         input_ids = _initial_ids(model, cfg, encoder_outputs, attention_mask)
     batch = input_ids.shape[0]
@@ -132,9 +150,65 @@ def prepare_inputs(
     return Inputs(dec_ids, None, input_ids, eos, pad, encoder_outputs, attention_mask, dec_mask)
 
 
+def _embeds_inputs(
+    model: Any,
+    cfg: GenerationConfig,
+    input_ids: torch.Tensor | None,
+    attention_mask: Any,
+    embeds: torch.Tensor,
+    model_kwargs: dict[str, Any],
+    enc_dec: bool,
+) -> Inputs:
+    """``inputs_embeds`` (B, T_e, C) as the prompt, the reference's way: an encoder-decoder encodes them; a
+    decoder-only model takes them at the first step, then the new tokens' ids (the returned ids are ``input_ids``,
+    empty unless given, followed by the new tokens)."""
+    if not isinstance(embeds, torch.Tensor) or embeds.dim() != 3:
+        shape = tuple(embeds.shape) if isinstance(embeds, torch.Tensor) else type(embeds).__name__
+        raise ValueError(f"inputs_embeds must be a (batch, seq_len, hidden) tensor, got {shape}")
+    batch, length = embeds.shape[:2]
+    if attention_mask is not None:
+        attention_mask = _as_ids(attention_mask, "attention_mask", embeds.device)
+    if enc_dec:
+        if input_ids is not None:
+            raise ValueError("You passed `inputs_embeds` and `input_ids` to `.generate()`. Please pick one.")
+        eos, pad = special_tokens(
+            cfg, batch_size=batch, has_mask=attention_mask is not None, device=embeds.device
+        )
+        if attention_mask is None:
+            attention_mask = torch.ones(batch, length, dtype=torch.long, device=embeds.device)
+        _check_context(model, length, "encoder input")
+        encoder_outputs = model_kwargs.get("encoder_outputs")
+        if encoder_outputs is None:
+            encoder_outputs = _run_encoder(model, cfg, None, attention_mask, embeds)
+        dec_ids, dec_mask = _decoder_start(cfg, model_kwargs, batch, embeds.device)
+        return Inputs(dec_ids, None, embeds, eos, pad, encoder_outputs, attention_mask, dec_mask)
+    if "inputs_embeds" not in inspect.signature(model.forward).parameters:
+        raise ValueError(f"{type(model).__name__} does not take inputs_embeds; pass input_ids")
+    if input_ids is None:
+        input_ids = torch.ones(batch, 0, dtype=torch.long, device=embeds.device)
+    eos, pad = special_tokens(
+        cfg, batch_size=batch, has_mask=attention_mask is not None, device=embeds.device
+    )
+    if attention_mask is None:  # inferred from input_ids when they are given, as the reference
+        ids = input_ids if input_ids.shape[1] > 0 else None
+        attention_mask = (
+            _infer_mask(ids, pad, eos)
+            if ids is not None
+            else torch.ones(batch, length, dtype=torch.long, device=embeds.device)
+        )
+    if attention_mask.shape != (batch, length):
+        raise ValueError(
+            f"attention_mask has shape {tuple(attention_mask.shape)} but inputs_embeds has {length} positions "
+            f"for a batch of {batch}"
+        )
+    _check_context(model, length, "prompt")
+    # the embeddings are fed once: later steps need the cache (the reference forces it too)
+    cfg.use_cache = True
+    return Inputs(input_ids, attention_mask.to(embeds.device), input_ids, eos, pad, embeds=embeds)
+
+
 def _check_model_kwargs(model_kwargs: dict[str, Any], enc_dec: bool) -> None:
-    if model_kwargs.get("inputs_embeds") is not None:
-        raise NotImplementedError("generate() takes input_ids; inputs_embeds is not supported")
+    model_kwargs = {k: v for k, v in model_kwargs.items() if k != "inputs_embeds"}
     allowed = _SEQ2SEQ_INPUTS if enc_dec else ()
     unused = [k for k, v in model_kwargs.items() if v is not None and k not in allowed]
     if unused:
@@ -188,17 +262,26 @@ def _check_context(model: Any, length: int, what: str) -> None:
         )
 
 
-def _run_encoder(model: Any, cfg: GenerationConfig, ids: torch.Tensor, mask: torch.Tensor | None) -> Any:
+def _run_encoder(
+    model: Any,
+    cfg: GenerationConfig,
+    ids: torch.Tensor | None,
+    mask: torch.Tensor | None,
+    embeds: torch.Tensor | None = None,
+) -> Any:
     encoder = model.get_encoder()
     params = inspect.signature(encoder.forward).parameters
     kwargs = {
         "input_ids": ids,
+        "inputs_embeds": embeds,
         "attention_mask": mask,
         "output_attentions": cfg.output_attentions,
         "output_hidden_states": cfg.output_hidden_states,
         "return_dict": True,
     }
-    return encoder(**{k: v for k, v in kwargs.items() if k in params})
+    return encoder(
+        **{k: v for k, v in kwargs.items() if k in params and (v is not None or k == "attention_mask")}
+    )
 
 
 def _decoder_start(
@@ -231,10 +314,15 @@ def resolve_lengths(model: Any, cfg: GenerationConfig, inputs: Inputs, explicit:
     default_max = explicit.get("max_length") is None and cfg.max_length is not None
     default_min = explicit.get("min_length") is None and cfg.min_length is not None
     context = getattr(model.config, "max_position_embeddings", None)
+    # decoder-only inputs_embeds without as many ids: max_length / min_length count the embeddings too
+    embeds_len = inputs.embeds.shape[1] if inputs.embeds is not None else None
+    embeds_only = embeds_len is not None and embeds_len != input_len
     if cfg.max_new_tokens is not None:
         if not default_max and cfg.max_length is not None:
             log.warning("both max_new_tokens and max_length are set: max_new_tokens takes precedence")
         cfg.max_length = cfg.max_new_tokens + input_len
+    elif embeds_only:
+        cfg.max_length -= embeds_len
     elif default_max and cfg.max_length == 20:  # the global default: 20 new tokens
         cfg.max_length = 20 + input_len
         if isinstance(context, int):
@@ -243,6 +331,8 @@ def resolve_lengths(model: Any, cfg: GenerationConfig, inputs: Inputs, explicit:
         if not default_min:
             log.warning("both min_new_tokens and min_length are set: min_new_tokens takes precedence")
         cfg.min_length = cfg.min_new_tokens + input_len
+    elif embeds_only:
+        cfg.min_length = max(cfg.min_length - embeds_len, 0)
     if cfg.max_length is None:
         raise ValueError("set max_new_tokens (or max_length) to bound generation")
     if input_len >= cfg.max_length:
@@ -256,13 +346,17 @@ def resolve_lengths(model: Any, cfg: GenerationConfig, inputs: Inputs, explicit:
         log.warning(
             "min_length %d > max_length %d: generation stops at max_length", cfg.min_length, cfg.max_length
         )
-    if isinstance(context, int) and cfg.max_length > context:
-        if getattr(model.config, "rope_theta", None) is None:  # learned positions end at the context
-            raise ValueError(
-                f"max_length {cfg.max_length} (input length {input_len} + new tokens) exceeds the model's context "
-                f"max_position_embeddings={context}; ask for at most {context - input_len} new tokens"
-            )
+    if isinstance(context, int) and cfg.max_length > context and not has_position_table(model):
         log.warning("max_length %d exceeds the model's context (%d positions)", cfg.max_length, context)
+
+
+def has_position_table(model: Any) -> bool:
+    """Whether the model's positions index a table of ``max_position_embeddings`` rows (learned or sinusoidal
+    embeddings: GPT-2, BART, Marian), so generating past it fails; rotary models (no table) go on."""
+    config = model.config
+    return isinstance(getattr(config, "max_position_embeddings", None), int) and (
+        getattr(config, "rope_theta", None) is None
+    )
 
 
 class StepRunner:
@@ -277,22 +371,35 @@ class StepRunner:
             self.extra["logits_to_keep"] = 1
         if "return_dict" in params:
             self.extra["return_dict"] = True
-        batch, max_length = inputs.ids.shape[0], cfg.max_length
+        batch, max_length = inputs.ids.shape[0], buffer_length(cfg.max_length)
+        self.embeds, self.offset = (
+            inputs.embeds,
+            inputs.offset,
+        )  # offset: cache positions before the ids' first
+        total = max_length + self.offset  # positions the longest sequence takes
         self.mask = self.positions = None
-        if inputs.attention_mask is not None:  # decoder-only: (B, max_length) mask, later positions attended
-            self.mask = torch.ones(batch, max_length, dtype=torch.long, device=inputs.ids.device)
-            self.mask[:, : inputs.ids.shape[1]] = inputs.attention_mask
+        if inputs.attention_mask is not None:  # decoder-only: (B, total) mask, later positions attended
+            self.mask = torch.ones(batch, total, dtype=torch.long, device=inputs.ids.device)
+            self.mask[:, : inputs.attention_mask.shape[1]] = inputs.attention_mask
             if "position_ids" in params:
                 self.positions = (self.mask.cumsum(-1) - 1).masked_fill(self.mask == 0, 1)  # (B, max_length)
         self.dec_mask = None
         if inputs.decoder_attention_mask is not None:
             self.dec_mask = torch.ones(batch, max_length, dtype=torch.long, device=inputs.ids.device)
             self.dec_mask[:, : inputs.ids.shape[1]] = inputs.decoder_attention_mask
-        self.cache = self._new_cache(max_length) if self.use_cache else None
+        self.cache = self._new_cache(total) if self.use_cache else None
+        # a model with a position table fails past it: as the reference, only if a step actually gets there
+        # (EOS may end every row before), with a clear error rather than an index error
+        self.context = model.config.max_position_embeddings if has_position_table(model) else None
+        self.max_length, self.prompt_len = max_length, inputs.ids.shape[1]
+        self.top_prompt_position = self.prompt_len + self.offset - 1  # the largest position id in the prompt
+        if self.positions is not None:
+            self.top_prompt_position = int(inputs.attention_mask.sum(-1).max()) - 1
         # decoder-only prompts repeated for beams / return sequences are identical: prefill one copy of each
         outputs = ("output_attentions", "output_hidden_states")
         self.share_prefill = (
             inputs.group > 1
+            and self.embeds is None
             and self.use_cache
             and not self.enc_dec
             and not any(k in self.extra for k in outputs)
@@ -313,9 +420,20 @@ class StepRunner:
     def __call__(self, ids: torch.Tensor) -> Any:
         """ids: (B, cur_len) everything so far; feeds the tokens the cache has not seen."""
         cur_len = ids.shape[1]
+        if self.context is not None:
+            self._check_context(cur_len)
         past = self.cache.get_seq_length() if self.cache is not None else 0
-        new = ids[:, past:] if self.use_cache else ids  # (B, T_new)
         kwargs: dict[str, Any] = {"past_key_values": self.cache, "use_cache": self.use_cache, **self.extra}
+        # the prompt's embeddings at the first step; a single-position prompt's at every step, as the reference
+        # (it feeds inputs_embeds whenever a step's new positions are as many as the embeddings)
+        if self.embeds is not None and (past == 0 or self.embeds.shape[1] == 1):
+            seen = past + self.embeds.shape[1]
+            kwargs.update(inputs_embeds=self.embeds, attention_mask=self.mask[:, :seen])
+            if self.positions is not None:
+                kwargs["position_ids"] = self.positions[:, past:seen]
+            return self._run(kwargs)
+        new = ids[:, past - self.offset :] if self.use_cache else ids  # (B, T_new)
+        cur_len += self.offset  # positions so far
         if self.enc_dec:
             kwargs.update(decoder_input_ids=new, encoder_outputs=self.inputs.encoder_outputs)
             kwargs["attention_mask"] = self.inputs.encoder_mask
@@ -327,10 +445,23 @@ class StepRunner:
                 kwargs["position_ids"] = self.positions[:, cur_len - new.shape[1] : cur_len]
             if past == 0 and self.share_prefill:
                 return self._shared_prefill(kwargs)
+        return self._run(kwargs)
+
+    def _run(self, kwargs: dict[str, Any]) -> Any:
         out = self.model(**kwargs)
         if self.use_cache and out.past_key_values is not None:
             self.cache = out.past_key_values
         return out
+
+    def _check_context(self, cur_len: int) -> None:
+        """Raise before a step whose last position id is past the model's position table."""
+        top = self.top_prompt_position + cur_len - self.prompt_len
+        if top >= self.context:
+            raise ValueError(
+                f"max_length {self.max_length} (input length {self.prompt_len} + new tokens) exceeds the model's "
+                f"context max_position_embeddings={self.context}, and generation reached it; ask for at most "
+                f"{self.context - self.prompt_len} new tokens"
+            )
 
     def _shared_prefill(self, kwargs: dict[str, Any]) -> Any:
         """Run the prompt once per group of identical rows, then repeat the cache and the logits for each row."""

@@ -99,6 +99,22 @@ class StopStringCriteria(StoppingCriteria):
         prefix_ids = _encode(tokenizer, self._PREFIX)
         self._prefix_tokens = list(tokenizer.convert_ids_to_tokens(prefix_ids))
         self._strings: dict[int, str | None] = {}
+        if not any(self._can_end_a_stop_string(i) for i in self._id_to_token):
+            raise ValueError(
+                f"stop_strings={list(self.stop_strings)!r}: no token of the tokenizer's vocabulary can end any of "
+                "them (characters the vocabulary does not have?); use strings made of text the model can produce"
+            )
+
+    def _can_end_a_stop_string(self, token_id: int) -> bool:
+        """Whether a non-empty start of the token's text ends a stop string, or contains one (the reference's
+        check that stop strings are reachable at all)."""
+        text = self._token_text(token_id)
+        if not text:
+            return False
+        for stop in self.stop_strings:
+            if stop in text or any(stop.endswith(text[:k]) for k in range(1, min(len(text), len(stop)) + 1)):
+                return True
+        return False
 
     def _token_text(self, token_id: int) -> str | None:
         """The text this token adds at the end of a sequence (None for ids outside the vocabulary)."""

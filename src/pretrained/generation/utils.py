@@ -93,6 +93,9 @@ class GenerationMixin:
         prefix_allowed_tokens_fn: Any = None,
         tokenizer: Any = None,
         use_model_defaults: bool | None = None,
+        negative_prompt_ids: torch.Tensor | None = None,
+        negative_prompt_attention_mask: torch.Tensor | None = None,
+        synced_gpus: bool | None = None,
         **kwargs: Any,
     ) -> torch.Tensor | Any:
         """Generate token ids: (B*num_return_sequences, prompt+new) for decoders, (B*n, 1+new) for seq2seq.
@@ -107,6 +110,12 @@ class GenerationMixin:
         >>> out.sequences.shape, out.sequences_scores.shape  # doctest: +SKIP
         (torch.Size([1, 9]), torch.Size([1]))
         """
+        if synced_gpus:
+            raise NotImplementedError(
+                "synced_gpus=True: generation synchronized across GPUs is not supported"
+            )
+        kwargs.pop("trust_remote_code", None)  # for custom_generate code from the Hub, which we do not run
+        negative = (negative_prompt_ids, negative_prompt_attention_mask)
         if "inputs" in kwargs:
             if input_ids is not None:
                 raise ValueError("pass the prompt as input_ids or inputs, not both")
@@ -124,6 +133,7 @@ class GenerationMixin:
                     tokenizer,
                     use_model_defaults,
                     kwargs,
+                    negative,
                 )
         except BaseException as e:
             if streamer is not None and hasattr(streamer, "on_error"):
@@ -143,13 +153,21 @@ class GenerationMixin:
         tokenizer: Any,
         use_model_defaults: bool | None,
         kwargs: dict[str, Any],
+        negative_prompt: tuple[Any, Any] = (None, None),
     ) -> Any:
         cfg, model_kwargs = self._prepare_generation_config(generation_config, use_model_defaults, kwargs)
         cfg.check_supported()
+        if cfg.guidance_scale not in (None, 1) and getattr(self.config, "is_encoder_decoder", False):
+            raise NotImplementedError(
+                "guidance_scale: classifier-free guidance is implemented for decoder-only models"
+            )
         if cfg.do_sample:
             cfg.validate_sampling()
         if streamer is not None and cfg.num_beams > 1:
             raise ValueError("`streamer` cannot be used with beam search: set num_beams=1")
+        decoder_only = not getattr(self.config, "is_encoder_decoder", False)
+        if decoder_only and "logits_to_keep" in _forward_params(self):  # steps keep the last logits anyway
+            model_kwargs.pop("logits_to_keep", None)
         inputs = prepare_inputs(self, cfg, input_ids, attention_mask, model_kwargs)
         expand = max(cfg.num_beams, cfg.num_return_sequences)
         if expand > 1:
@@ -166,6 +184,8 @@ class GenerationMixin:
             prefix_allowed_tokens_fn=prefix_allowed_tokens_fn,
             custom=logits_processor,
             device=inputs.ids.device,
+            guidance_model=self,
+            negative_prompt=negative_prompt,
         )
         criteria = build_stopping_criteria(
             cfg,
@@ -186,6 +206,7 @@ class GenerationMixin:
         priority); returns the call's config and the kwargs that are model inputs."""
         base = self.generation_config
         if generation_config is None:
+            base = self._legacy_generation_config(base)
             cfg = copy.deepcopy(base)
         else:
             cfg = copy.deepcopy(generation_config)
@@ -205,6 +226,26 @@ class GenerationMixin:
                         setattr(cfg, key, getattr(base, key))
         model_kwargs = cfg.update(**kwargs)
         return cfg, model_kwargs
+
+    def _legacy_generation_config(self, base: GenerationConfig) -> GenerationConfig:
+        """The reference's legacy rule: generation parameters set on the model *config* after loading (e.g.
+        ``model.config.num_beams = 4``) still count while the generation config is the untouched one derived from
+        the model config."""
+        if not getattr(base, "_from_model_config", False):
+            return base
+        if getattr(base, "_original_object_hash", None) != hash(base):
+            return base
+        if not _non_default_generation_parameters(self.config):
+            return base
+        new = GenerationConfig.from_model_config(self.config)
+        if new != base:
+            log.warning(
+                "You have modified the pretrained model configuration to control generation; this is deprecated: "
+                "set model.generation_config instead"
+            )
+            self.generation_config = new
+            return new
+        return base
 
     # -- decoding loops -------------------------------------------------------------------------------
     def _run_sample(
@@ -262,7 +303,10 @@ class GenerationMixin:
         )
         if not cfg.return_dict_in_generate:
             return result.sequences
-        record.scores, record.logits = result.scores, result.logits
+        if record.scores is not None:  # requested: otherwise None, as the reference leaves it
+            record.scores = result.scores
+        if record.logits is not None:
+            record.logits = result.logits
         return record.output(
             result.sequences,
             inputs,
@@ -320,6 +364,36 @@ class _Record:
         return (GenerateBeamDecoderOnlyOutput if beam else GenerateDecoderOnlyOutput)(
             **common, **beam, attentions=tup(self.attentions), hidden_states=tup(self.hidden)
         )
+
+
+# the generation parameters a model config used to hold, with their global defaults (the reference's list)
+_LEGACY_GENERATION_DEFAULTS: dict[str, Any] = {
+    "max_length": 20, "min_length": 0, "do_sample": False, "early_stopping": False, "num_beams": 1,
+    "temperature": 1.0, "top_k": 50, "top_p": 1.0, "typical_p": 1.0, "repetition_penalty": 1.0,
+    "length_penalty": 1.0, "no_repeat_ngram_size": 0, "encoder_no_repeat_ngram_size": 0, "bad_words_ids": None,
+    "num_return_sequences": 1, "output_scores": False, "return_dict_in_generate": False,
+    "forced_bos_token_id": None, "forced_eos_token_id": None, "remove_invalid_values": False,
+    "exponential_decay_length_penalty": None, "suppress_tokens": None, "begin_suppress_tokens": None,
+    "num_beam_groups": 1, "diversity_penalty": 0.0,
+}  # fmt: skip
+
+
+def _non_default_generation_parameters(config: Any) -> dict[str, Any]:
+    """The legacy generation parameters of a model config that differ from its class's defaults (or, when the
+    class cannot be built without arguments, from the global defaults)."""
+    try:
+        default_config = type(config)()
+    except (TypeError, ValueError):
+        default_config = None
+    found = {}
+    for name, global_default in _LEGACY_GENERATION_DEFAULTS.items():
+        if not hasattr(config, name) or getattr(config, name) is None:
+            continue
+        value = getattr(config, name)
+        default = getattr(default_config, name, None) if default_config is not None else global_default
+        if value != default:
+            found[name] = value
+    return found
 
 
 def _normal_tensors(out: Any) -> Any:

@@ -27,13 +27,23 @@ def _fraction(value: float, name: str, *, low_open: bool = True) -> float:
     return value
 
 
+def check_temperature(temperature: Any) -> None:
+    """A strictly positive float, as the reference requires (it rejects ints too: pass 2.0, not 2)."""
+    if isinstance(temperature, float) and temperature > 0:
+        return
+    hint = ""
+    if temperature == 0:
+        hint = " For greedy decoding set do_sample=False."
+    elif isinstance(temperature, int) and not isinstance(temperature, bool) and temperature > 0:
+        hint = f" Write {float(temperature)!r}."
+    raise ValueError(f"temperature={temperature!r}: it must be a strictly positive float.{hint}")
+
+
 class TemperatureLogitsWarper(LogitsProcessor):
     """scores / temperature."""
 
     def __init__(self, temperature: float):
-        if isinstance(temperature, bool) or not isinstance(temperature, int | float) or not temperature > 0:
-            hint = " For greedy decoding set do_sample=False." if temperature == 0 else ""
-            raise ValueError(f"temperature={temperature!r}: it must be a strictly positive number.{hint}")
+        check_temperature(temperature)
         self.temperature = float(temperature)
 
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
@@ -60,8 +70,8 @@ class TopPLogitsWarper(LogitsProcessor):
 
     def __init__(self, top_p: float, filter_value: float = NEG_INF, min_tokens_to_keep: int = 1):
         top_p = float(top_p)
-        if not 0 < top_p <= 1:
-            raise ValueError(f"top_p={top_p!r}: it must be in (0, 1]")
+        if not 0 <= top_p <= 1:  # 0 keeps min_tokens_to_keep tokens, as the reference
+            raise ValueError(f"top_p={top_p!r}: it must be in [0, 1]")
         self.top_p = top_p
         self.filter_value = filter_value
         self.min_tokens_to_keep = _check_keep(min_tokens_to_keep)

@@ -35,6 +35,10 @@ class GenerationPipeline(Pipeline):
     pad_multiple = (
         1  # prompts are padded only as far as the batch needs: generate() sees the reference's shapes
     )
+    # batches are consecutive inputs, in input order, as the reference's: a batch's composition and row order
+    # decide what seeded sampling draws (and the padding the returned ids keep), so inputs are not sorted
+    list_window = 1
+    sort_window = 1
 
     def __init__(self, model: Any, tokenizer: Any = None, *, task: str = "", **kwargs: Any) -> None:
         if kwargs.get("assistant_model") is not None or kwargs.get("assistant_tokenizer") is not None:
@@ -73,6 +77,19 @@ class GenerationPipeline(Pipeline):
             cfg.pad_token_id = tokenizer.pad_token_id
         self.generation_config = cfg
         return {**kwargs, **own}
+
+    def forward_all(self, model_inputs: list[dict], batch_size: int, fwd: dict) -> list[dict]:
+        """Per-input outputs: ``batch_size`` consecutive inputs at a time, padded to the batch's longest."""
+        results: list[dict] = []
+        for start in range(0, len(model_inputs), batch_size):
+            chosen = model_inputs[start : start + batch_size]
+            if len(chosen) == 1:
+                results.append(self.forward(chosen[0], **fwd))
+                continue
+            batch, lengths, padded, width = self.collate(chosen)
+            out = self.forward(batch, **fwd)
+            results.extend(self.uncollate(out, k, lengths, padded, width) for k in range(len(chosen)))
+        return results
 
     def generate(self, model_inputs: dict[str, Any], generate_kwargs: dict[str, Any]) -> Any:
         """``model.generate`` with the pipeline's generation config unless the call gives one."""

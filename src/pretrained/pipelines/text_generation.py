@@ -259,7 +259,9 @@ class TextGenerationPipeline(GenerationPipeline):
         self._extend_for_prefix(generate_kwargs)
         output = self.generate({"input_ids": input_ids, "attention_mask": attention_mask}, generate_kwargs)
         sequences, extra = self.split_outputs(output, in_b)  # (B, n, L)
-        out = {"generated_sequence": sequences, "input_ids": input_ids, "prompt_text": prompt_text}
+        # the prompt ids keep the batch's padding (not an input key, so not unpadded): the prompt's text is then
+        # decoded as the reference decodes it, pad tokens included when skip_special_tokens=False
+        out = {"generated_sequence": sequences, "prompt_ids": input_ids, "prompt_text": prompt_text}
         out.update(extra)
         return out
 
@@ -287,7 +289,7 @@ class TextGenerationPipeline(GenerationPipeline):
         skip_special_tokens: bool | None = None,
     ) -> list[dict[str, Any]]:
         sequences = model_outputs["generated_sequence"][0].tolist()  # n lists of ids
-        input_ids, prompt_text = model_outputs["input_ids"], model_outputs["prompt_text"]
+        input_ids, prompt_text = model_outputs["prompt_ids"], model_outputs["prompt_text"]
         extra = self._additional_outputs(model_outputs, len(sequences))
         decode = dict(
             skip_special_tokens=True if skip_special_tokens is None else skip_special_tokens,
