@@ -318,3 +318,61 @@ def test_python_constructors():
         decoders.Sequence([decoders.Replace("_", " "), decoders.Strip(" ", 1, 0)]).decode(["_a", "_b"])
         == "ab"
     )
+
+
+def test_empty_sequences_round_trip():
+    ref = tokenizers.Tokenizer(M.WordLevel({"a": 0}, unk_token="a"))
+    ref.normalizer, ref.pre_tokenizer = N.Sequence([]), P.Sequence([])
+    ref.post_processor, ref.decoder = R.Sequence([]), D.Sequence([])
+    ours = Tokenizer.from_str(ref.to_str())
+    assert json.loads(ours.to_str()) == json.loads(ref.to_str())
+    assert_same_encode(ours, ref, "a b", "a")
+
+
+def test_bpe_drops_unknown_chars_in_long_words():
+    """No unk token: unknown chars vanish and later tokens' offsets count kept bytes only (even in long words)."""
+    ref = tokenizers.Tokenizer(M.BPE(unk_token=None))
+    trainer = tokenizers.trainers.BpeTrainer(vocab_size=80, show_progress=False)
+    ref.train_from_iterator(["private use and unassigned, plain words " * 3], trainer=trainer)
+    ours = Tokenizer.from_str(ref.to_str())
+    for text in ("private use \ue000\uf8ff and unassigned \u0378 and", "xq" * 20 + "a," * 15, "é中 " * 30):
+        assert_same_encode(ours, ref, text)
+        assert_same_encode(ours, ref, text.split(), is_pretokenized=True)
+
+
+def test_metaspace_first_after_a_normalizer_drops_the_start():
+    """prepend_scheme="first" prepends only when the normalized text still starts at the original's start."""
+    for normalizer in (N.Strip(), N.Replace("ab", ""), N.Sequence([N.Strip(), N.NFKC()])):
+        check_pipeline(char_tokenizer(normalizer, P.Metaspace(prepend_scheme="first")),
+                       ["\n?t", " x", "abx", "x", "", "ab", "  a b  "])  # fmt: skip
+
+
+def test_processor_sequences_with_special_tokens():
+    """A processors Sequence hands every encoding on: Bert/Roberta wrap each one after the first as a pair."""
+    procs = [PROCESSORS[k] for k in ("bert", "roberta", "byte_level", "template_bert", "template_odd")]
+    for first in procs:
+        for second in procs[:3]:
+            text_json = word_level_json(R.Sequence([first, second]))
+            ours, ref = Tokenizer.from_str(text_json), tokenizers.Tokenizer.from_str(text_json)
+            for args in (("Hello, world!",), ("Hello, world!", "How are you?"), ("", "x")):
+                for special in (True, False):
+                    assert_same_encode(ours, ref, *args, add_special_tokens=special)
+    ours = Tokenizer.from_str(word_level_json(R.Sequence([PROCESSORS["template_bert"]] * 2)))
+    with pytest.raises(ValueError, match="TemplateProcessing"):  # the reference panics
+        ours.encode("Hello", "world")
+
+
+def test_bpe_byte_fallback_with_prefix_and_suffix():
+    """Byte-fallback tokens of "##" or "</w>" count their bytes too, so tokens can end past their word."""
+    for kwargs in ({"continuing_subword_prefix": "##"}, {"end_of_word_suffix": "</w>"}):
+        ref = tokenizers.Tokenizer(M.BPE(unk_token="[UNK]", byte_fallback=True, **kwargs))
+        ref.pre_tokenizer = P.Whitespace()
+        trainer = tokenizers.trainers.BpeTrainer(vocab_size=60, special_tokens=["[UNK]"], show_progress=False,
+                                                 **kwargs)  # fmt: skip
+        ref.train_from_iterator(["hello world, the words"] * 3, trainer=trainer)
+        data = json.loads(ref.to_str())
+        for b in range(256):
+            data["model"]["vocab"].setdefault(f"<0x{b:02X}>", len(data["model"]["vocab"]))
+        ours, ref = Tokenizer.from_str(json.dumps(data)), tokenizers.Tokenizer.from_str(json.dumps(data))
+        for text in ("hello world", "zq\x00\x00] jk", "r北$j", "é 😀 a", "hello wörld 中文字符 x"):
+            assert_same_encode(ours, ref, text)

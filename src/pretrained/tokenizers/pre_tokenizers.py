@@ -476,7 +476,10 @@ class Metaspace(PreTokenizer):
     def split_one(self, ns: NormalizedString) -> list[NormalizedString]:
         ns.replace(" ", self.replacement)
         if not ns.normalized.startswith(self.replacement):
-            if self.prepend_scheme == "always" or (self.prepend_scheme == "first" and ns.shift == 0):
+            # "first": only where the text's first char comes from the original's first (the reference
+            # reads the original offset of the normalized text, so a stripped or removed start means no prepend)
+            first = ns.align[0][0] if ns.align else ns.shift
+            if self.prepend_scheme == "always" or (self.prepend_scheme == "first" and first == 0):
                 ns.prepend(self.replacement)
         if self.split:
             return ns.split(self._re, "merged_with_next")

@@ -94,12 +94,13 @@ def into_encoding(pts: PreTokenizedString, tokenize: Any, type_id: int, word_idx
     tokens: list[str] = []
     offsets: list[tuple[int, int]] = []
     words: list[int | None] = []
+    unmapped = False
     for idx, (ns, toks) in enumerate(pts.splits):
         if toks is None:
             toks = tokenize(ns.normalized)
         shift, align = ns.shift, ns.align
         w = idx if word_idx is None else word_idx
-        if len(toks) == 1 and align is None:
+        if len(toks) == 1 and align is None and toks[0][2][1] <= len(ns.normalized):
             tid, value, (s, e) = toks[0]
             ids.append(tid)
             tokens.append(value)
@@ -113,15 +114,38 @@ def into_encoding(pts: PreTokenizedString, tokenize: Any, type_id: int, word_idx
                 a, b = align[s][0], align[e - 1][1]  # absolute already
             else:
                 a, b = s, e
+            if e > len(ns.normalized) and s != e:  # past the split (byte-fallback prefix or suffix bytes)
+                a, b = _unmapped(pts.original, ns.normalized, s, e)
+                unmapped = True
             ids.append(tid)
             tokens.append(value)
             offsets.append((a, b))
             words.append(w)
     n_orig = len(pts.original)
-    if offsets and offsets[-1][0] >= n_orig and not pts.original.isascii():
+    if offsets and offsets[-1][0] >= n_orig and not pts.original.isascii() and not unmapped:
         offsets = [_byte_offsets(pts.original, a, b) if a >= n_orig else (a, b) for a, b in offsets]
     n = len(ids)
     return Encoding(ids, [type_id] * n, tokens, words, offsets, [0] * n, [1] * n)
+
+
+def _unmapped(original: str, word: str, s: int, e: int) -> tuple[int, int]:
+    """Offsets of a token that ends past its split, as the reference gives them.
+
+    The reference cannot map such a token through the split's alignments, so it reads the token's UTF-8
+    byte offsets within the split as byte offsets in the original text, then turns those into chars where
+    the original has them. ``s`` and ``e`` count the split's chars, then one per byte past its end.
+    """
+
+    def to_bytes(i: int) -> int:
+        return len(word[:i].encode()) + max(i - len(word), 0)
+
+    bs, be = to_bytes(s), to_bytes(e)
+    char_of = [i for i, c in enumerate(original) for _ in range(len(c.encode()))]  # byte -> char
+    if bs >= len(char_of):
+        return bs, be
+    if be < len(char_of):
+        return char_of[bs], char_of[be]
+    return char_of[bs], char_of[be - 1] + 1 if be - 1 < len(char_of) else char_of[bs] + 1
 
 
 def _byte_offsets(text: str, a: int, b: int) -> tuple[int, int]:

@@ -140,6 +140,17 @@ class BPE(Model):
             return self._tokenize_long(sequence)
         return self._bpe(sequence)
 
+    @property
+    def overruns_words(self) -> bool:
+        """Whether tokens can end past their word: byte-fallback tokens of a prefix or suffix count their
+        bytes too (as in the reference), so a word's tokens span more bytes than the word."""
+        return self.byte_fallback and bool(self.continuing_subword_prefix or self.end_of_word_suffix)
+
+    def _drops_chars(self, word: str) -> bool:
+        """Whether ``word`` has a char with no token and no unk: it is dropped, and the offsets of the tokens
+        after it count the word's kept bytes only (as the reference), which cutting the word would change."""
+        return self.unk_token is None and not self.vocab.keys() >= set(word)
+
     def _bpe(self, word: str) -> list[RawToken]:
         return list(zip(*self._merged(word)))
 
@@ -147,7 +158,12 @@ class BPE(Model):
         if len(word) > _SPLIT_FROM or self.ignore_merges:
             return super()._entry(word)
         # "▁word," -> "▁word" + ",": parts seen before cost no merging (letters and digits rarely cut)
-        if len(word) > 2 and not word[1:].isalnum() and self.split_from == _SPLIT_FROM:
+        if (
+            len(word) > 2
+            and not word[1:].isalnum()
+            and self.split_from == _SPLIT_FROM
+            and not self._drops_chars(word)
+        ):
             parts = self._cuts(word)
             if len(parts) > 1:
                 return self._joined(parts)
@@ -207,6 +223,8 @@ class BPE(Model):
         if self._bigrams is None:
             self._build_cut_tables()
         pieces = [word]
+        if self._drops_chars(word):
+            return pieces
         if self._boundary_cut is not None:
             b, safe = self._boundary_cut
             parts = word.split(b)
@@ -381,6 +399,9 @@ def _char_offsets(word: str, lens: list[int]) -> list[tuple[int, int]]:
     char_of: list[int] = []  # byte index -> char index
     for ci, c in enumerate(word):
         char_of.extend([ci] * len(c.encode()))
+    extra = sum(lens) - len(char_of)
+    if extra > 0:  # byte-fallback tokens of a prefix or suffix: one more (virtual) char per byte past the end
+        char_of.extend(range(len(word), len(word) + extra))
     out = []
     pos = 0
     for n in lens:
