@@ -142,6 +142,7 @@ DECODERS = {
     "byte_level": D.ByteLevel(),
     "metaspace": D.Metaspace(),
     "metaspace_never": D.Metaspace(prepend_scheme="never"),
+    "metaspace_first": D.Metaspace(replacement="_", prepend_scheme="first", split=False),
     "byte_fallback": D.ByteFallback(),
     "fuse": D.Fuse(),
     "strip": D.Strip(" ", 1, 1),
@@ -155,6 +156,8 @@ DECODERS = {
 }
 TOKEN_LISTS = [
     [],
+    ["\u2581\u2581a\u2581b", "\u2581c"],  # Metaspace drops every replacement char of the first token
+    ["a_b", "_", "c__"],
     ["hello", "##world", "!", "don", "'", "t", " .", "do", "not"],
     ["\u2581Hel", "lo", "\u2581\u2581", "<0xE2>", "<0x82>", "<0xAC>", "<0xFF>", "x", "<0x41>"],
     ["<0xE2>", "<0x82>"],

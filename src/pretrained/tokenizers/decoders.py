@@ -121,9 +121,10 @@ class Metaspace(Decoder):
     def decode_chain(self, tokens: list[str]) -> list[str]:
         out = []
         for i, tok in enumerate(tokens):
-            if i == 0 and self.prepend_scheme != "never" and tok.startswith(self.replacement):
-                tok = tok[1:]
-            out.append(tok.replace(self.replacement, " "))
+            if i == 0 and self.prepend_scheme != "never":  # the reference drops every one in the first token
+                out.append(tok.replace(self.replacement, ""))
+            else:
+                out.append(tok.replace(self.replacement, " "))
         return out
 
     def to_dict(self) -> dict[str, Any]:
