@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .encoding import Encoding
+from .models.base import ByteSpan
 from .normalized import NormalizedString
 
 Token = tuple[int, str, tuple[int, int]]
@@ -107,7 +108,12 @@ def into_encoding(pts: PreTokenizedString, tokenize: Any, type_id: int, word_idx
             offsets.append((shift + s, shift + e))
             words.append(w)
             continue
-        for tid, value, (s, e) in toks:
+        for tid, value, span in toks:
+            s, e = span
+            if type(span) is ByteSpan:  # byte offsets (tokens past the word's end): chars for those inside
+                char_of = [i for i, c in enumerate(ns.normalized) for _ in range(len(c.encode()))]
+                if e <= len(char_of):
+                    s, e = char_of[s], char_of[e - 1] + 1
             if align is None or s == e:
                 a, b = shift + s, shift + e
             elif e <= len(align):
@@ -115,7 +121,8 @@ def into_encoding(pts: PreTokenizedString, tokenize: Any, type_id: int, word_idx
             else:
                 a, b = s, e
             if e > len(ns.normalized) and s != e:  # past the split (byte-fallback prefix or suffix bytes)
-                a, b = _unmapped(pts.original, ns.normalized, s, e)
+                # (a ByteSpan past the end still holds bytes; char offsets past it count one per byte)
+                a, b = _unmapped(pts.original, ns.normalized, span)
                 unmapped = True
             ids.append(tid)
             tokens.append(value)
@@ -128,24 +135,26 @@ def into_encoding(pts: PreTokenizedString, tokenize: Any, type_id: int, word_idx
     return Encoding(ids, [type_id] * n, tokens, words, offsets, [0] * n, [1] * n)
 
 
-def _unmapped(original: str, word: str, s: int, e: int) -> tuple[int, int]:
+def _unmapped(original: str, word: str, span: tuple[int, int]) -> tuple[int, int]:
     """Offsets of a token that ends past its split, as the reference gives them.
 
     The reference cannot map such a token through the split's alignments, so it reads the token's UTF-8
     byte offsets within the split as byte offsets in the original text, then turns those into chars where
-    the original has them. ``s`` and ``e`` count the split's chars, then one per byte past its end.
+    the original has them. ``span`` is a ``ByteSpan`` (bytes) or counts the split's chars, then one per
+    byte past its end (ASCII words).
     """
-
-    def to_bytes(i: int) -> int:
-        return len(word[:i].encode()) + max(i - len(word), 0)
-
-    bs, be = to_bytes(s), to_bytes(e)
+    if type(span) is ByteSpan:
+        bs, be = span
+    else:
+        n_bytes = len(word.encode())
+        bs, be = (len(word[:i].encode()) if i <= len(word) else n_bytes + i - len(word) for i in span)
     char_of = [i for i, c in enumerate(original) for _ in range(len(c.encode()))]  # byte -> char
     if bs >= len(char_of):
         return bs, be
     if be < len(char_of):
         return char_of[bs], char_of[be]
-    return char_of[bs], char_of[be - 1] + 1 if be - 1 < len(char_of) else char_of[bs] + 1
+    last = char_of[be - 1] if be - 1 < len(char_of) else char_of[bs] + 1  # (the reference's fallback)
+    return char_of[bs], last + 1
 
 
 def _byte_offsets(text: str, a: int, b: int) -> tuple[int, int]:

@@ -15,7 +15,7 @@ from itertools import accumulate
 from typing import Any
 
 from .._registry import TokenizerFileError
-from .base import ENTRY_CAPACITY, Entry, Model, RawToken, WordCache, check_vocab
+from .base import ENTRY_CAPACITY, ByteSpan, Entry, Model, RawToken, WordCache, check_vocab
 from .bpe_merges import apply_merges, merge_ranks
 
 log = logging.getLogger(__name__)
@@ -395,14 +395,17 @@ def _boundary_cut(vocab: dict[str, int], bigrams: set[str]) -> tuple[str, set[st
 
 
 def _char_offsets(word: str, lens: list[int]) -> list[tuple[int, int]]:
-    """Char offsets of symbols ``lens`` UTF-8 bytes long (a byte-fallback token spans its whole char)."""
+    """Char offsets of symbols ``lens`` UTF-8 bytes long (a byte-fallback token spans its whole char).
+
+    When tokens end past the word (byte-fallback bytes of a prefix or suffix count too), every token keeps
+    its byte offsets, as a ``ByteSpan``: the reference maps those past the end through the original's bytes.
+    """
     char_of: list[int] = []  # byte index -> char index
     for ci, c in enumerate(word):
         char_of.extend([ci] * len(c.encode()))
-    extra = sum(lens) - len(char_of)
-    if extra > 0:  # byte-fallback tokens of a prefix or suffix: one more (virtual) char per byte past the end
-        char_of.extend(range(len(word), len(word) + extra))
-    out = []
+    if sum(lens) > len(char_of):
+        return [ByteSpan((a - n, a)) for n, a in zip(lens, accumulate(lens))]
+    out: list[tuple[int, int]] = []
     pos = 0
     for n in lens:
         out.append((char_of[pos], char_of[pos + n - 1] + 1))
