@@ -369,7 +369,7 @@ def test_bpe_byte_fallback_with_prefix_and_suffix():
     """Byte-fallback tokens of "##" or "</w>" count their bytes too, so tokens can end past their word."""
     for kwargs in ({"continuing_subword_prefix": "##"}, {"end_of_word_suffix": "</w>"}):
         ref = tokenizers.Tokenizer(M.BPE(unk_token="[UNK]", byte_fallback=True, **kwargs))
-        ref.pre_tokenizer = P.Whitespace()
+        ref.pre_tokenizer = P.WhitespaceSplit()
         trainer = tokenizers.trainers.BpeTrainer(vocab_size=60, special_tokens=["[UNK]"], show_progress=False,
                                                  **kwargs)  # fmt: skip
         ref.train_from_iterator(["hello world, the words"] * 3, trainer=trainer)
@@ -384,6 +384,11 @@ def test_bpe_byte_fallback_with_prefix_and_suffix():
             "é 😀 a",
             "hello wörld 中文字符 x",
             "wörld\x00q",
+            "hello\x00",
+            "ok 京ÀÉÎ𝔘7k👨\u200d👩\u200d👧",
+            "é\x00",
+            "h\x00ello",
+            "x hé\x00llo",
         ):
             assert_same_encode(ours, ref, text)
             for word in filter(str.isascii, text.split()):  # (ours gives whole chars to byte tokens of é)
