@@ -284,3 +284,25 @@ def test_pickle_and_deepcopy(name):
     batch = ours(TEXTS)
     restored = pickle.loads(pickle.dumps(batch))
     assert restored["input_ids"] == batch["input_ids"] and restored.word_ids(2) == batch.word_ids(2)
+
+
+def test_config_names_a_plain_added_token_as_special(tmp_path):
+    """A token tokenizer.json adds as plain, named in tokenizer_config.json as a special token (a string),
+    turns special on load (transformers adds every saved added token again): decoding skips it."""
+    tokenizers = pytest.importorskip("tokenizers")
+    backend = tokenizers.Tokenizer.from_file(str(MINILM / "tokenizer.json"))
+    backend.add_tokens([tokenizers.AddedToken("<tool>", rstrip=True), "<|im_end|>", "plain"])
+    backend.save(str(tmp_path / "tokenizer.json"))
+    config = {"tokenizer_class": "PreTrainedTokenizerFast", "additional_special_tokens": ["<tool>"]}
+    config.update(eos_token="<|im_end|>", unk_token="[UNK]")
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps(config))
+    ours, ref = AutoTokenizer.from_pretrained(tmp_path), _ref_load(tmp_path)
+    text = "a <tool> b<|im_end|> plain [SEP]"
+    ids = ref(text)["input_ids"]
+    assert ours(text)["input_ids"] == ids
+    for skip in (True, False):
+        assert ours.decode(ids, skip_special_tokens=skip) == ref.decode(ids, skip_special_tokens=skip)
+    assert {i: str(t) for i, t in ours.added_tokens_decoder.items()} == {
+        i: str(t) for i, t in ref.added_tokens_decoder.items()
+    }
+    assert same_json(json.loads(ours.backend_tokenizer.to_str()), json.loads(ref.backend_tokenizer.to_str()))

@@ -219,12 +219,12 @@ class PreTrainedTokenizer(SpecialTokensMixin, PaddingMixin):
         """Add the saved added tokens and any special token the backend does not know yet."""
         _, AddedToken = engine_classes()
         existing = self.added_tokens_decoder
-        known = [added_token_state(t) for t in existing.values()]
-        to_add: list[Any] = []
-        for _, token in sorted(added_tokens_decoder.items(), key=lambda x: int(x[0])):
-            token = added_token(token)
-            if added_token_state(token) not in known:
-                to_add.append(token)
+        # every saved added token is added again, as transformers does (its "already there" check compares
+        # tokens with the ids of added_tokens_decoder, never equal): one named as a special token (a string
+        # in the config) turns special even when tokenizer.json has it as a plain added token
+        to_add: list[Any] = [
+            added_token(t) for _, t in sorted(added_tokens_decoder.items(), key=lambda x: int(x[0]))
+        ]
         encoder = [t.content for t in existing.values()] + [str(t) for t in to_add]
 
         def state(t: Any) -> Any:
