@@ -23,6 +23,9 @@ TEXTS = HARD_TEXTS + [
     "ﬃ ẛ̣ ḍ̇ Å Ω K",
     "a--b__c  d\u2581e",
     "ΣΑΣ. İi",
+    "a\n",
+    "\r\n\n",
+    "dead beef\n\nC0FFEE\n",
 ]
 
 
@@ -70,6 +73,10 @@ NORMALIZERS = {
     "replace_regex": N.Replace(Regex(r"\s+"), " "),
     "replace_regex_remove": N.Replace(Regex("[aeiou]"), ""),
     "replace_regex_empty": N.Replace(Regex("x*"), "-"),
+    # Ruby syntax: ^ is a line start but not the end after a last newline, \Z also matches before a last
+    # newline, (?m) lets "." match newlines, \h is a hex digit
+    "replace_regex_line_start": N.Replace(Regex("^"), "#"),
+    "replace_regex_anchors": N.Replace(Regex(r"^$|\Z|(?m:a.b)|\h+"), "#"),
     "replace_regex_word": N.Replace(Regex(r"[^\w\s]"), "#"),
     "prepend": N.Prepend("\u2581"),
     "prepend_two": N.Prepend("ab"),
@@ -107,6 +114,7 @@ PRE_TOKENIZERS = {
     "split_onig_not_word": P.Split(Regex(r"\W"), "removed"),
     "split_line_anchors": P.Split(Regex(r"^\s*\S|\S$|."), "isolated"),
     "split_empty_matches": P.Split(Regex(r"x*"), "isolated"),
+    "split_dotall": P.Split(Regex(r"(?m).|\h"), "isolated"),
     "split_llama3": P.Split(
         Regex(
             r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"

@@ -142,6 +142,8 @@ class OnigRegex:
 
 
 _PROPERTY = regex.compile(r"\\[pPwWdD]|\[:")
+_INLINE_FLAGS = regex.compile(r"\(\?[imx]*(?:-[imx]*)?[:)]")
+_REWRITE = regex.compile(r"\\[pPwWdDZhH]|\[:|\^|\(\?[imx]*(?:-[imx]*)?[:)]")
 _UNASSIGNED = LazyRegex(f"[{ONIG_UNASSIGNED}]")
 _JOINERS = "\u200c\u200d"
 # Oniguruma's \\w never matches the joiners U+200C/U+200D, and outside a class it also matches the
@@ -150,11 +152,11 @@ _W_EXTRA = "\xb2\xb3\xb9\xbc-\xbe"
 
 
 def onig_to_python(pattern: str, exact: bool = False) -> str:
-    r"""Rewrite property escapes (``\w``, ``\p{..}``, ``\d`` ...) to Oniguruma's meaning.
+    r"""Rewrite property escapes (``\w``, ``\p{..}``, ``\d`` ...), ``^`` and ``\Z`` to Oniguruma's meaning.
 
     With ``exact``, chars the reference's Oniguruma leaves unassigned match no property escape.
     """
-    if not _PROPERTY.search(pattern):
+    if not _REWRITE.search(pattern):
         return pattern
     una = ONIG_UNASSIGNED if exact else ""
     out: list[str] = []
@@ -164,7 +166,11 @@ def onig_to_python(pattern: str, exact: bool = False) -> str:
         if c == "\\" and i + 1 < n:
             j = _escape_end(pattern, i)
             esc, e = pattern[i:j], pattern[i + 1]
-            if e == "w":
+            if e == "Z":  # end, or before a last newline (Python's \\Z is the very end)
+                out.append("(?=\\n?\\Z)")
+            elif e in "hH":  # Ruby's hex digit (Python's \\h is a horizontal space)
+                out.append("[0-9a-fA-F]" if e == "h" else "[^0-9a-fA-F]")
+            elif e == "w":
                 out.append(f"(?:(?![{una}{_JOINERS}])[\\w{_W_EXTRA}])")
             elif e == "W":
                 out.append(f"(?:[{una}{_JOINERS}]|[^\\w{_W_EXTRA}])")
@@ -186,6 +192,12 @@ def onig_to_python(pattern: str, exact: bool = False) -> str:
             else:
                 out.append(cls)
             i = j + 1
+        elif c == "(" and (flags := _INLINE_FLAGS.match(pattern, i)) is not None:
+            out.append(flags.group().replace("m", "s"))  # Ruby's (?m) lets "." match newlines: Python's (?s)
+            i = flags.end()
+        elif c == "^":  # a line start, but not the end after a last newline (as Python's MULTILINE ^ is)
+            out.append("(?:\\A|(?<=\\n)(?!\\Z))")
+            i += 1
         else:
             out.append(c)
             i += 1
