@@ -115,6 +115,11 @@ PRE_TOKENIZERS = {
     "split_line_anchors": P.Split(Regex(r"^\s*\S|\S$|."), "isolated"),
     "split_empty_matches": P.Split(Regex(r"x*"), "isolated"),
     "split_dotall": P.Split(Regex(r"(?m).|\h"), "isolated"),
+    # classes inside classes and && (BLOOM's pattern), boundaries of Oniguruma's \w, POSIX digits
+    "split_bloom": P.Split(Regex(" ?[^(\\s|[.,!?…。，、।۔،])]+"), "isolated"),
+    "split_nested_classes": P.Split(Regex(r"[a-z&&[^aeiou]]+|[^[^0-9]]|[\w&&\D]{3}"), "isolated"),
+    "split_word_boundaries": P.Split(Regex(r"\b\w|\B."), "isolated"),
+    "split_posix_digits": P.Split(Regex(r"[[:digit:]]+"), "removed"),
     "split_llama3": P.Split(
         Regex(
             r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"

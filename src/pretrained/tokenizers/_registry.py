@@ -143,7 +143,7 @@ class OnigRegex:
 
 _PROPERTY = regex.compile(r"\\[pPwWdD]|\[:")
 _INLINE_FLAGS = regex.compile(r"\(\?[imx]*(?:-[imx]*)?[:)]")
-_REWRITE = regex.compile(r"\\[pPwWdDZhH]|\[:|\^|\(\?[imx]*(?:-[imx]*)?[:)]")
+_REWRITE = regex.compile(r"\\[pPwWdDZhHbB]|\[:|\^|\(\?[imx]*(?:-[imx]*)?[:)]")
 _UNASSIGNED = LazyRegex(f"[{ONIG_UNASSIGNED}]")
 _JOINERS = "\u200c\u200d"
 # Oniguruma's \\w never matches the joiners U+200C/U+200D, and outside a class it also matches the
@@ -156,7 +156,7 @@ def onig_to_python(pattern: str, exact: bool = False) -> str:
 
     With ``exact``, chars the reference's Oniguruma leaves unassigned match no property escape.
     """
-    if not _REWRITE.search(pattern):
+    if not _REWRITE.search(pattern) and "&&" not in pattern and pattern.count("[") < 2:
         return pattern
     una = ONIG_UNASSIGNED if exact else ""
     out: list[str] = []
@@ -170,6 +170,10 @@ def onig_to_python(pattern: str, exact: bool = False) -> str:
                 out.append("(?=\\n?\\Z)")
             elif e in "hH":  # Ruby's hex digit (Python's \\h is a horizontal space)
                 out.append("[0-9a-fA-F]" if e == "h" else "[^0-9a-fA-F]")
+            elif e in "bB":  # boundaries of Oniguruma's \\w
+                w = f"(?:(?![{una}{_JOINERS}])[\\w{_W_EXTRA}])"
+                b = f"(?<={w})(?!{w})|(?<!{w})(?={w})" if e == "b" else f"(?<={w})(?={w})|(?<!{w})(?!{w})"
+                out.append(f"(?:{b})")
             elif e == "w":
                 out.append(f"(?:(?![{una}{_JOINERS}])[\\w{_W_EXTRA}])")
             elif e == "W":
@@ -183,7 +187,15 @@ def onig_to_python(pattern: str, exact: bool = False) -> str:
             i = j
         elif c == "[":
             j = _class_end(pattern, i)
-            cls = pattern[i : j + 1]
+            # Oniguruma's [:digit:] is every decimal digit (Python's is ASCII only)
+            cls = pattern[i : j + 1].replace("[:digit:]", "\\p{Nd}").replace("[:^digit:]", "\\P{Nd}")
+            nested = _nested_class(cls, exact)
+            if nested is not None:
+                if not nested.startswith("["):  # an expression (negated nested classes, &&)
+                    out.append(nested)
+                    i = j + 1
+                    continue
+                cls = nested
             body = cls[1:-1]
             excluded = (_JOINERS if "\\w" in body else "") + (una if _PROPERTY.search(body) else "")
             if excluded and _PROPERTY.search(body):
@@ -202,6 +214,52 @@ def onig_to_python(pattern: str, exact: bool = False) -> str:
             out.append(c)
             i += 1
     return "".join(out)
+
+
+def _nested_class(cls: str, exact: bool) -> str | None:
+    """An Oniguruma class with classes inside it or ``&&`` (which Python's ``regex`` V0 reads otherwise):
+    one flat class when the inner classes only add chars, else an expression matching one char.
+    None for a plain class."""
+    body = cls[1:-1]
+    negated = body.startswith("^")
+    body = body[1:] if negated else body
+    parts: list[tuple[str, list[str]]] = []  # split at top-level &&: (flat chars, inner classes)
+    flat, inner, i = "", [], 0
+    while i < len(body):
+        if body[i] == "\\":
+            j = _escape_end(body, i)
+        elif body.startswith("[:", i) and body.find(":]", i) > 0:  # POSIX bracket: part of the flat chars
+            j = body.find(":]", i) + 2
+        elif body[i] == "[":
+            j = _class_end(body, i) + 1
+            inner.append(body[i:j])
+            i = j
+            continue
+        elif body.startswith("&&", i):
+            parts.append((flat, inner))
+            flat, inner, i = "", [], i + 2
+            continue
+        else:
+            j = i + 1
+        flat += body[i:j]
+        i = j
+    parts.append((flat, inner))
+    if len(parts) == 1 and not inner:
+        return None
+    unions = []
+    for flat, inner in parts:
+        rest = []
+        for c in inner:  # an inner class that only lists chars joins the flat ones
+            if c.startswith("[^") or "&&" in c or "[" in c[1:].replace("[:", ""):
+                rest.append(onig_to_python(c, exact))
+            else:
+                flat += "\\]" + c[2:-1] if c.startswith("[]") else c[1:-1]
+        if len(parts) == 1 and not rest:
+            return f"[{'^' if negated else ''}{flat}]"
+        alts = ([onig_to_python(f"[{flat}]", exact)] if flat else []) + rest
+        unions.append(f"(?:{'|'.join(alts)})" if alts else "(?!)")
+    one = "".join(f"(?={u})" for u in unions[:-1]) + unions[-1]
+    return f"(?:(?!{one})(?s:.))" if negated else f"(?:{one})"
 
 
 def _escape_end(pattern: str, i: int) -> int:
