@@ -306,3 +306,35 @@ def test_config_names_a_plain_added_token_as_special(tmp_path):
         i: str(t) for i, t in ref.added_tokens_decoder.items()
     }
     assert same_json(json.loads(ours.backend_tokenizer.to_str()), json.loads(ref.backend_tokenizer.to_str()))
+
+
+@pytest.mark.parametrize(
+    "name", ["minilm_legacy", "gpt2_legacy", "roberta_legacy", "llama_legacy", "t5_legacy"]
+)
+def test_saved_files_match_the_reference(name, tmp_path):
+    """Same files (added_tokens.json too) and the same tokenizer_config.json: the slow class's own init kwargs
+    (errors, legacy, sp_model_kwargs ...) are kept, the slow class's add_prefix_space default is not."""
+    import os
+
+    ours, ref = fresh_pair(name)
+    for tok in (ours, ref):
+        tok.add_tokens(["newtok", "é€"])
+    ours.save_pretrained(tmp_path / "ours")
+    ref.save_pretrained(tmp_path / "ref")
+    assert sorted(os.listdir(tmp_path / "ours")) == sorted(os.listdir(tmp_path / "ref"))
+    for file in ("tokenizer_config.json", "special_tokens_map.json", "added_tokens.json"):
+        assert json.loads((tmp_path / "ours" / file).read_text()) == json.loads(
+            (tmp_path / "ref" / file).read_text()
+        )
+    assert getattr(ours, "add_prefix_space", None) == getattr(ref, "add_prefix_space", None)
+
+
+def test_empty_batch_and_sanitize_special_tokens():
+    ours, ref = fresh_pair("minilm")
+    with pytest.raises(ValueError, match="empty"):  # the reference fails with an IndexError
+        ours([])
+    with pytest.raises(ValueError, match="empty"):
+        ours.batch_encode_plus([])
+    assert ours([], is_split_into_words=True)["input_ids"] == ref([], is_split_into_words=True)["input_ids"]
+    assert ours.sanitize_special_tokens() == ref.sanitize_special_tokens()
+    assert ours.all_special_ids == ref.all_special_ids and len(ours) == len(ref)

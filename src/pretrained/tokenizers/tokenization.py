@@ -30,6 +30,7 @@ VERY_LARGE_INTEGER = int(1e30)  # model_max_length when the checkpoint sets none
 TOKENIZER_FILE = "tokenizer.json"
 TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
 SPECIAL_TOKENS_MAP_FILE = "special_tokens_map.json"
+ADDED_TOKENS_FILE = "added_tokens.json"
 CHAT_TEMPLATE_FILE = "chat_template.jinja"
 CHAT_TEMPLATE_DIR = "additional_chat_templates"
 
@@ -443,6 +444,8 @@ class PreTrainedTokenizer(SpecialTokensMixin, PaddingMixin):
             raise TypeError(
                 f"batch_text_or_text_pairs has to be a list or a tuple (got {type(batch_text_or_text_pairs)})"
             )
+        if not batch_text_or_text_pairs:  # (the reference fails with an IndexError)
+            raise ValueError("the batch to encode is empty: pass at least one text (or one list of words)")
         if is_split_into_words and "pretokenized" in self.class_fixups and not self.add_prefix_space:
             raise ValueError(
                 f"You need to instantiate {type(self).__name__} with add_prefix_space=True to use it with "
