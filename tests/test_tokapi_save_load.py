@@ -338,3 +338,11 @@ def test_empty_batch_and_sanitize_special_tokens():
     assert ours([], is_split_into_words=True)["input_ids"] == ref([], is_split_into_words=True)["input_ids"]
     assert ours.sanitize_special_tokens() == ref.sanitize_special_tokens()
     assert ours.all_special_ids == ref.all_special_ids and len(ours) == len(ref)
+
+
+@pytest.mark.parametrize("name", ["llama_legacy", "llama_json", "t5_json", "gpt2_json"])
+def test_vocab_file_and_can_save_slow(name):
+    ours, ref = load_pair(name)
+    assert ours.can_save_slow_tokenizer == ref.can_save_slow_tokenizer
+    if hasattr(ref, "vocab_file"):
+        assert ours.vocab_file == ref.vocab_file

@@ -18,7 +18,7 @@ import os
 from typing import Any
 
 from .batch_encoding import BatchEncoding, to_py
-from .legacy import bos_eos_template
+from .legacy import CONVENTIONS, bos_eos_template
 from .padding import PaddingMixin
 from .special_tokens import SpecialTokensMixin, added_token, added_token_state, engine_classes
 from .tokenizer_classes import bert_normalizer, roberta_post_processor, t5_extra_ids
@@ -255,6 +255,21 @@ class PreTrainedTokenizer(SpecialTokensMixin, PaddingMixin):
 
     @property
     def is_fast(self) -> bool:
+        return True
+
+    @property
+    def vocab_file(self) -> str | None:
+        """The legacy vocabulary file found at load time (a SentencePiece model for Llama, T5 ...), or None."""
+        path = self.vocab_files.get("vocab_file")
+        return None if path is None else str(path)
+
+    @property
+    def can_save_slow_tokenizer(self) -> bool:
+        """Whether save_pretrained can write the legacy files too (a SentencePiece class needs its model file)."""
+        if str(self.vocab_files.get("vocab_file", "")).endswith(".model") or CONVENTIONS.get(
+            self.tokenizer_class_name
+        ) in ("llama", "t5"):
+            return self.vocab_file is not None and os.path.isfile(self.vocab_file)
         return True
 
     @property
