@@ -125,6 +125,11 @@ def test_load_time_options(kwargs):
         ("t5_json", dict(add_prefix_space=False)),
         ("t5_legacy", dict(extra_ids=5, legacy=False)),
         ("minilm_legacy", dict(do_lower_case=False, strip_accents=True)),
+        # from_slow with a tokenizer.json: the slow class gets add_prefix_space=None (no prefix space)
+        ("llama_json", dict(from_slow=True)),
+        ("llama_json", dict(from_slow=True, legacy=False)),
+        ("t5_json", dict(from_slow=True, legacy=False)),
+        ("llama_legacy", dict(legacy=False, add_prefix_space=True)),
     ],
     ids=str,
 )

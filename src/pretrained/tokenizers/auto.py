@@ -292,6 +292,10 @@ def load_tokenizer(
     legacy = _legacy_files(name_or_path, cls, file_json is not None, options, where)
     slow = SLOW_SPECS.get(cls.tokenizer_class_name, {})
     if legacy is not None:
+        # the slow class takes add_prefix_space from the fast class's kwargs (None: no prefix) when
+        # tokenizer.json is there (from_slow), else from the config, and only then its own default (True)
+        prefix_given = file_json is not None or "add_prefix_space" in init_kwargs
+        prefix = {"add_prefix_space": bool(init_kwargs.get("add_prefix_space"))} if prefix_given else {}
         # the slow class transformers builds to convert hands its own init kwargs on (saved with the tokenizer)
         init_kwargs = {**slow.get("defaults", {}), **slow.get("init", {}), **init_kwargs}
         if "legacy" in slow.get("init", {}) and init_kwargs.get("legacy") is None:
@@ -300,7 +304,7 @@ def load_tokenizer(
             k: added_token(v) if isinstance(v, dict) and "content" in v else v for k, v in options.items()
         }
         options = _convert_saved_tokens(
-            {**cls.class_defaults, **slow.get("defaults", {}), **slow.get("convert", {}), **options}
+            {**cls.class_defaults, **slow.get("defaults", {}), **slow.get("convert", {}), **options, **prefix}
         )
         log.info("no tokenizer.json for %s; converting %s", name_or_path, [p.name for p in legacy.values()])
         tokenizer_json = convert_legacy(CONVENTIONS[cls.tokenizer_class_name], legacy, options)
