@@ -77,6 +77,7 @@ NORMALIZERS = {
     # newline, (?m) lets "." match newlines, \h is a hex digit
     "replace_regex_line_start": N.Replace(Regex("^"), "#"),
     "replace_regex_anchors": N.Replace(Regex(r"^$|\Z|(?m:a.b)|\h+"), "#"),
+    "replace_empty_string": N.Replace("", "#"),  # an empty String matches between all chars (as Regex(""))
     "replace_regex_word": N.Replace(Regex(r"[^\w\s]"), "#"),
     "prepend": N.Prepend("\u2581"),
     "prepend_two": N.Prepend("ab"),
@@ -115,6 +116,8 @@ PRE_TOKENIZERS = {
     "split_line_anchors": P.Split(Regex(r"^\s*\S|\S$|."), "isolated"),
     "split_empty_matches": P.Split(Regex(r"x*"), "isolated"),
     "split_dotall": P.Split(Regex(r"(?m).|\h"), "isolated"),
+    "split_empty_string": P.Split("", "removed"),
+    "split_empty_string_merged": P.Split("", "merged_with_next", invert=True),
     # classes inside classes and && (BLOOM's pattern), boundaries of Oniguruma's \w, POSIX digits
     "split_bloom": P.Split(Regex(" ?[^(\\s|[.,!?…。，、।۔،])]+"), "isolated"),
     "split_nested_classes": P.Split(Regex(r"[a-z&&[^aeiou]]+|[^[^0-9]]|[\w&&\D]{3}"), "isolated"),
@@ -162,6 +165,8 @@ DECODERS = {
     "strip_more": D.Strip("a", 2, 3),
     "replace": D.Replace("\u2581", " "),
     "replace_regex": D.Replace(Regex("a+"), "-"),
+    "replace_empty_string": D.Replace("", "#"),
+    "replace_regex_line_start": D.Replace(Regex("^"), "#"),
     "bpe": D.BPEDecoder(),
     "ctc": D.CTC(),
     "ctc_plain": D.CTC(pad_token="a", word_delimiter_token=" ", cleanup=False),
@@ -171,6 +176,7 @@ TOKEN_LISTS = [
     [],
     ["\u2581\u2581a\u2581b", "\u2581c"],  # Metaspace drops every replacement char of the first token
     ["a_b", "_", "c__"],
+    ["a.b", "", "*", ""],
     ["hello", "##world", "!", "don", "'", "t", " .", "do", "not"],
     ["\u2581Hel", "lo", "\u2581\u2581", "<0xE2>", "<0x82>", "<0xAC>", "<0xFF>", "x", "<0x41>"],
     ["<0xE2>", "<0x82>"],

@@ -232,9 +232,10 @@ class Replace(Decoder):
         self._re = compile_pattern(self.kind, self.pattern)
 
     def decode_chain(self, tokens: list[str]) -> list[str]:
-        if self.kind == "string":
-            return [t.replace(self.pattern, self.content) if self.pattern else t for t in tokens]
-        return [self._re.sub(lambda _: self.content, t) for t in tokens]
+        if self.kind == "string" and self.pattern:  # (an empty String matches everywhere, as an empty regex)
+            return [t.replace(self.pattern, self.content) for t in tokens]
+        # an empty token stays empty (the reference finds no match in an empty string)
+        return [self._re.sub(lambda _: self.content, t) if t else t for t in tokens]
 
     def to_dict(self) -> dict[str, Any]:
         return {

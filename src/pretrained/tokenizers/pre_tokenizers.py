@@ -261,16 +261,16 @@ class Split(PreTokenizer):
         )
         self.behavior = _behavior_from_json(behavior)
         self.invert = invert
-        self._re = compile_pattern(self.kind, self.pattern) if self.pattern else None
+        self._re = compile_pattern(self.kind, self.pattern)  # an empty String matches everywhere (reference)
 
     def split_one(self, ns: NormalizedString) -> list[NormalizedString]:
-        matches = find_matches(self._re if self._re is not None else "", ns.normalized)
+        matches = find_matches(self._re, ns.normalized)
         if self.invert:
             matches = [(span, not m) for span, m in matches]
         return [ns.slice(s, e) for s, e in split_spans(matches, self.behavior)]
 
     def fast_split(self, text: str, shift: int = 0) -> FastSplit | None:
-        return _split_words(text, self._re if self._re is not None else "", self.behavior, self.invert)
+        return _split_words(text, self._re, self.behavior, self.invert)
 
     def to_dict(self) -> dict[str, Any]:
         return {
