@@ -23,6 +23,11 @@ TEXTS = HARD_TEXTS + [
     "ﬃ ẛ̣ ḍ̇ Å Ω K",
     "a--b__c  d\u2581e",
     "ΣΑΣ. İi",
+    "a\n",
+    "\r\n\n",
+    "dead beef\n\nC0FFEE\n",
+    # marks newer than the reference's Unicode tables (combining class 0 there: never reordered)
+    "o\u108d\u1dfa\u05a1 A\u2de0\u1dfa \u1dd8\u1df6\u1df7\u1df8\u1dfb\u1dfe x\u0316\u1ac1\u0301",
 ]
 
 
@@ -70,6 +75,11 @@ NORMALIZERS = {
     "replace_regex": N.Replace(Regex(r"\s+"), " "),
     "replace_regex_remove": N.Replace(Regex("[aeiou]"), ""),
     "replace_regex_empty": N.Replace(Regex("x*"), "-"),
+    # Ruby syntax: ^ is a line start but not the end after a last newline, \Z also matches before a last
+    # newline, (?m) lets "." match newlines, \h is a hex digit
+    "replace_regex_line_start": N.Replace(Regex("^"), "#"),
+    "replace_regex_anchors": N.Replace(Regex(r"^$|\Z|(?m:a.b)|\h+"), "#"),
+    "replace_empty_string": N.Replace("", "#"),  # an empty String matches between all chars (as Regex(""))
     "replace_regex_word": N.Replace(Regex(r"[^\w\s]"), "#"),
     "prepend": N.Prepend("\u2581"),
     "prepend_two": N.Prepend("ab"),
@@ -107,6 +117,14 @@ PRE_TOKENIZERS = {
     "split_onig_not_word": P.Split(Regex(r"\W"), "removed"),
     "split_line_anchors": P.Split(Regex(r"^\s*\S|\S$|."), "isolated"),
     "split_empty_matches": P.Split(Regex(r"x*"), "isolated"),
+    "split_dotall": P.Split(Regex(r"(?m).|\h"), "isolated"),
+    "split_empty_string": P.Split("", "removed"),
+    "split_empty_string_merged": P.Split("", "merged_with_next", invert=True),
+    # classes inside classes and && (BLOOM's pattern), boundaries of Oniguruma's \w, POSIX digits
+    "split_bloom": P.Split(Regex(" ?[^(\\s|[.,!?…。，、।۔،])]+"), "isolated"),
+    "split_nested_classes": P.Split(Regex(r"[a-z&&[^aeiou]]+|[^[^0-9]]|[\w&&\D]{3}"), "isolated"),
+    "split_word_boundaries": P.Split(Regex(r"\b\w|\B."), "isolated"),
+    "split_posix_digits": P.Split(Regex(r"[[:digit:]]+"), "removed"),
     "split_llama3": P.Split(
         Regex(
             r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
@@ -142,12 +160,15 @@ DECODERS = {
     "byte_level": D.ByteLevel(),
     "metaspace": D.Metaspace(),
     "metaspace_never": D.Metaspace(prepend_scheme="never"),
+    "metaspace_first": D.Metaspace(replacement="_", prepend_scheme="first", split=False),
     "byte_fallback": D.ByteFallback(),
     "fuse": D.Fuse(),
     "strip": D.Strip(" ", 1, 1),
     "strip_more": D.Strip("a", 2, 3),
     "replace": D.Replace("\u2581", " "),
     "replace_regex": D.Replace(Regex("a+"), "-"),
+    "replace_empty_string": D.Replace("", "#"),
+    "replace_regex_line_start": D.Replace(Regex("^"), "#"),
     "bpe": D.BPEDecoder(),
     "ctc": D.CTC(),
     "ctc_plain": D.CTC(pad_token="a", word_delimiter_token=" ", cleanup=False),
@@ -155,6 +176,9 @@ DECODERS = {
 }
 TOKEN_LISTS = [
     [],
+    ["\u2581\u2581a\u2581b", "\u2581c"],  # Metaspace drops every replacement char of the first token
+    ["a_b", "_", "c__"],
+    ["a.b", "", "*", ""],
     ["hello", "##world", "!", "don", "'", "t", " .", "do", "not"],
     ["\u2581Hel", "lo", "\u2581\u2581", "<0xE2>", "<0x82>", "<0xAC>", "<0xFF>", "x", "<0x41>"],
     ["<0xE2>", "<0x82>"],
@@ -318,3 +342,77 @@ def test_python_constructors():
         decoders.Sequence([decoders.Replace("_", " "), decoders.Strip(" ", 1, 0)]).decode(["_a", "_b"])
         == "ab"
     )
+
+
+def test_empty_sequences_round_trip():
+    ref = tokenizers.Tokenizer(M.WordLevel({"a": 0}, unk_token="a"))
+    ref.normalizer, ref.pre_tokenizer = N.Sequence([]), P.Sequence([])
+    ref.post_processor, ref.decoder = R.Sequence([]), D.Sequence([])
+    ours = Tokenizer.from_str(ref.to_str())
+    assert json.loads(ours.to_str()) == json.loads(ref.to_str())
+    assert_same_encode(ours, ref, "a b", "a")
+
+
+def test_bpe_drops_unknown_chars_in_long_words():
+    """No unk token: unknown chars vanish and later tokens' offsets count kept bytes only (even in long words)."""
+    ref = tokenizers.Tokenizer(M.BPE(unk_token=None))
+    trainer = tokenizers.trainers.BpeTrainer(vocab_size=80, show_progress=False)
+    ref.train_from_iterator(["private use and unassigned, plain words " * 3], trainer=trainer)
+    ours = Tokenizer.from_str(ref.to_str())
+    for text in ("private use \ue000\uf8ff and unassigned \u0378 and", "xq" * 20 + "a," * 15, "é中 " * 30):
+        assert_same_encode(ours, ref, text)
+        assert_same_encode(ours, ref, text.split(), is_pretokenized=True)
+
+
+def test_metaspace_first_after_a_normalizer_drops_the_start():
+    """prepend_scheme="first" prepends only when the normalized text still starts at the original's start."""
+    for normalizer in (N.Strip(), N.Replace("ab", ""), N.Sequence([N.Strip(), N.NFKC()])):
+        check_pipeline(char_tokenizer(normalizer, P.Metaspace(prepend_scheme="first")),
+                       ["\n?t", " x", "abx", "x", "", "ab", "  a b  "])  # fmt: skip
+
+
+def test_processor_sequences_with_special_tokens():
+    """A processors Sequence hands every encoding on: Bert/Roberta wrap each one after the first as a pair."""
+    procs = [PROCESSORS[k] for k in ("bert", "roberta", "byte_level", "template_bert", "template_odd")]
+    for first in procs:
+        for second in procs[:3]:
+            text_json = word_level_json(R.Sequence([first, second]))
+            ours, ref = Tokenizer.from_str(text_json), tokenizers.Tokenizer.from_str(text_json)
+            for args in (("Hello, world!",), ("Hello, world!", "How are you?"), ("", "x")):
+                for special in (True, False):
+                    assert_same_encode(ours, ref, *args, add_special_tokens=special)
+    ours = Tokenizer.from_str(word_level_json(R.Sequence([PROCESSORS["template_bert"]] * 2)))
+    with pytest.raises(ValueError, match="TemplateProcessing"):  # the reference panics
+        ours.encode("Hello", "world")
+
+
+def test_bpe_byte_fallback_with_prefix_and_suffix():
+    """Byte-fallback tokens of "##" or "</w>" count their bytes too, so tokens can end past their word."""
+    for kwargs in ({"continuing_subword_prefix": "##"}, {"end_of_word_suffix": "</w>"}):
+        ref = tokenizers.Tokenizer(M.BPE(unk_token="[UNK]", byte_fallback=True, **kwargs))
+        ref.pre_tokenizer = P.WhitespaceSplit()
+        trainer = tokenizers.trainers.BpeTrainer(vocab_size=60, special_tokens=["[UNK]"], show_progress=False,
+                                                 **kwargs)  # fmt: skip
+        ref.train_from_iterator(["hello world, the words"] * 3, trainer=trainer)
+        data = json.loads(ref.to_str())
+        for b in range(256):
+            data["model"]["vocab"].setdefault(f"<0x{b:02X}>", len(data["model"]["vocab"]))
+        ours, ref = Tokenizer.from_str(json.dumps(data)), tokenizers.Tokenizer.from_str(json.dumps(data))
+        for text in (
+            "hello world",
+            "zq\x00\x00] jk",
+            "r北$j",
+            "é 😀 a",
+            "hello wörld 中文字符 x",
+            "wörld\x00q",
+            "hello\x00",
+            "ok 京ÀÉÎ𝔘7k👨\u200d👩\u200d👧",
+            "é\x00",
+            "h\x00ello",
+            "x hé\x00llo",
+        ):
+            assert_same_encode(ours, ref, text)
+            for word in filter(str.isascii, text.split()):  # (ours gives whole chars to byte tokens of é)
+                assert [tuple(t) for t in ours.model.tokenize(word)] == [
+                    t.as_tuple() for t in ref.model.tokenize(word)
+                ]

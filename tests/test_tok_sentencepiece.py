@@ -158,5 +158,7 @@ def test_precompiled_normalizer_alone(reference_jsons):
     data = json.loads(reference_jsons["XLMRobertaTokenizer"])["normalizer"]["normalizers"][0]
     ours = Precompiled.from_dict(data)
     ref = tokenizers.normalizers.Precompiled(base64.b64decode(data["precompiled_charsmap"]))
-    for text in TEXTS:
+    # marks newer than the reference's grapheme tables start a grapheme there (so "ˢ" alone maps to "s")
+    newer = ["\u02e2\u1adf", "\u1f7d\u0734\U00010ef0\u0e39", "\u2464\u0598\U0001d252", "ˢ\u05c8 ᵃ\u0b53x"]
+    for text in TEXTS + newer:
         assert ours.normalize_str(text) == ref.normalize_str(text), text

@@ -130,3 +130,19 @@ def test_byte_level_alphabet_as_initial_alphabet():
     ours, ref = train_both(lambda m: m.BPE(), T.BpeTrainer(show_progress=False, **options),
                            trainers.BpeTrainer(initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), vocab_size=400))  # fmt: skip
     assert ours["model"] == ref["model"]
+
+
+def test_word_level_special_token_also_in_the_text():
+    """A special token that is also a word of the text keeps its last place (id 0 left unused), as the reference."""
+    lines = ["[CLS] a b a", "c [CLS] d"] * 3
+    ref, ours = (
+        tokenizers.Tokenizer(M.WordLevel(unk_token="[UNK]")),
+        Tokenizer(models.WordLevel(unk_token="[UNK]")),
+    )
+    ref.pre_tokenizer, ours.pre_tokenizer = P.WhitespaceSplit(), pre_tokenizers.WhitespaceSplit()
+    ref.train_from_iterator(
+        lines, trainer=T.WordLevelTrainer(special_tokens=["[CLS]", "[UNK]"], show_progress=False)
+    )
+    ours.train_from_iterator(lines, trainer=trainers.WordLevelTrainer(special_tokens=["[CLS]", "[UNK]"]))
+    assert json.loads(ours.to_str()) == json.loads(ref.to_str())
+    assert ours.encode("[CLS] a zz").ids == ref.encode("[CLS] a zz").ids

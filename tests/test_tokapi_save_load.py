@@ -125,6 +125,11 @@ def test_load_time_options(kwargs):
         ("t5_json", dict(add_prefix_space=False)),
         ("t5_legacy", dict(extra_ids=5, legacy=False)),
         ("minilm_legacy", dict(do_lower_case=False, strip_accents=True)),
+        # from_slow with a tokenizer.json: the slow class gets add_prefix_space=None (no prefix space)
+        ("llama_json", dict(from_slow=True)),
+        ("llama_json", dict(from_slow=True, legacy=False)),
+        ("t5_json", dict(from_slow=True, legacy=False)),
+        ("llama_legacy", dict(legacy=False, add_prefix_space=True)),
     ],
     ids=str,
 )
@@ -284,3 +289,65 @@ def test_pickle_and_deepcopy(name):
     batch = ours(TEXTS)
     restored = pickle.loads(pickle.dumps(batch))
     assert restored["input_ids"] == batch["input_ids"] and restored.word_ids(2) == batch.word_ids(2)
+
+
+def test_config_names_a_plain_added_token_as_special(tmp_path):
+    """A token tokenizer.json adds as plain, named in tokenizer_config.json as a special token (a string),
+    turns special on load (transformers adds every saved added token again): decoding skips it."""
+    tokenizers = pytest.importorskip("tokenizers")
+    backend = tokenizers.Tokenizer.from_file(str(MINILM / "tokenizer.json"))
+    backend.add_tokens([tokenizers.AddedToken("<tool>", rstrip=True), "<|im_end|>", "plain"])
+    backend.save(str(tmp_path / "tokenizer.json"))
+    config = {"tokenizer_class": "PreTrainedTokenizerFast", "additional_special_tokens": ["<tool>"]}
+    config.update(eos_token="<|im_end|>", unk_token="[UNK]")
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps(config))
+    ours, ref = AutoTokenizer.from_pretrained(tmp_path), _ref_load(tmp_path)
+    text = "a <tool> b<|im_end|> plain [SEP]"
+    ids = ref(text)["input_ids"]
+    assert ours(text)["input_ids"] == ids
+    for skip in (True, False):
+        assert ours.decode(ids, skip_special_tokens=skip) == ref.decode(ids, skip_special_tokens=skip)
+    assert {i: str(t) for i, t in ours.added_tokens_decoder.items()} == {
+        i: str(t) for i, t in ref.added_tokens_decoder.items()
+    }
+    assert same_json(json.loads(ours.backend_tokenizer.to_str()), json.loads(ref.backend_tokenizer.to_str()))
+
+
+@pytest.mark.parametrize(
+    "name", ["minilm_legacy", "gpt2_legacy", "roberta_legacy", "llama_legacy", "t5_legacy"]
+)
+def test_saved_files_match_the_reference(name, tmp_path):
+    """Same files (added_tokens.json too) and the same tokenizer_config.json: the slow class's own init kwargs
+    (errors, legacy, sp_model_kwargs ...) are kept, the slow class's add_prefix_space default is not."""
+    import os
+
+    ours, ref = fresh_pair(name)
+    for tok in (ours, ref):
+        tok.add_tokens(["newtok", "é€"])
+    ours.save_pretrained(tmp_path / "ours")
+    ref.save_pretrained(tmp_path / "ref")
+    assert sorted(os.listdir(tmp_path / "ours")) == sorted(os.listdir(tmp_path / "ref"))
+    for file in ("tokenizer_config.json", "special_tokens_map.json", "added_tokens.json"):
+        assert json.loads((tmp_path / "ours" / file).read_text()) == json.loads(
+            (tmp_path / "ref" / file).read_text()
+        )
+    assert getattr(ours, "add_prefix_space", None) == getattr(ref, "add_prefix_space", None)
+
+
+def test_empty_batch_and_sanitize_special_tokens():
+    ours, ref = fresh_pair("minilm")
+    with pytest.raises(ValueError, match="empty"):  # the reference fails with an IndexError
+        ours([])
+    with pytest.raises(ValueError, match="empty"):
+        ours.batch_encode_plus([])
+    assert ours([], is_split_into_words=True)["input_ids"] == ref([], is_split_into_words=True)["input_ids"]
+    assert ours.sanitize_special_tokens() == ref.sanitize_special_tokens()
+    assert ours.all_special_ids == ref.all_special_ids and len(ours) == len(ref)
+
+
+@pytest.mark.parametrize("name", ["llama_legacy", "llama_json", "t5_json", "gpt2_json"])
+def test_vocab_file_and_can_save_slow(name):
+    ours, ref = load_pair(name)
+    assert ours.can_save_slow_tokenizer == ref.can_save_slow_tokenizer
+    if hasattr(ref, "vocab_file"):
+        assert ours.vocab_file == ref.vocab_file

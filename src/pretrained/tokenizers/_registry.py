@@ -142,6 +142,8 @@ class OnigRegex:
 
 
 _PROPERTY = regex.compile(r"\\[pPwWdD]|\[:")
+_INLINE_FLAGS = regex.compile(r"\(\?[imx]*(?:-[imx]*)?[:)]")
+_REWRITE = regex.compile(r"\\[pPwWdDZhHbB]|\[:|\^|\(\?[imx]*(?:-[imx]*)?[:)]")
 _UNASSIGNED = LazyRegex(f"[{ONIG_UNASSIGNED}]")
 _JOINERS = "\u200c\u200d"
 # Oniguruma's \\w never matches the joiners U+200C/U+200D, and outside a class it also matches the
@@ -150,11 +152,11 @@ _W_EXTRA = "\xb2\xb3\xb9\xbc-\xbe"
 
 
 def onig_to_python(pattern: str, exact: bool = False) -> str:
-    r"""Rewrite property escapes (``\w``, ``\p{..}``, ``\d`` ...) to Oniguruma's meaning.
+    r"""Rewrite property escapes (``\w``, ``\p{..}``, ``\d`` ...), ``^`` and ``\Z`` to Oniguruma's meaning.
 
     With ``exact``, chars the reference's Oniguruma leaves unassigned match no property escape.
     """
-    if not _PROPERTY.search(pattern):
+    if not _REWRITE.search(pattern) and "&&" not in pattern and pattern.count("[") < 2:
         return pattern
     una = ONIG_UNASSIGNED if exact else ""
     out: list[str] = []
@@ -164,7 +166,15 @@ def onig_to_python(pattern: str, exact: bool = False) -> str:
         if c == "\\" and i + 1 < n:
             j = _escape_end(pattern, i)
             esc, e = pattern[i:j], pattern[i + 1]
-            if e == "w":
+            if e == "Z":  # end, or before a last newline (Python's \\Z is the very end)
+                out.append("(?=\\n?\\Z)")
+            elif e in "hH":  # Ruby's hex digit (Python's \\h is a horizontal space)
+                out.append("[0-9a-fA-F]" if e == "h" else "[^0-9a-fA-F]")
+            elif e in "bB":  # boundaries of Oniguruma's \\w
+                w = f"(?:(?![{una}{_JOINERS}])[\\w{_W_EXTRA}])"
+                b = f"(?<={w})(?!{w})|(?<!{w})(?={w})" if e == "b" else f"(?<={w})(?={w})|(?<!{w})(?!{w})"
+                out.append(f"(?:{b})")
+            elif e == "w":
                 out.append(f"(?:(?![{una}{_JOINERS}])[\\w{_W_EXTRA}])")
             elif e == "W":
                 out.append(f"(?:[{una}{_JOINERS}]|[^\\w{_W_EXTRA}])")
@@ -177,7 +187,15 @@ def onig_to_python(pattern: str, exact: bool = False) -> str:
             i = j
         elif c == "[":
             j = _class_end(pattern, i)
-            cls = pattern[i : j + 1]
+            # Oniguruma's [:digit:] is every decimal digit (Python's is ASCII only)
+            cls = pattern[i : j + 1].replace("[:digit:]", "\\p{Nd}").replace("[:^digit:]", "\\P{Nd}")
+            nested = _nested_class(cls, exact)
+            if nested is not None:
+                if not nested.startswith("["):  # an expression (negated nested classes, &&)
+                    out.append(nested)
+                    i = j + 1
+                    continue
+                cls = nested
             body = cls[1:-1]
             excluded = (_JOINERS if "\\w" in body else "") + (una if _PROPERTY.search(body) else "")
             if excluded and _PROPERTY.search(body):
@@ -186,10 +204,62 @@ def onig_to_python(pattern: str, exact: bool = False) -> str:
             else:
                 out.append(cls)
             i = j + 1
+        elif c == "(" and (flags := _INLINE_FLAGS.match(pattern, i)) is not None:
+            out.append(flags.group().replace("m", "s"))  # Ruby's (?m) lets "." match newlines: Python's (?s)
+            i = flags.end()
+        elif c == "^":  # a line start, but not the end after a last newline (as Python's MULTILINE ^ is)
+            out.append("(?:\\A|(?<=\\n)(?!\\Z))")
+            i += 1
         else:
             out.append(c)
             i += 1
     return "".join(out)
+
+
+def _nested_class(cls: str, exact: bool) -> str | None:
+    """An Oniguruma class with classes inside it or ``&&`` (which Python's ``regex`` V0 reads otherwise):
+    one flat class when the inner classes only add chars, else an expression matching one char.
+    None for a plain class."""
+    body = cls[1:-1]
+    negated = body.startswith("^")
+    body = body[1:] if negated else body
+    parts: list[tuple[str, list[str]]] = []  # split at top-level &&: (flat chars, inner classes)
+    flat, inner, i = "", [], 0
+    while i < len(body):
+        if body[i] == "\\":
+            j = _escape_end(body, i)
+        elif body.startswith("[:", i) and body.find(":]", i) > 0:  # POSIX bracket: part of the flat chars
+            j = body.find(":]", i) + 2
+        elif body[i] == "[":
+            j = _class_end(body, i) + 1
+            inner.append(body[i:j])
+            i = j
+            continue
+        elif body.startswith("&&", i):
+            parts.append((flat, inner))
+            flat, inner, i = "", [], i + 2
+            continue
+        else:
+            j = i + 1
+        flat += body[i:j]
+        i = j
+    parts.append((flat, inner))
+    if len(parts) == 1 and not inner:
+        return None
+    unions = []
+    for flat, inner in parts:
+        rest = []
+        for c in inner:  # an inner class that only lists chars joins the flat ones
+            if c.startswith("[^") or "&&" in c or "[" in c[1:].replace("[:", ""):
+                rest.append(onig_to_python(c, exact))
+            else:
+                flat += "\\]" + c[2:-1] if c.startswith("[]") else c[1:-1]
+        if len(parts) == 1 and not rest:
+            return f"[{'^' if negated else ''}{flat}]"
+        alts = ([onig_to_python(f"[{flat}]", exact)] if flat else []) + rest
+        unions.append(f"(?:{'|'.join(alts)})" if alts else "(?!)")
+    one = "".join(f"(?={u})" for u in unions[:-1]) + unions[-1]
+    return f"(?:(?!{one})(?s:.))" if negated else f"(?:{one})"
 
 
 def _escape_end(pattern: str, i: int) -> int:

@@ -23,6 +23,7 @@ from typing import Any
 from .legacy import CONVENTIONS, VOCAB_FILES, convert_legacy
 from .special_tokens import SPECIAL_TOKENS_ATTRIBUTES, added_token
 from .tokenization import (
+    ADDED_TOKENS_FILE,
     CHAT_TEMPLATE_DIR,
     CHAT_TEMPLATE_FILE,
     SPECIAL_TOKENS_MAP_FILE,
@@ -34,7 +35,6 @@ from .tokenizer_classes import CLASS_SPECS, MODEL_TYPE_TO_TOKENIZER, SLOW_SPECS
 
 log = logging.getLogger(__name__)
 
-ADDED_TOKENS_FILE = "added_tokens.json"
 # classes transformers has only as slow tokenizers (no tokenizer.json): class name -> our module that loads them
 OWN_LOADERS: dict[str, str] = {"MarianTokenizer": ".marian"}
 _CLASS_CACHE: dict[str, type] = {}
@@ -292,11 +292,20 @@ def load_tokenizer(
     legacy = _legacy_files(name_or_path, cls, file_json is not None, options, where)
     slow = SLOW_SPECS.get(cls.tokenizer_class_name, {})
     if legacy is not None:
-        init_kwargs = {**slow.get("defaults", {}), **init_kwargs}
+        # the slow class takes add_prefix_space from the fast class's kwargs (None: no prefix) when
+        # tokenizer.json is there (from_slow), else from the config, and only then its own default (True)
+        prefix_given = file_json is not None or "add_prefix_space" in init_kwargs
+        prefix = {"add_prefix_space": bool(init_kwargs.get("add_prefix_space"))} if prefix_given else {}
+        # the slow class transformers builds to convert hands its own init kwargs on (saved with the tokenizer)
+        init_kwargs = {**slow.get("defaults", {}), **slow.get("init", {}), **init_kwargs}
+        if "legacy" in slow.get("init", {}) and init_kwargs.get("legacy") is None:
+            init_kwargs["legacy"] = True  # the slow class resolves legacy=None to True
         options = {
             k: added_token(v) if isinstance(v, dict) and "content" in v else v for k, v in options.items()
         }
-        options = _convert_saved_tokens({**cls.class_defaults, **slow.get("defaults", {}), **options})
+        options = _convert_saved_tokens(
+            {**cls.class_defaults, **slow.get("defaults", {}), **slow.get("convert", {}), **options, **prefix}
+        )
         log.info("no tokenizer.json for %s; converting %s", name_or_path, [p.name for p in legacy.values()])
         tokenizer_json = convert_legacy(CONVENTIONS[cls.tokenizer_class_name], legacy, options)
     else:

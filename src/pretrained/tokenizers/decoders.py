@@ -121,9 +121,10 @@ class Metaspace(Decoder):
     def decode_chain(self, tokens: list[str]) -> list[str]:
         out = []
         for i, tok in enumerate(tokens):
-            if i == 0 and self.prepend_scheme != "never" and tok.startswith(self.replacement):
-                tok = tok[1:]
-            out.append(tok.replace(self.replacement, " "))
+            if i == 0 and self.prepend_scheme != "never":  # the reference drops every one in the first token
+                out.append(tok.replace(self.replacement, ""))
+            else:
+                out.append(tok.replace(self.replacement, " "))
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -231,9 +232,10 @@ class Replace(Decoder):
         self._re = compile_pattern(self.kind, self.pattern)
 
     def decode_chain(self, tokens: list[str]) -> list[str]:
-        if self.kind == "string":
-            return [t.replace(self.pattern, self.content) if self.pattern else t for t in tokens]
-        return [self._re.sub(lambda _: self.content, t) for t in tokens]
+        if self.kind == "string" and self.pattern:  # (an empty String matches everywhere, as an empty regex)
+            return [t.replace(self.pattern, self.content) for t in tokens]
+        # an empty token stays empty (the reference finds no match in an empty string)
+        return [self._re.sub(lambda _: self.content, t) if t else t for t in tokens]
 
     def to_dict(self) -> dict[str, Any]:
         return {

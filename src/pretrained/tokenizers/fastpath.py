@@ -44,6 +44,8 @@ def encode_fast(tok: Any, text: str, type_id: int, word_idx: int | None) -> Enco
     if added._raw.occurs_in(text) or added._norm.occurs_in(normalized):
         return None  # an added token: the general path splits around it
     model = tok._model
+    if getattr(model, "overruns_words", False):
+        return None  # token offsets past a word's end: the general path maps them as the reference does
     split_from = model.split_from
     table = None
     if pre is None:

@@ -249,14 +249,14 @@ class Replace(Normalizer):
         self._re = compile_pattern(self.kind, self.pattern)
 
     def normalize(self, ns: NormalizedString) -> None:
-        if self.kind == "string":
+        if self.kind == "string" and self.pattern:
             ns.replace(self.pattern, self.content)
-        else:
+        else:  # (an empty String matches between every two chars, as an empty regex: the reference does so)
             ns.replace(self._re, self.content)
 
     def fast_normalize(self, text: str) -> tuple[str, int] | None:
-        if self.kind == "string":
-            if not self.pattern or self.pattern not in text:
+        if self.kind == "string" and self.pattern:
+            if self.pattern not in text:
                 return text, 0
             if len(self.pattern) == 1 and len(self.content) == 1:
                 return text.replace(self.pattern, self.content), 0

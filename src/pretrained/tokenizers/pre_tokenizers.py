@@ -261,16 +261,16 @@ class Split(PreTokenizer):
         )
         self.behavior = _behavior_from_json(behavior)
         self.invert = invert
-        self._re = compile_pattern(self.kind, self.pattern) if self.pattern else None
+        self._re = compile_pattern(self.kind, self.pattern)  # an empty String matches everywhere (reference)
 
     def split_one(self, ns: NormalizedString) -> list[NormalizedString]:
-        matches = find_matches(self._re if self._re is not None else "", ns.normalized)
+        matches = find_matches(self._re, ns.normalized)
         if self.invert:
             matches = [(span, not m) for span, m in matches]
         return [ns.slice(s, e) for s, e in split_spans(matches, self.behavior)]
 
     def fast_split(self, text: str, shift: int = 0) -> FastSplit | None:
-        return _split_words(text, self._re if self._re is not None else "", self.behavior, self.invert)
+        return _split_words(text, self._re, self.behavior, self.invert)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -476,7 +476,10 @@ class Metaspace(PreTokenizer):
     def split_one(self, ns: NormalizedString) -> list[NormalizedString]:
         ns.replace(" ", self.replacement)
         if not ns.normalized.startswith(self.replacement):
-            if self.prepend_scheme == "always" or (self.prepend_scheme == "first" and ns.shift == 0):
+            # "first": only where the text's first char comes from the original's first (the reference
+            # reads the original offset of the normalized text, so a stripped or removed start means no prepend)
+            first = ns.align[0][0] if ns.align else ns.shift
+            if self.prepend_scheme == "always" or (self.prepend_scheme == "first" and first == 0):
                 ns.prepend(self.replacement)
         if self.split:
             return ns.split(self._re, "merged_with_next")

@@ -26,6 +26,31 @@ _EXTENDER = LazyRegex(
                      ("Extend", "ZWJ", "SpacingMark", "Prepend", "L", "V", "T", "LV", "LVT", "Regional_Indicator")) + "]"
 )  # fmt: skip
 
+# marks the regex module's (newer) Unicode joins to the char before, which the reference's grapheme
+# tables leave unassigned: there they start a grapheme of their own (probed from the reference)
+_NEWER_MARK = LazyRegex(
+    "[\u05c8\u05c9\u0b53\u0b54\u1acf-\u1af0\U00010ecb-\U00010ecf\U00010ef0-\U00010efb\U00011b60-\U00011b67"
+    "\U00011df0\U0001d127-\U0001d128\U0001d250-\U0001d252\U0001d25b-\U0001d25c\U0001d25f\U0001d280-\U0001d281"
+    "\U0001e6e3\U0001e6e6\U0001e6ee-\U0001e6ef\U0001e6f5]"
+)
+
+
+def _graphemes(text: str) -> list[str]:
+    """The text's graphemes as the reference cuts them.
+
+    >>> _graphemes("a\u02e2\u1adf")
+    ['a', 'ˢ', '\u1adf']
+    """
+    out: list[str] = []
+    for g in _GRAPHEME.findall(text):
+        start = 0
+        if len(g) > 1:
+            for m in _NEWER_MARK.finditer(g, 1):
+                out.append(g[start : m.start()])
+                start = m.start()
+        out.append(g[start:])
+    return out
+
 
 class DoubleArray:
     """Read-only darts-clone double array over bytes."""
@@ -121,7 +146,7 @@ class Precompiled(Normalizer):
             if table:
                 ns.set_same_length(text.translate(table))
             return
-        graphemes = list(text) if _EXTENDER.search(text) is None else _GRAPHEME.findall(text)
+        graphemes = list(text) if _EXTENDER.search(text) is None else _graphemes(text)
         dest: list[Change] = []
         modified = False
         for grapheme in graphemes:

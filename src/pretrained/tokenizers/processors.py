@@ -107,9 +107,9 @@ class BertProcessing(PostProcessor):
     def process_encodings(self, encodings: list[Encoding], add_special_tokens: bool) -> list[Encoding]:
         if not add_special_tokens:
             return encodings
+        # every encoding after the first is wrapped as the pair (a Sequence can pass on more than two)
         out = [_wrap(encodings[0], self.cls, self.sep, 0, None, 0)]
-        if len(encodings) > 1:
-            out.append(_wrap(encodings[1], None, self.sep, 1, None, 1))
+        out += [_wrap(enc, None, self.sep, 1, None, 1) for enc in encodings[1:]]
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -172,8 +172,7 @@ class RobertaProcessing(PostProcessor):
         if not add_special_tokens:
             return encodings
         out = [_wrap(encodings[0], self.cls, self.sep, 0, 0, 0)]
-        if len(encodings) > 1:
-            out.append(_wrap(encodings[1], self.sep, self.sep, 0, 0, 1))
+        out += [_wrap(enc, self.sep, self.sep, 0, 0, 1) for enc in encodings[1:]]
         return out
 
     def to_dict(self) -> dict[str, Any]:

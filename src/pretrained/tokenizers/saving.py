@@ -15,6 +15,7 @@ from typing import Any
 from .legacy import CONVENTIONS, VOCAB_FILES
 from .special_tokens import added_token_state
 from .tokenization import (
+    ADDED_TOKENS_FILE,
     CHAT_TEMPLATE_DIR,
     CHAT_TEMPLATE_FILE,
     SPECIAL_TOKENS_MAP_FILE,
@@ -107,6 +108,11 @@ def save_tokenizer(
             shutil.copyfile(source, target)
         copied.append(str(target))
     slow_ok = convention is not None and (convention not in ("llama", "t5") or copied)
+    added_vocab = {t: i for t, i in tok.added_tokens_encoder.items() if i >= tok.vocab_size}
+    if slow_ok and added_vocab:  # the slow format's added tokens, as transformers writes them
+        added_path = folder / f"{prefix}{ADDED_TOKENS_FILE}"
+        added_path.write_text(json.dumps(added_vocab, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        copied.append(str(added_path))
     config["tokenizer_class"] = base if slow_ok else f"{base}Fast"
     if tok._processor_class is not None:
         config["processor_class"] = tok._processor_class

@@ -286,6 +286,14 @@ class SpecialTokensMixin:
                     added.append(value)
         return self.add_tokens(added, special_tokens=True)
 
+    def sanitize_special_tokens(self) -> int:
+        """Deprecated in transformers (kept for old code): adds the special tokens again; returns how many are new.
+
+        >>> tok.sanitize_special_tokens()  # doctest: +SKIP
+        0
+        """
+        return self.add_tokens(self.all_special_tokens_extended, special_tokens=True)
+
     def add_tokens(self, new_tokens: Any, special_tokens: bool = False) -> int:
         """Add tokens (str or ``AddedToken``) that are never split; returns how many are new.
 

@@ -172,6 +172,14 @@ class TemplateProcessing(PostProcessor):
         return wrap
 
     def process_encodings(self, encodings: list[Encoding], add_special_tokens: bool) -> list[Encoding]:
+        if len(encodings) not in (
+            1,
+            2,
+        ):  # a processor before it in a Sequence made more (the reference panics)
+            raise ValueError(
+                f"TemplateProcessing takes one or two encodings, got {len(encodings)}: in a processors Sequence, "
+                "put the TemplateProcessing before the processors that add special tokens"
+            )
         template = self.pair if len(encodings) == 2 else self.single
         out: list[Encoding] = []
         used: set[int] = set()

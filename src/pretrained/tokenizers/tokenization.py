@@ -18,7 +18,7 @@ import os
 from typing import Any
 
 from .batch_encoding import BatchEncoding, to_py
-from .legacy import bos_eos_template
+from .legacy import CONVENTIONS, bos_eos_template
 from .padding import PaddingMixin
 from .special_tokens import SpecialTokensMixin, added_token, added_token_state, engine_classes
 from .tokenizer_classes import bert_normalizer, roberta_post_processor, t5_extra_ids
@@ -30,6 +30,7 @@ VERY_LARGE_INTEGER = int(1e30)  # model_max_length when the checkpoint sets none
 TOKENIZER_FILE = "tokenizer.json"
 TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
 SPECIAL_TOKENS_MAP_FILE = "special_tokens_map.json"
+ADDED_TOKENS_FILE = "added_tokens.json"
 CHAT_TEMPLATE_FILE = "chat_template.jinja"
 CHAT_TEMPLATE_DIR = "additional_chat_templates"
 
@@ -219,12 +220,12 @@ class PreTrainedTokenizer(SpecialTokensMixin, PaddingMixin):
         """Add the saved added tokens and any special token the backend does not know yet."""
         _, AddedToken = engine_classes()
         existing = self.added_tokens_decoder
-        known = [added_token_state(t) for t in existing.values()]
-        to_add: list[Any] = []
-        for _, token in sorted(added_tokens_decoder.items(), key=lambda x: int(x[0])):
-            token = added_token(token)
-            if added_token_state(token) not in known:
-                to_add.append(token)
+        # every saved added token is added again, as transformers does (its "already there" check compares
+        # tokens with the ids of added_tokens_decoder, never equal): one named as a special token (a string
+        # in the config) turns special even when tokenizer.json has it as a plain added token
+        to_add: list[Any] = [
+            added_token(t) for _, t in sorted(added_tokens_decoder.items(), key=lambda x: int(x[0]))
+        ]
         encoder = [t.content for t in existing.values()] + [str(t) for t in to_add]
 
         def state(t: Any) -> Any:
@@ -254,6 +255,21 @@ class PreTrainedTokenizer(SpecialTokensMixin, PaddingMixin):
 
     @property
     def is_fast(self) -> bool:
+        return True
+
+    @property
+    def vocab_file(self) -> str | None:
+        """The legacy vocabulary file found at load time (a SentencePiece model for Llama, T5 ...), or None."""
+        path = self.vocab_files.get("vocab_file")
+        return None if path is None else str(path)
+
+    @property
+    def can_save_slow_tokenizer(self) -> bool:
+        """Whether save_pretrained can write the legacy files too (a SentencePiece class needs its model file)."""
+        if str(self.vocab_files.get("vocab_file", "")).endswith(".model") or CONVENTIONS.get(
+            self.tokenizer_class_name
+        ) in ("llama", "t5"):
+            return self.vocab_file is not None and os.path.isfile(self.vocab_file)
         return True
 
     @property
@@ -443,6 +459,8 @@ class PreTrainedTokenizer(SpecialTokensMixin, PaddingMixin):
             raise TypeError(
                 f"batch_text_or_text_pairs has to be a list or a tuple (got {type(batch_text_or_text_pairs)})"
             )
+        if not batch_text_or_text_pairs:  # (the reference fails with an IndexError)
+            raise ValueError("the batch to encode is empty: pass at least one text (or one list of words)")
         if is_split_into_words and "pretokenized" in self.class_fixups and not self.add_prefix_space:
             raise ValueError(
                 f"You need to instantiate {type(self).__name__} with add_prefix_space=True to use it with "

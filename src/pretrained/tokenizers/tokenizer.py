@@ -159,10 +159,10 @@ class Tokenizer:
             "truncation": truncation_to_json(self._truncation),
             "padding": padding_to_json(self._padding),
             "added_tokens": added,
-            "normalizer": self._normalizer.to_dict() if self._normalizer else None,
-            "pre_tokenizer": self.pre_tokenizer.to_dict() if self.pre_tokenizer else None,
-            "post_processor": self.post_processor.to_dict() if self.post_processor else None,
-            "decoder": self.decoder.to_dict() if self.decoder else None,
+            "normalizer": self._normalizer.to_dict() if self._normalizer is not None else None,
+            "pre_tokenizer": self.pre_tokenizer.to_dict() if self.pre_tokenizer is not None else None,
+            "post_processor": self.post_processor.to_dict() if self.post_processor is not None else None,
+            "decoder": self.decoder.to_dict() if self.decoder is not None else None,
             "model": self._model.to_dict(),
         }
 
@@ -269,7 +269,7 @@ class Tokenizer:
         return dict(self._padding) if self._padding else None
 
     def num_special_tokens_to_add(self, is_pair: bool) -> int:
-        return self.post_processor.added_tokens(is_pair) if self.post_processor else 0
+        return self.post_processor.added_tokens(is_pair) if self.post_processor is not None else 0
 
     # -- encoding ----------------------------------------------------------------------------------
     def _encode_text(self, text: str, type_id: int, word_idx: int | None) -> Encoding:

@@ -277,12 +277,18 @@ _ROBERTA_WRAP = {
 _SPECIAL = {"special": True}
 _LLAMA_WRAP = {"normalized": False, "special": True}
 _BERT_SLOW = {"defaults": {"clean_up_tokenization_spaces": True, "do_basic_tokenize": True}}
+# slow class -> defaults: its __init__ defaults (kept in init_kwargs); init: the init kwargs it adds of its own
+# (saved in tokenizer_config.json); convert: options for the conversion only; wrap: AddedToken flags
 SLOW_SPECS: dict[str, dict[str, Any]] = {
     **{name: _BERT_SLOW for name, conv in CONVENTIONS.items() if conv == "bert"},
-    "GPT2Tokenizer": {"wrap": {k: _WRAP_N for k in ("bos_token", "eos_token", "unk_token", "pad_token")}},
+    "GPT2Tokenizer": {
+        "wrap": {k: _WRAP_N for k in ("bos_token", "eos_token", "unk_token", "pad_token")},
+        "init": {"errors": "replace", "pad_token": None, "add_bos_token": False},
+    },
     "CodeGenTokenizer": {"wrap": {k: _SPECIAL for k in ("bos_token", "eos_token", "unk_token", "pad_token")}},
     "RobertaTokenizer": {
-        "wrap": {**_ROBERTA_WRAP, "mask_token": {"lstrip": True, "rstrip": False, "normalized": False}}
+        "wrap": {**_ROBERTA_WRAP, "mask_token": {"lstrip": True, "rstrip": False, "normalized": False}},
+        "init": {"errors": "replace"},
     },
     "LongformerTokenizer": {
         "wrap": {**_ROBERTA_WRAP, "mask_token": {"lstrip": True, "rstrip": False, "normalized": False}}
@@ -293,13 +299,21 @@ SLOW_SPECS: dict[str, dict[str, Any]] = {
         "wrap": {**dict.fromkeys(_ROBERTA_WRAP, _SPECIAL), "mask_token": {"lstrip": True, "special": True}}
     },
     "LlamaTokenizer": {
-        "defaults": {"add_prefix_space": True},
+        "convert": {"add_prefix_space": True},  # the slow class's default, for the conversion only
         "wrap": {k: _LLAMA_WRAP for k in ("bos_token", "eos_token", "unk_token", "pad_token")},
+        "init": dict(
+            pad_token=None,
+            legacy=None,
+            use_default_system_prompt=False,
+            sp_model_kwargs={},
+            spaces_between_special_tokens=False,
+        ),  # fmt: skip
     },
     "CodeLlamaTokenizer": {"wrap": {k: _LLAMA_WRAP for k in ("bos_token", "eos_token", "unk_token")}},
     "T5Tokenizer": {
-        "defaults": {"add_prefix_space": True},
+        "convert": {"add_prefix_space": True},  # the slow class's default, for the conversion only
         "wrap": {k: _SPECIAL for k in ("pad_token", "unk_token", "eos_token")},
+        "init": {"legacy": None, "sp_model_kwargs": {}},
     },
 }
 

@@ -91,13 +91,12 @@ class WordLevelTrainer(Trainer):
 
     def vocab(self) -> dict[str, int]:
         ordered = sorted(self.words.items(), key=lambda kv: (-kv[1], kv[0]))
+        words = [t.content for t in self.special_tokens] + [w for w, n in ordered if n >= self.min_frequency]
         out: dict[str, int] = {}
-        for w in [t.content for t in self.special_tokens] + [
-            w for w, n in ordered if n >= self.min_frequency
-        ]:
-            if len(out) >= self.vocab_size:
-                break
-            out.setdefault(w, len(out))
+        for i, w in enumerate(words[: self.vocab_size]):
+            out[w] = (
+                i  # a special token also seen in the text keeps its last place (an id left unused), as the reference
+            )
         return out
 
     def train(self, model: Any) -> list[AddedToken]:

@@ -17,6 +17,14 @@ class Token(NamedTuple):
 
 
 RawToken = tuple[int, str, tuple[int, int]]
+
+
+class ByteSpan(tuple):  # type: ignore[type-arg]
+    """Token offsets in UTF-8 bytes of the word, for a token that ends past its word (see ``BPE``)."""
+
+    __slots__ = ()
+
+
 # a word's tokens as the Tokenizer's fast path wants them: ids, values, offsets (chars inside the word);
 # tuples of atoms, which the garbage collector stops tracking, so a full cache costs collections nothing
 Entry = tuple[tuple[int, ...], tuple[str, ...], tuple[tuple[int, int], ...]]
@@ -50,7 +58,7 @@ class Model:
         byte_at = [0]
         for c in sequence:
             byte_at.append(byte_at[-1] + len(c.encode()))
-        return [Token(i, v, (byte_at[a], byte_at[b])) for i, v, (a, b) in raw]
+        return [Token(i, v, o if type(o) is ByteSpan else (byte_at[o[0]], byte_at[o[1]])) for i, v, o in raw]
 
     def _tokenize(self, sequence: str) -> list[RawToken]:
         """What ``tokenize`` returns, as plain tuples (the fast path the Tokenizer uses)."""

@@ -15,7 +15,7 @@ from itertools import accumulate
 from typing import Any
 
 from .._registry import TokenizerFileError
-from .base import ENTRY_CAPACITY, Entry, Model, RawToken, WordCache, check_vocab
+from .base import ENTRY_CAPACITY, ByteSpan, Entry, Model, RawToken, WordCache, check_vocab
 from .bpe_merges import apply_merges, merge_ranks
 
 log = logging.getLogger(__name__)
@@ -140,6 +140,17 @@ class BPE(Model):
             return self._tokenize_long(sequence)
         return self._bpe(sequence)
 
+    @property
+    def overruns_words(self) -> bool:
+        """Whether tokens can end past their word: byte-fallback tokens of a prefix or suffix count their
+        bytes too (as in the reference), so a word's tokens span more bytes than the word."""
+        return self.byte_fallback and bool(self.continuing_subword_prefix or self.end_of_word_suffix)
+
+    def _drops_chars(self, word: str) -> bool:
+        """Whether ``word`` has a char with no token and no unk: it is dropped, and the offsets of the tokens
+        after it count the word's kept bytes only (as the reference), which cutting the word would change."""
+        return self.unk_token is None and not self.vocab.keys() >= set(word)
+
     def _bpe(self, word: str) -> list[RawToken]:
         return list(zip(*self._merged(word)))
 
@@ -147,7 +158,12 @@ class BPE(Model):
         if len(word) > _SPLIT_FROM or self.ignore_merges:
             return super()._entry(word)
         # "▁word," -> "▁word" + ",": parts seen before cost no merging (letters and digits rarely cut)
-        if len(word) > 2 and not word[1:].isalnum() and self.split_from == _SPLIT_FROM:
+        if (
+            len(word) > 2
+            and not word[1:].isalnum()
+            and self.split_from == _SPLIT_FROM
+            and not self._drops_chars(word)
+        ):
             parts = self._cuts(word)
             if len(parts) > 1:
                 return self._joined(parts)
@@ -207,6 +223,8 @@ class BPE(Model):
         if self._bigrams is None:
             self._build_cut_tables()
         pieces = [word]
+        if self._drops_chars(word):
+            return pieces
         if self._boundary_cut is not None:
             b, safe = self._boundary_cut
             parts = word.split(b)
@@ -377,11 +395,17 @@ def _boundary_cut(vocab: dict[str, int], bigrams: set[str]) -> tuple[str, set[st
 
 
 def _char_offsets(word: str, lens: list[int]) -> list[tuple[int, int]]:
-    """Char offsets of symbols ``lens`` UTF-8 bytes long (a byte-fallback token spans its whole char)."""
+    """Char offsets of symbols ``lens`` UTF-8 bytes long (a byte-fallback token spans its whole char).
+
+    When tokens end past the word (byte-fallback bytes of a prefix or suffix count too), every token keeps
+    its byte offsets, as a ``ByteSpan``: the reference maps those past the end through the original's bytes.
+    """
     char_of: list[int] = []  # byte index -> char index
     for ci, c in enumerate(word):
         char_of.extend([ci] * len(c.encode()))
-    out = []
+    if sum(lens) > len(char_of):
+        return [ByteSpan((a - n, a)) for n, a in zip(lens, accumulate(lens))]
+    out: list[tuple[int, int]] = []
     pos = 0
     for n in lens:
         out.append((char_of[pos], char_of[pos + n - 1] + 1))
