@@ -290,6 +290,11 @@ def test_batch_decode_and_token_conversion(toks):
         ids, skip_special_tokens=True
     )
     assert ours.convert_ids_to_tokens(3) == ref.convert_ids_to_tokens(3)
+    for pair in ((ids[:3], None), (ids[:3], ids[3:5]), ([], None)):
+        assert ours.build_inputs_with_special_tokens(*pair) == ref.build_inputs_with_special_tokens(*pair)
+        assert ours.create_token_type_ids_from_sequences(*pair) == ref.create_token_type_ids_from_sequences(
+            *pair
+        )
     pieces = ["▁hello", ">>fr<<", "nope", "</s>"]
     assert ours.convert_tokens_to_ids(pieces) == ref.convert_tokens_to_ids(pieces)
     assert ours.convert_tokens_to_string(pieces) == ref.convert_tokens_to_string(pieces)

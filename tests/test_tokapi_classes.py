@@ -100,3 +100,15 @@ def test_class_parity(name, files, tmp_path):
         assert ours.batch_decode(ids, skip_special_tokens=skip) == ref.batch_decode(
             ids, skip_special_tokens=skip
         )
+    assert_same_special_layout(ours, ref)
+
+
+def assert_same_special_layout(ours, ref):
+    """build_inputs_with_special_tokens and create_token_type_ids_from_sequences as the reference class's."""
+    a = ref("Hello world", add_special_tokens=False)["input_ids"]
+    b = ref("more text é", add_special_tokens=False)["input_ids"]
+    for pair in ((a, None), (a, b), ([], None), ([], b)):
+        assert ours.build_inputs_with_special_tokens(*pair) == ref.build_inputs_with_special_tokens(*pair)
+        assert ours.create_token_type_ids_from_sequences(*pair) == ref.create_token_type_ids_from_sequences(
+            *pair
+        )

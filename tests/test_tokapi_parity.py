@@ -46,6 +46,13 @@ PAIRS = [
 RETURNS = dict(return_offsets_mapping=True, return_special_tokens_mask=True, return_length=True)
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_special_tokens_layout_methods(name):
+    from tests.test_tokapi_classes import assert_same_special_layout
+
+    assert_same_special_layout(*load_pair(name))
+
+
 def _with_pad(name: str):
     ours, ref = load_pair(name)
     if ref.pad_token is None:  # GPT-2 and Llama ship without a pad token: use eos, as users do

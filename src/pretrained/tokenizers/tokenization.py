@@ -21,7 +21,15 @@ from .batch_encoding import BatchEncoding, to_py
 from .legacy import CONVENTIONS, bos_eos_template
 from .padding import PaddingMixin
 from .special_tokens import SpecialTokensMixin, added_token, added_token_state, engine_classes
-from .tokenizer_classes import bert_normalizer, roberta_post_processor, t5_extra_ids
+from .tokenizer_classes import (
+    BUILDS_WITH_SPECIAL_TOKENS,
+    ROBERTA_LAYOUT,
+    TEMPLATE_TOKEN_TYPE_IDS,
+    ZERO_TOKEN_TYPE_IDS,
+    bert_normalizer,
+    roberta_post_processor,
+    t5_extra_ids,
+)
 
 log = logging.getLogger(__name__)
 
@@ -341,6 +349,62 @@ class PreTrainedTokenizer(SpecialTokensMixin, PaddingMixin):
     def num_special_tokens_to_add(self, pair: bool = False) -> int:
         """How many special tokens the post-processor adds to one sequence (or a pair)."""
         return self._tokenizer.num_special_tokens_to_add(pair)
+
+    def _with_special_tokens(self, token_ids_0: list[int], token_ids_1: list[int] | None) -> Any:
+        """The ids run through the post-processor (special tokens added; no truncation or padding)."""
+        from .encoding import Encoding
+
+        def encoding(ids: list[int], type_id: int) -> Encoding:
+            return Encoding([int(i) for i in ids], [type_id] * len(ids))
+
+        pair = None if token_ids_1 is None else encoding(token_ids_1, 1)
+        processor = self._tokenizer.post_processor
+        if processor is None:
+            from .processors import PostProcessor
+
+            return PostProcessor.default_process(encoding(token_ids_0, 0), pair, True)
+        return processor.process(encoding(token_ids_0, 0), pair, True)
+
+    def build_inputs_with_special_tokens(
+        self, token_ids_0: list[int], token_ids_1: list[int] | None = None
+    ) -> list[int]:
+        """Ids of one sequence (or a pair) with the special tokens added, as the transformers class of this
+        tokenizer does it (``[CLS] A [SEP] B [SEP]`` for BERT; classes such as GPT-2's only concatenate).
+
+        >>> tok.build_inputs_with_special_tokens([7, 8], [9])  # doctest: +SKIP
+        [101, 7, 8, 102, 9, 102]
+        """
+        layout = ROBERTA_LAYOUT.get(self.tokenizer_class_name)
+        if layout is not None:
+            first, last = (getattr(self, name) for name in layout)
+            ids = [first, *token_ids_0, last]
+            return ids if token_ids_1 is None else [*ids, last, *token_ids_1, last]
+        if self.tokenizer_class_name in BUILDS_WITH_SPECIAL_TOKENS:
+            return self._with_special_tokens(token_ids_0, token_ids_1).ids
+        return list(token_ids_0) if token_ids_1 is None else list(token_ids_0) + list(token_ids_1)
+
+    def create_token_type_ids_from_sequences(
+        self, token_ids_0: list[int], token_ids_1: list[int] | None = None
+    ) -> list[int]:
+        """Token type ids for :meth:`build_inputs_with_special_tokens`' layout, as the transformers class of this
+        tokenizer gives them: 0s over ``[CLS] A [SEP]`` and 1s over ``B [SEP]`` by default, all 0s for classes
+        without token types (RoBERTa, T5...), the template's types for XLNet-like classes.
+
+        >>> tok.create_token_type_ids_from_sequences([7, 8], [9])  # doctest: +SKIP
+        [0, 0, 0, 0, 1, 1]
+        """
+        name = self.tokenizer_class_name
+        if name in ZERO_TOKEN_TYPE_IDS:
+            single, pair = ZERO_TOKEN_TYPE_IDS[name]
+            if token_ids_1 is None:
+                return [0] * (single + len(token_ids_0))
+            return [0] * (pair + len(token_ids_0) + len(token_ids_1))
+        if name in TEMPLATE_TOKEN_TYPE_IDS:
+            return self._with_special_tokens(token_ids_0, token_ids_1).type_ids
+        cls_len = int(self.cls_token_id is not None)
+        sep_len = int(self.sep_token_id is not None)
+        first = [0] * (cls_len + len(token_ids_0) + sep_len)
+        return first if token_ids_1 is None else first + [1] * (len(token_ids_1) + sep_len)
 
     @property
     def max_len_single_sentence(self) -> int:

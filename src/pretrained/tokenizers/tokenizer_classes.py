@@ -358,3 +358,55 @@ def t5_extra_ids(kwargs: dict) -> None:
             )
     else:
         kwargs["additional_special_tokens"] = [f"<extra_id_{i}>" for i in range(extra_ids)]
+
+
+# classes whose transformers class adds special tokens in ``build_inputs_with_special_tokens`` (in the layout of
+# its post-processor); the others concatenate the ids as they are
+BUILDS_WITH_SPECIAL_TOKENS = frozenset({
+    "AlbertTokenizer", "BartTokenizer", "BarthezTokenizer", "BertTokenizer", "BigBirdTokenizer",
+    "BlenderbotTokenizer", "CLIPTokenizer", "CamembertTokenizer", "CodeLlamaTokenizer", "CohereTokenizer",
+    "ConvBertTokenizer", "CpmTokenizer", "DPRContextEncoderTokenizer", "DPRQuestionEncoderTokenizer",
+    "DPRReaderTokenizer", "DebertaTokenizer", "DebertaV2Tokenizer", "DistilBertTokenizer", "ElectraTokenizer",
+    "FNetTokenizer", "FunnelTokenizer", "GPTNeoXTokenizer", "GemmaTokenizer", "HerbertTokenizer", "LEDTokenizer",
+    "LayoutLMTokenizer", "LayoutLMv2Tokenizer", "LayoutLMv3Tokenizer", "LayoutXLMTokenizer", "LlamaTokenizer",
+    "LongformerTokenizer", "LxmertTokenizer", "MBart50Tokenizer", "MBartTokenizer", "MPNetTokenizer",
+    "MT5Tokenizer", "MarianTokenizer", "MobileBertTokenizer", "MvpTokenizer", "NllbTokenizer", "PegasusTokenizer",
+    "RealmTokenizer", "RemBertTokenizer", "RetriBertTokenizer", "RoFormerTokenizer", "RobertaTokenizer",
+    "SeamlessM4TTokenizer", "SplinterTokenizer", "SqueezeBertTokenizer", "T5Tokenizer", "UdopTokenizer",
+    "WhisperTokenizer", "XGLMTokenizer", "XLMRobertaTokenizer", "XLNetTokenizer",
+})  # fmt: skip
+# classes whose ``build_inputs_with_special_tokens`` is RoBERTa's "<s> A </s></s> B </s>" written with these two
+# token ids (not read from the post-processor: the two can disagree, and the reference uses the ids)
+ROBERTA_LAYOUT: dict[str, tuple[str, str]] = {
+    **dict.fromkeys(
+        ("RobertaTokenizer", "BartTokenizer", "LayoutLMv3Tokenizer", "LEDTokenizer",
+         "LongformerTokenizer", "MPNetTokenizer", "MvpTokenizer"),
+        ("bos_token_id", "eos_token_id"),
+    ),
+    **dict.fromkeys(
+        ("BarthezTokenizer", "CamembertTokenizer", "LayoutXLMTokenizer", "XLMRobertaTokenizer"),
+        ("cls_token_id", "sep_token_id"),
+    ),
+}  # fmt: skip
+# classes whose ``create_token_type_ids_from_sequences`` gives only 0s (they use no token types): how many special
+# tokens it counts around one sequence and around a pair ("<s> A </s>" and "<s> A </s></s> B </s>" for RoBERTa)
+_ROBERTA_COUNTS = (2, 4)
+ZERO_TOKEN_TYPE_IDS: dict[str, tuple[int, int]] = {
+    **dict.fromkeys(
+        (
+            "BartTokenizer", "BarthezTokenizer", "BlenderbotTokenizer", "CLIPTokenizer", "CamembertTokenizer",
+            "LEDTokenizer", "LayoutLMv3Tokenizer", "LayoutXLMTokenizer", "LongformerTokenizer", "MBartTokenizer",
+            "MPNetTokenizer", "MvpTokenizer", "NllbTokenizer", "RobertaTokenizer", "SeamlessM4TTokenizer",
+            "XLMRobertaTokenizer",
+        ),
+        _ROBERTA_COUNTS,
+    ),
+    **dict.fromkeys(("T5Tokenizer", "MT5Tokenizer", "UdopTokenizer"), (1, 2)),  # A </s> B </s>
+    "XGLMTokenizer": (1, 3),  # </s> A </s></s> B
+}  # fmt: skip
+# classes whose ``create_token_type_ids_from_sequences`` gives their template's types ([CLS] of type 2 for XLNet,
+# Funnel, CPM; Splinter's question suffix). The other classes give 0s over [CLS] A [SEP] and 1s over B [SEP],
+# counting [CLS] and [SEP] only where the tokenizer has them
+TEMPLATE_TOKEN_TYPE_IDS = frozenset(
+    {"CpmTokenizer", "FunnelTokenizer", "SplinterTokenizer", "XLNetTokenizer"}
+)
