@@ -24,10 +24,17 @@ from torch import nn
 
 from ..generation import GenerationMixin
 from ..modeling import PreTrainedModel
-from ..nn.heads import span_loss
+from ..nn.heads import sequence_classification_loss, span_loss
 from ..nn.kv_cache import EncoderDecoderCache, KVCache
 from ..nn.seq2seq import lm_loss, shift_tokens_right
-from ..outputs import BaseModelOutput, ModelOutput, Seq2SeqLMOutput, Seq2SeqModelOutput, Tensors
+from ..outputs import (
+    BaseModelOutput,
+    ModelOutput,
+    Seq2SeqLMOutput,
+    Seq2SeqModelOutput,
+    Seq2SeqSequenceClassifierOutput,
+    Tensors,
+)
 
 
 class Seq2SeqPreTrainedModel(PreTrainedModel):
@@ -271,6 +278,40 @@ def seq2seq_span_output(
         loss=loss,
         start_logits=start,
         end_logits=end,
+        past_key_values=out.past_key_values,
+        decoder_hidden_states=out.decoder_hidden_states,
+        decoder_attentions=out.decoder_attentions,
+        cross_attentions=out.cross_attentions,
+        encoder_last_hidden_state=out.encoder_last_hidden_state,
+        encoder_hidden_states=out.encoder_hidden_states,
+        encoder_attentions=out.encoder_attentions,
+    )
+
+
+def eos_classification(
+    model: nn.Module, out: Seq2SeqModelOutput, input_ids: torch.Tensor, labels: torch.Tensor | None
+) -> Seq2SeqSequenceClassifierOutput:
+    """Sequence classification of an encoder-decoder (BART's, T5's): the decoder's state at the last eos token of
+    ``input_ids`` through ``model.classification_head``; the loss from ``labels`` by the config's problem type."""
+    h = out.last_hidden_state  # (B, T, C)
+    if h.shape[1] != input_ids.shape[1]:
+        raise ValueError(
+            f"{type(model).__name__} pools the decoder states at the eos tokens of input_ids: decoder inputs of "
+            f"length {h.shape[1]} do not line up with input_ids of length {input_ids.shape[1]}"
+        )
+    eos_id = model.config.eos_token_id
+    eos = input_ids.eq(eos_id).to(h.device)  # (B, T)
+    counts = eos.sum(1)
+    if bool((counts != counts[0]).any()) or int(counts[0]) == 0:
+        raise ValueError(
+            f"every input must hold the same number (>= 1) of eos tokens (id {eos_id}); got {counts.tolist()}"
+        )
+    pooled = h[eos, :].view(h.shape[0], -1, h.shape[-1])[:, -1, :]  # (B, C) at the last eos
+    logits = model.classification_head(pooled)  # (B, num_labels)
+    loss = sequence_classification_loss(logits, labels, model.config) if labels is not None else None
+    return Seq2SeqSequenceClassifierOutput(
+        loss=loss,
+        logits=logits,
         past_key_values=out.past_key_values,
         decoder_hidden_states=out.decoder_hidden_states,
         decoder_attentions=out.decoder_attentions,

@@ -24,7 +24,7 @@ from torch import nn
 from ..config import PretrainedConfig
 from ..nn.activations import get_activation
 from ..nn.cross_attention import attend_grouped, cross_attention_kv, cross_source, self_attention_kv
-from ..nn.heads import sequence_classification_loss, token_loss
+from ..nn.heads import token_loss
 from ..nn.kv_cache import EncoderDecoderCache
 from ..nn.linear import Linear, fuse_weights, fused_weight, linear, linear_act
 from ..nn.seq2seq import causal_padding_mask, check_source, expanded_mask
@@ -39,6 +39,7 @@ from .seq2seq import (
     Seq2SeqModel,
     Seq2SeqPreTrainedModel,
     Seq2SeqQuestionAnsweringModelOutput,
+    eos_classification,
     new_cache,
     seq2seq_span_output,
 )
@@ -527,33 +528,7 @@ class T5ForSequenceClassification(T5PreTrainedModel):
             input_ids, attention_mask, decoder_input_ids, decoder_attention_mask, encoder_outputs, None,
             inputs_embeds, decoder_inputs_embeds, use_cache, output_attentions, output_hidden_states,
         )  # fmt: skip
-        h = out.last_hidden_state  # (B, T, C)
-        if h.shape[1] != input_ids.shape[1]:
-            raise ValueError(
-                f"{type(self).__name__} pools the decoder states at the eos tokens of input_ids: decoder inputs of "
-                f"length {h.shape[1]} do not line up with input_ids of length {input_ids.shape[1]}"
-            )
-        eos = input_ids.eq(self.config.eos_token_id).to(h.device)  # (B, T)
-        counts = eos.sum(1)
-        if bool((counts != counts[0]).any()) or int(counts[0]) == 0:
-            raise ValueError(
-                f"every input must hold the same number (>= 1) of eos tokens (id {self.config.eos_token_id}); "
-                f"got {counts.tolist()}"
-            )
-        pooled = h[eos, :].view(h.shape[0], -1, h.shape[-1])[:, -1, :]  # (B, C) at the last eos
-        logits = self.classification_head(pooled)  # (B, num_labels)
-        loss = sequence_classification_loss(logits, labels, self.config) if labels is not None else None
-        return Seq2SeqSequenceClassifierOutput(
-            loss=loss,
-            logits=logits,
-            past_key_values=out.past_key_values,
-            decoder_hidden_states=out.decoder_hidden_states,
-            decoder_attentions=out.decoder_attentions,
-            cross_attentions=out.cross_attentions,
-            encoder_last_hidden_state=out.encoder_last_hidden_state,
-            encoder_hidden_states=out.encoder_hidden_states,
-            encoder_attentions=out.encoder_attentions,
-        )
+        return eos_classification(self, out, input_ids, labels)
 
 
 class T5ForTokenClassification(T5PreTrainedModel):
