@@ -632,6 +632,8 @@ def test_auto_classes_map_every_model_type_as_the_reference():
         "causal-lm": ref.MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
         "seq2seq-lm": ref.MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES,
         "pretraining": ref.MODEL_FOR_PRETRAINING_MAPPING_NAMES,
+        "multiple-choice": ref.MODEL_FOR_MULTIPLE_CHOICE_MAPPING_NAMES,
+        "next-sentence-prediction": ref.MODEL_FOR_NEXT_SENTENCE_PREDICTION_MAPPING_NAMES,
     }
     for model_type in MODEL_TYPES:
         module = _module(model_type, "test")

@@ -443,3 +443,57 @@ def test_causal_lm_heads_match_reference(tmp_path, arch, overrides):
 def test_encoder_with_cross_attention_is_a_clear_error():
     with pytest.raises(NotImplementedError, match="add_cross_attention"):
         pretrained.AutoModel.from_config(our_config("bert", is_decoder=True, add_cross_attention=True))
+
+
+def _choices(arch: str, seed: int = 3) -> dict[str, torch.Tensor]:
+    """Two examples of three right-padded choices each: (2, 3, 8) inputs and a label per example."""
+    g = torch.Generator().manual_seed(seed)
+    lengths = torch.tensor([[8, 5, 3], [6, 8, 2]])  # (B, C)
+    mask = (torch.arange(8)[None, None, :] < lengths[..., None]).long()  # (B, C, T)
+    ids = torch.randint(3, TINY[arch]["vocab_size"], (2, 3, 8), generator=g).masked_fill(mask == 0, PAD[arch])
+    out = {"input_ids": ids, "attention_mask": mask, "labels": torch.tensor([2, 0])}
+    if arch in HAS_TOKEN_TYPES:
+        out["token_type_ids"] = (torch.arange(8) >= 3).long().expand(2, 3, 8) * mask
+    return out
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_multiple_choice_matches_reference(tmp_path, arch):
+    torch.manual_seed(0)
+    theirs = getattr(
+        transformers, reference_class(arch, "base").__name__.replace("Model", "ForMultipleChoice")
+    )(reference_config(arch)).eval()
+    theirs.save_pretrained(tmp_path / "ref")
+    ours, info = pretrained.AutoModelForMultipleChoice.from_pretrained(
+        tmp_path / "ref", output_loading_info=True
+    )
+    assert type(ours).__name__ == type(theirs).__name__
+    assert info.missing_keys == [] and info.unexpected_keys == []
+    inputs = _choices(arch)
+    o, t = run_both(ours, theirs, {**inputs, "output_hidden_states": True})
+    assert o.logits.shape == (2, 3)
+    assert_outputs_close(o, t)
+    without_labels = {k: v for k, v in inputs.items() if k != "labels"}
+    o, t = run_both(ours, theirs, without_labels)
+    assert o.loss is None and t.loss is None
+    torch.testing.assert_close(o.logits, t.logits, atol=1e-5, rtol=0)
+    ours.save_pretrained(tmp_path / "ours")  # and back: the reference reads our checkpoint
+    back = type(theirs).from_pretrained(tmp_path / "ours").eval()
+    with torch.no_grad():
+        torch.testing.assert_close(back(**without_labels).logits, t.logits, atol=1e-5, rtol=0)
+    with pytest.raises(ValueError, match="batch, choices, length"):
+        ours(input_ids=inputs["input_ids"][0])
+
+
+def test_next_sentence_prediction_matches_reference(tmp_path):
+    torch.manual_seed(0)
+    theirs = transformers.BertForNextSentencePrediction(reference_config("bert")).eval()
+    theirs.save_pretrained(tmp_path)
+    ours = pretrained.AutoModelForNextSentencePrediction.from_pretrained(tmp_path)
+    assert type(ours).__name__ == "BertForNextSentencePrediction"
+    inputs = {**batch("bert"), "labels": torch.tensor([0, 1, 0])}
+    o, t = run_both(ours, theirs, {**inputs, **EVERYTHING})
+    assert o.logits.shape == (3, 2)
+    assert_outputs_close(o, t)
+    with pytest.raises(ValueError, match="no next-sentence-prediction head"):
+        pretrained.AutoModelForNextSentencePrediction.from_config(our_config("roberta"))

@@ -25,6 +25,8 @@ _EXPORTS: dict[str, str] = {
     "AutoModelForCausalLM": ".models.auto",
     "AutoModelForSeq2SeqLM": ".models.auto",
     "AutoModelForPreTraining": ".models.auto",
+    "AutoModelForMultipleChoice": ".models.auto",
+    "AutoModelForNextSentencePrediction": ".models.auto",
     "AutoTokenizer": ".tokenizers.auto",
     "PreTrainedTokenizer": ".tokenizers.tokenization",
     "PreTrainedTokenizerFast": ".tokenizers.tokenization",
@@ -51,6 +53,8 @@ _MODELS: dict[str, tuple[str, ...]] = {
         "BertForMaskedLM",
         "BertForPreTraining",
         "BertLMHeadModel",
+        "BertForMultipleChoice",
+        "BertForNextSentencePrediction",
     ),
     ".models.distilbert": (
         "DistilBertConfig",
@@ -60,6 +64,7 @@ _MODELS: dict[str, tuple[str, ...]] = {
         "DistilBertForSequenceClassification",
         "DistilBertForTokenClassification",
         "DistilBertForQuestionAnswering",
+        "DistilBertForMultipleChoice",
     ),
     ".models.electra": (
         "ElectraConfig",
@@ -71,6 +76,7 @@ _MODELS: dict[str, tuple[str, ...]] = {
         "ElectraForSequenceClassification",
         "ElectraForTokenClassification",
         "ElectraForQuestionAnswering",
+        "ElectraForMultipleChoice",
     ),
     ".models.roberta": (
         "RobertaConfig",
@@ -81,6 +87,7 @@ _MODELS: dict[str, tuple[str, ...]] = {
         "RobertaForTokenClassification",
         "RobertaForQuestionAnswering",
         "RobertaForCausalLM",
+        "RobertaForMultipleChoice",
     ),
     ".models.xlm_roberta": (
         "XLMRobertaConfig",
@@ -91,6 +98,7 @@ _MODELS: dict[str, tuple[str, ...]] = {
         "XLMRobertaForSequenceClassification",
         "XLMRobertaForTokenClassification",
         "XLMRobertaForQuestionAnswering",
+        "XLMRobertaForMultipleChoice",
     ),
     ".models.gpt2": (
         "GPT2Config",

@@ -145,6 +145,8 @@ AutoModelForQuestionAnswering = _auto("AutoModelForQuestionAnswering", "question
 AutoModelForCausalLM = _auto("AutoModelForCausalLM", "causal-lm")
 AutoModelForSeq2SeqLM = _auto("AutoModelForSeq2SeqLM", "seq2seq-lm")
 AutoModelForPreTraining = _auto("AutoModelForPreTraining", "pretraining")
+AutoModelForMultipleChoice = _auto("AutoModelForMultipleChoice", "multiple-choice")
+AutoModelForNextSentencePrediction = _auto("AutoModelForNextSentencePrediction", "next-sentence-prediction")
 
 
 def model_type_of(folder: str | os.PathLike) -> str | None:

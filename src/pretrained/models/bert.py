@@ -31,6 +31,8 @@ from ..outputs import (
     CausalLMOutput,
     MaskedLMOutput,
     ModelOutput,
+    MultipleChoiceModelOutput,
+    NextSentencePredictorOutput,
     QuestionAnsweringModelOutput,
     SequenceClassifierOutput,
     TokenClassifierOutput,
@@ -602,6 +604,84 @@ class BertForPreTraining(BertPreTrainedModel):
         return BertForPreTrainingOutput(loss, logits, nsp, out.hidden_states, out.attentions)
 
 
+class BertOnlyNSPHead(nn.Module):
+    def __init__(self, config: PretrainedConfig) -> None:
+        super().__init__()
+        self.seq_relationship = Linear(config.hidden_size, 2)
+
+
+class BertForNextSentencePrediction(BertPreTrainedModel):
+    """Whether the second sentence follows the first: logits (B, 2) from the pooler (0 = is next)."""
+
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__(config)
+        self.bert = BertModel(config)
+        self.cls = BertOnlyNSPHead(config)
+        self.post_init()
+
+    def forward(self, input_ids=None, attention_mask=None, labels: torch.Tensor | None = None, **kwargs):
+        out = self.bert(
+            input_ids, attention_mask, first_token_only=not self.training, **_encoder_kwargs(kwargs)
+        )
+        logits = self.cls.seq_relationship(out.pooler_output)  # (B, 2)
+        loss = F.cross_entropy(logits.view(-1, 2), labels.view(-1)) if labels is not None else None
+        return NextSentencePredictorOutput(loss, logits, out.hidden_states, out.attentions)
+
+
+def flat_choices(
+    input_ids: torch.Tensor | None, attention_mask: torch.Tensor | None, kwargs: dict
+) -> tuple[int, torch.Tensor | None, torch.Tensor | None, dict]:
+    """Multiple-choice inputs (B, num_choices, T) as one batch (B * num_choices, T) for the encoder; returns
+    num_choices, the flat ids and mask, and the other encoder arguments flattened alike (``inputs_embeds``
+    (B, num_choices, T, C) -> (B * num_choices, T, C))."""
+    kwargs = _encoder_kwargs(kwargs)
+    embeds = kwargs.get("inputs_embeds")
+    if input_ids is None and embeds is None:
+        raise ValueError("multiple choice needs input_ids (batch, choices, length) or inputs_embeds")
+    if input_ids is not None and input_ids.dim() != 3:
+        raise ValueError(
+            f"multiple choice takes input_ids of shape (batch, choices, length); got {tuple(input_ids.shape)}"
+        )
+    num_choices = (input_ids if input_ids is not None else embeds).shape[1]
+
+    def flat(t: torch.Tensor | None) -> torch.Tensor | None:
+        return None if t is None else t.reshape(-1, t.shape[-1])  # (B * num_choices, T)
+
+    for key in ("token_type_ids", "position_ids"):
+        if kwargs.get(key) is not None:
+            kwargs[key] = flat(kwargs[key])
+    if embeds is not None:
+        kwargs["inputs_embeds"] = embeds.reshape(-1, embeds.shape[-2], embeds.shape[-1])
+    return num_choices, flat(input_ids), flat(attention_mask), kwargs
+
+
+def choice_output(
+    logits: torch.Tensor, num_choices: int, labels: torch.Tensor | None, out: ModelOutput
+) -> MultipleChoiceModelOutput:
+    """One score per (example, choice): logits (B * num_choices, 1) -> (B, num_choices), and the cross-entropy
+    over the choices when ``labels`` (B,) are given."""
+    logits = logits.view(-1, num_choices)  # (B, num_choices)
+    loss = F.cross_entropy(logits, labels.view(-1)) if labels is not None else None
+    return MultipleChoiceModelOutput(loss, logits, out.hidden_states, out.attentions)
+
+
+class BertForMultipleChoice(BertPreTrainedModel):
+    """A score per choice from the pooler: inputs (B, num_choices, T) -> logits (B, num_choices)."""
+
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__(config)
+        self.bert = BertModel(config)
+        p = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
+        self.dropout = nn.Dropout(p)
+        self.classifier = Linear(config.hidden_size, 1)
+        self.post_init()
+
+    def forward(self, input_ids=None, attention_mask=None, labels: torch.Tensor | None = None, **kwargs):
+        n, input_ids, attention_mask, kwargs = flat_choices(input_ids, attention_mask, kwargs)
+        out = self.bert(input_ids, attention_mask, first_token_only=not self.training, **kwargs)
+        return choice_output(self.classifier(self.dropout(out.pooler_output)), n, labels, out)
+
+
 class EncoderCausalLM(GenerationMixin):
     """Next-token prediction with a BERT-family encoder: the family's ``ForCausalLM`` classes (``BertLMHeadModel``).
 
@@ -675,4 +755,6 @@ TASK_CLASSES = {
     "sequence-classification": "BertForSequenceClassification",
     "token-classification": "BertForTokenClassification",
     "question-answering": "BertForQuestionAnswering",
+    "multiple-choice": "BertForMultipleChoice",
+    "next-sentence-prediction": "BertForNextSentencePrediction",
 }

@@ -23,7 +23,7 @@ from ..nn.heads import sequence_classification_loss, token_loss
 from ..nn.linear import Linear, linear_act
 from ..nn.masks import padding_mask
 from ..outputs import BaseModelOutput, MaskedLMOutput, SequenceClassifierOutput, TokenClassifierOutput
-from .bert import _encoder_kwargs, qa_output, run_layers
+from .bert import _encoder_kwargs, choice_output, flat_choices, qa_output, run_layers
 
 LAYER_NORM_EPS = 1e-12  # fixed in DistilBERT, not a config field
 
@@ -292,11 +292,30 @@ class DistilBertForQuestionAnswering(DistilBertPreTrainedModel):
 
 
 # task -> class name, read by models/auto.py
+class DistilBertForMultipleChoice(DistilBertPreTrainedModel):
+    """A score per choice from [CLS]: inputs (B, num_choices, T) -> logits (B, num_choices)."""
+
+    def __init__(self, config: DistilBertConfig) -> None:
+        super().__init__(config)
+        self.distilbert = DistilBertModel(config)
+        self.pre_classifier = Linear(config.dim, config.dim)
+        self.classifier = Linear(config.dim, 1)
+        self.dropout = nn.Dropout(config.seq_classif_dropout)
+        self.post_init()
+
+    def forward(self, input_ids=None, attention_mask=None, labels: torch.Tensor | None = None, **kwargs):
+        n, input_ids, attention_mask, kwargs = flat_choices(input_ids, attention_mask, kwargs)
+        out = self.distilbert(input_ids, attention_mask, first_token_only=not self.training, **kwargs)
+        pooled = torch.relu(self.pre_classifier(out.last_hidden_state[:, 0]))  # (B * n, C) from [CLS]
+        return choice_output(self.classifier(self.dropout(pooled)), n, labels, out)
+
+
 TASK_CLASSES = {
     "base": "DistilBertModel",
     "masked-lm": "DistilBertForMaskedLM",
     "sequence-classification": "DistilBertForSequenceClassification",
     "token-classification": "DistilBertForTokenClassification",
     "question-answering": "DistilBertForQuestionAnswering",
+    "multiple-choice": "DistilBertForMultipleChoice",
     "pretraining": "DistilBertForMaskedLM",  # as the reference's AutoModelForPreTraining
 }

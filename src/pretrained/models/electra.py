@@ -36,7 +36,9 @@ from .bert import (
     BertPreTrainedModel,
     EncoderCausalLM,
     _encoder_kwargs,
+    choice_output,
     encode,
+    flat_choices,
     qa_output,
 )
 from .roberta import ClassificationHead, classifier_dropout
@@ -238,6 +240,54 @@ class ElectraForQuestionAnswering(ElectraPreTrainedModel):
 
 
 # task -> class name, read by models/auto.py
+class ElectraSequenceSummary(nn.Module):
+    """One vector per sequence (``config.summary_*``): its first token ("first"; "last" and "mean" too), then an
+    optional projection, activation and dropouts."""
+
+    def __init__(self, config: ElectraConfig) -> None:
+        super().__init__()
+        self.summary_type = getattr(config, "summary_type", "last")
+        if self.summary_type not in ("first", "last", "mean"):
+            raise NotImplementedError(
+                f"summary_type={self.summary_type!r}: supported are 'first', 'last' and 'mean'"
+            )
+        self.summary: nn.Module = nn.Identity()
+        if getattr(config, "summary_use_proj", False):
+            to_labels = getattr(config, "summary_proj_to_labels", False) and config.num_labels > 0
+            self.summary = Linear(config.hidden_size, config.num_labels if to_labels else config.hidden_size)
+        name = getattr(config, "summary_activation", None)
+        self.activation = get_activation(name) if name else nn.Identity()
+        self.first_dropout = nn.Dropout(getattr(config, "summary_first_dropout", 0.0) or 0.0)
+        self.last_dropout = nn.Dropout(getattr(config, "summary_last_dropout", 0.0) or 0.0)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:  # (B, T, C) -> (B, C)
+        if self.summary_type == "first":
+            x = h[:, 0]
+        elif self.summary_type == "last":
+            x = h[:, -1]
+        else:
+            x = h.mean(dim=1)
+        x = self.summary(self.first_dropout(x))
+        return self.last_dropout(self.activation(x))
+
+
+class ElectraForMultipleChoice(ElectraPreTrainedModel):
+    """A score per choice from the sequence summary: inputs (B, num_choices, T) -> logits (B, num_choices)."""
+
+    def __init__(self, config: ElectraConfig) -> None:
+        super().__init__(config)
+        self.electra = ElectraModel(config)
+        self.sequence_summary = ElectraSequenceSummary(config)
+        self.classifier = Linear(config.hidden_size, 1)
+        self.post_init()
+
+    def forward(self, input_ids=None, attention_mask=None, labels: torch.Tensor | None = None, **kwargs):
+        n, input_ids, attention_mask, kwargs = flat_choices(input_ids, attention_mask, kwargs)
+        first = not self.training and self.sequence_summary.summary_type == "first"
+        out = self.electra(input_ids, attention_mask, first_token_only=first, **kwargs)
+        return choice_output(self.classifier(self.sequence_summary(out.last_hidden_state)), n, labels, out)
+
+
 TASK_CLASSES = {
     "base": "ElectraModel",
     "causal-lm": "ElectraForCausalLM",
@@ -246,4 +296,5 @@ TASK_CLASSES = {
     "sequence-classification": "ElectraForSequenceClassification",
     "token-classification": "ElectraForTokenClassification",
     "question-answering": "ElectraForQuestionAnswering",
+    "multiple-choice": "ElectraForMultipleChoice",
 }

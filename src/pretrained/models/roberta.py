@@ -30,6 +30,8 @@ from .bert import (
     BertPreTrainedModel,
     EncoderCausalLM,
     _encoder_kwargs,
+    choice_output,
+    flat_choices,
     qa_output,
 )
 
@@ -216,6 +218,22 @@ class RobertaForQuestionAnswering(RobertaPreTrainedModel):
         return qa_output(self.qa_outputs(out.last_hidden_state), start_positions, end_positions, out)
 
 
+class RobertaForMultipleChoice(RobertaPreTrainedModel):
+    """A score per choice from the pooler: inputs (B, num_choices, T) -> logits (B, num_choices)."""
+
+    def __init__(self, config: RobertaConfig) -> None:
+        super().__init__(config)
+        self.roberta = RobertaModel(config)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.classifier = Linear(config.hidden_size, 1)
+        self.post_init()
+
+    def forward(self, input_ids=None, attention_mask=None, labels: torch.Tensor | None = None, **kwargs):
+        n, input_ids, attention_mask, kwargs = flat_choices(input_ids, attention_mask, kwargs)
+        out = self.roberta(input_ids, attention_mask, first_token_only=not self.training, **kwargs)
+        return choice_output(self.classifier(self.dropout(out.pooler_output)), n, labels, out)
+
+
 class RobertaForCausalLM(EncoderCausalLM, RobertaPreTrainedModel):
     """RoBERTa as a left-to-right LM (``config.is_decoder=True``): next-token logits (B, T, V) from ``lm_head``."""
 
@@ -244,5 +262,6 @@ TASK_CLASSES = {
     "sequence-classification": "RobertaForSequenceClassification",
     "token-classification": "RobertaForTokenClassification",
     "question-answering": "RobertaForQuestionAnswering",
+    "multiple-choice": "RobertaForMultipleChoice",
     "pretraining": "RobertaForMaskedLM",  # as the reference's AutoModelForPreTraining
 }

@@ -14,6 +14,7 @@ from .roberta import (
     RobertaConfig,
     RobertaForCausalLM,
     RobertaForMaskedLM,
+    RobertaForMultipleChoice,
     RobertaForQuestionAnswering,
     RobertaForSequenceClassification,
     RobertaForTokenClassification,
@@ -55,6 +56,10 @@ class XLMRobertaForQuestionAnswering(RobertaForQuestionAnswering):
     config_class = XLMRobertaConfig
 
 
+class XLMRobertaForMultipleChoice(RobertaForMultipleChoice):
+    config_class = XLMRobertaConfig
+
+
 # task -> class name, read by models/auto.py
 TASK_CLASSES = {
     "base": "XLMRobertaModel",
@@ -63,5 +68,6 @@ TASK_CLASSES = {
     "sequence-classification": "XLMRobertaForSequenceClassification",
     "token-classification": "XLMRobertaForTokenClassification",
     "question-answering": "XLMRobertaForQuestionAnswering",
+    "multiple-choice": "XLMRobertaForMultipleChoice",
     "pretraining": "XLMRobertaForMaskedLM",  # as the reference's AutoModelForPreTraining
 }
