@@ -73,7 +73,9 @@ def chat_answer(question: str = QUESTION, max_new_tokens: int = 40) -> str:
     chat = pipeline("text-generation", model=folder, gguf_file=SMOLLM2_GGUF, device="cpu")
     loaded = time.perf_counter() - t0
     t0 = time.perf_counter()
-    out = chat([{"role": "user", "content": question}], do_sample=False, max_new_tokens=max_new_tokens)
+    # greedy: the pipeline's default temperature (0.7, for sampling) is unset too, or it is logged as unused
+    messages = [{"role": "user", "content": question}]
+    out = chat(messages, do_sample=False, temperature=None, max_new_tokens=max_new_tokens)
     answer = out[0]["generated_text"][-1]["content"]
     took = time.perf_counter() - t0
     print(f"\nSmolLM2-135M-Instruct ({SMOLLM2_GGUF}) loaded in {loaded:.2f}s; answered in {took:.2f}s:\n")
