@@ -799,3 +799,71 @@ def test_every_model_class_is_a_top_level_name():
     )
     with pytest.raises(AttributeError, match="no attribute 'NotAModel'"):
         _ = pretrained.NotAModel
+
+
+def test_header_length_that_shifts_the_data_is_refused(tmp_path):
+    """A length field 2 bytes short still parses (the padding is spaces) but would shift every tensor: refused,
+    as the safetensors library refuses it ('file not fully covered')."""
+    tiny_bert(tmp_path)
+    path = tmp_path / "model.safetensors"
+    data = bytearray(path.read_bytes())
+    (n,) = struct.unpack("<Q", data[:8])
+    assert data[8 + n - 1 : 8 + n] == b" "
+    data[:8] = struct.pack("<Q", n - 1)
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="cover .* bytes of data but the file holds"):
+        load_safetensors(path)
+    _rewrite_header(path, lambda h: None)  # a valid header again, then a gap between two tensors
+    data = path.read_bytes()
+    path.write_bytes(data + b"\0" * 4)
+    with pytest.raises(CheckpointError, match="cover .* bytes"):
+        BertModel.from_pretrained(tmp_path)
+
+
+def test_bool_shape_is_refused(tmp_path):
+    tiny_bert(tmp_path)
+    _rewrite_header(tmp_path / "model.safetensors", lambda h: h["pooler.dense.bias"].update(shape=[True, 32]))
+    with pytest.raises(CheckpointError, match="invalid shape"):
+        load_safetensors(tmp_path / "model.safetensors")
+
+
+def test_unsigned_dtypes_round_trip_with_the_reference(tmp_path):
+    st = pytest.importorskip("safetensors.torch")
+    tensors = {
+        "u16": torch.tensor([0, 1, 65535], dtype=torch.uint16),
+        "u32": torch.tensor([0, 2**32 - 1], dtype=torch.uint32),
+        "u64": torch.tensor([2**63 + 5], dtype=torch.uint64),
+    }
+    save_safetensors(tensors, tmp_path / "ours.safetensors")
+    st.save_file(tensors, tmp_path / "ref.safetensors")
+    for path in ("ours.safetensors", "ref.safetensors"):
+        for name, t in load_safetensors(tmp_path / path).items():
+            assert t.dtype == tensors[name].dtype
+            assert t.view(torch.uint8).tolist() == tensors[name].view(torch.uint8).tolist()
+    assert st.load_file(tmp_path / "ours.safetensors").keys() == tensors.keys()
+
+
+def test_failed_sharded_save_keeps_the_earlier_checkpoint(tmp_path, monkeypatch):
+    """A save that fails on its second shard leaves the earlier weights in place and no stray files."""
+    import pretrained.weights as weights
+
+    model = tiny_bert(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    calls = []
+
+    def fail_second(tensors, path, metadata=None):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return save_safetensors(tensors, path, metadata)
+
+    monkeypatch.setattr(weights, "save_safetensors", fail_second)
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(model.state_dict(), tmp_path, max_shard_size="20KB")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    same_outputs(model, BertModel.from_pretrained(tmp_path))
+    monkeypatch.undo()
+    save_checkpoint(model.state_dict(), tmp_path, max_shard_size="20KB")
+    assert not (tmp_path / "model.safetensors").exists()
+    assert (tmp_path / "model.safetensors.index.json").exists()
+    same_outputs(model, BertModel.from_pretrained(tmp_path))

@@ -20,7 +20,9 @@ import mmap
 import os
 import pickle
 import re
+import shutil
 import struct
+import tempfile
 import weakref
 from collections.abc import Iterable
 from pathlib import Path
@@ -44,6 +46,9 @@ _DTYPES: dict[str, torch.dtype] = {
     "I16": torch.int16,
     "I8": torch.int8,
     "U8": torch.uint8,
+    "U16": torch.uint16,
+    "U32": torch.uint32,
+    "U64": torch.uint64,
     "BOOL": torch.bool,
     "F8_E4M3": torch.float8_e4m3fn,
     "F8_E5M2": torch.float8_e5m2,
@@ -83,15 +88,26 @@ def read_safetensors_header(path: str | os.PathLike) -> tuple[dict, int]:
     for name, info in header.items():
         _check_entry(path, name, info, data_len)
         spans.append((*info["data_offsets"], name))
-    spans.sort()
+    _check_coverage(path, sorted(spans), data_len)
+    return header, data_start
+
+
+def _check_coverage(path: str | os.PathLike, spans: list[tuple[int, int, str]], data_len: int) -> None:
+    """The tensors must tile the data region exactly, as the safetensors library requires: a header whose length
+    field is off by a few bytes would otherwise shift every tensor and load garbage without a word."""
     end = 0
     for begin, stop, name in spans:
-        if begin < end:
+        if begin != end:
+            what = "overlaps the previous tensor" if begin < end else "leaves a gap after the previous tensor"
             raise CheckpointError(
-                f"{path}: tensor {name!r} overlaps the previous tensor (offset {begin} < {end})"
+                f"{path}: tensor {name!r} {what} (offset {begin}, expected {end}); the header is corrupt"
             )
         end = stop
-    return header, data_start
+    if end != data_len:
+        raise CheckpointError(
+            f"{path}: the tensors cover {end} bytes of data but the file holds {data_len} after the header; "
+            "the header length or offsets are wrong (corrupt file) — download or save it again"
+        )
 
 
 def _check_entry(path: str | os.PathLike, name: str, info: object, data_len: int) -> None:
@@ -100,9 +116,9 @@ def _check_entry(path: str | os.PathLike, name: str, info: object, data_len: int
     if info["dtype"] not in _DTYPES:
         raise CheckpointError(f"{path}: tensor {name!r} has unsupported dtype {info['dtype']!r}")
     shape, offsets = info["shape"], info["data_offsets"]
-    if not (isinstance(shape, list) and all(isinstance(d, int) and d >= 0 for d in shape)):
+    if not (isinstance(shape, list) and all(_is_int(d) and d >= 0 for d in shape)):
         raise CheckpointError(f"{path}: tensor {name!r} has an invalid shape {shape!r}")
-    if not (isinstance(offsets, list) and len(offsets) == 2 and all(isinstance(o, int) for o in offsets)):
+    if not (isinstance(offsets, list) and len(offsets) == 2 and all(_is_int(o) for o in offsets)):
         raise CheckpointError(f"{path}: tensor {name!r} has invalid data_offsets {offsets!r}")
     begin, end = offsets
     need = math.prod(shape) * _DTYPES[info["dtype"]].itemsize
@@ -115,6 +131,10 @@ def _check_entry(path: str | os.PathLike, name: str, info: object, data_len: int
             f"{path}: tensor {name!r} ends at byte {end} of the data but the file holds only {data_len}; "
             "the file is truncated — download it again"
         )
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 # live safetensors mappings: base address -> (length, weak reference to the mmap); entries leave with their mmap
@@ -315,10 +335,47 @@ def save_checkpoint(
 ) -> list[Path]:
     """Write ``model.safetensors``, or shards plus ``model.safetensors.index.json`` past ``max_shard_size``;
     with ``safe_serialization=False`` the same as ``pytorch_model.bin`` (``pytorch_model-0000i-of-0000n.bin`` and
-    ``pytorch_model.bin.index.json``). Weight files of an earlier save, in either format, are removed first."""
+    ``pytorch_model.bin.index.json``).
+
+    Every file is written into a staging folder first; only when all are written are the weight files of an earlier
+    save (in either format) removed and the new ones moved in, so a failed save leaves the folder as it was.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    limit = parse_size(max_shard_size)
+    shards = _split_shards(state_dict, parse_size(max_shard_size))
+    save = save_safetensors if safe_serialization else save_torch_bin
+    single, index_name = (
+        (SAFE_WEIGHTS_NAME, SAFE_WEIGHTS_INDEX_NAME)
+        if safe_serialization
+        else (WEIGHTS_NAME, WEIGHTS_INDEX_NAME)
+    )
+    stem, suffix = single.split(".", 1)
+    names = (
+        [single]
+        if len(shards) == 1
+        else [f"{stem}-{i + 1:05d}-of-{len(shards):05d}.{suffix}" for i in range(len(shards))]
+    )
+    staging = Path(tempfile.mkdtemp(prefix=".saving-", dir=folder))
+    try:
+        for shard, name in zip(shards, names):
+            save(shard, staging / name)
+        if len(shards) > 1:
+            total = sum(t.numel() * t.element_size() for t in state_dict.values())
+            index = {
+                "metadata": {"total_size": total},
+                "weight_map": {k: n for s, n in zip(shards, names) for k in s},
+            }
+            (staging / index_name).write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
+        _remove_weight_files(folder)
+        for f in sorted(staging.iterdir()):
+            os.replace(f, folder / f.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [folder / n for n in names]
+
+
+def _split_shards(state_dict: dict[str, torch.Tensor], limit: int) -> list[dict[str, torch.Tensor]]:
+    """Tensors in order, a new shard whenever the next one would push the current shard past ``limit`` bytes."""
     shards: list[dict[str, torch.Tensor]] = [{}]
     size = 0
     for name, t in state_dict.items():
@@ -328,6 +385,11 @@ def save_checkpoint(
             size = 0
         shards[-1][name] = t
         size += nbytes
+    return shards
+
+
+def _remove_weight_files(folder: Path) -> None:
+    """The weight files and shard indexes of an earlier save, in either format."""
     for stale in [
         *folder.glob("model-*-of-*.safetensors"),
         *folder.glob("pytorch_model-*-of-*.bin"),
@@ -337,23 +399,3 @@ def save_checkpoint(
         folder / WEIGHTS_NAME,
     ]:
         stale.unlink(missing_ok=True)
-    save = save_safetensors if safe_serialization else save_torch_bin
-    single, index_name = (
-        (SAFE_WEIGHTS_NAME, SAFE_WEIGHTS_INDEX_NAME)
-        if safe_serialization
-        else (WEIGHTS_NAME, WEIGHTS_INDEX_NAME)
-    )
-    if len(shards) == 1:
-        return [save(shards[0], folder / single)]
-    stem, suffix = single.split(".", 1)
-    names = [f"{stem}-{i + 1:05d}-of-{len(shards):05d}.{suffix}" for i in range(len(shards))]
-    paths = [save(s, folder / n) for s, n in zip(shards, names)]
-    total = sum(t.numel() * t.element_size() for t in state_dict.values())
-    index = {
-        "metadata": {"total_size": total},
-        "weight_map": {k: n for s, n in zip(shards, names) for k in s},
-    }
-    from .config import write_text_atomic
-
-    write_text_atomic(folder / index_name, json.dumps(index, indent=2, sort_keys=True) + "\n")
-    return paths
