@@ -458,3 +458,41 @@ def test_known_but_unsupported_type_raises_on_load(tmp_path):
 def test_missing_tensor_name(small_file):
     with pytest.raises(KeyError, match=r"no tensor named 'nope'"):
         read_gguf(small_file).load("nope")
+
+
+def _attn_q_info(path) -> int:
+    """Byte position of the n_dims field of tensor info 'blk.0.attn_q.weight'."""
+    data = path.read_bytes()
+    return data.find(b"blk.0.attn_q.weight") + len("blk.0.attn_q.weight")
+
+
+def test_corrupt_dim_count_fails_fast(small_file):
+    """A flipped byte in a tensor's dimension count is refused at once (it used to read dims for seconds)."""
+    data = bytearray(small_file.read_bytes())
+    pos = _attn_q_info(small_file)
+    assert struct.unpack_from("<I", data, pos)[0] == 2
+    data[pos + 3] = 0xB4
+    small_file.write_bytes(bytes(data))
+    with pytest.raises(
+        GGUFError, match=r"tensor #\d+ 'blk.0.attn_q.weight' claims \d+ dimensions .* at most 4"
+    ):
+        read_gguf(small_file)
+
+
+def test_corrupt_name_length_fails_fast_with_a_short_message(small_file):
+    data = bytearray(small_file.read_bytes())
+    pos = data.find(b"blk.0.attn_q.weight") - 8
+    assert struct.unpack_from("<Q", data, pos)[0] == len("blk.0.attn_q.weight")
+    data[pos + 1] = 0xB4  # the name swallows ~46 KB of the file
+    small_file.write_bytes(bytes(data))
+    with pytest.raises(GGUFError) as e:
+        read_gguf(small_file)
+    assert len(str(e.value)) < 500
+
+
+def test_head_count_that_does_not_fit_the_tensors(tmp_path):
+    sd = hf_to_gguf_state_dict(tiny_llama_state_dict(), "llama", 4, 2)
+    path = tmp_path / "bad-heads.gguf"
+    write_gguf(path, {**LLAMA_META, "llama.attention.head_count": 3}, sd)
+    with pytest.raises(ValueError, match=r"cannot split 64 q/k rows into 3 heads"):
+        dict(iter_gguf_state_dict(path))

@@ -202,9 +202,18 @@ def unpermute_qk(w: torch.Tensor, n_head: int) -> torch.Tensor:
     >>> unpermute_qk(permute_qk(w, 2), 2).flatten().tolist()
     [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
     """
+    _check_heads(w, n_head)
     half = w.shape[0] // n_head // 2
     rest = w.shape[1:]
     return w.reshape(n_head, half, 2, *rest).transpose(1, 2).reshape(w.shape)  # (out, *rest)
+
+
+def _check_heads(w: torch.Tensor, n_head: object) -> None:
+    if not isinstance(n_head, int) or isinstance(n_head, bool) or n_head <= 0 or w.shape[0] % (2 * n_head):
+        raise ValueError(
+            f"cannot split {w.shape[0]} q/k rows into {n_head!r} heads of (pairs of) rotary rows: the GGUF "
+            "attention.head_count / head_count_kv metadata does not fit the tensor shapes (corrupt file?)"
+        )
 
 
 def permute_qk(w: torch.Tensor, n_head: int) -> torch.Tensor:
@@ -213,6 +222,7 @@ def permute_qk(w: torch.Tensor, n_head: int) -> torch.Tensor:
     >>> permute_qk(torch.arange(4.0), 1).tolist()
     [0.0, 2.0, 1.0, 3.0]
     """
+    _check_heads(w, n_head)
     half = w.shape[0] // n_head // 2
     rest = w.shape[1:]
     return w.reshape(n_head, 2, half, *rest).transpose(1, 2).reshape(w.shape)  # (out, *rest)

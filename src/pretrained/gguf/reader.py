@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 GGUF_MAGIC = b"GGUF"
 SUPPORTED_VERSIONS = (2, 3)
 DEFAULT_ALIGNMENT = 32
+MAX_DIMS = 4  # GGML_MAX_DIMS
 
 # GGUF metadata value type id -> (name, struct format or None for string/array)
 VALUE_TYPES: dict[int, tuple[str, str | None]] = {
@@ -206,10 +207,17 @@ class GGUFFile:
 
     def _tensor_info(self, cur: _Cursor, i: int) -> tuple[str, tuple[int, ...], int, int]:
         name = cur.string(f"tensor info #{i}")
-        n_dims = cur.scalar("I", f"tensor {name!r} dims")
-        dims = [cur.scalar("Q", f"tensor {name!r} dims") for _ in range(n_dims)]
-        type_id = cur.scalar("I", f"tensor {name!r} type")
-        offset = cur.scalar("Q", f"tensor {name!r} offset")
+        label = f"tensor #{i} {name[:80]!r}"  # a corrupt length can make a name of megabytes
+        n_dims = cur.scalar("I", f"{label} dims")
+        if n_dims > MAX_DIMS:
+            raise GGUFError(
+                f"{self.path}: {label} claims {n_dims} dimensions (GGML tensors have at most {MAX_DIMS}); "
+                "the file is corrupt"
+            )
+        start = cur.take(8 * n_dims, f"{label} dims")
+        dims = struct.unpack_from(f"<{n_dims}Q", self._map, start)
+        type_id = cur.scalar("I", f"{label} type")
+        offset = cur.scalar("Q", f"{label} offset")
         return name, tuple(reversed(dims)), type_id, offset  # GGUF lists the fastest dim first
 
     def _alignment(self) -> int:
