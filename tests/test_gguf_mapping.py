@@ -340,7 +340,9 @@ def test_sentencepiece_tokenizer_matches_transformers(tmp_path, case):
     path = tokenizer_file(tmp_path, f"spm-{case}.gguf", "llama", spm_meta(**SPM_CASES[case]))
     _, config = assert_tokenizer_matches(path)
     assert config["tokenizer_class"] == "LlamaTokenizerFast" and config["add_bos_token"] is True
-    assert (config["bos_token"], config["eos_token"]) == ("<s>", "</s>")
+    # without token types '</s>' is no special token: EOS is then transformers' (the BOS string), keeping its ids
+    eos = "<s>" if case == "no-token-types" else "</s>"
+    assert (config["bos_token"], config["eos_token"]) == ("<s>", eos)
     assert config["chat_template"].startswith("{% for m in messages %}")
 
 
@@ -370,7 +372,10 @@ def test_byte_level_tokenizer_matches_transformers(tmp_path, case):
     arch, overrides = BPE_CASES[case]
     meta = bpe_meta(**overrides)
     tok_json, config = assert_tokenizer_matches(tokenizer_file(tmp_path, f"{case}.gguf", arch, meta))
-    assert config["eos_token"] == meta["tokenizer.ggml.tokens"][2]  # from the file's id
+    # the file's EOS string where it is a special token already (else it would split text unlike transformers)
+    own_eos = meta["tokenizer.ggml.tokens"][2]
+    special = {e["content"] for e in tok_json["added_tokens"] if e["special"]}
+    assert config["eos_token"] == (own_eos if own_eos in special else "<|endoftext|>")
     assert config["add_bos_token"] is (arch == "llama")
 
 
@@ -386,3 +391,38 @@ def test_tokenizer_bad_metadata():
     meta |= {"tokenizer.ggml.merges": [], "tokenizer.ggml.bos_token_id": 5}
     with pytest.raises(ValueError, match="bos_token_id = 5 is outside the vocabulary"):
         gguf_tokenizer(meta)
+
+
+ODD_SPECIALS = {
+    "spm-no-token-types": ("llama", lambda: spm_meta(**{"tokenizer.ggml.token_type": None})),
+    "spm-pad": ("llama", lambda: spm_meta(**{"tokenizer.ggml.padding_token_id": 0})),
+    "gpt2-file-ids": ("gpt2", lambda: bpe_meta(**{"tokenizer.ggml.padding_token_id": 2})),
+    "gpt2-no-endoftext": ("gpt2", lambda: bpe_meta(specials=("<|im_start|>",))),
+    "qwen2-no-specials": ("qwen2", lambda: bpe_meta(specials=())),
+}
+
+
+@pytest.mark.parametrize("case", list(ODD_SPECIALS))
+def test_our_tokenizer_keeps_transformers_ids_when_the_files_specials_are_not_special(tmp_path, case):
+    """A file whose EOS/PAD string is not a special token (no token types; gpt2 files, whose types transformers
+    ignores) must not make it one: '</s>' or '<|im_end|>' in text is split as transformers splits it."""
+    from pretrained import AutoTokenizer
+
+    arch, make = ODD_SPECIALS[case]
+    meta = make()
+    path = tokenizer_file(tmp_path, f"{case}.gguf", arch, meta)
+    ref = transformers.AutoTokenizer.from_pretrained(str(tmp_path), gguf_file=f"{case}.gguf")
+    ours = AutoTokenizer.from_pretrained(str(tmp_path), gguf_file=f"{case}.gguf")
+    tokens = meta["tokenizer.ggml.tokens"]
+    texts = [f"a{tokens[i]}b {tokens[i]}" for i in range(4)] + [
+        "<s>x</s> <unk>",
+        "<|im_start|>u\nhi<|im_end|>",
+    ]
+    for text in texts:
+        assert ours(text)["input_ids"] == ref(text)["input_ids"], text
+        got = ours(text, return_offsets_mapping=True)["offset_mapping"]
+        assert got == ref(text, return_offsets_mapping=True)["offset_mapping"], text
+        ids = ref(text)["input_ids"]
+        assert ours.decode(ids, skip_special_tokens=True) == ref.decode(ids, skip_special_tokens=True), text
+    special = {e["content"] for e in gguf_tokenizer(read_gguf(path))[0]["added_tokens"] if e["special"]}
+    assert ours.eos_token == ref.eos_token or ours.eos_token in special
