@@ -426,3 +426,35 @@ def test_our_tokenizer_keeps_transformers_ids_when_the_files_specials_are_not_sp
         assert ours.decode(ids, skip_special_tokens=True) == ref.decode(ids, skip_special_tokens=True), text
     special = {e["content"] for e in gguf_tokenizer(read_gguf(path))[0]["added_tokens"] if e["special"]}
     assert ours.eos_token == ref.eos_token or ours.eos_token in special
+
+
+def test_one_element_arrays_read_as_scalars_like_transformers(tmp_path):
+    """transformers reads a one-element metadata array as its element (head_count_kv = [2] -> 2)."""
+    import gguf
+
+    V = gguf.GGUFValueType
+    sd = hf_to_gguf_state_dict(tiny_llama_state_dict(), "llama", 4, 2)
+    path = tmp_path / "arrays.gguf"
+    w = gguf.GGUFWriter(str(path), "llama")
+    for key, value in LLAMA_META.items():
+        if key == "llama.attention.head_count_kv":
+            w.add_key_value(key, [value], V.ARRAY, V.UINT32)
+        elif key == "general.architecture":
+            continue
+        elif isinstance(value, float):
+            w.add_key_value(key, value, V.FLOAT32)
+        else:
+            w.add_key_value(key, value, V.UINT32)
+    w.add_key_value("tokenizer.ggml.bos_token_id", [1], V.ARRAY, V.UINT32)
+    for name, t in sd.items():
+        w.add_tensor(name, t.numpy())
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    ref_config, ref_tensors = reference_tensors(path)
+    ours = gguf_config(read_gguf(path))
+    assert ours == ref_config
+    assert (ours["num_key_value_heads"], ours["bos_token_id"]) == (2, 1)
+    for name, t in iter_gguf_state_dict(path):
+        torch.testing.assert_close(t, ref_tensors[name], rtol=0, atol=0)

@@ -167,19 +167,24 @@ def gguf_config(
         config["_model_name_or_path"] = metadata["general.name"]
     for key, field in CONFIG_KEYS[model_type].items():
         if f"{arch}.{key}" in metadata:
-            config[field] = metadata[f"{arch}.{key}"]
+            config[field] = _scalar(metadata[f"{arch}.{key}"])
     for key, field in TOKEN_ID_KEYS.items():
         if key in metadata:
-            config[field] = metadata[key]
+            config[field] = _scalar(metadata[key])
     for field, key in EXTRA_CONFIG_KEYS.get(arch, {}).items():
         if f"{arch}.{key}" in metadata:
-            config[field] = metadata[f"{arch}.{key}"]
+            config[field] = _scalar(metadata[f"{arch}.{key}"])
     if "vocab_size" not in config and "tokenizer.ggml.tokens" in metadata:
         config["vocab_size"] = len(metadata["tokenizer.ggml.tokens"])
     rope_scaling = _rope_scaling(metadata, arch)
     if rope_scaling is not None:
         config["rope_scaling"] = rope_scaling
     return config
+
+
+def _scalar(value: Any) -> Any:
+    """A one-element array stands for its element, as transformers reads GGUF metadata (``[2]`` -> ``2``)."""
+    return value[0] if isinstance(value, list) and len(value) == 1 else value
 
 
 def _rope_scaling(metadata: Mapping[str, Any], arch: str) -> dict[str, Any] | None:
@@ -229,10 +234,10 @@ def permute_qk(w: torch.Tensor, n_head: int) -> torch.Tensor:
 
 
 def _heads(metadata: Mapping[str, Any], arch: str) -> dict[str, int]:
-    n_head = metadata.get(f"{arch}.attention.head_count")
+    n_head = _scalar(metadata.get(f"{arch}.attention.head_count"))
     if n_head is None:
         raise ValueError(f"GGUF metadata has no {arch}.attention.head_count; needed to un-permute q/k")
-    return {"q": n_head, "kv": metadata.get(f"{arch}.attention.head_count_kv", n_head)}
+    return {"q": n_head, "kv": _scalar(metadata.get(f"{arch}.attention.head_count_kv", n_head))}
 
 
 def gguf_to_hf_name(name: str, architecture: str) -> str | None:
