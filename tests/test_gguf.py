@@ -496,3 +496,29 @@ def test_head_count_that_does_not_fit_the_tensors(tmp_path):
     write_gguf(path, {**LLAMA_META, "llama.attention.head_count": 3}, sd)
     with pytest.raises(ValueError, match=r"cannot split 64 q/k rows into 3 heads"):
         dict(iter_gguf_state_dict(path))
+
+
+NEW_TYPES = ["TQ1_0", "TQ2_0", "MXFP4", "NVFP4"]  # gguf-py dequantizes them, so transformers loads them
+
+
+@pytest.mark.parametrize("type_name", NEW_TYPES)
+def test_ternary_and_fp4_types_match_gguf_bit_for_bit(type_name):
+    raw = random_raw(type_name, 300, seed=7)
+    t = GGML_TYPES_BY_NAME[type_name]
+    assert (t.block_size, t.type_size) == gguf.constants.GGML_QUANT_SIZES[Q[type_name]]
+    ours = dequantize(raw, type_name, 300 * t.block_size)
+    assert torch.equal(ours.view(torch.int32), ref_dequantize(raw, type_name).view(torch.int32))
+
+
+@pytest.mark.parametrize("type_name", ["TQ1_0", "TQ2_0", "MXFP4"])
+def test_gguf_py_quantized_ternary_and_fp4_files_load(tmp_path, type_name):
+    """Tensors that gguf-py quantizes to these types, written by its GGUFWriter, read back as gguf-py reads them."""
+    x = (torch.randn(4, 512, generator=torch.Generator().manual_seed(4)) * 0.1).numpy()
+    q = gguf.quants.quantize(x, Q[type_name])
+    path = tmp_path / f"{type_name}.gguf"
+    write_with_gguf_py(path, tensors=[("w", q, Q[type_name], None), ("b", x[0], None, None)])
+    with read_gguf(path) as f:
+        assert f.tensors["w"].ggml_type == type_name and f.tensors["w"].shape == (4, 512)
+        want = torch.from_numpy(gguf.quants.dequantize(q, Q[type_name]).copy())
+        assert torch.equal(f.load("w"), want)
+        assert (f.load("w") - torch.from_numpy(x)).abs().max() < 0.2

@@ -62,6 +62,7 @@ _TYPES = [
     GGMLType(34, "TQ1_0", QK_K, 2 + 4 * 13),
     GGMLType(35, "TQ2_0", QK_K, 2 + 64),
     GGMLType(39, "MXFP4", 32, 1 + 16),
+    GGMLType(40, "NVFP4", 64, 4 + 32),
 ]
 GGML_TYPES: dict[int, GGMLType] = {t.id: t for t in _TYPES}
 GGML_TYPES_BY_NAME: dict[str, GGMLType] = {t.name: t for t in _TYPES}
@@ -197,6 +198,58 @@ def _q6_k(blocks: torch.Tensor) -> torch.Tensor:
     return (dl * q).reshape(n, QK_K)
 
 
+def _base3_digits(packed: torch.Tensor, n_digits: int) -> torch.Tensor:
+    """TQ1_0: (n, k) uint8 of fixed-point base-3 numbers -> (n, n_digits * k) trits in {-1, 0, 1}, digit-major."""
+    powers = torch.tensor([1, 3, 9, 27, 81][:n_digits], dtype=torch.uint8, device=packed.device).view(-1, 1)
+    shifted = packed.unsqueeze(-2) * powers  # (n, n_digits, k): uint8 products wrap, as in ggml
+    return ((shifted.to(torch.int16) * 3) >> 8).to(torch.int8).reshape(packed.shape[0], -1) - 1
+
+
+def _tq1_0(blocks: torch.Tensor) -> torch.Tensor:
+    qs, qh, d = blocks[:, :48], blocks[:, 48:52], _f16(blocks[:, 52:54])
+    q = torch.cat([_base3_digits(qs[:, :32], 5), _base3_digits(qs[:, 32:], 5), _base3_digits(qh, 4)], dim=-1)
+    return d * q.float()  # (n, 256)
+
+
+def _tq2_0(blocks: torch.Tensor) -> torch.Tensor:
+    n = blocks.shape[0]
+    d = _f16(blocks[:, 64:66])
+    q = _bits(blocks[:, :64].reshape(n, 2, 32), 2).reshape(n, QK_K).to(torch.int8) - 1
+    return d * q.float()
+
+
+# E2M1 values, doubled (MXFP4 and NVFP4 halve their scales to match)
+_FP4_DOUBLED = (0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12)
+
+
+def _fp4(q: torch.Tensor) -> torch.Tensor:
+    return torch.tensor(_FP4_DOUBLED, dtype=torch.float32, device=q.device)[q.long()]
+
+
+def _mxfp4(blocks: torch.Tensor) -> torch.Tensor:
+    n = blocks.shape[0]
+    e = blocks[:, :1].to(torch.int32)  # (n, 1) E8M0 exponent; ggml_e8m0_to_fp32_half
+    bits = torch.where(e < 2, torch.full_like(e, 0x00200000) << e, (e - 1) << 23)
+    d = bits.view(torch.float32)
+    q = _bits(blocks[:, 1:].reshape(n, 1, 16), 4).reshape(n, 32)
+    return d * _fp4(q)
+
+
+def _ue4m3_half(x: torch.Tensor) -> torch.Tensor:
+    """Unsigned E4M3 scale bytes (bias 7) -> float32, halved (the doubled FP4 values' convention)."""
+    exp = (x >> 3).to(torch.int32) & 0xF
+    man = (x & 0x7).float()
+    raw = torch.where(exp == 0, man * 2.0**-9, (1.0 + man / 8.0) * torch.exp2(exp.float() - 7))
+    return torch.where((x == 0) | (x == 0x7F), torch.zeros_like(raw), raw * 0.5)
+
+
+def _nvfp4(blocks: torch.Tensor) -> torch.Tensor:
+    n = blocks.shape[0]
+    d = _ue4m3_half(blocks[:, :4]).view(n, 4, 1)  # one scale per 16 values
+    q = _bits(blocks[:, 4:].reshape(n, 4, 8), 4).reshape(n, 4, 16)  # low nibbles, then high
+    return (d * _fp4(q)).reshape(n, 64)
+
+
 def _bf16(raw: torch.Tensor) -> torch.Tensor:
     bits = raw.contiguous().view(torch.int16).to(torch.int32) << 16  # (n, 1)
     return bits.view(torch.float32)
@@ -214,6 +267,10 @@ DEQUANTIZERS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "Q4_K": _q4_k,
     "Q5_K": _q5_k,
     "Q6_K": _q6_k,
+    "TQ1_0": _tq1_0,
+    "TQ2_0": _tq2_0,
+    "MXFP4": _mxfp4,
+    "NVFP4": _nvfp4,
     "BF16": _bf16,
 }
 SUPPORTED_TYPES: tuple[str, ...] = tuple(sorted(set(DEQUANTIZERS) | set(PLAIN_DTYPES)))
