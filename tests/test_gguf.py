@@ -498,7 +498,14 @@ def test_head_count_that_does_not_fit_the_tensors(tmp_path):
         dict(iter_gguf_state_dict(path))
 
 
-NEW_TYPES = ["TQ1_0", "TQ2_0", "MXFP4", "NVFP4"]  # gguf-py dequantizes them, so transformers loads them
+NEW_TYPES = [
+    "TQ1_0",
+    "TQ2_0",
+    "MXFP4",
+    "NVFP4",
+    "IQ4_NL",
+    "IQ4_XS",
+]  # gguf-py dequantizes them, so transformers loads them
 
 
 @pytest.mark.parametrize("type_name", NEW_TYPES)

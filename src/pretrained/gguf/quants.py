@@ -250,6 +250,34 @@ def _nvfp4(blocks: torch.Tensor) -> torch.Tensor:
     return (d * _fp4(q)).reshape(n, 64)
 
 
+# IQ4_NL / IQ4_XS: a non-linear 4-bit grid
+_IQ4_VALUES = (-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113)
+
+
+def _iq4(q: torch.Tensor) -> torch.Tensor:
+    return torch.tensor(_IQ4_VALUES, dtype=torch.float32, device=q.device)[q.long()]
+
+
+def _iq4_nl(blocks: torch.Tensor) -> torch.Tensor:
+    d = _f16(blocks[:, :2])  # (n, 1)
+    return d * _iq4(_nibbles(blocks[:, 2:]))  # (n, 32)
+
+
+def _iq4_xs(blocks: torch.Tensor) -> torch.Tensor:
+    n = blocks.shape[0]
+    d = _f16(blocks[:, :2])
+    high = (
+        blocks[:, 2:4].contiguous().view(torch.int16).to(torch.int32) & 0xFFFF
+    )  # (n, 1): 2 bits per sub-block
+    shifts = torch.arange(0, 16, 2, dtype=torch.int32, device=blocks.device)  # (8,)
+    scales_h = (high >> shifts) & 0x03  # (n, 8)
+    scales_l = _bits(blocks[:, 4:8], 4).transpose(-1, -2).reshape(n, 8).to(torch.int32)  # byte-major nibbles
+    scales = ((scales_l | (scales_h << 4)) - 32).float()
+    dl = (d * scales).view(n, 8, 1)
+    q = _bits(blocks[:, 8:].reshape(n, 8, 16), 4).reshape(n, 8, 32)  # per sub-block: low nibbles, then high
+    return (dl * _iq4(q)).reshape(n, QK_K)
+
+
 def _bf16(raw: torch.Tensor) -> torch.Tensor:
     bits = raw.contiguous().view(torch.int16).to(torch.int32) << 16  # (n, 1)
     return bits.view(torch.float32)
@@ -271,6 +299,8 @@ DEQUANTIZERS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "TQ2_0": _tq2_0,
     "MXFP4": _mxfp4,
     "NVFP4": _nvfp4,
+    "IQ4_NL": _iq4_nl,
+    "IQ4_XS": _iq4_xs,
     "BF16": _bf16,
 }
 SUPPORTED_TYPES: tuple[str, ...] = tuple(sorted(set(DEQUANTIZERS) | set(PLAIN_DTYPES)))
