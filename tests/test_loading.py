@@ -867,3 +867,35 @@ def test_failed_sharded_save_keeps_the_earlier_checkpoint(tmp_path, monkeypatch)
     assert not (tmp_path / "model.safetensors").exists()
     assert (tmp_path / "model.safetensors.index.json").exists()
     same_outputs(model, BertModel.from_pretrained(tmp_path))
+
+
+def test_use_safetensors_false_takes_only_pytorch_model_bin(tmp_path):
+    """As the reference: use_safetensors=False never falls back to model.safetensors (it raises there too)."""
+    tiny_bert(tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"use_safetensors=False: only pytorch_model.bin"):
+        BertModel.from_pretrained(tmp_path, use_safetensors=False)
+
+
+@pytest.mark.parametrize("safe", [True, False])
+@pytest.mark.parametrize("shard", ["5GB", "20KB"])
+def test_variant_file_names_as_the_reference(tmp_path, safe, shard):
+    transformers = pytest.importorskip("transformers")
+    from pretrained.weights import checkpoint_files, load_checkpoint
+
+    cfg = transformers.BertConfig(**TINY)
+    torch.manual_seed(0)
+    ref = transformers.BertModel(cfg)
+    ref.save_pretrained(tmp_path / "ref", variant="v2", safe_serialization=safe, max_shard_size=shard)
+    state = {k: v.contiguous() for k, v in ref.state_dict().items()}
+    save_checkpoint(state, tmp_path / "ours", max_shard_size=shard, safe_serialization=safe, variant="v2")
+    names = sorted(p.name for p in (tmp_path / "ref").iterdir() if p.name != "config.json")
+    assert sorted(p.name for p in (tmp_path / "ours").iterdir()) == names
+    for index in [n for n in names if ".index." in n]:
+        ref_index, our_index = (json.loads((tmp_path / f / index).read_text()) for f in ("ref", "ours"))
+        assert our_index["weight_map"] == ref_index["weight_map"]
+    for folder in ("ref", "ours"):
+        loaded = load_checkpoint(checkpoint_files(tmp_path / folder, variant="v2"))
+        assert loaded.keys() == state.keys()
+        assert all(torch.equal(loaded[k], state[k]) for k in state)
+    with pytest.raises(FileNotFoundError, match="variant='v3'"):
+        checkpoint_files(tmp_path / "ref", variant="v3")

@@ -254,15 +254,31 @@ def load_torch_bin(path: str | os.PathLike) -> dict[str, torch.Tensor]:
 
 
 # -- whole checkpoints --------------------------------------------------------------------------------
-def checkpoint_files(folder: str | os.PathLike, use_safetensors: bool | None = None) -> list[Path]:
-    """The weight files of a checkpoint folder, shards in index order: safetensors preferred (``use_safetensors``
-    None), required (True), or ``pytorch_model.bin`` preferred (False)."""
+def with_variant(name: str, variant: str | None) -> str:
+    """A weight file name with a ``variant`` before its extension, as transformers names them.
+
+    >>> with_variant("model.safetensors", "fp16"), with_variant("pytorch_model.bin.index.json", "fp16")
+    ('model.fp16.safetensors', 'pytorch_model.bin.index.fp16.json')
+    """
+    if not variant:
+        return name
+    stem, ext = name.rsplit(".", 1)
+    return f"{stem}.{variant}.{ext}"
+
+
+def checkpoint_files(
+    folder: str | os.PathLike, use_safetensors: bool | None = None, variant: str | None = None
+) -> list[Path]:
+    """The weight files of a checkpoint folder, shards in index order, chosen as transformers chooses them:
+    safetensors first, then ``pytorch_model.bin`` (``use_safetensors`` None); only safetensors (True); only
+    ``pytorch_model.bin`` (False). ``variant`` ("fp16") picks ``model.fp16.safetensors`` and its kin."""
     folder = Path(folder)
     formats = [(SAFE_WEIGHTS_NAME, SAFE_WEIGHTS_INDEX_NAME), (WEIGHTS_NAME, WEIGHTS_INDEX_NAME)]
     if use_safetensors is False:
-        formats.reverse()
+        formats = formats[1:]
     elif use_safetensors:
         formats = formats[:1]
+    formats = [(with_variant(single, variant), with_variant(index, variant)) for single, index in formats]
     for single, index in formats:
         if (folder / single).is_file():
             return [folder / single]
@@ -277,7 +293,13 @@ def checkpoint_files(folder: str | os.PathLike, use_safetensors: bool | None = N
             return files
     present = ", ".join(sorted(p.name for p in folder.iterdir())) if folder.is_dir() else "nothing"
     looked = ", ".join(name for pair in formats for name in pair)
-    hint = " (use_safetensors=True: only safetensors weights count)" if use_safetensors else ""
+    hint = {
+        True: " (use_safetensors=True: only safetensors weights count)",
+        False: " (use_safetensors=False: only pytorch_model.bin weights count; pass use_safetensors=None to "
+        "take safetensors too)",
+    }.get(use_safetensors, "")
+    if variant:
+        hint += f" (variant={variant!r})"
     raise FileNotFoundError(f"no weights in {folder}: looked for {looked}{hint}; the folder holds: {present}")
 
 
@@ -332,10 +354,12 @@ def save_checkpoint(
     folder: str | os.PathLike,
     max_shard_size: int | str = "5GB",
     safe_serialization: bool = True,
+    variant: str | None = None,
 ) -> list[Path]:
     """Write ``model.safetensors``, or shards plus ``model.safetensors.index.json`` past ``max_shard_size``;
     with ``safe_serialization=False`` the same as ``pytorch_model.bin`` (``pytorch_model-0000i-of-0000n.bin`` and
-    ``pytorch_model.bin.index.json``).
+    ``pytorch_model.bin.index.json``). ``variant`` ("fp16") names them as transformers does:
+    ``model.fp16.safetensors``, ``model.fp16-00001-of-00002.safetensors``, ``model.safetensors.index.fp16.json``.
 
     Every file is written into a staging folder first; only when all are written are the weight files of an earlier
     save (in either format) removed and the new ones moved in, so a failed save leaves the folder as it was.
@@ -349,7 +373,8 @@ def save_checkpoint(
         if safe_serialization
         else (WEIGHTS_NAME, WEIGHTS_INDEX_NAME)
     )
-    stem, suffix = single.split(".", 1)
+    single, index_name = with_variant(single, variant), with_variant(index_name, variant)
+    stem, suffix = single.rsplit(".", 1)
     names = (
         [single]
         if len(shards) == 1
@@ -366,7 +391,7 @@ def save_checkpoint(
                 "weight_map": {k: n for s, n in zip(shards, names) for k in s},
             }
             (staging / index_name).write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
-        _remove_weight_files(folder)
+        _remove_weight_files(folder, variant)
         for f in sorted(staging.iterdir()):
             os.replace(f, folder / f.name)
     finally:
@@ -375,27 +400,34 @@ def save_checkpoint(
 
 
 def _split_shards(state_dict: dict[str, torch.Tensor], limit: int) -> list[dict[str, torch.Tensor]]:
-    """Tensors in order, a new shard whenever the next one would push the current shard past ``limit`` bytes."""
-    shards: list[dict[str, torch.Tensor]] = [{}]
+    """Tensors in order, as huggingface_hub's ``split_torch_state_dict_into_shards`` groups them: a new shard
+    whenever the next tensor would push the current one past ``limit`` bytes; a tensor bigger than ``limit`` on
+    its own gets a shard of its own, placed before the shard being filled."""
+    shards: list[dict[str, torch.Tensor]] = []
+    current: dict[str, torch.Tensor] = {}
     size = 0
     for name, t in state_dict.items():
         nbytes = t.numel() * t.element_size()
-        if shards[-1] and size + nbytes > limit:
-            shards.append({})
-            size = 0
-        shards[-1][name] = t
+        if nbytes > limit:
+            shards.append({name: t})
+            continue
+        if size + nbytes > limit:
+            shards.append(current)
+            current, size = {}, 0
+        current[name] = t
         size += nbytes
+    if current or not shards:
+        shards.append(current)
     return shards
 
 
-def _remove_weight_files(folder: Path) -> None:
-    """The weight files and shard indexes of an earlier save, in either format."""
+def _remove_weight_files(folder: Path, variant: str | None = None) -> None:
+    """The weight files and shard indexes of an earlier save (of the same variant), in either format."""
+    dot = f".{variant}" if variant else ""
     for stale in [
-        *folder.glob("model-*-of-*.safetensors"),
-        *folder.glob("pytorch_model-*-of-*.bin"),
-        folder / SAFE_WEIGHTS_INDEX_NAME,
-        folder / SAFE_WEIGHTS_NAME,
-        folder / WEIGHTS_INDEX_NAME,
-        folder / WEIGHTS_NAME,
+        *folder.glob(f"model{dot}-*-of-*.safetensors"),
+        *folder.glob(f"pytorch_model{dot}-*-of-*.bin"),
+        *(folder / with_variant(n, variant) for n in (SAFE_WEIGHTS_INDEX_NAME, SAFE_WEIGHTS_NAME)),
+        *(folder / with_variant(n, variant) for n in (WEIGHTS_INDEX_NAME, WEIGHTS_NAME)),
     ]:
         stale.unlink(missing_ok=True)
