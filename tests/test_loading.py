@@ -899,3 +899,17 @@ def test_variant_file_names_as_the_reference(tmp_path, safe, shard):
         assert all(torch.equal(loaded[k], state[k]) for k in state)
     with pytest.raises(FileNotFoundError, match="variant='v3'"):
         checkpoint_files(tmp_path / "ref", variant="v3")
+
+
+def test_corrupt_pytorch_model_bin_is_a_checkpoint_error(tmp_path):
+    """Corruption surfaces deep in the unpickler as UnicodeDecodeError, struct.error, IndexError...: one clear error."""
+    BertConfig(**TINY).save_pretrained(tmp_path)
+    path = tmp_path / "pytorch_model.bin"
+    torch.save({"a": torch.randn(3)}, path, _use_new_zipfile_serialization=False)
+    data = path.read_bytes()
+    for cut in (52, 78, 338):  # legacy format cut short at the points that raised other errors
+        path.write_bytes(data[:cut])
+        with pytest.raises(
+            CheckpointError, match=r"pytorch_model.bin: could not read .* truncated or corrupt"
+        ):
+            BertModel.from_pretrained(tmp_path)

@@ -244,9 +244,11 @@ def load_torch_bin(path: str | os.PathLike) -> dict[str, torch.Tensor]:
             f"({str(e).splitlines()[0][:200]}). Only plain state dicts are loaded; convert the checkpoint to "
             "safetensors with a trusted tool."
         ) from None
-    except (RuntimeError, EOFError, OSError) as e:
+    except (RuntimeError, EOFError, OSError, ValueError, struct.error, IndexError, KeyError, TypeError) as e:
+        # a truncated or corrupt file fails deep inside the unpickler with any of these
         raise CheckpointError(
-            f"{path}: could not read the torch checkpoint ({e}); it may be truncated"
+            f"{path}: could not read the torch checkpoint ({type(e).__name__}: {str(e)[:200]}); it is truncated "
+            "or corrupt — download or save it again"
         ) from None
     if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
         raise CheckpointError(f"{path}: expected a dict of tensors (a state dict)")
