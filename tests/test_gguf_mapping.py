@@ -458,3 +458,9 @@ def test_one_element_arrays_read_as_scalars_like_transformers(tmp_path):
     assert (ours["num_key_value_heads"], ours["bos_token_id"]) == (2, 1)
     for name, t in iter_gguf_state_dict(path):
         torch.testing.assert_close(t, ref_tensors[name], rtol=0, atol=0)
+
+
+def test_tokenizer_with_one_element_array_ids(tmp_path):
+    meta = bpe_meta(**{"tokenizer.ggml.bos_token_id": [1], "tokenizer.ggml.eos_token_id": [2]})
+    _, config = assert_tokenizer_matches(tokenizer_file(tmp_path, "array-ids.gguf", "llama", meta))
+    assert (config["bos_token"], config["eos_token"]) == ("<|im_start|>", "<|im_end|>")

@@ -141,9 +141,13 @@ def _merges(metadata: Mapping[str, Any]) -> list[list[str]] | None:
 
 def _token(tokens: list[str], metadata: Mapping[str, Any], key: str) -> str | None:
     i = metadata.get(f"tokenizer.ggml.{key}")
+    if (
+        isinstance(i, list) and len(i) == 1
+    ):  # a one-element array stands for its element, as transformers reads it
+        i = i[0]
     if i is None:
         return None
-    if not 0 <= i < len(tokens):
+    if not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < len(tokens):
         raise ValueError(f"GGUF tokenizer.ggml.{key} = {i} is outside the vocabulary (size {len(tokens)})")
     return tokens[i]
 
