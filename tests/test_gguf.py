@@ -77,8 +77,8 @@ def test_dequantize_to_other_dtypes(type_name, dtype):
 def test_dequantize_unknown_and_unsupported_types():
     with pytest.raises(ValueError, match=r"unknown GGML tensor type 99.*Q4_K"):
         dequantize(torch.zeros(4, dtype=torch.uint8), 99, 1)
-    with pytest.raises(NotImplementedError, match=r"IQ2_XXS \(id 16\).*supported types: .*Q8_0"):
-        dequantize(torch.zeros(66, dtype=torch.uint8), "IQ2_XXS", 256)
+    with pytest.raises(NotImplementedError, match=r"Q8_K \(id 15\).*supported types: .*Q8_0"):
+        dequantize(torch.zeros(292, dtype=torch.uint8), "Q8_K", 256)  # gguf-py cannot decode it either
 
 
 # ---------------------------------------------------------------- quantization
@@ -446,12 +446,12 @@ def test_unknown_tensor_type_id(small_file):
 
 
 def test_known_but_unsupported_type_raises_on_load(tmp_path):
-    path = tmp_path / "iq.gguf"
-    raw = np.zeros((2, 66), dtype=np.uint8)  # two IQ2_XXS blocks
-    write_with_gguf_py(path, tensors=[("w", raw, Q.IQ2_XXS, None)])
+    path = tmp_path / "q8k.gguf"
+    raw = np.zeros((2, 292), dtype=np.uint8)  # two Q8_K blocks (llama.cpp's intermediate type)
+    write_with_gguf_py(path, tensors=[("w", raw, Q.Q8_K, None)])
     f = read_gguf(path)
-    assert f.tensors["w"].ggml_type == "IQ2_XXS" and f.tensors["w"].shape == (2, 256)
-    with pytest.raises(NotImplementedError, match=r"IQ2_XXS.*supported types"):
+    assert f.tensors["w"].ggml_type == "Q8_K" and f.tensors["w"].shape == (2, 256)
+    with pytest.raises(NotImplementedError, match=r"Q8_K.*supported types"):
         f.load("w")
 
 
@@ -506,10 +506,11 @@ NEW_TYPES = [
     "IQ4_NL",
     "IQ4_XS",
 ]  # gguf-py dequantizes them, so transformers loads them
+NEW_TYPES += ["IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ1_S", "IQ1_M"]  # grid-based i-quants
 
 
 @pytest.mark.parametrize("type_name", NEW_TYPES)
-def test_ternary_and_fp4_types_match_gguf_bit_for_bit(type_name):
+def test_newer_types_match_gguf_bit_for_bit(type_name):
     raw = random_raw(type_name, 300, seed=7)
     t = GGML_TYPES_BY_NAME[type_name]
     assert (t.block_size, t.type_size) == gguf.constants.GGML_QUANT_SIZES[Q[type_name]]
