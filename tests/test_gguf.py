@@ -530,3 +530,24 @@ def test_gguf_py_quantized_ternary_and_fp4_files_load(tmp_path, type_name):
         want = torch.from_numpy(gguf.quants.dequantize(q, Q[type_name]).copy())
         assert torch.equal(f.load("w"), want)
         assert (f.load("w") - torch.from_numpy(x)).abs().max() < 0.2
+
+
+@pytest.mark.parametrize("what", ["tensor", "key"])
+def test_duplicate_names_are_refused_like_gguf_py(tmp_path, what):
+    path = tmp_path / "dup.gguf"
+    meta = {"general.architecture": "llama", "t.key1": 1, "t.key2": 2}
+    write_gguf(path, meta, {"wwww1": torch.ones(32), "wwww2": torch.zeros(32)})
+    data = path.read_bytes()
+    old, new = (b"wwww2", b"wwww1") if what == "tensor" else (b"t.key2", b"t.key1")
+    path.write_bytes(data.replace(old, new, 1))
+    with pytest.raises(GGUFError, match=r"dup.gguf: .* appears twice"):
+        read_gguf(path)
+    with pytest.raises((ValueError, KeyError)):
+        gguf.GGUFReader(path)  # the reference refuses it too
+
+
+def test_alignment_must_be_uint32_like_gguf_py(tmp_path):
+    path = tmp_path / "align.gguf"
+    write_gguf(path, {"general.architecture": "llama", "general.alignment": GGUFValue(64, "uint64")}, {})
+    with pytest.raises(GGUFError, match="general.alignment is a uint64"):
+        read_gguf(path)

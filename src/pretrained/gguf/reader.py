@@ -182,12 +182,16 @@ class GGUFFile:
         self.metadata_types: dict[str, str | tuple[str, str]] = {}
         for i in range(n_kv):
             key = cur.string(f"metadata key #{i}")
+            if key in self.metadata:
+                raise GGUFError(f"{self.path}: metadata key {key[:80]!r} appears twice; the file is corrupt")
             self.metadata[key], self.metadata_types[key] = cur.value(cur.scalar("I", key), key)
         infos = [self._tensor_info(cur, i) for i in range(n_tensors)]
         self.alignment = self._alignment()
         self.data_offset = -(-cur.pos // self.alignment) * self.alignment
         self.tensors: dict[str, GGUFTensorInfo] = {}
         for name, shape, type_id, rel in infos:
+            if name in self.tensors:
+                raise GGUFError(f"{self.path}: tensor {name[:80]!r} appears twice; the file is corrupt")
             t = GGML_TYPES.get(type_id)
             if t is None:
                 raise GGUFError(
@@ -222,6 +226,10 @@ class GGUFFile:
 
     def _alignment(self) -> int:
         align = self.metadata.get("general.alignment", DEFAULT_ALIGNMENT)
+        if "general.alignment" in self.metadata and self.metadata_types["general.alignment"] != "uint32":
+            raise GGUFError(
+                f"{self.path}: general.alignment is a {self.metadata_types['general.alignment']}; GGUF wants a uint32"
+            )
         if not isinstance(align, int) or isinstance(align, bool) or align <= 0 or align & (align - 1):
             raise GGUFError(f"{self.path}: general.alignment must be a power of two, got {align!r}")
         return align
