@@ -156,3 +156,23 @@ def test_no_exist_marker_is_reported(cache):
     with pytest.raises(ModelNotFoundError, match=r"records that the repo has no such file"):
         resolve_file("google-bert/bert-base-uncased", "tokenizer.json")
     assert resolve_file("google-bert/bert-base-uncased", "tokenizer.json", required=False) is None
+
+
+def test_config_from_the_path_of_the_file_itself(tmp_path):
+    """transformers' AutoConfig/XConfig.from_pretrained accept the config file's own path."""
+    transformers = pytest.importorskip("transformers")
+    (tmp_path / "m").mkdir()
+    transformers.BertConfig(hidden_size=48, num_attention_heads=4).save_pretrained(tmp_path / "m")
+    path = tmp_path / "m" / "config.json"
+    want = transformers.AutoConfig.from_pretrained(str(path)).hidden_size
+    assert AutoConfig.from_pretrained(str(path)).hidden_size == want == 48
+    with pytest.raises(ModelNotFoundError, match="is a file"):
+        resolve_file(path, "tokenizer.json")
+
+
+def test_other_files_named_directly_stay_a_clear_error(tmp_path):
+    (tmp_path / "tokenizer.json").write_text("{}")
+    (tmp_path / "vocab.txt").write_text("a\n")
+    for name in ("tokenizer.json", "vocab.txt"):
+        with pytest.raises(ModelNotFoundError, match="is a file; pass the folder"):
+            AutoConfig.from_pretrained(str(tmp_path / name))

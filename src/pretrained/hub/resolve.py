@@ -153,9 +153,14 @@ def resolve_file(
 ) -> Path | None:
     """The path of ``filename`` inside a model's folder; ``None`` when absent and ``required=False``.
 
+    For ``config.json``, ``name_or_path`` may also be the path of the config file itself, as transformers allows.
+
     >>> resolve_file("/tmp", "surely-missing.json", required=False) is None
     True
     """
+    given = Path(name_or_path).expanduser()
+    if filename in _FILE_ITSELF and not subfolder and given.is_file() and _may_be_config(given):
+        return given  # transformers reads a config from the path of the file itself, too
     folder = resolve_dir(name_or_path, revision=revision, cache_dir=cache_dir)
     path = folder / subfolder / filename if subfolder else folder / filename
     if path.is_file():
@@ -180,6 +185,30 @@ def resolve_file(
         f"{filename} not found in {path.parent} (model {str(name_or_path)!r}); the folder holds: "
         f"{', '.join(present[:20]) or 'nothing'}"
     )
+
+
+# files that may be named directly instead of their folder (transformers' get_config_dict accepts a file path)
+_FILE_ITSELF = frozenset({"config.json"})
+
+
+# JSON files of a checkpoint folder that are not its model config: naming one stays a "this is a file" error
+_OTHER_JSON = frozenset(
+    {
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "special_tokens_map.json",
+        "added_tokens.json",
+        "generation_config.json",
+        "preprocessor_config.json",
+        "vocab.json",
+        "model.safetensors.index.json",
+        "pytorch_model.bin.index.json",
+    }
+)
+
+
+def _may_be_config(path: Path) -> bool:
+    return path.suffix == ".json" and path.name not in _OTHER_JSON
 
 
 def _known_missing(snapshot: Path, relative: Path) -> bool:
