@@ -551,3 +551,14 @@ def test_alignment_must_be_uint32_like_gguf_py(tmp_path):
     write_gguf(path, {"general.architecture": "llama", "general.alignment": GGUFValue(64, "uint64")}, {})
     with pytest.raises(GGUFError, match="general.alignment is a uint64"):
         read_gguf(path)
+
+
+def test_deeply_nested_metadata_arrays_are_refused(tmp_path):
+    """Arrays of arrays thousands deep (a corrupt or hostile file) end in a GGUFError, not a RecursionError."""
+    path = tmp_path / "nested.gguf"
+    key = b"t.deep"
+    body = struct.pack("<I", 9) + (struct.pack("<IQ", 9, 1)) * 5000 + struct.pack("<IQ", 4, 0)
+    kv = struct.pack("<Q", len(key)) + key + body
+    path.write_bytes(b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + kv)
+    with pytest.raises(GGUFError, match="nests arrays more than"):
+        read_gguf(path)

@@ -913,3 +913,11 @@ def test_corrupt_pytorch_model_bin_is_a_checkpoint_error(tmp_path):
             CheckpointError, match=r"pytorch_model.bin: could not read .* truncated or corrupt"
         ):
             BertModel.from_pretrained(tmp_path)
+
+
+def test_deeply_nested_safetensors_header_is_a_checkpoint_error(tmp_path):
+    path = tmp_path / "x.safetensors"
+    header = b"[" * 100_000 + b"]" * 100_000
+    path.write_bytes(struct.pack("<Q", len(header)) + header)
+    with pytest.raises(CheckpointError, match="header is not valid JSON"):
+        load_safetensors(path)

@@ -31,6 +31,7 @@ GGUF_MAGIC = b"GGUF"
 SUPPORTED_VERSIONS = (2, 3)
 DEFAULT_ALIGNMENT = 32
 MAX_DIMS = 4  # GGML_MAX_DIMS
+MAX_NESTING = 16  # arrays of arrays: real files use one level
 
 # GGUF metadata value type id -> (name, struct format or None for string/array)
 VALUE_TYPES: dict[int, tuple[str, str | None]] = {
@@ -99,8 +100,12 @@ class _Cursor:
         start = self.take(n, what)
         return bytes(self.buf[start : start + n]).decode("utf-8", errors="replace")
 
-    def value(self, type_id: int, what: str) -> tuple[Any, str | tuple[str, str]]:
+    def value(self, type_id: int, what: str, depth: int = 0) -> tuple[Any, str | tuple[str, str]]:
         """One metadata value and its type name (``("array", item_type)`` for arrays)."""
+        if depth > MAX_NESTING:
+            raise GGUFError(
+                f"{self.path}: {what} nests arrays more than {MAX_NESTING} deep; the file is corrupt"
+            )
         if type_id not in VALUE_TYPES:
             raise GGUFError(f"{self.path}: unknown metadata value type {type_id} for {what}")
         name, fmt = VALUE_TYPES[type_id]
@@ -120,7 +125,7 @@ class _Cursor:
             return values, ("array", item_name)
         if item_name == "string":
             return self._strings(count, what), ("array", item_name)
-        return [self.value(item_id, what)[0] for _ in range(count)], ("array", item_name)
+        return [self.value(item_id, what, depth + 1)[0] for _ in range(count)], ("array", item_name)
 
     def _strings(self, count: int, what: str) -> list[str]:
         """An array of strings (vocabularies: ~100k entries), read in one tight loop."""
