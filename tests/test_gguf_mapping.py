@@ -464,3 +464,18 @@ def test_tokenizer_with_one_element_array_ids(tmp_path):
     meta = bpe_meta(**{"tokenizer.ggml.bos_token_id": [1], "tokenizer.ggml.eos_token_id": [2]})
     _, config = assert_tokenizer_matches(tokenizer_file(tmp_path, "array-ids.gguf", "llama", meta))
     assert (config["bos_token"], config["eos_token"]) == ("<|im_start|>", "<|im_end|>")
+
+
+def test_qwen2_pads_with_transformers_pad_token_whatever_the_file_says(tmp_path):
+    """Qwen2TokenizerFast always pads with <|endoftext|>; a file naming another pad id must not change padded ids."""
+    from pretrained import AutoTokenizer
+
+    meta = bpe_meta(**{"tokenizer.ggml.padding_token_id": 2})
+    tokenizer_file(tmp_path, "qwen-pad.gguf", "qwen2", meta)
+    ref = transformers.AutoTokenizer.from_pretrained(str(tmp_path), gguf_file="qwen-pad.gguf")
+    ours = AutoTokenizer.from_pretrained(str(tmp_path), gguf_file="qwen-pad.gguf")
+    batch = ["Hello world", "a", "naïve café straße 你好"]
+    for side in ("right", "left"):
+        ref.padding_side = ours.padding_side = side
+        assert dict(ours(batch, padding=True)) == dict(ref(batch, padding=True))
+    assert ours.pad_token == ref.pad_token == "<|endoftext|>"

@@ -279,14 +279,16 @@ def _config(
 ) -> dict[str, Any]:
     llama_arch = TOKENIZER_CLASSES[arch] == "LlamaTokenizerFast"
     specials = _llama_specials(metadata, tokens) if llama_arch else _class_defaults(arch)
-    # The file's own EOS/PAD (and qwen2's BOS) strings where they are already special tokens of the
-    # tokenizer, so ids stay transformers' (a string made special splits text differently); else transformers'.
-    for attr, key in (("eos_token", "eos"), ("pad_token", "padding")) + (
-        (("bos_token", "bos"),) if arch == "qwen2" else ()
-    ):
-        own = _token(tokens, metadata, f"{key}_token_id")
-        if own is not None and own in special:
-            specials[attr] = own
+    # The file's own EOS (and qwen2's BOS) strings where they are already special tokens of the tokenizer, so
+    # ids stay transformers' (a string made special splits text differently); else transformers'. The file's PAD
+    # only where transformers has none (it pads with its own where it has one: the same padded ids).
+    own = {key: _token(tokens, metadata, f"{key}_token_id") for key in ("eos", "padding", "bos")}
+    if own["eos"] in special:
+        specials["eos_token"] = own["eos"]
+    if own["padding"] in special and specials["pad_token"] is None:
+        specials["pad_token"] = own["padding"]
+    if arch == "qwen2" and own["bos"] in special:
+        specials["bos_token"] = own["bos"]
     config: dict[str, Any] = {
         "tokenizer_class": TOKENIZER_CLASSES[arch],
         **specials,
