@@ -9,10 +9,11 @@ Matches what transformers 4.57 builds for ``AutoTokenizer.from_pretrained(dir, g
 - qwen2 and gpt2 architectures: byte-level BPE (Qwen2 adds its regex split and NFC).
 
 Like transformers, a llama-architecture tokenizer prepends BOS (``tokenizer.ggml.add_bos_token`` is not
-consulted) and never appends EOS. The special-token strings in ``tokenizer_config`` are the file's EOS/PAD
-strings where those are already special tokens (as in real files, whose token types mark them); otherwise
-transformers' (for llama files: EOS = the BOS string, no pad; qwen2/gpt2: the class defaults, ``<|endoftext|>``).
-A string named special becomes an added token and splits text, so this keeps the ids transformers' in all cases.
+consulted) and never appends EOS. The special-token strings in ``tokenizer_config`` are transformers' (for
+llama files: EOS = the BOS string, no pad; qwen2/gpt2: the class defaults, ``<|endoftext|>``), except that the
+file's EOS string, and its PAD string where transformers has no pad token, are used when they are already special
+tokens (as in real files, whose token types mark them). A string named special becomes an added token and splits
+text, and a pad token sets padded ids, so the ids stay transformers' in all cases.
 
 >>> tok_json, tok_config = gguf_tokenizer(read_gguf("SmolLM2-135M-Instruct.Q4_1.gguf").metadata)  # doctest: +SKIP
 >>> tok_json["model"]["type"], tok_config["eos_token"]  # doctest: +SKIP
