@@ -921,3 +921,18 @@ def test_deeply_nested_safetensors_header_is_a_checkpoint_error(tmp_path):
     path.write_bytes(struct.pack("<Q", len(header)) + header)
     with pytest.raises(CheckpointError, match="header is not valid JSON"):
         load_safetensors(path)
+
+
+def test_save_safetensors_refuses_what_the_format_cannot_hold(tmp_path):
+    """Non-string metadata or a tensor named __metadata__ would write a file that no reader accepts."""
+    path = tmp_path / "m.safetensors"
+    with pytest.raises(TypeError, match=r"metadata maps strings to strings; entries \['step'\]"):
+        save_safetensors({"w": torch.ones(2)}, path, metadata={"format": "pt", "step": 3})
+    with pytest.raises(ValueError, match="__metadata__"):
+        save_safetensors({"w": torch.ones(2), "__metadata__": torch.ones(1)}, path)
+    assert not path.exists() and list(tmp_path.iterdir()) == []
+    save_safetensors({"w": torch.ones(2)}, path, metadata={"step": "3"})
+    st = pytest.importorskip("safetensors")
+    with st.safe_open(path, "pt") as f:
+        assert f.metadata() == {"format": "pt", "step": "3"}  # transformers refuses files without a format
+        assert torch.equal(f.get_tensor("w"), torch.ones(2))

@@ -197,7 +197,17 @@ def save_safetensors(
 ) -> Path:
     """Write tensors to a safetensors file through a temporary file (nothing half-written on failure)."""
     path = Path(path)
-    header: dict[str, object] = {"__metadata__": metadata or {"format": "pt"}}
+    metadata = {"format": "pt", **(metadata or {})}  # transformers refuses files without a format
+    bad = [k for k, v in metadata.items() if not (isinstance(k, str) and isinstance(v, str))]
+    if bad:
+        raise TypeError(
+            f"safetensors metadata maps strings to strings; entries {bad} are not (convert them to str)"
+        )
+    if "__metadata__" in tensors:
+        raise ValueError(
+            "a tensor cannot be named '__metadata__' in safetensors (the name of the metadata entry)"
+        )
+    header: dict[str, object] = {"__metadata__": metadata}
     offset = 0
     items = []
     for name in sorted(tensors):
