@@ -827,12 +827,15 @@ def test_bool_shape_is_refused(tmp_path):
         load_safetensors(tmp_path / "model.safetensors")
 
 
-def test_unsigned_dtypes_round_trip_with_the_reference(tmp_path):
+def test_unsigned_complex_and_fnuz_dtypes_round_trip_with_the_reference(tmp_path):
     st = pytest.importorskip("safetensors.torch")
     tensors = {
         "u16": torch.tensor([0, 1, 65535], dtype=torch.uint16),
         "u32": torch.tensor([0, 2**32 - 1], dtype=torch.uint32),
         "u64": torch.tensor([2**63 + 5], dtype=torch.uint64),
+        "c64": torch.tensor([1 + 2j, -0.5j], dtype=torch.complex64),
+        "e4fnuz": torch.tensor([0.5, -2.0]).to(torch.float8_e4m3fnuz),
+        "e5fnuz": torch.tensor([0.25, 3.0]).to(torch.float8_e5m2fnuz),
     }
     save_safetensors(tensors, tmp_path / "ours.safetensors")
     st.save_file(tensors, tmp_path / "ref.safetensors")
