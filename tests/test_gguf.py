@@ -77,8 +77,8 @@ def test_dequantize_to_other_dtypes(type_name, dtype):
 def test_dequantize_unknown_and_unsupported_types():
     with pytest.raises(ValueError, match=r"unknown GGML tensor type 99.*Q4_K"):
         dequantize(torch.zeros(4, dtype=torch.uint8), 99, 1)
-    with pytest.raises(NotImplementedError, match=r"IQ2_XXS \(id 16\).*supported types: .*Q8_0"):
-        dequantize(torch.zeros(66, dtype=torch.uint8), "IQ2_XXS", 256)
+    with pytest.raises(NotImplementedError, match=r"Q8_K \(id 15\).*supported types: .*Q8_0"):
+        dequantize(torch.zeros(292, dtype=torch.uint8), "Q8_K", 256)  # gguf-py cannot decode it either
 
 
 # ---------------------------------------------------------------- quantization
@@ -446,15 +446,119 @@ def test_unknown_tensor_type_id(small_file):
 
 
 def test_known_but_unsupported_type_raises_on_load(tmp_path):
-    path = tmp_path / "iq.gguf"
-    raw = np.zeros((2, 66), dtype=np.uint8)  # two IQ2_XXS blocks
-    write_with_gguf_py(path, tensors=[("w", raw, Q.IQ2_XXS, None)])
+    path = tmp_path / "q8k.gguf"
+    raw = np.zeros((2, 292), dtype=np.uint8)  # two Q8_K blocks (llama.cpp's intermediate type)
+    write_with_gguf_py(path, tensors=[("w", raw, Q.Q8_K, None)])
     f = read_gguf(path)
-    assert f.tensors["w"].ggml_type == "IQ2_XXS" and f.tensors["w"].shape == (2, 256)
-    with pytest.raises(NotImplementedError, match=r"IQ2_XXS.*supported types"):
+    assert f.tensors["w"].ggml_type == "Q8_K" and f.tensors["w"].shape == (2, 256)
+    with pytest.raises(NotImplementedError, match=r"Q8_K.*supported types"):
         f.load("w")
 
 
 def test_missing_tensor_name(small_file):
     with pytest.raises(KeyError, match=r"no tensor named 'nope'"):
         read_gguf(small_file).load("nope")
+
+
+def _attn_q_info(path) -> int:
+    """Byte position of the n_dims field of tensor info 'blk.0.attn_q.weight'."""
+    data = path.read_bytes()
+    return data.find(b"blk.0.attn_q.weight") + len("blk.0.attn_q.weight")
+
+
+def test_corrupt_dim_count_fails_fast(small_file):
+    """A flipped byte in a tensor's dimension count is refused at once (it used to read dims for seconds)."""
+    data = bytearray(small_file.read_bytes())
+    pos = _attn_q_info(small_file)
+    assert struct.unpack_from("<I", data, pos)[0] == 2
+    data[pos + 3] = 0xB4
+    small_file.write_bytes(bytes(data))
+    with pytest.raises(
+        GGUFError, match=r"tensor #\d+ 'blk.0.attn_q.weight' claims \d+ dimensions .* at most 4"
+    ):
+        read_gguf(small_file)
+
+
+def test_corrupt_name_length_fails_fast_with_a_short_message(small_file):
+    data = bytearray(small_file.read_bytes())
+    pos = data.find(b"blk.0.attn_q.weight") - 8
+    assert struct.unpack_from("<Q", data, pos)[0] == len("blk.0.attn_q.weight")
+    data[pos + 1] = 0xB4  # the name swallows ~46 KB of the file
+    small_file.write_bytes(bytes(data))
+    with pytest.raises(GGUFError) as e:
+        read_gguf(small_file)
+    assert len(str(e.value)) < 500
+
+
+def test_head_count_that_does_not_fit_the_tensors(tmp_path):
+    sd = hf_to_gguf_state_dict(tiny_llama_state_dict(), "llama", 4, 2)
+    path = tmp_path / "bad-heads.gguf"
+    write_gguf(path, {**LLAMA_META, "llama.attention.head_count": 3}, sd)
+    with pytest.raises(ValueError, match=r"cannot split 64 q/k rows into 3 heads"):
+        dict(iter_gguf_state_dict(path))
+
+
+NEW_TYPES = [
+    "TQ1_0",
+    "TQ2_0",
+    "MXFP4",
+    "NVFP4",
+    "IQ4_NL",
+    "IQ4_XS",
+]  # gguf-py dequantizes them, so transformers loads them
+NEW_TYPES += ["IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ1_S", "IQ1_M"]  # grid-based i-quants
+
+
+@pytest.mark.parametrize("type_name", NEW_TYPES)
+def test_newer_types_match_gguf_bit_for_bit(type_name):
+    raw = random_raw(type_name, 300, seed=7)
+    t = GGML_TYPES_BY_NAME[type_name]
+    assert (t.block_size, t.type_size) == gguf.constants.GGML_QUANT_SIZES[Q[type_name]]
+    ours = dequantize(raw, type_name, 300 * t.block_size)
+    assert torch.equal(ours.view(torch.int32), ref_dequantize(raw, type_name).view(torch.int32))
+
+
+@pytest.mark.parametrize("type_name", ["TQ1_0", "TQ2_0", "MXFP4"])
+def test_gguf_py_quantized_ternary_and_fp4_files_load(tmp_path, type_name):
+    """Tensors that gguf-py quantizes to these types, written by its GGUFWriter, read back as gguf-py reads them."""
+    x = (torch.randn(4, 512, generator=torch.Generator().manual_seed(4)) * 0.1).numpy()
+    q = gguf.quants.quantize(x, Q[type_name])
+    path = tmp_path / f"{type_name}.gguf"
+    write_with_gguf_py(path, tensors=[("w", q, Q[type_name], None), ("b", x[0], None, None)])
+    with read_gguf(path) as f:
+        assert f.tensors["w"].ggml_type == type_name and f.tensors["w"].shape == (4, 512)
+        want = torch.from_numpy(gguf.quants.dequantize(q, Q[type_name]).copy())
+        assert torch.equal(f.load("w"), want)
+        assert (f.load("w") - torch.from_numpy(x)).abs().max() < 0.2
+
+
+@pytest.mark.parametrize("what", ["tensor", "key"])
+def test_duplicate_names_are_refused_like_gguf_py(tmp_path, what):
+    path = tmp_path / "dup.gguf"
+    meta = {"general.architecture": "llama", "t.key1": 1, "t.key2": 2}
+    write_gguf(path, meta, {"wwww1": torch.ones(32), "wwww2": torch.zeros(32)})
+    data = path.read_bytes()
+    old, new = (b"wwww2", b"wwww1") if what == "tensor" else (b"t.key2", b"t.key1")
+    path.write_bytes(data.replace(old, new, 1))
+    with pytest.raises(GGUFError, match=r"dup.gguf: .* appears twice"):
+        read_gguf(path)
+    with pytest.raises((ValueError, KeyError)):
+        gguf.GGUFReader(path)  # the reference refuses it too
+
+
+def test_alignment_must_be_uint32_like_gguf_py(tmp_path):
+    path = tmp_path / "align.gguf"
+    write_gguf(path, {"general.architecture": "llama", "general.alignment": GGUFValue(64, "uint64")}, {})
+    with pytest.raises(GGUFError, match="general.alignment is a uint64"):
+        read_gguf(path)
+
+
+def test_deeply_nested_metadata_arrays_are_refused(tmp_path):
+    """Arrays of arrays thousands deep (a corrupt or hostile file) end in a GGUFError, not a RecursionError."""
+    path = tmp_path / "nested.gguf"
+    key = b"t.deep"
+    body = struct.pack("<I", 9) + (struct.pack("<IQ", 9, 1)) * 5000 + struct.pack("<IQ", 4, 0)
+    kv = struct.pack("<Q", len(key)) + key + body
+    path.write_bytes(b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + kv)
+    with pytest.raises(GGUFError, match="nests arrays more than"):
+        read_gguf(path)

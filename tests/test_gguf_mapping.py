@@ -340,7 +340,9 @@ def test_sentencepiece_tokenizer_matches_transformers(tmp_path, case):
     path = tokenizer_file(tmp_path, f"spm-{case}.gguf", "llama", spm_meta(**SPM_CASES[case]))
     _, config = assert_tokenizer_matches(path)
     assert config["tokenizer_class"] == "LlamaTokenizerFast" and config["add_bos_token"] is True
-    assert (config["bos_token"], config["eos_token"]) == ("<s>", "</s>")
+    # without token types '</s>' is no special token: EOS is then transformers' (the BOS string), keeping its ids
+    eos = "<s>" if case == "no-token-types" else "</s>"
+    assert (config["bos_token"], config["eos_token"]) == ("<s>", eos)
     assert config["chat_template"].startswith("{% for m in messages %}")
 
 
@@ -370,7 +372,10 @@ def test_byte_level_tokenizer_matches_transformers(tmp_path, case):
     arch, overrides = BPE_CASES[case]
     meta = bpe_meta(**overrides)
     tok_json, config = assert_tokenizer_matches(tokenizer_file(tmp_path, f"{case}.gguf", arch, meta))
-    assert config["eos_token"] == meta["tokenizer.ggml.tokens"][2]  # from the file's id
+    # the file's EOS string where it is a special token already (else it would split text unlike transformers)
+    own_eos = meta["tokenizer.ggml.tokens"][2]
+    special = {e["content"] for e in tok_json["added_tokens"] if e["special"]}
+    assert config["eos_token"] == (own_eos if own_eos in special else "<|endoftext|>")
     assert config["add_bos_token"] is (arch == "llama")
 
 
@@ -386,3 +391,91 @@ def test_tokenizer_bad_metadata():
     meta |= {"tokenizer.ggml.merges": [], "tokenizer.ggml.bos_token_id": 5}
     with pytest.raises(ValueError, match="bos_token_id = 5 is outside the vocabulary"):
         gguf_tokenizer(meta)
+
+
+ODD_SPECIALS = {
+    "spm-no-token-types": ("llama", lambda: spm_meta(**{"tokenizer.ggml.token_type": None})),
+    "spm-pad": ("llama", lambda: spm_meta(**{"tokenizer.ggml.padding_token_id": 0})),
+    "gpt2-file-ids": ("gpt2", lambda: bpe_meta(**{"tokenizer.ggml.padding_token_id": 2})),
+    "gpt2-no-endoftext": ("gpt2", lambda: bpe_meta(specials=("<|im_start|>",))),
+    "qwen2-no-specials": ("qwen2", lambda: bpe_meta(specials=())),
+}
+
+
+@pytest.mark.parametrize("case", list(ODD_SPECIALS))
+def test_our_tokenizer_keeps_transformers_ids_when_the_files_specials_are_not_special(tmp_path, case):
+    """A file whose EOS/PAD string is not a special token (no token types; gpt2 files, whose types transformers
+    ignores) must not make it one: '</s>' or '<|im_end|>' in text is split as transformers splits it."""
+    from pretrained import AutoTokenizer
+
+    arch, make = ODD_SPECIALS[case]
+    meta = make()
+    path = tokenizer_file(tmp_path, f"{case}.gguf", arch, meta)
+    ref = transformers.AutoTokenizer.from_pretrained(str(tmp_path), gguf_file=f"{case}.gguf")
+    ours = AutoTokenizer.from_pretrained(str(tmp_path), gguf_file=f"{case}.gguf")
+    tokens = meta["tokenizer.ggml.tokens"]
+    texts = [f"a{tokens[i]}b {tokens[i]}" for i in range(4)] + [
+        "<s>x</s> <unk>",
+        "<|im_start|>u\nhi<|im_end|>",
+    ]
+    for text in texts:
+        assert ours(text)["input_ids"] == ref(text)["input_ids"], text
+        got = ours(text, return_offsets_mapping=True)["offset_mapping"]
+        assert got == ref(text, return_offsets_mapping=True)["offset_mapping"], text
+        ids = ref(text)["input_ids"]
+        assert ours.decode(ids, skip_special_tokens=True) == ref.decode(ids, skip_special_tokens=True), text
+    special = {e["content"] for e in gguf_tokenizer(read_gguf(path))[0]["added_tokens"] if e["special"]}
+    assert ours.eos_token == ref.eos_token or ours.eos_token in special
+
+
+def test_one_element_arrays_read_as_scalars_like_transformers(tmp_path):
+    """transformers reads a one-element metadata array as its element (head_count_kv = [2] -> 2)."""
+    import gguf
+
+    V = gguf.GGUFValueType
+    sd = hf_to_gguf_state_dict(tiny_llama_state_dict(), "llama", 4, 2)
+    path = tmp_path / "arrays.gguf"
+    w = gguf.GGUFWriter(str(path), "llama")
+    for key, value in LLAMA_META.items():
+        if key == "llama.attention.head_count_kv":
+            w.add_key_value(key, [value], V.ARRAY, V.UINT32)
+        elif key == "general.architecture":
+            continue
+        elif isinstance(value, float):
+            w.add_key_value(key, value, V.FLOAT32)
+        else:
+            w.add_key_value(key, value, V.UINT32)
+    w.add_key_value("tokenizer.ggml.bos_token_id", [1], V.ARRAY, V.UINT32)
+    for name, t in sd.items():
+        w.add_tensor(name, t.numpy())
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    ref_config, ref_tensors = reference_tensors(path)
+    ours = gguf_config(read_gguf(path))
+    assert ours == ref_config
+    assert (ours["num_key_value_heads"], ours["bos_token_id"]) == (2, 1)
+    for name, t in iter_gguf_state_dict(path):
+        torch.testing.assert_close(t, ref_tensors[name], rtol=0, atol=0)
+
+
+def test_tokenizer_with_one_element_array_ids(tmp_path):
+    meta = bpe_meta(**{"tokenizer.ggml.bos_token_id": [1], "tokenizer.ggml.eos_token_id": [2]})
+    _, config = assert_tokenizer_matches(tokenizer_file(tmp_path, "array-ids.gguf", "llama", meta))
+    assert (config["bos_token"], config["eos_token"]) == ("<|im_start|>", "<|im_end|>")
+
+
+def test_qwen2_pads_with_transformers_pad_token_whatever_the_file_says(tmp_path):
+    """Qwen2TokenizerFast always pads with <|endoftext|>; a file naming another pad id must not change padded ids."""
+    from pretrained import AutoTokenizer
+
+    meta = bpe_meta(**{"tokenizer.ggml.padding_token_id": 2})
+    tokenizer_file(tmp_path, "qwen-pad.gguf", "qwen2", meta)
+    ref = transformers.AutoTokenizer.from_pretrained(str(tmp_path), gguf_file="qwen-pad.gguf")
+    ours = AutoTokenizer.from_pretrained(str(tmp_path), gguf_file="qwen-pad.gguf")
+    batch = ["Hello world", "a", "naïve café straße 你好"]
+    for side in ("right", "left"):
+        ref.padding_side = ours.padding_side = side
+        assert dict(ours(batch, padding=True)) == dict(ref(batch, padding=True))
+    assert ours.pad_token == ref.pad_token == "<|endoftext|>"

@@ -82,3 +82,97 @@ def test_import_is_lazy():
     code = "import sys, pretrained; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    "var", ["TRANSFORMERS_CACHE", "PYTORCH_TRANSFORMERS_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_HUB_CACHE"]
+)
+def test_cache_env_vars_as_transformers_reads_them(tmp_path, monkeypatch, cache, var):
+    """transformers' TRANSFORMERS_CACHE (and older names) win over HF_HUB_CACHE; HUGGINGFACE_HUB_CACHE is the
+    legacy HF_HUB_CACHE; ``$VARS`` and ``~`` are expanded."""
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "elsewhere"))
+    if var == "HUGGINGFACE_HUB_CACHE":
+        monkeypatch.delenv("HF_HUB_CACHE")
+    monkeypatch.setenv("MY_ROOT", str(cache.parent))
+    monkeypatch.setenv(var, "$MY_ROOT/" + cache.name)
+    assert AutoConfig.from_pretrained("google-bert/bert-base-uncased").hidden_size == 32
+
+
+def test_xdg_cache_home(tmp_path, monkeypatch, cache):
+    monkeypatch.delenv("HF_HUB_CACHE")
+    monkeypatch.delenv("HF_HOME", raising=False)
+    (tmp_path / "xdg" / "huggingface").mkdir(parents=True)
+    cache.rename(tmp_path / "xdg" / "huggingface" / "hub")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cached_repo_ids() == ["google-bert/bert-base-uncased"]
+
+
+def test_ref_to_a_missing_snapshot_says_so(cache):
+    repo = cache / "models--google-bert--bert-base-uncased"
+    (repo / "refs" / "main").write_text("c" * 40)
+    with pytest.raises(ModelNotFoundError, match=r"refs/main points to commit 'c+' but .* is missing"):
+        AutoConfig.from_pretrained("google-bert/bert-base-uncased")
+
+
+def test_no_refs_main_lists_cached_revisions(cache):
+    (cache / "models--google-bert--bert-base-uncased" / "refs" / "main").unlink()
+    with pytest.raises(ModelNotFoundError, match=r"not at revision 'main' .*v2"):
+        resolve_dir("google-bert/bert-base-uncased")
+    assert resolve_dir("google-bert/bert-base-uncased", revision="v2").name == SHA2
+
+
+def test_short_hash_must_be_unambiguous_hex(cache):
+    repo = cache / "models--google-bert--bert-base-uncased" / "snapshots"
+    (repo / ("b" * 8 + "c" * 32)).mkdir()
+    with pytest.raises(ModelNotFoundError, match="ambiguous"):
+        resolve_dir("google-bert/bert-base-uncased", revision="b" * 8)
+    assert resolve_dir("google-bert/bert-base-uncased", revision="b" * 9).name == SHA2
+    with pytest.raises(ModelNotFoundError, match="not at revision 'bbb'"):
+        resolve_dir("google-bert/bert-base-uncased", revision="bbb")  # too short to be a hash
+
+
+def test_symlinked_snapshot_files_and_broken_links(cache):
+    """Real caches link snapshot files to blobs; a link to a deleted blob is named, not 'file not found'."""
+    repo = cache / "models--google-bert--bert-base-uncased"
+    (repo / "blobs").mkdir()
+    blob = repo / "blobs" / "0123abcd"
+    blob.write_text('{"model_type": "bert", "hidden_size": 48}')
+    config = repo / "snapshots" / SHA1 / "config.json"
+    config.unlink()
+    config.symlink_to("../../blobs/0123abcd")
+    assert AutoConfig.from_pretrained("google-bert/bert-base-uncased").hidden_size == 48
+    blob.unlink()
+    with pytest.raises(
+        ModelNotFoundError, match=r"config.json is a link to \.\./\.\./blobs/0123abcd, which is missing"
+    ):
+        AutoConfig.from_pretrained("google-bert/bert-base-uncased")
+    assert resolve_file("google-bert/bert-base-uncased", "config.json", required=False) is None
+
+
+def test_no_exist_marker_is_reported(cache):
+    repo = cache / "models--google-bert--bert-base-uncased"
+    (repo / ".no_exist" / SHA1).mkdir(parents=True)
+    (repo / ".no_exist" / SHA1 / "tokenizer.json").touch()
+    with pytest.raises(ModelNotFoundError, match=r"records that the repo has no such file"):
+        resolve_file("google-bert/bert-base-uncased", "tokenizer.json")
+    assert resolve_file("google-bert/bert-base-uncased", "tokenizer.json", required=False) is None
+
+
+def test_config_from_the_path_of_the_file_itself(tmp_path):
+    """transformers' AutoConfig/XConfig.from_pretrained accept the config file's own path."""
+    transformers = pytest.importorskip("transformers")
+    (tmp_path / "m").mkdir()
+    transformers.BertConfig(hidden_size=48, num_attention_heads=4).save_pretrained(tmp_path / "m")
+    path = tmp_path / "m" / "config.json"
+    want = transformers.AutoConfig.from_pretrained(str(path)).hidden_size
+    assert AutoConfig.from_pretrained(str(path)).hidden_size == want == 48
+    with pytest.raises(ModelNotFoundError, match="is a file"):
+        resolve_file(path, "tokenizer.json")
+
+
+def test_other_files_named_directly_stay_a_clear_error(tmp_path):
+    (tmp_path / "tokenizer.json").write_text("{}")
+    (tmp_path / "vocab.txt").write_text("a\n")
+    for name in ("tokenizer.json", "vocab.txt"):
+        with pytest.raises(ModelNotFoundError, match="is a file; pass the folder"):
+            AutoConfig.from_pretrained(str(tmp_path / name))

@@ -801,3 +801,143 @@ def test_every_model_class_is_a_top_level_name():
     )
     with pytest.raises(AttributeError, match="no attribute 'NotAModel'"):
         _ = pretrained.NotAModel
+
+
+def test_header_length_that_shifts_the_data_is_refused(tmp_path):
+    """A length field 2 bytes short still parses (the padding is spaces) but would shift every tensor: refused,
+    as the safetensors library refuses it ('file not fully covered')."""
+    tiny_bert(tmp_path)
+    path = tmp_path / "model.safetensors"
+    data = bytearray(path.read_bytes())
+    (n,) = struct.unpack("<Q", data[:8])
+    assert data[8 + n - 1 : 8 + n] == b" "
+    data[:8] = struct.pack("<Q", n - 1)
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="cover .* bytes of data but the file holds"):
+        load_safetensors(path)
+    _rewrite_header(path, lambda h: None)  # a valid header again, then a gap between two tensors
+    data = path.read_bytes()
+    path.write_bytes(data + b"\0" * 4)
+    with pytest.raises(CheckpointError, match="cover .* bytes"):
+        BertModel.from_pretrained(tmp_path)
+
+
+def test_bool_shape_is_refused(tmp_path):
+    tiny_bert(tmp_path)
+    _rewrite_header(tmp_path / "model.safetensors", lambda h: h["pooler.dense.bias"].update(shape=[True, 32]))
+    with pytest.raises(CheckpointError, match="invalid shape"):
+        load_safetensors(tmp_path / "model.safetensors")
+
+
+def test_unsigned_complex_and_fnuz_dtypes_round_trip_with_the_reference(tmp_path):
+    st = pytest.importorskip("safetensors.torch")
+    tensors = {
+        "u16": torch.tensor([0, 1, 65535], dtype=torch.uint16),
+        "u32": torch.tensor([0, 2**32 - 1], dtype=torch.uint32),
+        "u64": torch.tensor([2**63 + 5], dtype=torch.uint64),
+        "c64": torch.tensor([1 + 2j, -0.5j], dtype=torch.complex64),
+        "e4fnuz": torch.tensor([0.5, -2.0]).to(torch.float8_e4m3fnuz),
+        "e5fnuz": torch.tensor([0.25, 3.0]).to(torch.float8_e5m2fnuz),
+    }
+    save_safetensors(tensors, tmp_path / "ours.safetensors")
+    st.save_file(tensors, tmp_path / "ref.safetensors")
+    for path in ("ours.safetensors", "ref.safetensors"):
+        for name, t in load_safetensors(tmp_path / path).items():
+            assert t.dtype == tensors[name].dtype
+            assert t.view(torch.uint8).tolist() == tensors[name].view(torch.uint8).tolist()
+    assert st.load_file(tmp_path / "ours.safetensors").keys() == tensors.keys()
+
+
+def test_failed_sharded_save_keeps_the_earlier_checkpoint(tmp_path, monkeypatch):
+    """A save that fails on its second shard leaves the earlier weights in place and no stray files."""
+    import pretrained.weights as weights
+
+    model = tiny_bert(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    calls = []
+
+    def fail_second(tensors, path, metadata=None):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return save_safetensors(tensors, path, metadata)
+
+    monkeypatch.setattr(weights, "save_safetensors", fail_second)
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(model.state_dict(), tmp_path, max_shard_size="20KB")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    same_outputs(model, BertModel.from_pretrained(tmp_path))
+    monkeypatch.undo()
+    save_checkpoint(model.state_dict(), tmp_path, max_shard_size="20KB")
+    assert not (tmp_path / "model.safetensors").exists()
+    assert (tmp_path / "model.safetensors.index.json").exists()
+    same_outputs(model, BertModel.from_pretrained(tmp_path))
+
+
+def test_use_safetensors_false_takes_only_pytorch_model_bin(tmp_path):
+    """As the reference: use_safetensors=False never falls back to model.safetensors (it raises there too)."""
+    tiny_bert(tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"use_safetensors=False: only pytorch_model.bin"):
+        BertModel.from_pretrained(tmp_path, use_safetensors=False)
+
+
+@pytest.mark.parametrize("safe", [True, False])
+@pytest.mark.parametrize("shard", ["5GB", "20KB"])
+def test_variant_file_names_as_the_reference(tmp_path, safe, shard):
+    transformers = pytest.importorskip("transformers")
+    from pretrained.weights import checkpoint_files, load_checkpoint
+
+    cfg = transformers.BertConfig(**TINY)
+    torch.manual_seed(0)
+    ref = transformers.BertModel(cfg)
+    ref.save_pretrained(tmp_path / "ref", variant="v2", safe_serialization=safe, max_shard_size=shard)
+    state = {k: v.contiguous() for k, v in ref.state_dict().items()}
+    save_checkpoint(state, tmp_path / "ours", max_shard_size=shard, safe_serialization=safe, variant="v2")
+    names = sorted(p.name for p in (tmp_path / "ref").iterdir() if p.name != "config.json")
+    assert sorted(p.name for p in (tmp_path / "ours").iterdir()) == names
+    for index in [n for n in names if ".index." in n]:
+        ref_index, our_index = (json.loads((tmp_path / f / index).read_text()) for f in ("ref", "ours"))
+        assert our_index["weight_map"] == ref_index["weight_map"]
+    for folder in ("ref", "ours"):
+        loaded = load_checkpoint(checkpoint_files(tmp_path / folder, variant="v2"))
+        assert loaded.keys() == state.keys()
+        assert all(torch.equal(loaded[k], state[k]) for k in state)
+    with pytest.raises(FileNotFoundError, match="variant='v3'"):
+        checkpoint_files(tmp_path / "ref", variant="v3")
+
+
+def test_corrupt_pytorch_model_bin_is_a_checkpoint_error(tmp_path):
+    """Corruption surfaces deep in the unpickler as UnicodeDecodeError, struct.error, IndexError...: one clear error."""
+    BertConfig(**TINY).save_pretrained(tmp_path)
+    path = tmp_path / "pytorch_model.bin"
+    torch.save({"a": torch.randn(3)}, path, _use_new_zipfile_serialization=False)
+    data = path.read_bytes()
+    for cut in (52, 78, 338):  # legacy format cut short at the points that raised other errors
+        path.write_bytes(data[:cut])
+        with pytest.raises(
+            CheckpointError, match=r"pytorch_model.bin: could not read .* truncated or corrupt"
+        ):
+            BertModel.from_pretrained(tmp_path)
+
+
+def test_deeply_nested_safetensors_header_is_a_checkpoint_error(tmp_path):
+    path = tmp_path / "x.safetensors"
+    header = b"[" * 100_000 + b"]" * 100_000
+    path.write_bytes(struct.pack("<Q", len(header)) + header)
+    with pytest.raises(CheckpointError, match="header is not valid JSON"):
+        load_safetensors(path)
+
+
+def test_save_safetensors_refuses_what_the_format_cannot_hold(tmp_path):
+    """Non-string metadata or a tensor named __metadata__ would write a file that no reader accepts."""
+    path = tmp_path / "m.safetensors"
+    with pytest.raises(TypeError, match=r"metadata maps strings to strings; entries \['step'\]"):
+        save_safetensors({"w": torch.ones(2)}, path, metadata={"format": "pt", "step": 3})
+    with pytest.raises(ValueError, match="__metadata__"):
+        save_safetensors({"w": torch.ones(2), "__metadata__": torch.ones(1)}, path)
+    assert not path.exists() and list(tmp_path.iterdir()) == []
+    save_safetensors({"w": torch.ones(2)}, path, metadata={"step": "3"})
+    st = pytest.importorskip("safetensors")
+    with st.safe_open(path, "pt") as f:
+        assert f.metadata() == {"format": "pt", "step": "3"}  # transformers refuses files without a format
+        assert torch.equal(f.get_tensor("w"), torch.ones(2))

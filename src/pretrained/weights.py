@@ -20,7 +20,9 @@ import mmap
 import os
 import pickle
 import re
+import shutil
 import struct
+import tempfile
 import weakref
 from collections.abc import Iterable
 from pathlib import Path
@@ -44,9 +46,15 @@ _DTYPES: dict[str, torch.dtype] = {
     "I16": torch.int16,
     "I8": torch.int8,
     "U8": torch.uint8,
+    "U16": torch.uint16,
+    "U32": torch.uint32,
+    "U64": torch.uint64,
     "BOOL": torch.bool,
     "F8_E4M3": torch.float8_e4m3fn,
     "F8_E5M2": torch.float8_e5m2,
+    "F8_E4M3FNUZ": torch.float8_e4m3fnuz,
+    "F8_E5M2FNUZ": torch.float8_e5m2fnuz,
+    "C64": torch.complex64,
 }
 _DTYPE_NAMES = {v: k for k, v in _DTYPES.items()}
 _MAX_HEADER = 100 * 1024 * 1024
@@ -73,8 +81,8 @@ def read_safetensors_header(path: str | os.PathLike) -> tuple[dict, int]:
         raw = f.read(n)
     try:
         header = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"{path}: safetensors header is not valid JSON ({e})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
+        raise CheckpointError(f"{path}: safetensors header is not valid JSON ({str(e)[:200]})") from None
     if not isinstance(header, dict):
         raise CheckpointError(f"{path}: safetensors header is not a JSON object")
     header.pop("__metadata__", None)
@@ -83,15 +91,26 @@ def read_safetensors_header(path: str | os.PathLike) -> tuple[dict, int]:
     for name, info in header.items():
         _check_entry(path, name, info, data_len)
         spans.append((*info["data_offsets"], name))
-    spans.sort()
+    _check_coverage(path, sorted(spans), data_len)
+    return header, data_start
+
+
+def _check_coverage(path: str | os.PathLike, spans: list[tuple[int, int, str]], data_len: int) -> None:
+    """The tensors must tile the data region exactly, as the safetensors library requires: a header whose length
+    field is off by a few bytes would otherwise shift every tensor and load garbage without a word."""
     end = 0
     for begin, stop, name in spans:
-        if begin < end:
+        if begin != end:
+            what = "overlaps the previous tensor" if begin < end else "leaves a gap after the previous tensor"
             raise CheckpointError(
-                f"{path}: tensor {name!r} overlaps the previous tensor (offset {begin} < {end})"
+                f"{path}: tensor {name!r} {what} (offset {begin}, expected {end}); the header is corrupt"
             )
         end = stop
-    return header, data_start
+    if end != data_len:
+        raise CheckpointError(
+            f"{path}: the tensors cover {end} bytes of data but the file holds {data_len} after the header; "
+            "the header length or offsets are wrong (corrupt file) — download or save it again"
+        )
 
 
 def _check_entry(path: str | os.PathLike, name: str, info: object, data_len: int) -> None:
@@ -100,9 +119,9 @@ def _check_entry(path: str | os.PathLike, name: str, info: object, data_len: int
     if info["dtype"] not in _DTYPES:
         raise CheckpointError(f"{path}: tensor {name!r} has unsupported dtype {info['dtype']!r}")
     shape, offsets = info["shape"], info["data_offsets"]
-    if not (isinstance(shape, list) and all(isinstance(d, int) and d >= 0 for d in shape)):
+    if not (isinstance(shape, list) and all(_is_int(d) and d >= 0 for d in shape)):
         raise CheckpointError(f"{path}: tensor {name!r} has an invalid shape {shape!r}")
-    if not (isinstance(offsets, list) and len(offsets) == 2 and all(isinstance(o, int) for o in offsets)):
+    if not (isinstance(offsets, list) and len(offsets) == 2 and all(_is_int(o) for o in offsets)):
         raise CheckpointError(f"{path}: tensor {name!r} has invalid data_offsets {offsets!r}")
     begin, end = offsets
     need = math.prod(shape) * _DTYPES[info["dtype"]].itemsize
@@ -115,6 +134,10 @@ def _check_entry(path: str | os.PathLike, name: str, info: object, data_len: int
             f"{path}: tensor {name!r} ends at byte {end} of the data but the file holds only {data_len}; "
             "the file is truncated — download it again"
         )
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 # live safetensors mappings: base address -> (length, weak reference to the mmap); entries leave with their mmap
@@ -177,7 +200,17 @@ def save_safetensors(
 ) -> Path:
     """Write tensors to a safetensors file through a temporary file (nothing half-written on failure)."""
     path = Path(path)
-    header: dict[str, object] = {"__metadata__": metadata or {"format": "pt"}}
+    metadata = {"format": "pt", **(metadata or {})}  # transformers refuses files without a format
+    bad = [k for k, v in metadata.items() if not (isinstance(k, str) and isinstance(v, str))]
+    if bad:
+        raise TypeError(
+            f"safetensors metadata maps strings to strings; entries {bad} are not (convert them to str)"
+        )
+    if "__metadata__" in tensors:
+        raise ValueError(
+            "a tensor cannot be named '__metadata__' in safetensors (the name of the metadata entry)"
+        )
+    header: dict[str, object] = {"__metadata__": metadata}
     offset = 0
     items = []
     for name in sorted(tensors):
@@ -224,9 +257,11 @@ def load_torch_bin(path: str | os.PathLike) -> dict[str, torch.Tensor]:
             f"({str(e).splitlines()[0][:200]}). Only plain state dicts are loaded; convert the checkpoint to "
             "safetensors with a trusted tool."
         ) from None
-    except (RuntimeError, EOFError, OSError) as e:
+    except (RuntimeError, EOFError, OSError, ValueError, struct.error, IndexError, KeyError, TypeError) as e:
+        # a truncated or corrupt file fails deep inside the unpickler with any of these
         raise CheckpointError(
-            f"{path}: could not read the torch checkpoint ({e}); it may be truncated"
+            f"{path}: could not read the torch checkpoint ({type(e).__name__}: {str(e)[:200]}); it is truncated "
+            "or corrupt — download or save it again"
         ) from None
     if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
         raise CheckpointError(f"{path}: expected a dict of tensors (a state dict)")
@@ -234,15 +269,31 @@ def load_torch_bin(path: str | os.PathLike) -> dict[str, torch.Tensor]:
 
 
 # -- whole checkpoints --------------------------------------------------------------------------------
-def checkpoint_files(folder: str | os.PathLike, use_safetensors: bool | None = None) -> list[Path]:
-    """The weight files of a checkpoint folder, shards in index order: safetensors preferred (``use_safetensors``
-    None), required (True), or ``pytorch_model.bin`` preferred (False)."""
+def with_variant(name: str, variant: str | None) -> str:
+    """A weight file name with a ``variant`` before its extension, as transformers names them.
+
+    >>> with_variant("model.safetensors", "fp16"), with_variant("pytorch_model.bin.index.json", "fp16")
+    ('model.fp16.safetensors', 'pytorch_model.bin.index.fp16.json')
+    """
+    if not variant:
+        return name
+    stem, ext = name.rsplit(".", 1)
+    return f"{stem}.{variant}.{ext}"
+
+
+def checkpoint_files(
+    folder: str | os.PathLike, use_safetensors: bool | None = None, variant: str | None = None
+) -> list[Path]:
+    """The weight files of a checkpoint folder, shards in index order, chosen as transformers chooses them:
+    safetensors first, then ``pytorch_model.bin`` (``use_safetensors`` None); only safetensors (True); only
+    ``pytorch_model.bin`` (False). ``variant`` ("fp16") picks ``model.fp16.safetensors`` and its kin."""
     folder = Path(folder)
     formats = [(SAFE_WEIGHTS_NAME, SAFE_WEIGHTS_INDEX_NAME), (WEIGHTS_NAME, WEIGHTS_INDEX_NAME)]
     if use_safetensors is False:
-        formats.reverse()
+        formats = formats[1:]
     elif use_safetensors:
         formats = formats[:1]
+    formats = [(with_variant(single, variant), with_variant(index, variant)) for single, index in formats]
     for single, index in formats:
         if (folder / single).is_file():
             return [folder / single]
@@ -257,7 +308,13 @@ def checkpoint_files(folder: str | os.PathLike, use_safetensors: bool | None = N
             return files
     present = ", ".join(sorted(p.name for p in folder.iterdir())) if folder.is_dir() else "nothing"
     looked = ", ".join(name for pair in formats for name in pair)
-    hint = " (use_safetensors=True: only safetensors weights count)" if use_safetensors else ""
+    hint = {
+        True: " (use_safetensors=True: only safetensors weights count)",
+        False: " (use_safetensors=False: only pytorch_model.bin weights count; pass use_safetensors=None to "
+        "take safetensors too)",
+    }.get(use_safetensors, "")
+    if variant:
+        hint += f" (variant={variant!r})"
     raise FileNotFoundError(f"no weights in {folder}: looked for {looked}{hint}; the folder holds: {present}")
 
 
@@ -312,48 +369,80 @@ def save_checkpoint(
     folder: str | os.PathLike,
     max_shard_size: int | str = "5GB",
     safe_serialization: bool = True,
+    variant: str | None = None,
 ) -> list[Path]:
     """Write ``model.safetensors``, or shards plus ``model.safetensors.index.json`` past ``max_shard_size``;
     with ``safe_serialization=False`` the same as ``pytorch_model.bin`` (``pytorch_model-0000i-of-0000n.bin`` and
-    ``pytorch_model.bin.index.json``). Weight files of an earlier save, in either format, are removed first."""
+    ``pytorch_model.bin.index.json``). ``variant`` ("fp16") names them as transformers does:
+    ``model.fp16.safetensors``, ``model.fp16-00001-of-00002.safetensors``, ``model.safetensors.index.fp16.json``.
+
+    Every file is written into a staging folder first; only when all are written are the weight files of an earlier
+    save (in either format) removed and the new ones moved in, so a failed save leaves the folder as it was.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    limit = parse_size(max_shard_size)
-    shards: list[dict[str, torch.Tensor]] = [{}]
-    size = 0
-    for name, t in state_dict.items():
-        nbytes = t.numel() * t.element_size()
-        if shards[-1] and size + nbytes > limit:
-            shards.append({})
-            size = 0
-        shards[-1][name] = t
-        size += nbytes
-    for stale in [
-        *folder.glob("model-*-of-*.safetensors"),
-        *folder.glob("pytorch_model-*-of-*.bin"),
-        folder / SAFE_WEIGHTS_INDEX_NAME,
-        folder / SAFE_WEIGHTS_NAME,
-        folder / WEIGHTS_INDEX_NAME,
-        folder / WEIGHTS_NAME,
-    ]:
-        stale.unlink(missing_ok=True)
+    shards = _split_shards(state_dict, parse_size(max_shard_size))
     save = save_safetensors if safe_serialization else save_torch_bin
     single, index_name = (
         (SAFE_WEIGHTS_NAME, SAFE_WEIGHTS_INDEX_NAME)
         if safe_serialization
         else (WEIGHTS_NAME, WEIGHTS_INDEX_NAME)
     )
-    if len(shards) == 1:
-        return [save(shards[0], folder / single)]
-    stem, suffix = single.split(".", 1)
-    names = [f"{stem}-{i + 1:05d}-of-{len(shards):05d}.{suffix}" for i in range(len(shards))]
-    paths = [save(s, folder / n) for s, n in zip(shards, names)]
-    total = sum(t.numel() * t.element_size() for t in state_dict.values())
-    index = {
-        "metadata": {"total_size": total},
-        "weight_map": {k: n for s, n in zip(shards, names) for k in s},
-    }
-    from .config import write_text_atomic
+    single, index_name = with_variant(single, variant), with_variant(index_name, variant)
+    stem, suffix = single.rsplit(".", 1)
+    names = (
+        [single]
+        if len(shards) == 1
+        else [f"{stem}-{i + 1:05d}-of-{len(shards):05d}.{suffix}" for i in range(len(shards))]
+    )
+    staging = Path(tempfile.mkdtemp(prefix=".saving-", dir=folder))
+    try:
+        for shard, name in zip(shards, names):
+            save(shard, staging / name)
+        if len(shards) > 1:
+            total = sum(t.numel() * t.element_size() for t in state_dict.values())
+            index = {
+                "metadata": {"total_size": total},
+                "weight_map": {k: n for s, n in zip(shards, names) for k in s},
+            }
+            (staging / index_name).write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
+        _remove_weight_files(folder, variant)
+        for f in sorted(staging.iterdir()):
+            os.replace(f, folder / f.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [folder / n for n in names]
 
-    write_text_atomic(folder / index_name, json.dumps(index, indent=2, sort_keys=True) + "\n")
-    return paths
+
+def _split_shards(state_dict: dict[str, torch.Tensor], limit: int) -> list[dict[str, torch.Tensor]]:
+    """Tensors in order, as huggingface_hub's ``split_torch_state_dict_into_shards`` groups them: a new shard
+    whenever the next tensor would push the current one past ``limit`` bytes; a tensor bigger than ``limit`` on
+    its own gets a shard of its own, placed before the shard being filled."""
+    shards: list[dict[str, torch.Tensor]] = []
+    current: dict[str, torch.Tensor] = {}
+    size = 0
+    for name, t in state_dict.items():
+        nbytes = t.numel() * t.element_size()
+        if nbytes > limit:
+            shards.append({name: t})
+            continue
+        if size + nbytes > limit:
+            shards.append(current)
+            current, size = {}, 0
+        current[name] = t
+        size += nbytes
+    if current or not shards:
+        shards.append(current)
+    return shards
+
+
+def _remove_weight_files(folder: Path, variant: str | None = None) -> None:
+    """The weight files and shard indexes of an earlier save (of the same variant), in either format."""
+    dot = f".{variant}" if variant else ""
+    for stale in [
+        *folder.glob(f"model{dot}-*-of-*.safetensors"),
+        *folder.glob(f"pytorch_model{dot}-*-of-*.bin"),
+        *(folder / with_variant(n, variant) for n in (SAFE_WEIGHTS_INDEX_NAME, SAFE_WEIGHTS_NAME)),
+        *(folder / with_variant(n, variant) for n in (WEIGHTS_INDEX_NAME, WEIGHTS_NAME)),
+    ]:
+        stale.unlink(missing_ok=True)

@@ -167,19 +167,24 @@ def gguf_config(
         config["_model_name_or_path"] = metadata["general.name"]
     for key, field in CONFIG_KEYS[model_type].items():
         if f"{arch}.{key}" in metadata:
-            config[field] = metadata[f"{arch}.{key}"]
+            config[field] = _scalar(metadata[f"{arch}.{key}"])
     for key, field in TOKEN_ID_KEYS.items():
         if key in metadata:
-            config[field] = metadata[key]
+            config[field] = _scalar(metadata[key])
     for field, key in EXTRA_CONFIG_KEYS.get(arch, {}).items():
         if f"{arch}.{key}" in metadata:
-            config[field] = metadata[f"{arch}.{key}"]
+            config[field] = _scalar(metadata[f"{arch}.{key}"])
     if "vocab_size" not in config and "tokenizer.ggml.tokens" in metadata:
         config["vocab_size"] = len(metadata["tokenizer.ggml.tokens"])
     rope_scaling = _rope_scaling(metadata, arch)
     if rope_scaling is not None:
         config["rope_scaling"] = rope_scaling
     return config
+
+
+def _scalar(value: Any) -> Any:
+    """A one-element array stands for its element, as transformers reads GGUF metadata (``[2]`` -> ``2``)."""
+    return value[0] if isinstance(value, list) and len(value) == 1 else value
 
 
 def _rope_scaling(metadata: Mapping[str, Any], arch: str) -> dict[str, Any] | None:
@@ -202,9 +207,18 @@ def unpermute_qk(w: torch.Tensor, n_head: int) -> torch.Tensor:
     >>> unpermute_qk(permute_qk(w, 2), 2).flatten().tolist()
     [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
     """
+    _check_heads(w, n_head)
     half = w.shape[0] // n_head // 2
     rest = w.shape[1:]
     return w.reshape(n_head, half, 2, *rest).transpose(1, 2).reshape(w.shape)  # (out, *rest)
+
+
+def _check_heads(w: torch.Tensor, n_head: object) -> None:
+    if not isinstance(n_head, int) or isinstance(n_head, bool) or n_head <= 0 or w.shape[0] % (2 * n_head):
+        raise ValueError(
+            f"cannot split {w.shape[0]} q/k rows into {n_head!r} heads of (pairs of) rotary rows: the GGUF "
+            "attention.head_count / head_count_kv metadata does not fit the tensor shapes (corrupt file?)"
+        )
 
 
 def permute_qk(w: torch.Tensor, n_head: int) -> torch.Tensor:
@@ -213,16 +227,17 @@ def permute_qk(w: torch.Tensor, n_head: int) -> torch.Tensor:
     >>> permute_qk(torch.arange(4.0), 1).tolist()
     [0.0, 2.0, 1.0, 3.0]
     """
+    _check_heads(w, n_head)
     half = w.shape[0] // n_head // 2
     rest = w.shape[1:]
     return w.reshape(n_head, 2, half, *rest).transpose(1, 2).reshape(w.shape)  # (out, *rest)
 
 
 def _heads(metadata: Mapping[str, Any], arch: str) -> dict[str, int]:
-    n_head = metadata.get(f"{arch}.attention.head_count")
+    n_head = _scalar(metadata.get(f"{arch}.attention.head_count"))
     if n_head is None:
         raise ValueError(f"GGUF metadata has no {arch}.attention.head_count; needed to un-permute q/k")
-    return {"q": n_head, "kv": metadata.get(f"{arch}.attention.head_count_kv", n_head)}
+    return {"q": n_head, "kv": _scalar(metadata.get(f"{arch}.attention.head_count_kv", n_head))}
 
 
 def gguf_to_hf_name(name: str, architecture: str) -> str | None:

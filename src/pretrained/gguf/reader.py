@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 GGUF_MAGIC = b"GGUF"
 SUPPORTED_VERSIONS = (2, 3)
 DEFAULT_ALIGNMENT = 32
+MAX_DIMS = 4  # GGML_MAX_DIMS
+MAX_NESTING = 16  # arrays of arrays: real files use one level
 
 # GGUF metadata value type id -> (name, struct format or None for string/array)
 VALUE_TYPES: dict[int, tuple[str, str | None]] = {
@@ -98,8 +100,12 @@ class _Cursor:
         start = self.take(n, what)
         return bytes(self.buf[start : start + n]).decode("utf-8", errors="replace")
 
-    def value(self, type_id: int, what: str) -> tuple[Any, str | tuple[str, str]]:
+    def value(self, type_id: int, what: str, depth: int = 0) -> tuple[Any, str | tuple[str, str]]:
         """One metadata value and its type name (``("array", item_type)`` for arrays)."""
+        if depth > MAX_NESTING:
+            raise GGUFError(
+                f"{self.path}: {what} nests arrays more than {MAX_NESTING} deep; the file is corrupt"
+            )
         if type_id not in VALUE_TYPES:
             raise GGUFError(f"{self.path}: unknown metadata value type {type_id} for {what}")
         name, fmt = VALUE_TYPES[type_id]
@@ -119,7 +125,7 @@ class _Cursor:
             return values, ("array", item_name)
         if item_name == "string":
             return self._strings(count, what), ("array", item_name)
-        return [self.value(item_id, what)[0] for _ in range(count)], ("array", item_name)
+        return [self.value(item_id, what, depth + 1)[0] for _ in range(count)], ("array", item_name)
 
     def _strings(self, count: int, what: str) -> list[str]:
         """An array of strings (vocabularies: ~100k entries), read in one tight loop."""
@@ -181,12 +187,16 @@ class GGUFFile:
         self.metadata_types: dict[str, str | tuple[str, str]] = {}
         for i in range(n_kv):
             key = cur.string(f"metadata key #{i}")
+            if key in self.metadata:
+                raise GGUFError(f"{self.path}: metadata key {key[:80]!r} appears twice; the file is corrupt")
             self.metadata[key], self.metadata_types[key] = cur.value(cur.scalar("I", key), key)
         infos = [self._tensor_info(cur, i) for i in range(n_tensors)]
         self.alignment = self._alignment()
         self.data_offset = -(-cur.pos // self.alignment) * self.alignment
         self.tensors: dict[str, GGUFTensorInfo] = {}
         for name, shape, type_id, rel in infos:
+            if name in self.tensors:
+                raise GGUFError(f"{self.path}: tensor {name[:80]!r} appears twice; the file is corrupt")
             t = GGML_TYPES.get(type_id)
             if t is None:
                 raise GGUFError(
@@ -206,14 +216,25 @@ class GGUFFile:
 
     def _tensor_info(self, cur: _Cursor, i: int) -> tuple[str, tuple[int, ...], int, int]:
         name = cur.string(f"tensor info #{i}")
-        n_dims = cur.scalar("I", f"tensor {name!r} dims")
-        dims = [cur.scalar("Q", f"tensor {name!r} dims") for _ in range(n_dims)]
-        type_id = cur.scalar("I", f"tensor {name!r} type")
-        offset = cur.scalar("Q", f"tensor {name!r} offset")
+        label = f"tensor #{i} {name[:80]!r}"  # a corrupt length can make a name of megabytes
+        n_dims = cur.scalar("I", f"{label} dims")
+        if n_dims > MAX_DIMS:
+            raise GGUFError(
+                f"{self.path}: {label} claims {n_dims} dimensions (GGML tensors have at most {MAX_DIMS}); "
+                "the file is corrupt"
+            )
+        start = cur.take(8 * n_dims, f"{label} dims")
+        dims = struct.unpack_from(f"<{n_dims}Q", self._map, start)
+        type_id = cur.scalar("I", f"{label} type")
+        offset = cur.scalar("Q", f"{label} offset")
         return name, tuple(reversed(dims)), type_id, offset  # GGUF lists the fastest dim first
 
     def _alignment(self) -> int:
         align = self.metadata.get("general.alignment", DEFAULT_ALIGNMENT)
+        if "general.alignment" in self.metadata and self.metadata_types["general.alignment"] != "uint32":
+            raise GGUFError(
+                f"{self.path}: general.alignment is a {self.metadata_types['general.alignment']}; GGUF wants a uint32"
+            )
         if not isinstance(align, int) or isinstance(align, bool) or align <= 0 or align & (align - 1):
             raise GGUFError(f"{self.path}: general.alignment must be a power of two, got {align!r}")
         return align

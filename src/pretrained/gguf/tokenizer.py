@@ -9,8 +9,11 @@ Matches what transformers 4.57 builds for ``AutoTokenizer.from_pretrained(dir, g
 - qwen2 and gpt2 architectures: byte-level BPE (Qwen2 adds its regex split and NFC).
 
 Like transformers, a llama-architecture tokenizer prepends BOS (``tokenizer.ggml.add_bos_token`` is not
-consulted) and never appends EOS. The special-token strings in ``tokenizer_config`` come from the
-file's ids (transformers puts the BOS string in ``eos_token`` for llama files).
+consulted) and never appends EOS. The special-token strings in ``tokenizer_config`` are transformers' (for
+llama files: EOS = the BOS string, no pad; qwen2/gpt2: the class defaults, ``<|endoftext|>``), except that the
+file's EOS string, and its PAD string where transformers has no pad token, are used when they are already special
+tokens (as in real files, whose token types mark them). A string named special becomes an added token and splits
+text, and a pad token sets padded ids, so the ids stay transformers' in all cases.
 
 >>> tok_json, tok_config = gguf_tokenizer(read_gguf("SmolLM2-135M-Instruct.Q4_1.gguf").metadata)  # doctest: +SKIP
 >>> tok_json["model"]["type"], tok_config["eos_token"]  # doctest: +SKIP
@@ -139,9 +142,13 @@ def _merges(metadata: Mapping[str, Any]) -> list[list[str]] | None:
 
 def _token(tokens: list[str], metadata: Mapping[str, Any], key: str) -> str | None:
     i = metadata.get(f"tokenizer.ggml.{key}")
+    if (
+        isinstance(i, list) and len(i) == 1
+    ):  # a one-element array stands for its element, as transformers reads it
+        i = i[0]
     if i is None:
         return None
-    if not 0 <= i < len(tokens):
+    if not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < len(tokens):
         raise ValueError(f"GGUF tokenizer.ggml.{key} = {i} is outside the vocabulary (size {len(tokens)})")
     return tokens[i]
 
@@ -264,22 +271,30 @@ def gguf_tokenizer(metadata: Mapping[str, Any] | GGUFFile) -> tuple[dict[str, An
     body, added = _llama(metadata, tokens) if llama_arch else _byte_level_bpe(metadata, tokens, arch)
     tokenizer_json = {"version": "1.0", "truncation": None, "padding": None, "added_tokens": added.table()}
     tokenizer_json.update(body)
-    return tokenizer_json, _config(metadata, tokens, arch, kind)
+    special = {e["content"] for e in tokenizer_json["added_tokens"] if e["special"]}
+    return tokenizer_json, _config(metadata, tokens, arch, kind, special)
 
 
-def _config(metadata: Mapping[str, Any], tokens: list[str], arch: str, kind: str) -> dict[str, Any]:
+def _config(
+    metadata: Mapping[str, Any], tokens: list[str], arch: str, kind: str, special: set[str]
+) -> dict[str, Any]:
     llama_arch = TOKENIZER_CLASSES[arch] == "LlamaTokenizerFast"
-    default = None if llama_arch else GPT2_DEFAULT
+    specials = _llama_specials(metadata, tokens) if llama_arch else _class_defaults(arch)
+    # The file's own EOS (and qwen2's BOS) strings where they are already special tokens of the tokenizer, so
+    # ids stay transformers' (a string made special splits text differently); else transformers'. The file's PAD
+    # only where transformers has none (it pads with its own where it has one: the same padded ids).
+    own = {key: _token(tokens, metadata, f"{key}_token_id") for key in ("eos", "padding", "bos")}
+    if own["eos"] in special:
+        specials["eos_token"] = own["eos"]
+    if own["padding"] in special and specials["pad_token"] is None:
+        specials["pad_token"] = own["padding"]
+    if arch == "qwen2" and own["bos"] in special:
+        specials["bos_token"] = own["bos"]
     config: dict[str, Any] = {
         "tokenizer_class": TOKENIZER_CLASSES[arch],
-        "bos_token": _token(tokens, metadata, "bos_token_id") or (None if arch == "qwen2" else default),
-        "eos_token": _token(tokens, metadata, "eos_token_id") or default,
-        "unk_token": _token(tokens, metadata, "unknown_token_id") or default,
-        "pad_token": _token(tokens, metadata, "padding_token_id") or (default if arch == "qwen2" else None),
+        **specials,
         # transformers' BOS string needs both ids (see _llama)
-        "add_bos_token": llama_arch
-        and "tokenizer.ggml.bos_token_id" in metadata
-        and "tokenizer.ggml.eos_token_id" in metadata,
+        "add_bos_token": llama_arch and specials["bos_token"] is not None,
         "add_eos_token": False,
         "clean_up_tokenization_spaces": llama_arch and kind == "gpt2",
     }
@@ -293,3 +308,34 @@ def _config(metadata: Mapping[str, Any], tokens: list[str], arch: str, kind: str
     if "tokenizer.chat_template" in metadata:
         config["chat_template"] = metadata["tokenizer.chat_template"]
     return config
+
+
+def _llama_specials(metadata: Mapping[str, Any], tokens: list[str]) -> dict[str, str | None]:
+    """The special-token strings transformers 4.57's GGUFLlamaConverter hands LlamaTokenizerFast: ``bos_token``
+    is the file's BOS string when the file also has an EOS id, ``eos_token`` is the BOS string too (its quirk),
+    there is no ``pad_token``, and ``unk_token`` is None when the file names no unknown token."""
+    bos = _token(tokens, metadata, "bos_token_id")
+    has_eos = metadata.get("tokenizer.ggml.eos_token_id") is not None
+    return {
+        "bos_token": bos if has_eos else None,
+        "eos_token": bos,
+        "unk_token": _token(tokens, metadata, "unknown_token_id"),
+        "pad_token": None,
+    }
+
+
+def _class_defaults(arch: str) -> dict[str, str | None]:
+    """Qwen2TokenizerFast's and GPT2TokenizerFast's defaults: transformers ignores the file's special-token ids."""
+    if arch == "qwen2":
+        return {
+            "bos_token": None,
+            "eos_token": GPT2_DEFAULT,
+            "unk_token": GPT2_DEFAULT,
+            "pad_token": GPT2_DEFAULT,
+        }
+    return {
+        "bos_token": GPT2_DEFAULT,
+        "eos_token": GPT2_DEFAULT,
+        "unk_token": GPT2_DEFAULT,
+        "pad_token": None,
+    }

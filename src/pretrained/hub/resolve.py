@@ -14,11 +14,13 @@ FileNotFoundError: ...
 from __future__ import annotations
 
 import difflib
+import logging
 import os
 import re
 from pathlib import Path
 
-_SHA = re.compile(r"^[0-9a-f]{40}$")
+log = logging.getLogger(__name__)
+_SHORT_SHA = re.compile(r"^[0-9a-f]{4,39}$")
 
 
 class ModelNotFoundError(FileNotFoundError):
@@ -26,15 +28,39 @@ class ModelNotFoundError(FileNotFoundError):
 
 
 def hub_cache_dir(cache_dir: str | os.PathLike | None = None) -> Path:
-    """The Hugging Face hub cache folder, honouring ``HF_HUB_CACHE`` and ``HF_HOME``."""
+    """The Hugging Face hub cache folder, found as transformers 4.57 finds it.
+
+    ``cache_dir`` when given; else the first set of ``TRANSFORMERS_CACHE``, ``PYTORCH_TRANSFORMERS_CACHE``,
+    ``PYTORCH_PRETRAINED_BERT_CACHE`` (transformers' deprecated overrides), ``HF_HUB_CACHE``,
+    ``HUGGINGFACE_HUB_CACHE`` (huggingface_hub's legacy name); else ``$HF_HOME/hub`` with ``HF_HOME`` defaulting to
+    ``$XDG_CACHE_HOME/huggingface`` or ``~/.cache/huggingface``. ``~`` and ``$VARS`` in the values are expanded.
+
+    >>> hub_cache_dir("/tmp/my-cache")
+    PosixPath('/tmp/my-cache')
+    """
     if cache_dir is not None:
         return Path(cache_dir).expanduser()
-    if os.environ.get("HF_HUB_CACHE"):
-        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    for var in _CACHE_VARS:
+        if os.environ.get(var):
+            return _expand(os.environ[var])
     home = os.environ.get("HF_HOME") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "huggingface"
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "huggingface"
     )
-    return Path(home).expanduser() / "hub"
+    return _expand(home) / "hub"
+
+
+# transformers' overrides first, then huggingface_hub's names (new, then legacy)
+_CACHE_VARS = (
+    "TRANSFORMERS_CACHE",
+    "PYTORCH_TRANSFORMERS_CACHE",
+    "PYTORCH_PRETRAINED_BERT_CACHE",
+    "HF_HUB_CACHE",
+    "HUGGINGFACE_HUB_CACHE",
+)
+
+
+def _expand(path: str) -> Path:
+    return Path(os.path.expandvars(os.path.expanduser(path)))
 
 
 def repo_folder_name(repo_id: str, repo_type: str = "model") -> str:
@@ -52,19 +78,35 @@ def cached_repo_ids(cache_dir: str | os.PathLike | None = None) -> list[str]:
 def _snapshot(
     repo_id: str, revision: str | None, cache_dir: str | os.PathLike | None
 ) -> tuple[Path | None, Path]:
-    """(snapshot folder or None, repo folder) for a repo id and revision."""
+    """(snapshot folder or None, repo folder) for a repo id and revision (a branch or tag under ``refs/``, a full
+    commit hash, or an unambiguous prefix of one, at least 4 hex digits).
+
+    Raises :class:`ModelNotFoundError` when a ref points to a snapshot that is not in the cache, or a short hash
+    matches several snapshots.
+    """
     repo = hub_cache_dir(cache_dir) / repo_folder_name(repo_id)
     revision = revision or "main"
     ref = repo / "refs" / revision
     if ref.is_file():
-        revision = ref.read_text().strip()
+        commit = ref.read_text().strip()
+        snap = repo / "snapshots" / commit
+        if not snap.is_dir():
+            raise ModelNotFoundError(
+                f"{ref} points to commit {commit!r} but {snap} is missing: the cache of {repo_id!r} is incomplete. "
+                f"Download the model again, or pass revision= one of the cached snapshots: {_cached_revisions(repo)}"
+            )
+        return snap, repo
     snap = repo / "snapshots" / revision
     if snap.is_dir():
         return snap, repo
-    if not _SHA.match(revision) and (repo / "snapshots").is_dir():
-        # a short hash: accept a unique prefix match
-        hits = [p for p in (repo / "snapshots").iterdir() if p.name.startswith(revision)]
-        if len(hits) == 1:
+    if _SHORT_SHA.match(revision) and (repo / "snapshots").is_dir():
+        hits = sorted(p for p in (repo / "snapshots").iterdir() if p.name.startswith(revision) and p.is_dir())
+        if len(hits) > 1:
+            raise ModelNotFoundError(
+                f"revision {revision!r} of {repo_id!r} is ambiguous: it starts {len(hits)} cached snapshots "
+                f"({', '.join(p.name for p in hits)}); pass more digits of the commit hash"
+            )
+        if hits:
             return hits[0], repo
     return None, repo
 
@@ -91,10 +133,11 @@ def resolve_dir(
         if snap is not None:
             return snap
         searched.append(str(repo) + (f" (revision {revision!r})" if revision else ""))
-        if repo.is_dir() and revision:
+        if repo.is_dir():
+            wanted = f"at revision {revision!r}" if revision else "at revision 'main' (no refs/main)"
             raise ModelNotFoundError(
-                f"{name!r} is in the cache ({repo}) but not at revision {revision!r}; "
-                f"cached revisions: {_cached_revisions(repo)}"
+                f"{name!r} is in the cache ({repo}) but not {wanted}; cached revisions: "
+                f"{_cached_revisions(repo)}. Pass revision= one of them, or download that revision first."
             )
     raise ModelNotFoundError(_not_found_message(name, searched, cache_dir))
 
@@ -110,20 +153,69 @@ def resolve_file(
 ) -> Path | None:
     """The path of ``filename`` inside a model's folder; ``None`` when absent and ``required=False``.
 
+    For ``config.json``, ``name_or_path`` may also be the path of the config file itself, as transformers allows.
+
     >>> resolve_file("/tmp", "surely-missing.json", required=False) is None
     True
     """
+    given = Path(name_or_path).expanduser()
+    if filename in _FILE_ITSELF and not subfolder and given.is_file() and _may_be_config(given):
+        return given  # transformers reads a config from the path of the file itself, too
     folder = resolve_dir(name_or_path, revision=revision, cache_dir=cache_dir)
     path = folder / subfolder / filename if subfolder else folder / filename
     if path.is_file():
         return path
+    if path.is_symlink():  # a cache snapshot's link to a blob that is gone
+        msg = (
+            f"{path} is a link to {os.readlink(path)}, which is missing (model {str(name_or_path)!r}): the cache "
+            "is incomplete. Download the model again, or delete the link if the file is not needed."
+        )
+        if required:
+            raise ModelNotFoundError(msg)
+        log.warning("%s Going on without it.", msg)
     if not required:
         return None
+    if _known_missing(folder, Path(subfolder) / filename):
+        raise ModelNotFoundError(
+            f"{filename} not found for model {str(name_or_path)!r}: the cache records that the repo has no such "
+            f"file at this revision ({folder.parent.parent / '.no_exist' / folder.name / subfolder / filename})"
+        )
     present = sorted(p.name for p in path.parent.iterdir()) if path.parent.is_dir() else []
     raise ModelNotFoundError(
         f"{filename} not found in {path.parent} (model {str(name_or_path)!r}); the folder holds: "
         f"{', '.join(present[:20]) or 'nothing'}"
     )
+
+
+# files that may be named directly instead of their folder (transformers' get_config_dict accepts a file path)
+_FILE_ITSELF = frozenset({"config.json"})
+
+
+# JSON files of a checkpoint folder that are not its model config: naming one stays a "this is a file" error
+_OTHER_JSON = frozenset(
+    {
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "special_tokens_map.json",
+        "added_tokens.json",
+        "generation_config.json",
+        "preprocessor_config.json",
+        "vocab.json",
+        "model.safetensors.index.json",
+        "pytorch_model.bin.index.json",
+    }
+)
+
+
+def _may_be_config(path: Path) -> bool:
+    return path.suffix == ".json" and path.name not in _OTHER_JSON
+
+
+def _known_missing(snapshot: Path, relative: Path) -> bool:
+    """Whether the cache holds a ``.no_exist`` marker for ``relative`` at ``snapshot``'s commit."""
+    if snapshot.parent.name != "snapshots":
+        return False
+    return (snapshot.parent.parent / ".no_exist" / snapshot.name / relative).exists()
 
 
 def _looks_like_repo_id(name: str) -> bool:
