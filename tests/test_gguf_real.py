@@ -119,3 +119,19 @@ def test_tokenizer_matches_transformers():
         "<|im_end|>",
         "<|im_end|>",
     )
+
+
+def test_auto_config_reads_the_gguf_file():
+    """AutoConfig.from_pretrained(folder, gguf_file=...) reads the file's metadata, as the reference's does."""
+    import pretrained
+
+    ours = pretrained.AutoConfig.from_pretrained(PATH.parent, gguf_file=PATH.name)
+    theirs = transformers.AutoConfig.from_pretrained(PATH.parent, gguf_file=PATH.name)
+    for field in CONFIG_FIELDS:
+        assert getattr(ours, field, None) == getattr(theirs, field, None), field
+    assert (
+        pretrained.LlamaConfig.from_pretrained(PATH.parent, gguf_file=PATH.name).hidden_size
+        == theirs.hidden_size
+    )
+    with pytest.raises(FileNotFoundError):
+        pretrained.AutoConfig.from_pretrained(PATH.parent, gguf_file="missing.gguf")

@@ -941,3 +941,37 @@ def test_save_safetensors_refuses_what_the_format_cannot_hold(tmp_path):
     with st.safe_open(path, "pt") as f:
         assert f.metadata() == {"format": "pt", "step": "3"}  # transformers refuses files without a format
         assert torch.equal(f.get_tensor("w"), torch.ones(2))
+
+
+def test_loader_arguments_are_not_config_fields(tmp_path):
+    """Hub and loader arguments (token, local_files_only, variant...) are consumed, never saved as config fields."""
+    BertModel(BertConfig(**TINY)).save_pretrained(tmp_path / "m")
+    hints = dict(local_files_only=True, token="x", force_download=False, _commit_hash="abc", from_tf=False)
+    config = AutoConfig.from_pretrained(tmp_path / "m", **hints, hidden_dropout_prob=0.3)
+    config.save_pretrained(tmp_path / "c")
+    saved = json.loads((tmp_path / "c" / "config.json").read_text())
+    assert saved["hidden_dropout_prob"] == 0.3 and not set(hints) & set(saved)
+    model = AutoModel.from_pretrained(tmp_path / "m", **hints, mirror=None, code_revision=None)
+    model.save_pretrained(tmp_path / "again")
+    saved = json.loads((tmp_path / "again" / "config.json").read_text())
+    assert not {*hints, "mirror", "code_revision"} & set(saved)
+
+
+def test_variant_round_trip(tmp_path):
+    """save_pretrained(variant=) names the files as the reference (model.v2.safetensors) and from_pretrained(variant=)
+    reads them; without the variant the folder has no weights to load."""
+    model = BertModel(BertConfig(**TINY)).eval()
+    model.save_pretrained(tmp_path, variant="v2")
+    assert (tmp_path / "model.v2.safetensors").is_file() and not (tmp_path / "model.safetensors").exists()
+    again = AutoModel.from_pretrained(tmp_path, variant="v2")
+    ids = torch.tensor([[2, 5, 7, 3]])
+    with torch.no_grad():
+        torch.testing.assert_close(again(ids).last_hidden_state, model(ids).last_hidden_state)
+    with pytest.raises(FileNotFoundError):
+        AutoModel.from_pretrained(tmp_path)
+    transformers = pytest.importorskip("transformers")
+    theirs = transformers.AutoModel.from_pretrained(tmp_path, variant="v2").eval()
+    with torch.no_grad():
+        torch.testing.assert_close(
+            theirs(ids).last_hidden_state, model(ids).last_hidden_state, atol=1e-5, rtol=0
+        )

@@ -215,6 +215,10 @@ class PretrainedConfig:
         """
         from .hub import resolve_file
 
+        overrides = _without_loader_arguments(overrides)
+        if overrides.get("gguf_file") is not None:
+            where = dict(revision=revision, cache_dir=cache_dir, subfolder=subfolder)
+            return _gguf_config(name_or_path, where, cls if cls.model_type else None, **overrides)
         path = resolve_file(
             name_or_path, CONFIG_NAME, revision=revision, cache_dir=cache_dir, subfolder=subfolder
         )
@@ -234,6 +238,39 @@ class PretrainedConfig:
             "4.57.6"  # the format version we write, so the reference reads it as its own
         )
         return write_text_atomic(directory / CONFIG_NAME, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+# from_pretrained arguments about where files come from, or for the reference's hub client and loader: never
+# config fields (the reference does not store them either)
+LOADER_ARGUMENTS = frozenset({
+    "low_cpu_mem_usage", "trust_remote_code", "local_files_only", "token", "use_auth_token", "force_download",
+    "resume_download", "proxies", "offload_folder", "offload_state_dict", "_fast_init", "_commit_hash",
+    "code_revision", "mirror", "from_tf", "from_flax", "user_agent", "_from_pipeline", "_from_auto", "variant",
+})  # fmt: skip
+
+
+def _without_loader_arguments(overrides: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in overrides.items() if k not in LOADER_ARGUMENTS}
+
+
+def _gguf_config(
+    name_or_path: str | os.PathLike,
+    where: dict[str, Any],
+    config_class: Any,
+    gguf_file: str,
+    **overrides: Any,
+) -> PretrainedConfig:
+    """The config of a llama.cpp checkpoint, from its metadata (``from_pretrained(..., gguf_file=...)``)."""
+    from .hub import resolve_dir
+    from .modeling import find_gguf, gguf_checkpoint_config
+
+    subfolder = where.pop("subfolder", "")
+    folder = resolve_dir(name_or_path, **where)
+    config = gguf_checkpoint_config(
+        find_gguf(folder / subfolder if subfolder else folder, gguf_file), config_class, **overrides
+    )
+    config.name_or_path = str(name_or_path)
+    return config
 
 
 def read_json(path: str | os.PathLike) -> dict[str, Any]:
@@ -291,6 +328,10 @@ class AutoConfig:
     ) -> PretrainedConfig:
         from .hub import resolve_file
 
+        overrides = _without_loader_arguments(overrides)
+        if overrides.get("gguf_file") is not None:
+            where = dict(revision=revision, cache_dir=cache_dir, subfolder=subfolder)
+            return _gguf_config(name_or_path, where, None, **overrides)
         path = resolve_file(
             name_or_path, CONFIG_NAME, revision=revision, cache_dir=cache_dir, subfolder=subfolder
         )

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from .config import PretrainedConfig
+from .config import LOADER_ARGUMENTS, PretrainedConfig
 from .hub import resolve_dir
 from .nn.linear import Linear, decode_layout, transposed_storage
 from .weights import checkpoint_files, load_checkpoint, release_mapped_pages, save_checkpoint
@@ -34,22 +34,6 @@ _DTYPE_NAMES = {
     "bfloat16": torch.bfloat16,
     "float64": torch.float64,
 }
-
-
-# the reference's from_pretrained arguments that only steer its loader (or the hub): nothing to do here
-_IGNORED_LOAD_HINTS = (
-    "low_cpu_mem_usage",
-    "trust_remote_code",
-    "local_files_only",
-    "token",
-    "use_auth_token",
-    "force_download",
-    "resume_download",
-    "proxies",
-    "offload_folder",
-    "offload_state_dict",
-    "_fast_init",
-)
 
 
 _LAYER_LISTS = ("layer", "layers", "h", "block")  # the ModuleLists holding each family's transformer layers
@@ -498,6 +482,7 @@ class PreTrainedModel(nn.Module):
         subfolder: str = "",
         use_safetensors: bool | None = None,
         device_map: str | torch.device | None = None,
+        variant: str | None = None,
         **config_overrides: Any,
     ) -> Any:
         """Load a checkpoint folder (or cached repo id): config.json + safetensors / pytorch_model.bin (sharded too).
@@ -514,7 +499,7 @@ class PreTrainedModel(nn.Module):
         the default) is ``device``. The reference's loader hints that change nothing here (``low_cpu_mem_usage``,
         ``attn_implementation``, ``trust_remote_code``...) are accepted and ignored.
         """
-        for hint in _IGNORED_LOAD_HINTS:
+        for hint in LOADER_ARGUMENTS:
             config_overrides.pop(hint, None)
         attn_implementation = config_overrides.pop("attn_implementation", None)
         init_kwargs = {
@@ -549,7 +534,7 @@ class PreTrainedModel(nn.Module):
         if state_dict is None and gguf_path is not None:
             state_dict = gguf_state_dict(gguf_path, resolve_dtype(torch_dtype, config, {}))
         elif state_dict is None:
-            state_dict = load_checkpoint(checkpoint_files(folder, use_safetensors))
+            state_dict = load_checkpoint(checkpoint_files(folder, use_safetensors, variant=variant))
         model, info = cls._from_state_dict(
             config, state_dict, torch_dtype, ignore_mismatched_sizes, consume, init_kwargs
         )
@@ -735,9 +720,11 @@ class PreTrainedModel(nn.Module):
         *,
         max_shard_size: int | str = "5GB",
         safe_serialization: bool = True,
+        variant: str | None = None,
     ) -> Path:
         """Write config.json and model.safetensors (sharded past ``max_shard_size``) into ``save_directory``;
-        ``safe_serialization=False`` writes ``pytorch_model.bin`` (and its shards) instead.
+        ``safe_serialization=False`` writes ``pytorch_model.bin`` (and its shards) instead; ``variant="fp16"``
+        names them ``model.fp16.safetensors`` (and kin), as the reference.
 
         >>> model.save_pretrained("out/")  # doctest: +SKIP
         """
@@ -756,7 +743,13 @@ class PreTrainedModel(nn.Module):
                 seen[ptr] = key
         self.config.architectures = [self._architecture_name()]
         self.config.torch_dtype = str(self.dtype).removeprefix("torch.")
-        save_checkpoint(state, folder, max_shard_size=max_shard_size, safe_serialization=safe_serialization)
+        save_checkpoint(
+            state,
+            folder,
+            max_shard_size=max_shard_size,
+            safe_serialization=safe_serialization,
+            variant=variant,
+        )
         self.config.save_pretrained(folder)
         if getattr(self, "generation_config", None) is not None:
             self.generation_config.save_pretrained(folder)

@@ -14,7 +14,7 @@ import os
 from types import ModuleType
 from typing import Any
 
-from ..config import PretrainedConfig, read_json
+from ..config import LOADER_ARGUMENTS, PretrainedConfig, read_json
 
 # model_type -> module name under pretrained.models
 MODEL_TYPES: dict[str, str] = {
@@ -117,19 +117,9 @@ _LOAD_KWARGS = {
     "subfolder",
     "use_safetensors",
     "device_map",
-    "low_cpu_mem_usage",
     "attn_implementation",
-    "trust_remote_code",
-    "local_files_only",
-    "token",
-    "use_auth_token",
-    "force_download",
-    "resume_download",
-    "proxies",
-    "offload_folder",
-    "offload_state_dict",
-    "_fast_init",
     "add_pooling_layer",  # a model constructor's argument (BERT, RoBERTa), passed on to it
+    *LOADER_ARGUMENTS,
 }
 
 
