@@ -345,3 +345,17 @@ def test_exports():
     assert pretrained.Pipeline is Pipeline
     assert pretrained.pipelines.FillMaskPipeline.__name__ == "FillMaskPipeline"
     assert pretrained.pipelines.NerPipeline if hasattr(pretrained.pipelines, "NerPipeline") else True
+
+
+@pytest.mark.parametrize("arch", ["bert", "roberta"])
+def test_rounding_up_stays_within_the_positions(tmp_path, arch):
+    """A model with 20 positions (not a multiple of pad_multiple) runs texts of every length that fits it."""
+    pytest.importorskip("transformers")
+    folder = build_checkpoint(tmp_path, arch, "token-classification", max_positions=20)
+    pipes = both("ner", folder)
+    words = " ".join(CORPUS[:3]).split()
+    count = pipes[1].tokenizer
+    texts = [t for n in range(4, 40) if 14 <= len(count(t := " ".join(words[:n]))["input_ids"]) <= 20]
+    assert len(texts) >= 3
+    compare(pipes, texts, ignore_labels=[])
+    compare(pipes, texts, ignore_labels=[], batch_size=3)

@@ -191,9 +191,30 @@ class Pipeline:
         return results
 
     def padded_width(self, lengths: list[int]) -> int:
-        """The longest of ``lengths`` rounded up to ``pad_multiple``."""
+        """The longest of ``lengths`` rounded up to ``pad_multiple``, but not past the model's positions (a text
+        that fits the model stays runnable whatever its length)."""
         longest, m = max(lengths), self.pad_multiple
-        return -(-longest // m) * m if m > 1 else longest
+        if m <= 1:
+            return longest
+        return max(longest, min(-(-longest // m) * m, self.position_limit()))
+
+    def position_limit(self) -> int:
+        """Tokens the model surely takes: ``max_position_embeddings`` less a RoBERTa-style padding offset
+        (``pad_token_id + 1``, counted for every model: a little less rounding, never an overflow); no limit
+        for models without absolute positions."""
+        config = getattr(self.model, "config", None)
+        limit = next(
+            (
+                v
+                for k in ("max_position_embeddings", "n_positions")
+                if isinstance(v := getattr(config, k, None), int)
+            ),
+            None,
+        )
+        if limit is None:
+            return 1 << 62
+        pad = getattr(config, "pad_token_id", None)
+        return limit - (pad + 1 if isinstance(pad, int) and pad >= 0 else 0)
 
     def needs_padding(self, model_input: dict[str, Any]) -> bool:
         """Whether one input alone is padded up to ``pad_multiple``: it has an attention mask to hide the padding,
