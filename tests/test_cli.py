@@ -61,11 +61,9 @@ def run(argv: list[str], stdin: str | None = None, capsys=None) -> tuple[int, li
 
 
 def expected(task: str, folder: Path, inputs: list, **kwargs) -> list:
-    """What the pipeline gives for each input, as JSON."""
+    """What the pipeline gives for each input alone (``pipe(input)``), as JSON."""
     pipe = pretrained.pipeline(task, model=str(folder))
-    results = pipe(inputs, **kwargs)
-    if len(inputs) == 1 and task in ("question-answering", "fill-mask"):
-        results = [results]
+    results = [pipe(x, **kwargs) for x in inputs]
     return json.loads(json.dumps(results, default=lambda t: t.tolist()))
 
 
@@ -243,16 +241,19 @@ def test_values_and_lines():
     assert parse_line("text-generation", "{not json", "l") == "{not json"
 
 
-def test_console_script_end_to_end(models):
-    """The installed command (here ``python -m pretrained.cli``) in a subprocess, reading stdin."""
+@pytest.mark.parametrize("module", ["pretrained", "pretrained.cli"])
+def test_console_script_end_to_end(models, module):
+    """The installed command (here ``python -m pretrained`` or ``-m pretrained.cli``) in a subprocess, reading
+    stdin: each line prints ``pipe(line)`` (a list for summarization)."""
     env = {**os.environ, "PYTHONPATH": str(Path(pretrained.__file__).parents[1])}
-    cmd = [sys.executable, "-m", "pretrained.cli", "run", "summarization", "-m", str(models["summarization"])]
+    cmd = [sys.executable, "-m", module, "run", "summarization", "-m", str(models["summarization"])]
     proc = subprocess.run(
         [*cmd, "--arg", "max_new_tokens=3"], input="hello world\n", capture_output=True, text=True, env=env,
         timeout=120,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert list(json.loads(proc.stdout)) == ["summary_text"]
+    assert json.loads(proc.stdout) == expected("summarization", models["summarization"], ["hello world"],
+                                               max_new_tokens=3)[0]  # fmt: skip
     proc = subprocess.run(
         [*cmd[:3], "run", "nope", "x"], capture_output=True, text=True, env=env, timeout=120
     )

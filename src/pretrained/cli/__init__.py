@@ -49,6 +49,7 @@ def _run_epilog() -> str:
         lines += [f"  {task}: {what}", f"      input: {line}", f"      --arg: {args}"]
     lines += [
         "",
+        "Each input prints one line: the JSON of what pipeline(TASK)(input, **args) returns for it.",
         '--arg values are JSON when they parse (20, true, null, ["a", "b"]), else strings.',
         "Generation tasks also take every generate() argument as --arg (max_new_tokens=50, do_sample=false).",
         "",

@@ -61,6 +61,9 @@ _NEEDS_OBJECT = {"question-answering", "zero-shot-classification"}  # a "{" line
 _MAIN_KEYS = ("text", "inputs", "sequences", "sequence", "messages", "prompt")
 # tasks whose pipeline returns a one-item list's result unwrapped
 _UNWRAPS_ONE = {"question-answering", "fill-mask"}
+# tasks whose pipeline gives a text alone a list of results, but each text of a list its result unwrapped (one
+# generated text; one label when top_k is not given)
+_LISTS_ONE_TEXT = {"text-classification", "summarization", "translation", "text2text-generation"}
 PROGRESS_MIN_ITEMS = 10
 
 
@@ -230,16 +233,33 @@ def command_run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr:
     try:
         for values, kwargs in _groups(items, chunk):
             # call-time arguments: they win over the model's defaults (and T5's task_specific_params)
-            results = pipe(values, batch_size=args.batch_size, **{**options, **kwargs})
-            if len(values) == 1 and (task in _UNWRAPS_ONE or not isinstance(results, list)):
-                results = [results]
-            for result in results:
+            call = {**options, **kwargs}
+            for result in run_group(pipe, task, values, args.batch_size, call):
                 stdout.write(json.dumps(result, ensure_ascii=False, default=_jsonable) + "\n")
             stdout.flush()
             progress.update(len(values))
     finally:
         progress.close()
     return 0
+
+
+def run_group(pipe: Any, task: str, values: list[Any], batch_size: int, call: dict[str, Any]) -> list[Any]:
+    """Each value's result, as ``pipe(value, **call)`` returns it: one call per value with ``batch_size`` 1, else
+    one batched call over the list, its results shaped back to what a call on each value alone gives."""
+    if batch_size == 1:
+        return [pipe(value, **call) for value in values]
+    results = pipe(values, batch_size=batch_size, **call)
+    if len(values) == 1 and (task in _UNWRAPS_ONE or not isinstance(results, list)):
+        results = [results]
+    return [alone(task, value, result, call) for value, result in zip(values, results)]
+
+
+def alone(task: str, value: Any, result: Any, call: dict[str, Any]) -> Any:
+    """``result`` (one value's result from a call on a list) as a call on ``value`` alone returns it."""
+    if task in _LISTS_ONE_TEXT and isinstance(value, str) and isinstance(result, dict):
+        if task != "text-classification" or "top_k" not in call:
+            return [result]
+    return result
 
 
 def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
