@@ -6,8 +6,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,7 @@ import torch
 import pretrained
 from pretrained.cli import main, parse_value
 from pretrained.cli.models import human_size
-from pretrained.cli.run import Progress, parse_line
+from pretrained.cli.run import Progress, parse_line, task_arguments
 
 pytest.importorskip("transformers")
 pytest.importorskip("tokenizers")
@@ -161,6 +163,7 @@ def test_errors_are_one_line(models, capsys, tmp_path):
          "max_new_tokens"),
         (["run", "fill-mask", "-m", str(models["fill-mask"]), "no mask here"], 1, "mask"),
         (["bogus"], 2, "invalid choice"),
+        (["run"], 2, "required: TASK ("),
         ([], 2, "usage"),
     ]  # fmt: skip
     for argv, status, message in cases:
@@ -188,6 +191,12 @@ def test_help_documents_every_task_and_argument(capsys):
         assert option in run_help
     for arg in ("max_new_tokens", "candidate_labels", "src_lang", "top_k", "aggregation_strategy"):
         assert arg in run_help
+    for task in pretrained.pipelines.TASKS:  # every argument of every task
+        section = re.split(r"\n  \S|\n\n", run_help.split(f"\n  {task}: ", 1)[1], maxsplit=1)[0]
+        for arg in task_arguments(task):
+            assert arg in section, (task, arg)
+    assert "align_to_words" in task_arguments("question-answering")
+    assert "any generate() argument" in task_arguments("translation")
     assert main(["--version"]) == 0
     assert pretrained.__version__ in capsys.readouterr().out
 
@@ -272,3 +281,18 @@ def test_empty_text_argument(models, capsys):
         ["run", "summarization", "-m", str(folder), "-a", "max_new_tokens=3"], "a\n\nb\n", capsys
     )
     assert code == 0 and len(got) == 2
+
+
+def test_python_warnings_are_one_line(models, capsys):
+    """A deprecated argument's FutureWarning shows as one ``pretrained: warning:`` line (none with -q)."""
+    folder = str(models["token-classification"])
+    argv = ["run", "ner", "-m", folder, "--arg", "grouped_entities=true", "Sarah lives in Paris.", "hello"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        code, got, err = run(argv, capsys=capsys)
+        assert code == 0 and len(got) == 2
+        lines = err.splitlines()
+        assert lines and all(line.startswith("pretrained: warning: ") for line in lines), err
+        assert "aggregation_strategy" in err and "FutureWarning" in err
+        code, got, err = run([*argv, "-q"], capsys=capsys)
+        assert code == 0 and len(got) == 2 and err == ""

@@ -67,6 +67,35 @@ _LISTS_ONE_TEXT = {"text-classification", "summarization", "translation", "text2
 PROGRESS_MIN_ITEMS = 10
 
 
+_EXTRA_KWARGS = {"tokenizer_kwargs": "any tokenizer argument", "generate_kwargs": "any generate() argument"}
+
+
+def task_arguments(task: str) -> list[str]:
+    """Every keyword argument ``task``'s pipeline takes (its ``_sanitize_parameters``, up the class tree), and
+    what its ``**kwargs`` take (tokenizer or generate() arguments).
+
+    >>> task_arguments("fill-mask")
+    ['top_k', 'targets', 'tokenizer_kwargs']
+    """
+    import inspect
+
+    from ..pipelines import check_task
+
+    names: dict[str, None] = {}
+    for cls in check_task(task)[1].pipeline_class().__mro__:
+        method = vars(cls).get("_sanitize_parameters")
+        if method is None or cls.__name__ == "Pipeline":
+            continue
+        for name, param in list(inspect.signature(method).parameters.items())[1:]:
+            if param.kind is param.VAR_KEYWORD:
+                name = _EXTRA_KWARGS.get(name)
+            if name:
+                names[name] = None
+    return [n for n in names if n not in _EXTRA_KWARGS.values()] + [
+        n for n in names if n in _EXTRA_KWARGS.values()
+    ]
+
+
 class UsageError(Exception):
     """A bad command line: exit status 2."""
 
