@@ -296,3 +296,22 @@ def test_python_warnings_are_one_line(models, capsys):
         assert "aggregation_strategy" in err and "FutureWarning" in err
         code, got, err = run([*argv, "-q"], capsys=capsys)
         assert code == 0 and len(got) == 2 and err == ""
+
+
+def test_each_result_prints_before_the_next_line_is_read(models, capsys):
+    """stdin may be a conversation: with --batch-size 1 a line's result is written before the next line is read."""
+
+    class Conversation(io.StringIO):
+        def __init__(self, lines, out):
+            super().__init__()
+            self.lines, self.out, self.seen = lines, out, []
+
+        def __iter__(self):
+            for i, line in enumerate(self.lines):
+                self.seen.append(self.out.getvalue().count("\n"))  # results printed before line i is read
+                yield line
+
+    out = io.StringIO()
+    stdin = Conversation(["I love it\n", "I hate it\n", "so so\n"], out)
+    assert main(["run", "text-classification", "-m", str(models["text-classification"])], stdin, out) == 0
+    assert stdin.seen == [0, 1, 2] and len(out.getvalue().splitlines()) == 3

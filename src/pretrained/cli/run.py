@@ -209,15 +209,19 @@ def _jsonable(obj: Any) -> Any:
 
 
 def _groups(items: Iterable[tuple[Any, dict]], size: int) -> Iterator[tuple[list[Any], dict]]:
-    """Runs of up to ``size`` consecutive inputs that share their per-input arguments."""
+    """Runs of up to ``size`` consecutive inputs that share their per-input arguments. A full run is given out
+    as soon as its last input is read (not when the next one comes: stdin may be a conversation)."""
     batch: list[Any] = []
     current: dict | None = None
     for value, kwargs in items:
-        if batch and (kwargs != current or len(batch) == size):
+        if batch and kwargs != current:
             yield batch, current or {}
             batch = []
         batch.append(value)
         current = kwargs
+        if len(batch) == size:
+            yield batch, current
+            batch = []
     if batch:
         yield batch, current or {}
 
