@@ -307,8 +307,8 @@ def test_each_result_prints_before_the_next_line_is_read(models, capsys):
             self.lines, self.out, self.seen = lines, out, []
 
         def __iter__(self):
-            for i, line in enumerate(self.lines):
-                self.seen.append(self.out.getvalue().count("\n"))  # results printed before line i is read
+            for line in self.lines:
+                self.seen.append(self.out.getvalue().count("\n"))  # results printed before this line is read
                 yield line
 
     out = io.StringIO()
