@@ -315,3 +315,28 @@ def test_each_result_prints_before_the_next_line_is_read(models, capsys):
     stdin = Conversation(["I love it\n", "I hate it\n", "so so\n"], out)
     assert main(["run", "text-classification", "-m", str(models["text-classification"])], stdin, out) == 0
     assert stdin.seen == [0, 1, 2] and len(out.getvalue().splitlines()) == 3
+
+
+def test_lines_are_json_dumps_of_the_pipeline_and_the_reference(models, capsys):
+    """Accented and CJK inputs: each line is exactly ``json.dumps(pipe(input))``, equal to the reference's."""
+    from .pipeline_fixtures import reference_pipeline
+
+    cases = [
+        ("ner", "token-classification", "Héllo wörld, café 東京!", {"aggregation_strategy": "first"}),
+        (
+            "question-answering",
+            "question-answering",
+            {"question": "Où?", "context": "Il vit à Zürich, 東京."},
+            {},
+        ),
+        ("fill-mask", "fill-mask", "Ça [MASK] très cher — 10€", {"top_k": 2}),
+    ]
+    for task, name, item, kwargs in cases:
+        folder = models[name]
+        line = json.dumps(item) if isinstance(item, dict) else item
+        code = main(["run", task, "-m", str(folder), *argv_args(kwargs), line])
+        raw, err = capsys.readouterr()
+        assert code == 0, err
+        result = pretrained.pipeline(task, model=str(folder))(item, **kwargs)
+        assert raw == json.dumps(result) + "\n"
+        assert_same(json.loads(raw), reference_pipeline(task, folder)(item, **kwargs))

@@ -268,7 +268,8 @@ def command_run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr:
             # call-time arguments: they win over the model's defaults (and T5's task_specific_params)
             call = {**options, **kwargs}
             for result in run_group(pipe, task, values, args.batch_size, call):
-                stdout.write(json.dumps(result, ensure_ascii=False, default=_jsonable) + "\n")
+                # exactly json.dumps(result): non-ASCII as \u escapes, whatever the terminal's encoding
+                stdout.write(json.dumps(result, default=_jsonable) + "\n")
             stdout.flush()
             progress.update(len(values))
     finally:
