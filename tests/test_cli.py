@@ -340,3 +340,35 @@ def test_lines_are_json_dumps_of_the_pipeline_and_the_reference(models, capsys):
         result = pretrained.pipeline(task, model=str(folder))(item, **kwargs)
         assert raw == json.dumps(result) + "\n"
         assert_same(json.loads(raw), reference_pipeline(task, folder)(item, **kwargs))
+
+
+def test_lines_holding_several_inputs_with_batches(models, capsys):
+    """A line with a list of inputs (or a QA dict of lists) prints ``pipe(value)`` with --batch-size too."""
+    qa_many = {"question": ["Where?", "Who?"], "context": ["Sarah lives in Paris.", "John works."]}
+    qa_one = {"question": "Where?", "context": "Sarah lives in Paris."}
+    cases = [
+        ("question-answering", [qa_one, qa_many, qa_one], {}),
+        (
+            "zero-shot-classification",
+            [{"sequences": ["I love cooking", "Paris"], "candidate_labels": ["a", "b"]}],
+            {},
+        ),
+        ("fill-mask", [{"text": ["I love [MASK]", "a [MASK] b"]}, "x [MASK]"], {"top_k": 1}),
+    ]
+    for task, items, kwargs in cases:
+        pipe = pretrained.pipeline(task, model=str(models[task]))
+        want = []
+        for item in items:
+            call = dict(kwargs)
+            if (
+                isinstance(item, dict) and task != "question-answering"
+            ):  # main key: the input; others: arguments
+                item = dict(item)
+                item, call = item.pop(next(iter(item))), {**call, **item}
+            want.append(json.loads(json.dumps(pipe(item, **call))))
+        lines = "\n".join(json.dumps(i) if isinstance(i, dict) else i for i in items)
+        code, got, err = run(
+            ["run", task, "-m", str(models[task]), "-b", "2", *argv_args(kwargs)], lines, capsys
+        )
+        assert code == 0, err
+        assert_same(got, want, atol=1e-5)

@@ -282,6 +282,26 @@ def run_group(pipe: Any, task: str, values: list[Any], batch_size: int, call: di
     one batched call over the list, its results shaped back to what a call on each value alone gives."""
     if batch_size == 1:
         return [pipe(value, **call) for value in values]
+    results: list[Any] = []
+    start = 0
+    for end in [*(i for i, v in enumerate(values) if not is_one_input(task, v)), len(values)]:
+        if end > start:  # a run of single inputs: one batched call
+            results += batched(pipe, task, values[start:end], batch_size, call)
+        if end < len(values):  # a line holding several inputs runs alone (its inputs batched together)
+            results.append(pipe(values[end], batch_size=batch_size, **call))
+        start = end + 1
+    return results
+
+
+def is_one_input(task: str, value: Any) -> bool:
+    """Whether a line's value is one input (not a list of inputs, or a question-answering dict of lists)."""
+    if isinstance(value, list):
+        return task == "text-generation" and bool(value) and all(isinstance(m, dict) for m in value)  # a chat
+    return not (isinstance(value, dict) and any(isinstance(v, list) for v in value.values()))
+
+
+def batched(pipe: Any, task: str, values: list[Any], batch_size: int, call: dict[str, Any]) -> list[Any]:
+    """Single inputs in one call on their list, each result shaped as a call on that input alone returns it."""
     results = pipe(values, batch_size=batch_size, **call)
     if len(values) == 1 and (task in _UNWRAPS_ONE or not isinstance(results, list)):
         results = [results]
