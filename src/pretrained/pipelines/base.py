@@ -144,13 +144,17 @@ class Pipeline:
         return next(self.iterate([inputs], size, *params))
 
     def iterate(self, inputs: Iterable, batch_size: int, pre: dict, fwd: dict, post: dict) -> Iterator[Any]:
-        """Results in input order, computed a window of ``batch_size * list_window`` (a list's) or
-        ``batch_size * sort_window`` (a stream's) items at a time."""
-        per_window = self.list_window if isinstance(inputs, list) else self.sort_window
-        window = 1 if batch_size == 1 else batch_size * per_window
-        stream = iter_items(inputs)
+        """Results in input order, computed a window of ``batch_size * list_window`` (a list's) or up to
+        ``batch_size * sort_window`` (a stream's) items at a time.
+
+        A stream's windows start at one batch and double: the first results come once ``batch_size`` items are
+        read, as the reference's, and a long stream is still sorted by length over several batches."""
+        stream, is_list = iter_items(inputs), isinstance(inputs, list)
+        most = 1 if batch_size == 1 else batch_size * (self.list_window if is_list else self.sort_window)
+        window = most if is_list else batch_size
         while items := list(islice(stream, window)):
             yield from self._run_window(items, batch_size, pre, fwd, post)
+            window = min(2 * window, most)
 
     def _run_window(self, items: list, batch_size: int, pre: dict, fwd: dict, post: dict) -> Iterator[Any]:
         owners, model_inputs = [], []
