@@ -11,9 +11,9 @@ A task subclass implements four methods:
 - ``postprocess(output, **kw)``: turn one input's outputs (leading dimension 1, padding removed) into results.
 
 With ``batch_size > 1`` the model inputs of a window of items (a whole list of up to ``batch_size * list_window``
-items; of a stream, one batch first, then windows doubling up to ``batch_size * sort_window`` items) are sorted by length, padded per batch to the batch's
-longest, run, and split back into per-input outputs with the padding cut off, so results do not depend on
-``batch_size``. With ``batch_size=1`` an item's pieces of equal length (the windows of a long text) still run
+items; of a stream, one batch first, then windows doubling up to ``batch_size * sort_window`` items) are sorted by
+length, padded per batch to the batch's longest, run, and split back into per-input outputs with the padding cut
+off, so results do not depend on ``batch_size``. With ``batch_size=1`` an item's pieces of equal length (the windows of a long text) still run
 as one batch, without padding.
 
 >>> from pretrained import pipeline
