@@ -372,3 +372,29 @@ def test_lines_holding_several_inputs_with_batches(models, capsys):
         )
         assert code == 0, err
         assert_same(got, want, atol=1e-5)
+
+
+def test_batches_of_chats_and_prompts_mixed(models, capsys):
+    """--batch-size over stdin mixing chats and plain prompts: each line prints pipe(its input)."""
+    folder = models["text-generation"]
+    chat = [{"role": "user", "content": "What is the capital of France?"}]
+    inputs = [chat, "plain prompt", chat, "another one", "and a third"]
+    pipe = pretrained.pipeline("text-generation", model=str(folder), do_sample=False, max_new_tokens=2)
+    want = json.loads(json.dumps([pipe(x) for x in inputs]))
+    lines = "\n".join(json.dumps(x) if isinstance(x, list) else x for x in inputs)
+    for batch_size in ("2", "3"):
+        argv = [
+            "run",
+            "text-generation",
+            "-m",
+            str(folder),
+            "-b",
+            batch_size,
+            "-a",
+            "do_sample=false",
+            "-a",
+            "max_new_tokens=2",
+        ]
+        code, got, err = run(argv, lines, capsys)
+        assert code == 0, err
+        assert got == want

@@ -283,21 +283,28 @@ def run_group(pipe: Any, task: str, values: list[Any], batch_size: int, call: di
     if batch_size == 1:
         return [pipe(value, **call) for value in values]
     results: list[Any] = []
-    start = 0
-    for end in [*(i for i, v in enumerate(values) if not is_one_input(task, v)), len(values)]:
-        if end > start:  # a run of single inputs: one batched call
-            results += batched(pipe, task, values[start:end], batch_size, call)
-        if end < len(values):  # a line holding several inputs runs alone (its inputs batched together)
-            results.append(pipe(values[end], batch_size=batch_size, **call))
-        start = end + 1
-    return results
+    run: list[Any] = []
+    for value in values:
+        kind = input_kind(task, value)
+        if run and (kind is None or kind != input_kind(task, run[0])):
+            results += batched(pipe, task, run, batch_size, call)
+            run = []
+        if kind is None:  # a line holding several inputs runs alone (its inputs batched together)
+            results.append(pipe(value, batch_size=batch_size, **call))
+        else:
+            run.append(value)
+    return results + (batched(pipe, task, run, batch_size, call) if run else [])
 
 
-def is_one_input(task: str, value: Any) -> bool:
-    """Whether a line's value is one input (not a list of inputs, or a question-answering dict of lists)."""
+def input_kind(task: str, value: Any) -> str | None:
+    """What one line's value is: ``"text"``, ``"object"`` or ``"chat"`` (a pipeline takes a list of one kind
+    at a time), or None for several inputs (a list of them, a question-answering dict of lists)."""
     if isinstance(value, list):
-        return task == "text-generation" and bool(value) and all(isinstance(m, dict) for m in value)  # a chat
-    return not (isinstance(value, dict) and any(isinstance(v, list) for v in value.values()))
+        is_chat = task == "text-generation" and bool(value) and all(isinstance(m, dict) for m in value)
+        return "chat" if is_chat else None
+    if isinstance(value, dict):
+        return None if any(isinstance(v, list) for v in value.values()) else "object"
+    return "text"
 
 
 def batched(pipe: Any, task: str, values: list[Any], batch_size: int, call: dict[str, Any]) -> list[Any]:
