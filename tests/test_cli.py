@@ -398,3 +398,16 @@ def test_batches_of_chats_and_prompts_mixed(models, capsys):
         code, got, err = run(argv, lines, capsys)
         assert code == 0, err
         assert got == want
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"return_all_scores": True}, {"top_k": None}, {"top_k": 1}, {"function_to_apply": "sigmoid"}]
+)
+def test_batched_text_classification_lines_as_single_calls(models, capsys, kwargs):
+    """--batch-size 2: each line still prints ``pipe(text)`` (a text alone is wrapped in a list unless top_k)."""
+    folder = models["text-classification"]
+    texts = ["I love it", "I hate it", "meh"]
+    code, got, err = run(["run", "text-classification", "-m", str(folder), "-b", "2", *argv_args(kwargs)],
+                         "\n".join(texts), capsys)  # fmt: skip
+    assert code == 0, err
+    assert_same(got, expected("text-classification", folder, texts, **kwargs), atol=1e-5)

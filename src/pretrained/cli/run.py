@@ -317,10 +317,11 @@ def batched(pipe: Any, task: str, values: list[Any], batch_size: int, call: dict
 
 def alone(task: str, value: Any, result: Any, call: dict[str, Any]) -> Any:
     """``result`` (one value's result from a call on a list) as a call on ``value`` alone returns it."""
-    if task in _LISTS_ONE_TEXT and isinstance(value, str) and isinstance(result, dict):
-        if task != "text-classification" or "top_k" not in call:
-            return [result]
-    return result
+    if task not in _LISTS_ONE_TEXT or not isinstance(value, str):
+        return result
+    if task == "text-classification":  # a text alone is wrapped unless top_k is given (return_all_scores too)
+        return result if "top_k" in call else [result]
+    return [result] if isinstance(result, dict) else result
 
 
 def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
