@@ -164,6 +164,9 @@ def test_errors_are_one_line(models, capsys, tmp_path):
         (["run", "fill-mask", "-m", str(models["fill-mask"]), "no mask here"], 1, "mask"),
         (["bogus"], 2, "invalid choice"),
         (["run"], 2, "required: TASK ("),
+        (["run", "summarization", "-m", str(models["summarization"]), "-a", "batch_size=2", "x"], 2, "--batch-size"),
+        (["run", "summarization", "-m", str(models["summarization"]), '{"text": "x", "device": "cpu"}'], 1,
+         "use the option --device"),
         ([], 2, "usage"),
     ]  # fmt: skip
     for argv, status, message in cases:

@@ -112,6 +112,13 @@ def parse_value(text: str) -> Any:
         return {"True": True, "False": False, "None": None}.get(text, text)
 
 
+# pipeline() arguments that the command sets from its own options
+_COMMAND_OPTIONS = {
+    "batch_size": "--batch-size", "model": "--model", "tokenizer": "--tokenizer", "revision": "--revision",
+    "device": "--device", "torch_dtype": "--dtype", "dtype": "--dtype", "gguf_file": "--gguf-file",
+}  # fmt: skip
+
+
 def parse_args(pairs: list[str]) -> dict[str, Any]:
     """``["top_k=3", ...]`` -> ``{"top_k": 3}``."""
     out = {}
@@ -119,6 +126,8 @@ def parse_args(pairs: list[str]) -> dict[str, Any]:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip().isidentifier():
             raise UsageError(f"--arg {pair!r}: expected KEY=VALUE with KEY a Python name, e.g. --arg top_k=3")
+        if key.strip() in _COMMAND_OPTIONS:
+            raise UsageError(f"--arg {pair!r}: use the option {_COMMAND_OPTIONS[key.strip()]} instead")
         out[key.strip()] = parse_value(value)
     return out
 
@@ -154,7 +163,12 @@ def split_input(task: str, item: Any, where: str) -> tuple[Any, dict[str, Any]]:
     key = next((k for k in _MAIN_KEYS if k in item), None)
     if key is None:
         raise ValueError(f"{where}: a JSON object for {task} needs one of the keys {', '.join(_MAIN_KEYS)}")
-    return item[key], {k: v for k, v in item.items() if k != key}
+    kwargs = {k: v for k, v in item.items() if k != key}
+    clash = sorted(set(kwargs) & set(_COMMAND_OPTIONS))
+    if clash:
+        option = _COMMAND_OPTIONS[clash[0]]
+        raise ValueError(f"{where}: {clash[0]!r} can't be set per input; use the option {option}")
+    return item[key], kwargs
 
 
 def read_inputs(task: str, texts: list[str], stdin: TextIO) -> Iterator[tuple[Any, dict[str, Any]]]:
