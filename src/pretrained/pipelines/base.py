@@ -13,8 +13,8 @@ A task subclass implements four methods:
 With ``batch_size > 1`` the model inputs of a window of items (a whole list of up to ``batch_size * list_window``
 items; of a stream, one batch first, then windows doubling up to ``batch_size * sort_window`` items) are sorted by
 length, padded per batch to the batch's longest, run, and split back into per-input outputs with the padding cut
-off, so results do not depend on ``batch_size``. With ``batch_size=1`` an item's pieces of equal length (the windows of a long text) still run
-as one batch, without padding.
+off, so results do not depend on ``batch_size``. With ``batch_size=1`` an item's pieces of equal length (the
+windows of a long text) still run as one batch, without padding.
 
 >>> from pretrained import pipeline
 >>> classifier = pipeline("text-classification", model="path/to/sst2-model")  # doctest: +SKIP
@@ -207,14 +207,8 @@ class Pipeline:
         (``pad_token_id + 1``, counted for every model: a little less rounding, never an overflow); no limit
         for models without absolute positions."""
         config = getattr(self.model, "config", None)
-        limit = next(
-            (
-                v
-                for k in ("max_position_embeddings", "n_positions")
-                if isinstance(v := getattr(config, k, None), int)
-            ),
-            None,
-        )
+        limits = [getattr(config, k, None) for k in ("max_position_embeddings", "n_positions")]
+        limit = next((v for v in limits if isinstance(v, int)), None)
         if limit is None:
             return 1 << 62
         pad = getattr(config, "pad_token_id", None)
