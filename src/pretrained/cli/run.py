@@ -82,18 +82,17 @@ def task_arguments(task: str) -> list[str]:
     from ..pipelines import check_task
 
     names: dict[str, None] = {}
+    extra: dict[str, None] = {}  # what **kwargs take, listed last
     for cls in check_task(task)[1].pipeline_class().__mro__:
         method = vars(cls).get("_sanitize_parameters")
         if method is None or cls.__name__ == "Pipeline":
             continue
         for name, param in list(inspect.signature(method).parameters.items())[1:]:
-            if param.kind is param.VAR_KEYWORD:
-                name = _EXTRA_KWARGS.get(name)
-            if name:
+            if param.kind is not param.VAR_KEYWORD:
                 names[name] = None
-    return [n for n in names if n not in _EXTRA_KWARGS.values()] + [
-        n for n in names if n in _EXTRA_KWARGS.values()
-    ]
+            elif name in _EXTRA_KWARGS:
+                extra[_EXTRA_KWARGS[name]] = None
+    return [*names, *extra]
 
 
 class UsageError(Exception):
