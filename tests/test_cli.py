@@ -414,3 +414,14 @@ def test_batched_text_classification_lines_as_single_calls(models, capsys, kwarg
                          "\n".join(texts), capsys)  # fmt: skip
     assert code == 0, err
     assert_same(got, expected("text-classification", folder, texts, **kwargs), atol=1e-5)
+
+
+def test_stdin_byte_order_mark_and_crlf(models, capsys):
+    """A UTF-8 file saved with a byte order mark and Windows line ends reads as the same JSON lines."""
+    qa = models["question-answering"]
+    example = {"question": "Where does Sarah live?", "context": "Sarah lives in Paris."}
+    code, got, err = run(
+        ["run", "question-answering", "-m", str(qa)], "\ufeff" + json.dumps(example) + "\r\n", capsys
+    )
+    assert code == 0, err
+    assert got == expected("question-answering", qa, [example])

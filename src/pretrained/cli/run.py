@@ -177,7 +177,8 @@ def read_inputs(task: str, texts: list[str], stdin: TextIO) -> Iterator[tuple[An
     else:
         if stdin.isatty():
             raise UsageError("no input: pass TEXT arguments, or pipe lines into stdin")
-        lines = ((line, f"stdin line {i}") for i, line in enumerate(stdin, 1) if line.strip())
+        stripped = (line.removeprefix("\ufeff") if i == 1 else line for i, line in enumerate(stdin, 1))  # BOM
+        lines = ((line, f"stdin line {i}") for i, line in enumerate(stripped, 1) if line.strip())
     for text, where in lines:
         yield split_input(task, parse_line(task, text, where), where)
 
