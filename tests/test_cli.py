@@ -6,8 +6,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,7 @@ import torch
 import pretrained
 from pretrained.cli import main, parse_value
 from pretrained.cli.models import human_size
-from pretrained.cli.run import Progress, parse_line
+from pretrained.cli.run import Progress, parse_line, task_arguments
 
 pytest.importorskip("transformers")
 pytest.importorskip("tokenizers")
@@ -61,11 +63,9 @@ def run(argv: list[str], stdin: str | None = None, capsys=None) -> tuple[int, li
 
 
 def expected(task: str, folder: Path, inputs: list, **kwargs) -> list:
-    """What the pipeline gives for each input, as JSON."""
+    """What the pipeline gives for each input alone (``pipe(input)``), as JSON."""
     pipe = pretrained.pipeline(task, model=str(folder))
-    results = pipe(inputs, **kwargs)
-    if len(inputs) == 1 and task in ("question-answering", "fill-mask"):
-        results = [results]
+    results = [pipe(x, **kwargs) for x in inputs]
     return json.loads(json.dumps(results, default=lambda t: t.tolist()))
 
 
@@ -163,6 +163,10 @@ def test_errors_are_one_line(models, capsys, tmp_path):
          "max_new_tokens"),
         (["run", "fill-mask", "-m", str(models["fill-mask"]), "no mask here"], 1, "mask"),
         (["bogus"], 2, "invalid choice"),
+        (["run"], 2, "required: TASK ("),
+        (["run", "summarization", "-m", str(models["summarization"]), "-a", "batch_size=2", "x"], 2, "--batch-size"),
+        (["run", "summarization", "-m", str(models["summarization"]), '{"text": "x", "device": "cpu"}'], 1,
+         "use the option --device"),
         ([], 2, "usage"),
     ]  # fmt: skip
     for argv, status, message in cases:
@@ -190,6 +194,12 @@ def test_help_documents_every_task_and_argument(capsys):
         assert option in run_help
     for arg in ("max_new_tokens", "candidate_labels", "src_lang", "top_k", "aggregation_strategy"):
         assert arg in run_help
+    for task in pretrained.pipelines.TASKS:  # every argument of every task
+        section = re.split(r"\n  \S|\n\n", run_help.split(f"\n  {task}: ", 1)[1], maxsplit=1)[0]
+        for arg in task_arguments(task):
+            assert arg in section, (task, arg)
+    assert "align_to_words" in task_arguments("question-answering")
+    assert "any generate() argument" in task_arguments("translation")
     assert main(["--version"]) == 0
     assert pretrained.__version__ in capsys.readouterr().out
 
@@ -243,16 +253,19 @@ def test_values_and_lines():
     assert parse_line("text-generation", "{not json", "l") == "{not json"
 
 
-def test_console_script_end_to_end(models):
-    """The installed command (here ``python -m pretrained.cli``) in a subprocess, reading stdin."""
+@pytest.mark.parametrize("module", ["pretrained", "pretrained.cli"])
+def test_console_script_end_to_end(models, module):
+    """The installed command (here ``python -m pretrained`` or ``-m pretrained.cli``) in a subprocess, reading
+    stdin: each line prints ``pipe(line)`` (a list for summarization)."""
     env = {**os.environ, "PYTHONPATH": str(Path(pretrained.__file__).parents[1])}
-    cmd = [sys.executable, "-m", "pretrained.cli", "run", "summarization", "-m", str(models["summarization"])]
+    cmd = [sys.executable, "-m", module, "run", "summarization", "-m", str(models["summarization"])]
     proc = subprocess.run(
         [*cmd, "--arg", "max_new_tokens=3"], input="hello world\n", capture_output=True, text=True, env=env,
         timeout=120,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert list(json.loads(proc.stdout)) == ["summary_text"]
+    assert json.loads(proc.stdout) == expected("summarization", models["summarization"], ["hello world"],
+                                               max_new_tokens=3)[0]  # fmt: skip
     proc = subprocess.run(
         [*cmd[:3], "run", "nope", "x"], capture_output=True, text=True, env=env, timeout=120
     )
@@ -271,3 +284,144 @@ def test_empty_text_argument(models, capsys):
         ["run", "summarization", "-m", str(folder), "-a", "max_new_tokens=3"], "a\n\nb\n", capsys
     )
     assert code == 0 and len(got) == 2
+
+
+def test_python_warnings_are_one_line(models, capsys):
+    """A deprecated argument's FutureWarning shows as one ``pretrained: warning:`` line (none with -q)."""
+    folder = str(models["token-classification"])
+    argv = ["run", "ner", "-m", folder, "--arg", "grouped_entities=true", "Sarah lives in Paris.", "hello"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        code, got, err = run(argv, capsys=capsys)
+        assert code == 0 and len(got) == 2
+        lines = err.splitlines()
+        assert lines and all(line.startswith("pretrained: warning: ") for line in lines), err
+        assert "aggregation_strategy" in err and "FutureWarning" in err
+        code, got, err = run([*argv, "-q"], capsys=capsys)
+        assert code == 0 and len(got) == 2 and err == ""
+
+
+def test_each_result_prints_before_the_next_line_is_read(models, capsys):
+    """stdin may be a conversation: with --batch-size 1 a line's result is written before the next line is read."""
+
+    class Conversation(io.StringIO):
+        def __init__(self, lines, out):
+            super().__init__()
+            self.lines, self.out, self.seen = lines, out, []
+
+        def __iter__(self):
+            for line in self.lines:
+                self.seen.append(self.out.getvalue().count("\n"))  # results printed before this line is read
+                yield line
+
+    out = io.StringIO()
+    stdin = Conversation(["I love it\n", "I hate it\n", "so so\n"], out)
+    assert main(["run", "text-classification", "-m", str(models["text-classification"])], stdin, out) == 0
+    assert stdin.seen == [0, 1, 2] and len(out.getvalue().splitlines()) == 3
+
+
+def test_lines_are_json_dumps_of_the_pipeline_and_the_reference(models, capsys):
+    """Accented and CJK inputs: each line is exactly ``json.dumps(pipe(input))``, equal to the reference's."""
+    from .pipeline_fixtures import reference_pipeline
+
+    cases = [
+        ("ner", "token-classification", "Héllo wörld, café 東京!", {"aggregation_strategy": "first"}),
+        (
+            "question-answering",
+            "question-answering",
+            {"question": "Où?", "context": "Il vit à Zürich, 東京."},
+            {},
+        ),
+        ("fill-mask", "fill-mask", "Ça [MASK] très cher — 10€", {"top_k": 2}),
+    ]
+    for task, name, item, kwargs in cases:
+        folder = models[name]
+        line = json.dumps(item) if isinstance(item, dict) else item
+        code = main(["run", task, "-m", str(folder), *argv_args(kwargs), line])
+        raw, err = capsys.readouterr()
+        assert code == 0, err
+        result = pretrained.pipeline(task, model=str(folder))(item, **kwargs)
+        assert raw == json.dumps(result) + "\n"
+        assert_same(json.loads(raw), reference_pipeline(task, folder)(item, **kwargs))
+
+
+def test_lines_holding_several_inputs_with_batches(models, capsys):
+    """A line with a list of inputs (or a QA dict of lists) prints ``pipe(value)`` with --batch-size too."""
+    qa_many = {"question": ["Where?", "Who?"], "context": ["Sarah lives in Paris.", "John works."]}
+    qa_one = {"question": "Where?", "context": "Sarah lives in Paris."}
+    cases = [
+        ("question-answering", [qa_one, qa_many, qa_one], {}),
+        (
+            "zero-shot-classification",
+            [{"sequences": ["I love cooking", "Paris"], "candidate_labels": ["a", "b"]}],
+            {},
+        ),
+        ("fill-mask", [{"text": ["I love [MASK]", "a [MASK] b"]}, "x [MASK]"], {"top_k": 1}),
+    ]
+    for task, items, kwargs in cases:
+        pipe = pretrained.pipeline(task, model=str(models[task]))
+        want = []
+        for item in items:
+            call = dict(kwargs)
+            if (
+                isinstance(item, dict) and task != "question-answering"
+            ):  # main key: the input; others: arguments
+                item = dict(item)
+                item, call = item.pop(next(iter(item))), {**call, **item}
+            want.append(json.loads(json.dumps(pipe(item, **call))))
+        lines = "\n".join(json.dumps(i) if isinstance(i, dict) else i for i in items)
+        code, got, err = run(
+            ["run", task, "-m", str(models[task]), "-b", "2", *argv_args(kwargs)], lines, capsys
+        )
+        assert code == 0, err
+        assert_same(got, want, atol=1e-5)
+
+
+def test_batches_of_chats_and_prompts_mixed(models, capsys):
+    """--batch-size over stdin mixing chats and plain prompts: each line prints pipe(its input)."""
+    folder = models["text-generation"]
+    chat = [{"role": "user", "content": "What is the capital of France?"}]
+    inputs = [chat, "plain prompt", chat, "another one", "and a third"]
+    pipe = pretrained.pipeline("text-generation", model=str(folder), do_sample=False, max_new_tokens=2)
+    want = json.loads(json.dumps([pipe(x) for x in inputs]))
+    lines = "\n".join(json.dumps(x) if isinstance(x, list) else x for x in inputs)
+    for batch_size in ("2", "3"):
+        argv = [
+            "run",
+            "text-generation",
+            "-m",
+            str(folder),
+            "-b",
+            batch_size,
+            "-a",
+            "do_sample=false",
+            "-a",
+            "max_new_tokens=2",
+        ]
+        code, got, err = run(argv, lines, capsys)
+        assert code == 0, err
+        assert got == want
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"return_all_scores": True}, {"top_k": None}, {"top_k": 1}, {"function_to_apply": "sigmoid"}]
+)
+def test_batched_text_classification_lines_as_single_calls(models, capsys, kwargs):
+    """--batch-size 2: each line still prints ``pipe(text)`` (a text alone is wrapped in a list unless top_k)."""
+    folder = models["text-classification"]
+    texts = ["I love it", "I hate it", "meh"]
+    code, got, err = run(["run", "text-classification", "-m", str(folder), "-b", "2", *argv_args(kwargs)],
+                         "\n".join(texts), capsys)  # fmt: skip
+    assert code == 0, err
+    assert_same(got, expected("text-classification", folder, texts, **kwargs), atol=1e-5)
+
+
+def test_stdin_byte_order_mark_and_crlf(models, capsys):
+    """A UTF-8 file saved with a byte order mark and Windows line ends reads as the same JSON lines."""
+    qa = models["question-answering"]
+    example = {"question": "Where does Sarah live?", "context": "Sarah lives in Paris."}
+    code, got, err = run(
+        ["run", "question-answering", "-m", str(qa)], "\ufeff" + json.dumps(example) + "\r\n", capsys
+    )
+    assert code == 0, err
+    assert got == expected("question-answering", qa, [example])

@@ -345,3 +345,52 @@ def test_exports():
     assert pretrained.Pipeline is Pipeline
     assert pretrained.pipelines.FillMaskPipeline.__name__ == "FillMaskPipeline"
     assert pretrained.pipelines.NerPipeline if hasattr(pretrained.pipelines, "NerPipeline") else True
+
+
+@pytest.mark.parametrize("arch", ["bert", "roberta"])
+def test_rounding_up_stays_within_the_positions(tmp_path, arch):
+    """A model with 20 positions (not a multiple of pad_multiple) runs texts of every length that fits it."""
+    pytest.importorskip("transformers")
+    folder = build_checkpoint(tmp_path, arch, "token-classification", max_positions=20)
+    pipes = both("ner", folder)
+    words = " ".join(CORPUS[:3]).split()
+    count = pipes[1].tokenizer
+    texts = [t for n in range(4, 40) if 14 <= len(count(t := " ".join(words[:n]))["input_ids"]) <= 20]
+    assert len(texts) >= 3
+    compare(pipes, texts, ignore_labels=[])
+    compare(pipes, texts, ignore_labels=[], batch_size=3)
+
+
+@pytest.mark.parametrize("batch_size", [2, 3, 8])
+def test_stream_results_come_after_one_batch(batch_size):
+    """A stream's first results come once one batch is read (as the reference's DataLoader); later windows grow
+    so a long stream is still sorted by length over several batches."""
+    pulled = []
+
+    def items(n):
+        for k in range(1, n + 1):
+            pulled.append(k)
+            yield [k] * (k % 7 + 1)
+
+    pipe = ToyPipeline(ToyModel(), ToyTokenizer(), device="cpu")
+    stream = pipe(items(20), size=100, batch_size=batch_size)
+    first = next(stream)
+    assert first[0][1] == [1, 1] and len(pulled) == batch_size
+    rest = list(stream)
+    assert [r[0][1][0] for r in rest] == list(range(2, 21)) and len(pulled) == 20
+
+
+def test_stream_pulls_as_the_reference(classifier_dir):
+    """text-classification on a generator with batch_size=3: as many items read for the first result."""
+    transformers = pytest.importorskip("transformers")
+    transformers.logging.set_verbosity_error()
+    counts = []
+    for make in (pretrained.pipeline, transformers.pipeline):
+        pulled: list[int] = []
+        texts = (pulled.append(k) or f"text {k}" for k in range(100))
+        results = iter(
+            make("text-classification", model=str(classifier_dir), device="cpu")(texts, batch_size=3)
+        )
+        assert next(results)["label"]
+        counts.append(len(pulled))
+    assert counts[0] == counts[1] == 3

@@ -9,9 +9,11 @@ import pytest
 
 from .pipeline_fixtures import (  # noqa: F401
     CORPUS,
+    TOKENIZER_VARIANTS,
     assert_same,
     both,
     build_checkpoint,
+    build_on_tokenizer,
     compare,
     our_pipeline,
     single_thread,
@@ -194,3 +196,25 @@ def test_best_positions_without_numpy():
     for k in (1, 3, 50, 400, 500):
         assert _best_positions_by_position(flat, k) == best_positions(flat, k)
     assert _best_positions_by_position(torch.tensor([0.0, 0.5, 0.0, 0.0]), 3) == [1, 0, 2]
+
+
+AWKWARD_EXAMPLES = [
+    {
+        "question": "Où est Zürich?",
+        "context": "Héllo wörld, naïve café — crème brûlée! Jean-Pierre vit à São Paulo.",
+    },
+    {"question": "何ですか？", "context": "東京タワーは高い。我爱北京天安门。 東京 is big. 🤗 👍🏽"},
+    {"question": "who", "context": "ｆｕｌｌｗｉｄｔｈ　ＡＢＣ１２３ Ångström İstanbul ﬁ ǅ ß ẞ e\u0301 " * 4},
+]
+
+
+@pytest.mark.parametrize("kind", TOKENIZER_VARIANTS)
+def test_answers_on_other_tokenizers(tmp_path, kind):
+    """Byte-level BPE with add_prefix_space / untrimmed offsets, SentencePiece XLM-R and T5 (``▁``), and the real
+    all-MiniLM-L6-v2 tokenizer: answers (accents, CJK, spans at window edges, align_to_words) as the reference."""
+    if kind.endswith("spm"):
+        pytest.importorskip("sentencepiece")
+    pipes = both("question-answering", build_on_tokenizer(tmp_path, kind, "question-answering", scale=5))
+    for args in ({"top_k": 5}, {"top_k": 5, "align_to_words": False}, {"max_seq_len": 32, "doc_stride": 8, "top_k": 6},
+                 {"max_seq_len": 40, "doc_stride": 10, "top_k": 4, "align_to_words": False, "handle_impossible_answer": True}):  # fmt: skip
+        compare(pipes, AWKWARD_EXAMPLES, batch_size=2, **args)

@@ -9,9 +9,11 @@ import pytest
 from .pipeline_fixtures import (  # noqa: F401
     CORPUS,
     NER_LABELS,
+    TOKENIZER_VARIANTS,
     assert_same,
     both,
     build_checkpoint,
+    build_on_tokenizer,
     compare,
     our_pipeline,
     single_thread,
@@ -169,3 +171,26 @@ def test_split_words_generator(tmp_path):
     compare(pipes, lambda: (w for w in [words, words[1:]]), is_split_into_words=True)
     with pytest.raises(ValueError, match="list of tokens"):
         list(pipes[0]((w for w in ["My name", words]), is_split_into_words=True))
+
+
+AWKWARD = [
+    "Héllo wörld, naïve café — crème brûlée!",
+    "東京タワーは高い。我爱北京 東京 is big.",
+    "Jean-Pierre's café, São Paulo; Zürich/Genève: ok!! 🤗 👍🏽",
+    "tab\there\x07bell\u200bzwsp\u00adsoft  e\u0301 ﬁ ẞ",
+    "",
+]
+
+
+@pytest.mark.parametrize("kind", TOKENIZER_VARIANTS)
+def test_word_strings_on_other_tokenizers(tmp_path, kind):
+    """Byte-level BPE with add_prefix_space / untrimmed offsets, SentencePiece XLM-R and T5 (``▁``), and the real
+    all-MiniLM-L6-v2 tokenizer: every strategy gives the reference's ``word`` strings and spans on awkward text."""
+    if kind.endswith("spm"):
+        pytest.importorskip("sentencepiece")
+    folder = build_on_tokenizer(tmp_path, kind, "token-classification", id2label=dict(enumerate(NER_LABELS)))
+    pipes = both("ner", folder)
+    for strategy in STRATEGIES[1:]:
+        compare(pipes, AWKWARD, aggregation_strategy=strategy, ignore_labels=[], batch_size=2)
+        if strategy != "none":
+            compare(pipes, " ".join(AWKWARD) * 3, aggregation_strategy=strategy, ignore_labels=[], stride=8)

@@ -18,13 +18,14 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
 from .. import __version__
 from .models import command_models
-from .run import TASK_HELP, UsageError, command_run, parse_args, parse_value
+from .run import TASK_HELP, UsageError, command_run, parse_args, parse_value, task_arguments
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,8 @@ __all__ = ["build_parser", "main", "parse_args", "parse_value"]
 # -- argument parsing ---------------------------------------------------------------------------------------
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, no usage block
+        # parse_intermixed_args lists TEXT (nargs="*", optional: stdin is read instead) when TASK is missing
+        message = message.replace("required: TASK, TEXT", "required: TASK")
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
@@ -44,11 +47,13 @@ def _tasks_text() -> str:
 
 
 def _run_epilog() -> str:
-    lines = ["tasks (input per line -> useful --arg keys):"]
+    lines = ["tasks (what one input is; useful --arg keys; all the --arg keys the task takes):"]
     for task, (what, line, args) in TASK_HELP.items():
         lines += [f"  {task}: {what}", f"      input: {line}", f"      --arg: {args}"]
+        lines += _wrapped(task_arguments(task), "      ")
     lines += [
         "",
+        "Each input prints one line: the JSON of what pipeline(TASK)(input, **args) returns for it.",
         '--arg values are JSON when they parse (20, true, null, ["a", "b"]), else strings.',
         "Generation tasks also take every generate() argument as --arg (max_new_tokens=50, do_sample=false).",
         "",
@@ -60,6 +65,18 @@ def _run_epilog() -> str:
         '\'[{"role": "user", "content": "Hi!"}]\'',
     ]
     return "\n".join(lines)
+
+
+def _wrapped(items: list[str], indent: str, width: int = 116) -> list[str]:
+    """``items`` joined by commas into lines of at most ``width`` characters (an item is never split)."""
+    lines, line = [], indent + "all: "
+    for i, item in enumerate(items):
+        piece = item + ("," if i < len(items) - 1 else "")
+        if len(line) + len(piece) > width and line.strip():
+            lines.append(line.rstrip())
+            line = indent + "     "
+        line += piece + " "
+    return [*lines, line.rstrip()]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -188,12 +205,29 @@ def _logging(debug: bool, quiet: bool) -> Iterator[None]:
     logger.addHandler(handler)
     logger.setLevel(level)
     logger.propagate = False
+    old_show = warnings.showwarning
+    warnings.showwarning = _one_line_warning(quiet)
     try:
         yield
     finally:
+        warnings.showwarning = old_show
         logger.removeHandler(handler)
         logger.setLevel(old_level)
         logger.propagate = old_propagate
+
+
+def _one_line_warning(quiet: bool) -> Any:
+    """A ``warnings.showwarning`` that writes ``pretrained: warning: ...`` as one line (nothing when ``quiet``),
+    not the file, line and source that Python shows."""
+
+    def show(
+        message: Any, category: type, filename: str, lineno: int, file: Any = None, line: Any = None
+    ) -> None:
+        if not quiet:
+            text = " ".join(str(message).split())
+            sys.stderr.write(f"pretrained: warning: {text} ({category.__name__})\n")
+
+    return show
 
 
 if __name__ == "__main__":

@@ -61,7 +61,38 @@ _NEEDS_OBJECT = {"question-answering", "zero-shot-classification"}  # a "{" line
 _MAIN_KEYS = ("text", "inputs", "sequences", "sequence", "messages", "prompt")
 # tasks whose pipeline returns a one-item list's result unwrapped
 _UNWRAPS_ONE = {"question-answering", "fill-mask"}
+# tasks whose pipeline gives a text alone a list of results, but each text of a list its result unwrapped (one
+# generated text; one label when top_k is not given)
+_LISTS_ONE_TEXT = {"text-classification", "summarization", "translation", "text2text-generation"}
 PROGRESS_MIN_ITEMS = 10
+
+
+_EXTRA_KWARGS = {"tokenizer_kwargs": "any tokenizer argument", "generate_kwargs": "any generate() argument"}
+
+
+def task_arguments(task: str) -> list[str]:
+    """Every keyword argument ``task``'s pipeline takes (its ``_sanitize_parameters``, up the class tree), and
+    what its ``**kwargs`` take (tokenizer or generate() arguments).
+
+    >>> task_arguments("fill-mask")
+    ['top_k', 'targets', 'tokenizer_kwargs']
+    """
+    import inspect
+
+    from ..pipelines import check_task
+
+    names: dict[str, None] = {}
+    extra: dict[str, None] = {}  # what **kwargs take, listed last
+    for cls in check_task(task)[1].pipeline_class().__mro__:
+        method = vars(cls).get("_sanitize_parameters")
+        if method is None or cls.__name__ == "Pipeline":
+            continue
+        for name, param in list(inspect.signature(method).parameters.items())[1:]:
+            if param.kind is not param.VAR_KEYWORD:
+                names[name] = None
+            elif name in _EXTRA_KWARGS:
+                extra[_EXTRA_KWARGS[name]] = None
+    return [*names, *extra]
 
 
 class UsageError(Exception):
@@ -80,6 +111,13 @@ def parse_value(text: str) -> Any:
         return {"True": True, "False": False, "None": None}.get(text, text)
 
 
+# pipeline() arguments that the command sets from its own options
+_COMMAND_OPTIONS = {
+    "batch_size": "--batch-size", "model": "--model", "tokenizer": "--tokenizer", "revision": "--revision",
+    "device": "--device", "torch_dtype": "--dtype", "dtype": "--dtype", "gguf_file": "--gguf-file",
+}  # fmt: skip
+
+
 def parse_args(pairs: list[str]) -> dict[str, Any]:
     """``["top_k=3", ...]`` -> ``{"top_k": 3}``."""
     out = {}
@@ -87,6 +125,8 @@ def parse_args(pairs: list[str]) -> dict[str, Any]:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip().isidentifier():
             raise UsageError(f"--arg {pair!r}: expected KEY=VALUE with KEY a Python name, e.g. --arg top_k=3")
+        if key.strip() in _COMMAND_OPTIONS:
+            raise UsageError(f"--arg {pair!r}: use the option {_COMMAND_OPTIONS[key.strip()]} instead")
         out[key.strip()] = parse_value(value)
     return out
 
@@ -122,7 +162,12 @@ def split_input(task: str, item: Any, where: str) -> tuple[Any, dict[str, Any]]:
     key = next((k for k in _MAIN_KEYS if k in item), None)
     if key is None:
         raise ValueError(f"{where}: a JSON object for {task} needs one of the keys {', '.join(_MAIN_KEYS)}")
-    return item[key], {k: v for k, v in item.items() if k != key}
+    kwargs = {k: v for k, v in item.items() if k != key}
+    clash = sorted(set(kwargs) & set(_COMMAND_OPTIONS))
+    if clash:
+        option = _COMMAND_OPTIONS[clash[0]]
+        raise ValueError(f"{where}: {clash[0]!r} can't be set per input; use the option {option}")
+    return item[key], kwargs
 
 
 def read_inputs(task: str, texts: list[str], stdin: TextIO) -> Iterator[tuple[Any, dict[str, Any]]]:
@@ -132,7 +177,8 @@ def read_inputs(task: str, texts: list[str], stdin: TextIO) -> Iterator[tuple[An
     else:
         if stdin.isatty():
             raise UsageError("no input: pass TEXT arguments, or pipe lines into stdin")
-        lines = ((line, f"stdin line {i}") for i, line in enumerate(stdin, 1) if line.strip())
+        stripped = (line.removeprefix("\ufeff") if i == 1 else line for i, line in enumerate(stdin, 1))  # BOM
+        lines = ((line, f"stdin line {i}") for i, line in enumerate(stripped, 1) if line.strip())
     for text, where in lines:
         yield split_input(task, parse_line(task, text, where), where)
 
@@ -177,15 +223,19 @@ def _jsonable(obj: Any) -> Any:
 
 
 def _groups(items: Iterable[tuple[Any, dict]], size: int) -> Iterator[tuple[list[Any], dict]]:
-    """Runs of up to ``size`` consecutive inputs that share their per-input arguments."""
+    """Runs of up to ``size`` consecutive inputs that share their per-input arguments. A full run is given out
+    as soon as its last input is read (not when the next one comes: stdin may be a conversation)."""
     batch: list[Any] = []
     current: dict | None = None
     for value, kwargs in items:
-        if batch and (kwargs != current or len(batch) == size):
+        if batch and kwargs != current:
             yield batch, current or {}
             batch = []
         batch.append(value)
         current = kwargs
+        if len(batch) == size:
+            yield batch, current
+            batch = []
     if batch:
         yield batch, current or {}
 
@@ -230,16 +280,62 @@ def command_run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr:
     try:
         for values, kwargs in _groups(items, chunk):
             # call-time arguments: they win over the model's defaults (and T5's task_specific_params)
-            results = pipe(values, batch_size=args.batch_size, **{**options, **kwargs})
-            if len(values) == 1 and (task in _UNWRAPS_ONE or not isinstance(results, list)):
-                results = [results]
-            for result in results:
-                stdout.write(json.dumps(result, ensure_ascii=False, default=_jsonable) + "\n")
+            call = {**options, **kwargs}
+            for result in run_group(pipe, task, values, args.batch_size, call):
+                # exactly json.dumps(result): non-ASCII as \u escapes, whatever the terminal's encoding
+                stdout.write(json.dumps(result, default=_jsonable) + "\n")
             stdout.flush()
             progress.update(len(values))
     finally:
         progress.close()
     return 0
+
+
+def run_group(pipe: Any, task: str, values: list[Any], batch_size: int, call: dict[str, Any]) -> list[Any]:
+    """Each value's result, as ``pipe(value, **call)`` returns it: one call per value with ``batch_size`` 1, else
+    one batched call over the list, its results shaped back to what a call on each value alone gives."""
+    if batch_size == 1:
+        return [pipe(value, **call) for value in values]
+    results: list[Any] = []
+    run: list[Any] = []
+    for value in values:
+        kind = input_kind(task, value)
+        if run and (kind is None or kind != input_kind(task, run[0])):
+            results += batched(pipe, task, run, batch_size, call)
+            run = []
+        if kind is None:  # a line holding several inputs runs alone (its inputs batched together)
+            results.append(pipe(value, batch_size=batch_size, **call))
+        else:
+            run.append(value)
+    return results + (batched(pipe, task, run, batch_size, call) if run else [])
+
+
+def input_kind(task: str, value: Any) -> str | None:
+    """What one line's value is: ``"text"``, ``"object"`` or ``"chat"`` (a pipeline takes a list of one kind
+    at a time), or None for several inputs (a list of them, a question-answering dict of lists)."""
+    if isinstance(value, list):
+        is_chat = task == "text-generation" and bool(value) and all(isinstance(m, dict) for m in value)
+        return "chat" if is_chat else None
+    if isinstance(value, dict):
+        return None if any(isinstance(v, list) for v in value.values()) else "object"
+    return "text"
+
+
+def batched(pipe: Any, task: str, values: list[Any], batch_size: int, call: dict[str, Any]) -> list[Any]:
+    """Single inputs in one call on their list, each result shaped as a call on that input alone returns it."""
+    results = pipe(values, batch_size=batch_size, **call)
+    if len(values) == 1 and (task in _UNWRAPS_ONE or not isinstance(results, list)):
+        results = [results]
+    return [alone(task, value, result, call) for value, result in zip(values, results)]
+
+
+def alone(task: str, value: Any, result: Any, call: dict[str, Any]) -> Any:
+    """``result`` (one value's result from a call on a list) as a call on ``value`` alone returns it."""
+    if task not in _LISTS_ONE_TEXT or not isinstance(value, str):
+        return result
+    if task == "text-classification":  # a text alone is wrapped unless top_k is given (return_all_scores too)
+        return result if "top_k" in call else [result]
+    return [result] if isinstance(result, dict) else result
 
 
 def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:

@@ -11,10 +11,10 @@ A task subclass implements four methods:
 - ``postprocess(output, **kw)``: turn one input's outputs (leading dimension 1, padding removed) into results.
 
 With ``batch_size > 1`` the model inputs of a window of items (a whole list of up to ``batch_size * list_window``
-items; ``batch_size * sort_window`` items of a stream) are sorted by length, padded per batch to the batch's
-longest, run, and split back into per-input outputs with the padding cut off, so results do not depend on
-``batch_size``. With ``batch_size=1`` an item's pieces of equal length (the windows of a long text) still run
-as one batch, without padding.
+items; of a stream, one batch first, then windows doubling up to ``batch_size * sort_window`` items) are sorted by
+length, padded per batch to the batch's longest, run, and split back into per-input outputs with the padding cut
+off, so results do not depend on ``batch_size``. With ``batch_size=1`` an item's pieces of equal length (the
+windows of a long text) still run as one batch, without padding.
 
 >>> from pretrained import pipeline
 >>> classifier = pipeline("text-classification", model="path/to/sst2-model")  # doctest: +SKIP
@@ -144,13 +144,17 @@ class Pipeline:
         return next(self.iterate([inputs], size, *params))
 
     def iterate(self, inputs: Iterable, batch_size: int, pre: dict, fwd: dict, post: dict) -> Iterator[Any]:
-        """Results in input order, computed a window of ``batch_size * list_window`` (a list's) or
-        ``batch_size * sort_window`` (a stream's) items at a time."""
-        per_window = self.list_window if isinstance(inputs, list) else self.sort_window
-        window = 1 if batch_size == 1 else batch_size * per_window
-        stream = iter_items(inputs)
+        """Results in input order, computed a window of ``batch_size * list_window`` (a list's) or up to
+        ``batch_size * sort_window`` (a stream's) items at a time.
+
+        A stream's windows start at one batch and double: the first results come once ``batch_size`` items are
+        read, as the reference's, and a long stream is still sorted by length over several batches."""
+        stream, is_list = iter_items(inputs), isinstance(inputs, list)
+        most = 1 if batch_size == 1 else batch_size * (self.list_window if is_list else self.sort_window)
+        window = most if is_list else batch_size
         while items := list(islice(stream, window)):
             yield from self._run_window(items, batch_size, pre, fwd, post)
+            window = min(2 * window, most)
 
     def _run_window(self, items: list, batch_size: int, pre: dict, fwd: dict, post: dict) -> Iterator[Any]:
         owners, model_inputs = [], []
@@ -191,9 +195,24 @@ class Pipeline:
         return results
 
     def padded_width(self, lengths: list[int]) -> int:
-        """The longest of ``lengths`` rounded up to ``pad_multiple``."""
+        """The longest of ``lengths`` rounded up to ``pad_multiple``, but not past the model's positions (a text
+        that fits the model stays runnable whatever its length)."""
         longest, m = max(lengths), self.pad_multiple
-        return -(-longest // m) * m if m > 1 else longest
+        if m <= 1:
+            return longest
+        return max(longest, min(-(-longest // m) * m, self.position_limit()))
+
+    def position_limit(self) -> int:
+        """Tokens the model surely takes: ``max_position_embeddings`` less a RoBERTa-style padding offset
+        (``pad_token_id + 1``, counted for every model: a little less rounding, never an overflow); no limit
+        for models without absolute positions."""
+        config = getattr(self.model, "config", None)
+        limits = [getattr(config, k, None) for k in ("max_position_embeddings", "n_positions")]
+        limit = next((v for v in limits if isinstance(v, int)), None)
+        if limit is None:
+            return 1 << 62
+        pad = getattr(config, "pad_token_id", None)
+        return limit - (pad + 1 if isinstance(pad, int) and pad >= 0 else 0)
 
     def needs_padding(self, model_input: dict[str, Any]) -> bool:
         """Whether one input alone is padded up to ``pad_multiple``: it has an attention mask to hide the padding,
