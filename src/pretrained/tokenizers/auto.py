@@ -219,6 +219,8 @@ def _slow_tokens(init_kwargs: dict, defaults: dict, wrap: dict[str, dict]) -> No
     """The special tokens as the slow tokenizer hands them over: wrapped in AddedToken, ``normalized`` fixed."""
     for key in SPECIAL_TOKENS_ATTRIBUTES[:-1]:
         value = init_kwargs.get(key, added_token(defaults.get(key)))
+        if key not in init_kwargs and key in wrap and value is not None:
+            value = str(value)  # the class's default token, wrapped by the slow class as a string would be
         if isinstance(value, str) and key in wrap:
             flags = wrap[key]
             normalized = flags.get("normalized", not flags.get("special", False))

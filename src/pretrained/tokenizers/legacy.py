@@ -50,6 +50,13 @@ CONVENTIONS: dict[str, str] = {
     "LlamaTokenizer": "llama",
     "CodeLlamaTokenizer": "llama",
     "T5Tokenizer": "t5",
+    "MT5Tokenizer": "t5",
+    "XLMRobertaTokenizer": "xlm_roberta",
+    "CamembertTokenizer": "camembert",
+    "AlbertTokenizer": "albert",
+    "XLNetTokenizer": "xlnet",
+    "BigBirdTokenizer": "big_bird",
+    "DebertaV2Tokenizer": "deberta_v2",
 }
 
 # convention -> {init argument: file name looked up beside tokenizer_config.json}
@@ -59,7 +66,15 @@ VOCAB_FILES: dict[str, dict[str, str]] = {
     "roberta": {"vocab_file": "vocab.json", "merges_file": "merges.txt"},
     "llama": {"vocab_file": "tokenizer.model"},
     "t5": {"vocab_file": "spiece.model"},
+    "xlm_roberta": {"vocab_file": "sentencepiece.bpe.model"},
+    "camembert": {"vocab_file": "sentencepiece.bpe.model"},
+    "albert": {"vocab_file": "spiece.model"},
+    "xlnet": {"vocab_file": "spiece.model"},
+    "big_bird": {"vocab_file": "spiece.model"},
+    "deberta_v2": {"vocab_file": "spm.model"},
 }
+# SentencePiece conventions converted by :func:`spm_tokenizer_json` (transformers' SpmConverter subclasses)
+SPM_CONVENTIONS = ("xlm_roberta", "camembert", "albert", "xlnet", "big_bird", "deberta_v2")
 
 
 def _tokenizer_json(
@@ -337,20 +352,25 @@ def _spm_model(
         raise ValueError(
             f"SentencePiece model type {name} is not supported; only UNIGRAM and BPE models can be converted"
         )
-    added = [
-        {
-            "id": i,
-            "content": p.piece,
-            "single_word": False,
-            "lstrip": False,
-            "rstrip": False,
-            "normalized": False,
-            "special": p.type == PieceType.CONTROL,
-        }
-        for i, p in enumerate(proto.pieces)
-        if p.type in (PieceType.CONTROL, PieceType.USER_DEFINED)
-    ]
-    return model, added
+    ids = {
+        piece: i for i, (piece, _) in enumerate(vocab_scores)
+    }  # the model's ids (a repeated piece: the last)
+    added: dict[int, dict] = {}
+    for p in proto.pieces:
+        if p.type in (PieceType.CONTROL, PieceType.USER_DEFINED) and p.piece in ids:
+            added.setdefault(
+                ids[p.piece],
+                {
+                    "id": ids[p.piece],
+                    "content": p.piece,
+                    "single_word": False,
+                    "lstrip": False,
+                    "rstrip": False,
+                    "normalized": False,
+                    "special": p.type == PieceType.CONTROL,
+                },
+            )
+    return model, [added[i] for i in sorted(added)]
 
 
 def _replace(pattern: str, content: str, regex: bool = False) -> dict:
@@ -441,6 +461,111 @@ def t5_tokenizer_json(
     return out
 
 
+def _keeps_score(piece: str) -> bool:
+    """transformers' ``check_number_comma``: Albert/XLNet keep the score of all pieces but "<digit>,"-ended ones."""
+    return len(piece) < 2 or piece[-1] != "," or not piece[-2].isdigit()
+
+
+def _spm_vocab(convention: str, proto: SentencePieceModel) -> tuple[list[tuple[str, float]], int]:
+    """The vocabulary (piece, score) and unk id of each ``SpmConverter`` subclass."""
+    pieces = [(p.piece, p.score) for p in proto.pieces]
+    fairseq = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
+    if convention == "xlm_roberta":
+        return fairseq + pieces[3:] + [("<mask>", 0.0)], 3
+    if convention == "camembert":
+        head = [
+            ("<s>NOTUSED", 0.0),
+            ("<pad>", 0.0),
+            ("</s>NOTUSED", 0.0),
+            ("<unk>", 0.0),
+            ("<unk>NOTUSED", -100.0),
+        ]
+        return head + pieces[1:] + [("<mask>", 0.0)], 3
+    if convention in ("albert", "xlnet"):
+        return [(p, s if _keeps_score(p) else s - 100) for p, s in pieces], proto.trainer_spec.unk_id
+    return pieces, proto.trainer_spec.unk_id
+
+
+def _spm_class_normalizer(convention: str, proto: SentencePieceModel, options: dict[str, Any]) -> dict:
+    """The normalizer of ``AlbertConverter``/``XLNetConverter``/``DebertaV2Converter``, else SpmConverter's."""
+    charsmap = proto.normalizer_spec.precompiled_charsmap
+    precompiled = (
+        [{"type": "Precompiled", "precompiled_charsmap": base64.b64encode(charsmap).decode("ascii")}]
+        if charsmap
+        else []
+    )
+    lowercase = [{"type": "Lowercase"}] if options.get("do_lower_case") else []
+    if convention in ("albert", "xlnet"):
+        steps = [_replace("``", '"'), _replace("''", '"')]
+        if not options.get("keep_accents"):
+            steps += [{"type": "NFKD"}, {"type": "StripAccents"}]
+        steps += lowercase + precompiled + [_replace(" {2,}", " ", regex=True)]
+    elif convention == "deberta_v2":
+        strip = {"type": "Strip", "strip_left": True, "strip_right": True}
+        steps = lowercase + [strip] + precompiled + [_replace(" {2,}", " ", regex=True)]
+    else:
+        return _spm_normalizer(proto)
+    return {"type": "Sequence", "normalizers": steps}
+
+
+# convention -> (single template, pair template, the two special tokens it names)
+_SPM_TEMPLATES: dict[str, tuple[str, str, tuple[str, str]]] = {
+    "xlm_roberta": ("<s> $A </s>", "<s> $A </s> </s> $B </s>", ("<s>", "</s>")),
+    "camembert": ("<s> $A </s>", "<s> $A </s> </s> $B </s>", ("<s>", "</s>")),
+    "albert": ("[CLS]:0 $A:0 [SEP]:0", "[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1", ("[CLS]", "[SEP]")),
+    "big_bird": ("[CLS]:0 $A:0 [SEP]:0", "[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1", ("[CLS]", "[SEP]")),
+    "deberta_v2": ("[CLS]:0 $A:0 [SEP]:0", "[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1", ("[CLS]", "[SEP]")),
+    "xlnet": ("$A:0 <sep>:0 <cls>:2", "$A:0 <sep>:0 $B:1 <sep>:1 <cls>:2", ("<sep>", "<cls>")),
+}
+_SPECIAL_ATTRIBUTES = (
+    "bos_token",
+    "eos_token",
+    "unk_token",
+    "sep_token",
+    "pad_token",
+    "cls_token",
+    "mask_token",
+)
+
+
+def spm_tokenizer_json(convention: str, vocab_file: str | os.PathLike, **options: Any) -> dict:
+    """An ``SpmConverter`` subclass (XLM-R, Camembert, Albert, XLNet, BigBird, DeBERTa-v2) on a ``.model`` file.
+
+    ``options`` are the slow tokenizer's settings: its special tokens (``bos_token`` ...,
+    ``additional_special_tokens``), ``do_lower_case``, ``keep_accents``, ``split_by_punct``. The prefix space
+    is always added ("always"): these slow classes have no ``add_prefix_space``.
+
+    >>> spm_tokenizer_json("albert", "spiece.model")["post_processor"]["type"]  # doctest: +SKIP
+    'TemplateProcessing'
+    """
+    if convention not in _SPM_TEMPLATES:
+        raise ValueError(
+            f"unknown SentencePiece convention {convention!r}; expected one of {sorted(_SPM_TEMPLATES)}"
+        )
+    proto = SentencePieceModel.from_file(vocab_file)
+    vocab_scores, unk_id = _spm_vocab(convention, proto)
+    model, added = _spm_model(proto, vocab_scores, unk_id, byte_fallback=False)
+    # the slow tokenizer's ids of its special tokens: the vocabulary's, else appended in attribute order (slow
+    # Camembert's vocabulary ends before "<mask>", and counts a repeated piece once)
+    slow_vocab = vocab_scores[:-1] if convention == "camembert" else vocab_scores
+    vocab = {piece: i for i, (piece, _) in enumerate(slow_vocab)}
+    specials = [options.get(k) for k in _SPECIAL_ATTRIBUTES] + list(
+        options.get("additional_special_tokens") or []
+    )
+    ids = special_token_ids(vocab, [None if t is None else str(t) for t in specials])
+    single, pair, names = _SPM_TEMPLATES[convention]
+    post = template_processing(single, pair, [(n, ids.get(n, vocab.get(n, unk_id))) for n in names])
+    metaspace = _metaspace("always")
+    pre_tokenizer: dict = metaspace
+    if convention == "deberta_v2":
+        punct = [{"type": "Punctuation", "behavior": "Isolated"}] if options.get("split_by_punct") else []
+        pre_tokenizer = {"type": "Sequence", "pretokenizers": punct + [metaspace]}
+    normalizer = _spm_class_normalizer(convention, proto, options)
+    out = _tokenizer_json(model, normalizer, pre_tokenizer, post, dict(metaspace))
+    out["added_tokens"] = added
+    return out
+
+
 def bos_eos_template(
     bos: tuple[str, int] | None, eos: tuple[str, int] | None, add_bos: bool, add_eos: bool
 ) -> dict:
@@ -496,6 +621,11 @@ def convert_legacy(convention: str, files: dict[str, str | os.PathLike], options
     if convention == "t5":
         kwargs = {k: opts[k] for k in ("extra_ids", "legacy", "add_prefix_space") if k in opts}
         return t5_tokenizer_json(files["vocab_file"], **kwargs)
+    if convention in SPM_CONVENTIONS:
+        keys = ("do_lower_case", "keep_accents", "split_by_punct", "additional_special_tokens")
+        kwargs = {k: opts[k] for k in keys if k in opts}
+        kwargs.update({k: text[k] for k in _SPECIAL_ATTRIBUTES if k in text})
+        return spm_tokenizer_json(convention, files["vocab_file"], **kwargs)
     raise ValueError(
         f"unknown legacy tokenizer convention {convention!r}; expected one of {sorted(VOCAB_FILES)}"
     )

@@ -315,7 +315,44 @@ SLOW_SPECS: dict[str, dict[str, Any]] = {
         "wrap": {k: _SPECIAL for k in ("pad_token", "unk_token", "eos_token")},
         "init": {"legacy": None, "sp_model_kwargs": {}},
     },
+    "XLMRobertaTokenizer": {
+        "wrap": {"mask_token": {"lstrip": True, "rstrip": False, "normalized": False, "special": True}},
+        "init": {"sp_model_kwargs": {}},
+    },
+    "CamembertTokenizer": {
+        "wrap": {"mask_token": {"lstrip": True, "rstrip": False, "normalized": False, "special": True}},
+        "init": {
+            "sp_model_kwargs": {},
+            "additional_special_tokens": ["<s>NOTUSED", "</s>NOTUSED", "<unk>NOTUSED"],
+        },
+    },
+    "AlbertTokenizer": {
+        "wrap": {"mask_token": {"lstrip": True, "rstrip": False, "normalized": False}},
+        "defaults": {"do_lower_case": True, "remove_space": True, "keep_accents": False},
+        "init": {"sp_model_kwargs": {}},
+    },
+    "XLNetTokenizer": {
+        "wrap": {"mask_token": {"lstrip": True, "special": True}},
+        "defaults": {"do_lower_case": False, "remove_space": True, "keep_accents": False},
+        "init": {"sp_model_kwargs": {}, "additional_special_tokens": ["<eop>", "<eod>"]},
+    },
+    "BigBirdTokenizer": {
+        "wrap": {
+            **{
+                k: _WRAP_N
+                for k in ("bos_token", "eos_token", "unk_token", "pad_token", "cls_token", "sep_token")
+            },
+            "mask_token": {"lstrip": True, "rstrip": False},
+        },
+        "init": {"sp_model_kwargs": {}},
+    },
+    "DebertaV2Tokenizer": {
+        "wrap": {"unk_token": {"normalized": True, "special": True}},
+        "defaults": {"do_lower_case": False, "split_by_punct": False},
+        "init": {"sp_model_kwargs": {}},
+    },
 }
+SLOW_SPECS["MT5Tokenizer"] = SLOW_SPECS["T5Tokenizer"]
 
 
 def bert_normalizer(tokenizer_json: dict, kwargs: dict) -> None:
