@@ -273,3 +273,74 @@ def test_spm_legacy_folder_auto_tokenizer(name, t5_model, tmp_path):
             == expected
         )
         assert AutoTokenizer.from_pretrained(tmp_path / f"ours{i}")(SPM_TEXTS)["input_ids"] == expected
+
+
+@pytest.fixture(scope="module")
+def odd_bpe_files(tmp_path_factory):
+    """vocab.json + merges.txt with a repeated merge, blank lines at the end, "</w>" word ends."""
+    folder = tmp_path_factory.mktemp("oddbpe")
+    merges = GPT2_FILES[1].read_text(encoding="utf-8").split("\n")[1:400]
+    merges = merges[:50] + [merges[3]] + merges[50:] + ["h e</w>", "t he</w>", "th e</w>"]
+    full = json.loads(GPT2_FILES[0].read_text(encoding="utf-8"))
+    keep = [tok for tok, i in full.items() if i < 256] + ["".join(m.split()) for m in merges if m]
+    keep += ["the</w>", "e</w>", "he</w>", "<|endoftext|>"]
+    vocab = {tok: i for i, tok in enumerate(dict.fromkeys(keep))}
+    (folder / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
+    (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n\n", encoding="utf-8")
+    return folder / "vocab.json", folder / "merges.txt"
+
+
+def test_qwen2_clip_mpnet_converters(odd_bpe_files, tmp_path):
+    files = list(map(str, odd_bpe_files))
+    assert legacy.qwen2_tokenizer_json(*files) == _convert(transformers.Qwen2Tokenizer(*files))
+    assert legacy.clip_tokenizer_json(*files) == _convert(transformers.CLIPTokenizer(*files))
+    options = dict(bos_token="<|endoftext|>", unk_token="<|x|>")
+    assert legacy.clip_tokenizer_json(*files, **options) == _convert(
+        transformers.CLIPTokenizer(*files, **options)
+    )
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("[PAD]\n[UNK]\nhello\nworld\n##s\n<s>\n", encoding="utf-8")
+    for options in (
+        {},
+        dict(do_lower_case=False, strip_accents=True),
+        dict(cls_token="[CLS]", eos_token="[E]"),
+    ):
+        slow = transformers.MPNetTokenizer(str(vocab), **options)
+        text = {k: v for k, v in options.items() if k.endswith("_token")}
+        flags = {k: v for k, v in options.items() if not k.endswith("_token")}
+        defaults = dict(bos_token="<s>", eos_token="</s>", sep_token="</s>", cls_token="<s>", unk_token="[UNK]",
+                        pad_token="<pad>", mask_token="<mask>")  # fmt: skip
+        ours = legacy.bert_tokenizer_json(vocab, mpnet=True, **{**defaults, **text}, **flags)
+        assert ours == _convert(slow), options
+
+
+@pytest.mark.parametrize("name", ["Qwen2Tokenizer", "CLIPTokenizer", "MPNetTokenizer"])
+def test_bpe_and_wordpiece_legacy_folders(name, odd_bpe_files, tmp_path):
+    import shutil
+
+    from pretrained import AutoTokenizer
+    from tests.test_tokapi_common import assert_same_batch
+
+    if name == "MPNetTokenizer":
+        shutil.copy(MINILM / "vocab.txt", tmp_path)
+    else:
+        for path in odd_bpe_files:
+            shutil.copy(path, tmp_path)
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps({"tokenizer_class": name}))
+    logging.disable(logging.WARNING)
+    try:
+        ref = transformers.AutoTokenizer.from_pretrained(tmp_path)
+    finally:
+        logging.disable(logging.NOTSET)
+    ours = AutoTokenizer.from_pretrained(tmp_path)
+    assert type(ours).__name__ == type(ref).__name__
+    assert ours.special_tokens_map == ref.special_tokens_map and ours.all_special_ids == ref.all_special_ids
+    texts = SPM_TEXTS + ["The theory  <|endoftext|>the\n\nthe", "Hello <s> world </s><pad>"]
+    kw = dict(return_offsets_mapping=True, return_special_tokens_mask=True)
+    assert_same_batch(ours(texts, **kw), ref(texts, **kw), name)
+    assert_same_batch(ours(texts, texts[::-1], **kw), ref(texts, texts[::-1], **kw), name)
+    ids = ref(texts)["input_ids"]
+    for skip in (False, True):
+        assert ours.batch_decode(ids, skip_special_tokens=skip) == ref.batch_decode(
+            ids, skip_special_tokens=skip
+        )

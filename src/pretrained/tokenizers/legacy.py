@@ -57,6 +57,9 @@ CONVENTIONS: dict[str, str] = {
     "XLNetTokenizer": "xlnet",
     "BigBirdTokenizer": "big_bird",
     "DebertaV2Tokenizer": "deberta_v2",
+    "Qwen2Tokenizer": "qwen2",
+    "CLIPTokenizer": "clip",
+    "MPNetTokenizer": "mpnet",
 }
 
 # convention -> {init argument: file name looked up beside tokenizer_config.json}
@@ -72,6 +75,9 @@ VOCAB_FILES: dict[str, dict[str, str]] = {
     "xlnet": {"vocab_file": "spiece.model"},
     "big_bird": {"vocab_file": "spiece.model"},
     "deberta_v2": {"vocab_file": "spm.model"},
+    "qwen2": {"vocab_file": "vocab.json", "merges_file": "merges.txt"},
+    "clip": {"vocab_file": "vocab.json", "merges_file": "merges.txt"},
+    "mpnet": {"vocab_file": "vocab.txt"},
 }
 # SentencePiece conventions converted by :func:`spm_tokenizer_json` (transformers' SpmConverter subclasses)
 SPM_CONVENTIONS = ("xlm_roberta", "camembert", "albert", "xlnet", "big_bird", "deberta_v2")
@@ -163,8 +169,14 @@ def bert_tokenizer_json(
     pad_token: str = "[PAD]",
     cls_token: str = "[CLS]",
     mask_token: str = "[MASK]",
+    bos_token: str | None = None,
+    eos_token: str | None = None,
+    mpnet: bool = False,
 ) -> dict:
     """``BertConverter``: WordPiece over ``vocab.txt`` with the BERT normalizer and [CLS]/[SEP] template.
+
+    ``mpnet`` gives ``MPNetConverter``'s pair template, with two separators between the sequences (its
+    ``bos_token``/``eos_token`` count for the ids of special tokens missing from the vocabulary).
 
     >>> bert_tokenizer_json("vocab.txt")["normalizer"]["lowercase"]  # doctest: +SKIP
     True
@@ -175,7 +187,9 @@ def bert_tokenizer_json(
     ):  # the slow tokenizer has no basic tokenizer then; the converter falls back to False
         tokenize_chinese_chars = strip_accents = do_lower_case = False
 
-    ids = special_token_ids(vocab, [unk_token, sep_token, pad_token, cls_token, mask_token])
+    ids = special_token_ids(
+        vocab, [bos_token, eos_token, unk_token, sep_token, pad_token, cls_token, mask_token]
+    )
     model = {
         "type": "WordPiece",
         "unk_token": str(unk_token),
@@ -191,15 +205,37 @@ def bert_tokenizer_json(
         "lowercase": do_lower_case,
     }
     cls, sep = str(cls_token), str(sep_token)
+    middle = f"{sep}:0 {sep}:0" if mpnet else f"{sep}:0"
     post = template_processing(
-        f"{cls}:0 $A:0 {sep}:0", f"{cls}:0 $A:0 {sep}:0 $B:1 {sep}:1", [(cls, ids[cls]), (sep, ids[sep])]
+        f"{cls}:0 $A:0 {sep}:0", f"{cls}:0 $A:0 {middle} $B:1 {sep}:1", [(cls, ids[cls]), (sep, ids[sep])]
     )
     decoder = {"type": "WordPiece", "prefix": "##", "cleanup": True}
     return _tokenizer_json(model, normalizer, {"type": "BertPreTokenizer"}, post, decoder)
 
 
-def _read_bpe_files(vocab_file: str | os.PathLike, merges_file: str | os.PathLike) -> tuple[dict, list]:
-    """GPT-2's slow-tokenizer reading: ``vocab.json`` and ``merges.txt`` minus its first (#version) and last line."""
+def _merge_lines(text: str, style: str) -> list[str]:
+    """The merge lines of ``merges.txt`` as each slow tokenizer reads them.
+
+    GPT-2 drops the first (#version) and last line; Qwen2 skips a first "#version" line and blank lines; CLIP
+    drops the first line of the stripped text and keeps at most 48894 merges.
+
+    >>> _merge_lines("#version: 0.2\\na b\\n\\nc d\\n", "qwen2")
+    ['a b', 'c d']
+    """
+    if style == "qwen2":
+        lines = [line.strip() for line in text.split("\n")]
+        return [
+            line for i, line in enumerate(lines) if line and not (i == 0 and line.startswith("#version:"))
+        ]
+    if style == "clip":
+        return text.strip().split("\n")[1 : 49152 - 256 - 2 + 1]
+    return text.split("\n")[1:-1]
+
+
+def _read_bpe_files(
+    vocab_file: str | os.PathLike, merges_file: str | os.PathLike, style: str = "gpt2"
+) -> tuple[dict, list]:
+    """A slow tokenizer's reading of ``vocab.json`` and ``merges.txt`` (see :func:`_merge_lines`)."""
     with open(vocab_file, encoding="utf-8") as f:
         try:
             vocab = json.load(f)
@@ -210,13 +246,13 @@ def _read_bpe_files(vocab_file: str | os.PathLike, merges_file: str | os.PathLik
             f"{vocab_file}: expected a JSON object mapping token -> id, got {type(vocab).__name__}"
         )
     with open(merges_file, encoding="utf-8") as f:
-        lines = f.read().split("\n")[1:-1]
+        lines = _merge_lines(f.read(), style)
     ranks: dict[tuple[str, ...], int] = {}
     for rank, line in enumerate(lines):
         merge = tuple(line.split())
         if len(merge) != 2:
             raise ValueError(f"{merges_file}: line {rank + 2} is not a merge of two tokens: {line!r}")
-        ranks[merge] = rank
+        ranks.setdefault(merge, rank)
     return vocab, [list(m) for m in ranks]
 
 
@@ -302,6 +338,62 @@ def roberta_tokenizer_json(
     return _tokenizer_json(
         _bpe_model(vocab, merges), None, _byte_level(add_prefix_space), post, _byte_level(True)
     )
+
+
+def qwen2_tokenizer_json(
+    vocab_file: str | os.PathLike, merges_file: str | os.PathLike, *, add_prefix_space: bool = False
+) -> dict:
+    """``Qwen2Converter``: NFC, Qwen's split regex then byte-level BPE, no special-token template.
+
+    >>> qwen2_tokenizer_json("vocab.json", "merges.txt")["normalizer"]  # doctest: +SKIP
+    {'type': 'NFC'}
+    """
+    vocab, merges = _read_bpe_files(vocab_file, merges_file, "qwen2")
+    pattern = (
+        r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|"""
+        r"""\s+(?!\S)|\s+"""
+    )
+    split = {"type": "Split", "pattern": {"Regex": pattern}, "behavior": "Isolated", "invert": False}
+    byte_level = {**_byte_level(add_prefix_space), "use_regex": False}
+    pre = {"type": "Sequence", "pretokenizers": [split, byte_level]}
+    model = _bpe_model(vocab, merges)
+    return _tokenizer_json(
+        model, {"type": "NFC"}, pre, _byte_level(True, trim_offsets=False), _byte_level(True)
+    )
+
+
+def clip_tokenizer_json(
+    vocab_file: str | os.PathLike,
+    merges_file: str | os.PathLike,
+    *,
+    unk_token: str = "<|endoftext|>",
+    bos_token: str = "<|startoftext|>",
+    eos_token: str = "<|endoftext|>",
+    pad_token: str = "<|endoftext|>",
+) -> dict:
+    """``CLIPConverter``: NFC, whitespace runs to one space, lowercase; byte-level BPE with "</w>" word ends.
+
+    >>> clip_tokenizer_json("vocab.json", "merges.txt")["model"]["end_of_word_suffix"]  # doctest: +SKIP
+    '</w>'
+    """
+    vocab, merges = _read_bpe_files(vocab_file, merges_file, "clip")
+    normalizer = {
+        "type": "Sequence",
+        "normalizers": [{"type": "NFC"}, _replace(r"\s+", " ", regex=True), {"type": "Lowercase"}],
+    }
+    pattern = r"""'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+"""
+    split = {"type": "Split", "pattern": {"Regex": pattern}, "behavior": "Removed", "invert": True}
+    pre = {"type": "Sequence", "pretokenizers": [split, _byte_level(False)]}
+    ids = special_token_ids(vocab, [bos_token, eos_token, unk_token, None, pad_token])
+    post = {
+        "type": "RobertaProcessing",
+        "sep": [eos_token, ids[eos_token]],
+        "cls": [bos_token, ids[bos_token]],
+        "trim_offsets": False,
+        "add_prefix_space": False,
+    }
+    model = _bpe_model(vocab, merges, end_of_word_suffix="</w>", unk_token=unk_token)
+    return _tokenizer_json(model, normalizer, pre, post, _byte_level(True))
 
 
 def generate_merges(vocab: dict[str, int], vocab_scores: list[tuple[str, float]] | None) -> list[list[str]]:
@@ -595,17 +687,21 @@ def convert_legacy(convention: str, files: dict[str, str | os.PathLike], options
     """
     opts = {k: v for k, v in options.items() if v is not None or k == "strip_accents"}
     text = {k: str(v) for k, v in opts.items() if k.endswith("_token") and v is not None}
-    if convention == "bert":
+    if convention in ("bert", "mpnet"):
         keys = ("do_lower_case", "tokenize_chinese_chars", "strip_accents", "do_basic_tokenize")
         kwargs = {k: opts[k] for k in keys if k in opts}
-        kwargs.update(
-            {
-                k: text[k]
-                for k in ("unk_token", "sep_token", "pad_token", "cls_token", "mask_token")
-                if k in text
-            }
+        names = ("unk_token", "sep_token", "pad_token", "cls_token", "mask_token")
+        names += ("bos_token", "eos_token") if convention == "mpnet" else ()
+        kwargs.update({k: text[k] for k in names if k in text})
+        return bert_tokenizer_json(files["vocab_file"], mpnet=convention == "mpnet", **kwargs)
+    if convention == "qwen2":
+        kwargs = {k: opts[k] for k in ("add_prefix_space",) if k in opts}
+        return qwen2_tokenizer_json(files["vocab_file"], files["merges_file"], **kwargs)
+    if convention == "clip":
+        names = ("unk_token", "bos_token", "eos_token", "pad_token")
+        return clip_tokenizer_json(
+            files["vocab_file"], files["merges_file"], **{k: text[k] for k in names if k in text}
         )
-        return bert_tokenizer_json(files["vocab_file"], **kwargs)
     if convention == "gpt2":
         kwargs = {k: opts[k] for k in ("add_prefix_space", "add_bos_token") if k in opts}
         kwargs.update({k: text[k] for k in ("bos_token",) if k in text})

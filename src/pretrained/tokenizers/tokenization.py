@@ -635,6 +635,10 @@ class PreTrainedTokenizer(SpecialTokensMixin, PaddingMixin):
                 + (" (use batch_decode for a batch)" if isinstance(token_ids[bad], list) else "")
             )
         text = self._tokenizer.decode(token_ids, skip_special_tokens=skip_special_tokens)
+        if "clip_decode" in self.class_fixups:
+            # CLIPTokenizerFast wraps the backend's decode: word ends ("</w>") become spaces, then strip
+            suffix = getattr(self._tokenizer.model, "end_of_word_suffix", None)
+            text = text.replace(suffix, " ").strip() if suffix else text
         clean = (
             self.clean_up_tokenization_spaces
             if clean_up_tokenization_spaces is None

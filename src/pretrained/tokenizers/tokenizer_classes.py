@@ -132,6 +132,7 @@ CLASS_SPECS: dict[str, dict[str, Any]] = {
     },
     "CLIPTokenizer": {
         "inputs": _NO_TTI,
+        "fixups": ("clip_decode",),
         "defaults": dict(
             unk_token="<|endoftext|>",
             bos_token="<|startoftext|>",
@@ -353,6 +354,30 @@ SLOW_SPECS: dict[str, dict[str, Any]] = {
     },
 }
 SLOW_SPECS["MT5Tokenizer"] = SLOW_SPECS["T5Tokenizer"]
+_QWEN_WRAP = {"lstrip": False, "rstrip": False, "special": True, "normalized": False}
+SLOW_SPECS.update(
+    {
+        "Qwen2Tokenizer": {
+            "wrap": {k: _QWEN_WRAP for k in ("bos_token", "eos_token", "unk_token", "pad_token")},
+            "init": {"errors": "replace", "bos_token": None, "split_special_tokens": False},
+            "defaults": {"clean_up_tokenization_spaces": False},
+        },
+        "CLIPTokenizer": {
+            "wrap": {k: _WRAP_N for k in ("bos_token", "eos_token", "unk_token")},
+            "init": {"errors": "replace"},
+        },
+        "MPNetTokenizer": {
+            "wrap": {
+                **{
+                    k: _SPECIAL
+                    for k in ("bos_token", "eos_token", "sep_token", "cls_token", "unk_token", "pad_token")
+                },
+                "mask_token": {"lstrip": True, "special": True},
+            },
+            "defaults": {"clean_up_tokenization_spaces": True, "do_basic_tokenize": True},
+        },
+    }
+)
 
 
 def bert_normalizer(tokenizer_json: dict, kwargs: dict) -> None:
