@@ -209,6 +209,15 @@ SPM_LEGACY_CLASSES = {
     "BigBirdTokenizer": ("spiece.model", dict(cls_token="<s>")),
     "DebertaV2Tokenizer": ("spm.model", dict(do_lower_case=True, split_by_punct=True)),
     "MT5Tokenizer": ("spiece.model", dict(extra_ids=5, legacy=False)),
+    "MBartTokenizer": (
+        "sentencepiece.bpe.model",
+        dict(src_lang="ro_RO", additional_special_tokens=["<x>", "en_XX"]),
+    ),
+    "MBart50Tokenizer": (
+        "sentencepiece.bpe.model",
+        dict(src_lang="ro_RO", additional_special_tokens=["<x>"]),
+    ),
+    "NllbTokenizer": ("sentencepiece.bpe.model", dict(src_lang="fra_Latn", legacy_behaviour=True)),
 }
 SPM_TEXTS = ["Hello world!", "", "  lead  and   trail  ", "a\tb\nc 12345", "é café naïve Ångström 北京 😀",
              "<s>x</s> <unk> <pad>y<mask>z [CLS] [SEP] [MASK] <sep><cls>", "``quoted'' ﬁ ½", "unknownΩ ⅷ"]  # fmt: skip
@@ -344,3 +353,42 @@ def test_bpe_and_wordpiece_legacy_folders(name, odd_bpe_files, tmp_path):
         assert ours.batch_decode(ids, skip_special_tokens=skip) == ref.batch_decode(
             ids, skip_special_tokens=skip
         )
+
+
+@pytest.mark.parametrize(
+    "name, src, tgt",
+    [
+        ("MBartTokenizer", "ro_RO", "de_DE"),
+        ("MBart50Tokenizer", "ro_RO", "de_DE"),
+        ("NllbTokenizer", "fra_Latn", "deu_Latn"),
+    ],
+)
+def test_translation_language_codes(name, src, tgt, t5_model, tmp_path):
+    """src_lang frames the texts, tgt_lang the text_target (then back to src_lang); the src_lang setter."""
+    from pretrained import AutoTokenizer
+
+    folder = tmp_path / "legacy"
+    folder.mkdir()
+    (folder / "sentencepiece.bpe.model").write_bytes(t5_model.read_bytes())
+    (folder / "tokenizer_config.json").write_text(json.dumps({"tokenizer_class": name}))
+    ref = transformers.AutoTokenizer.from_pretrained(folder)
+    ref.save_pretrained(tmp_path / "saved")  # with tokenizer.json, language codes in the config
+    for path in (folder, tmp_path / "saved"):
+        ours, ref = (
+            AutoTokenizer.from_pretrained(path, src_lang=src, tgt_lang=tgt),
+            transformers.AutoTokenizer.from_pretrained(path, src_lang=src, tgt_lang=tgt),
+        )
+        for args in (
+            dict(text="hi there", text_target="bonjour"),
+            dict(text_target=["a", "b c"]),
+            dict(text=["x"], text_pair=["y"], text_target=["z"], text_pair_target=["w"]),
+            dict(text="after"),
+        ):
+            assert dict(ours(**args)) == dict(ref(**args)), (path.name, args)
+        ours.src_lang = ref.src_lang = tgt
+        assert ours("x")["input_ids"] == ref("x")["input_ids"]
+        assert ours.build_inputs_with_special_tokens([7, 8]) == ref.build_inputs_with_special_tokens([7, 8])
+        assert ours.additional_special_tokens == ref.additional_special_tokens
+        no_target = AutoTokenizer.from_pretrained(path)
+        with pytest.raises(ValueError, match="tgt_lang"):
+            no_target("x", text_target="y")

@@ -20,6 +20,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .language_codes import LANGUAGE_CODE_CLASSES, LanguageCodes
 from .legacy import CONVENTIONS, VOCAB_FILES, convert_legacy
 from .special_tokens import SPECIAL_TOKENS_ATTRIBUTES, added_token
 from .tokenization import (
@@ -67,10 +68,12 @@ def tokenizer_class_for(name: str | None) -> type[PreTrainedTokenizer]:
             "class_pad_token_type_id": spec.get("pad_token_type_id", 0),
             "__module__": __name__,
         }
+        bases: tuple[type, ...] = (PreTrainedTokenizer,)
+        if base in LANGUAGE_CODE_CLASSES:
+            bases = (LanguageCodes, PreTrainedTokenizer)
+            attrs["language_spec"] = LANGUAGE_CODE_CLASSES[base]
         _CLASS_CACHE[base] = (
-            PreTrainedTokenizer
-            if base == "PreTrainedTokenizer"
-            else type(f"{base}Fast", (PreTrainedTokenizer,), attrs)
+            PreTrainedTokenizer if base == "PreTrainedTokenizer" else type(f"{base}Fast", bases, attrs)
         )
     return _CLASS_CACHE[base]
 

@@ -20,6 +20,7 @@ import logging
 import os
 from typing import Any
 
+from .language_codes import LANGUAGE_CODE_CLASSES, MBART50_CODES, MBART_CODES, with_language_codes
 from .sentencepiece_model import ModelType, PieceType, SentencePieceModel
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,9 @@ CONVENTIONS: dict[str, str] = {
     "XLNetTokenizer": "xlnet",
     "BigBirdTokenizer": "big_bird",
     "DebertaV2Tokenizer": "deberta_v2",
+    "MBartTokenizer": "mbart",
+    "MBart50Tokenizer": "mbart50",
+    "NllbTokenizer": "nllb",
     "Qwen2Tokenizer": "qwen2",
     "CLIPTokenizer": "clip",
     "MPNetTokenizer": "mpnet",
@@ -75,12 +79,25 @@ VOCAB_FILES: dict[str, dict[str, str]] = {
     "xlnet": {"vocab_file": "spiece.model"},
     "big_bird": {"vocab_file": "spiece.model"},
     "deberta_v2": {"vocab_file": "spm.model"},
+    "mbart": {"vocab_file": "sentencepiece.bpe.model"},
+    "mbart50": {"vocab_file": "sentencepiece.bpe.model"},
+    "nllb": {"vocab_file": "sentencepiece.bpe.model"},
     "qwen2": {"vocab_file": "vocab.json", "merges_file": "merges.txt"},
     "clip": {"vocab_file": "vocab.json", "merges_file": "merges.txt"},
     "mpnet": {"vocab_file": "vocab.txt"},
 }
 # SentencePiece conventions converted by :func:`spm_tokenizer_json` (transformers' SpmConverter subclasses)
-SPM_CONVENTIONS = ("xlm_roberta", "camembert", "albert", "xlnet", "big_bird", "deberta_v2")
+SPM_CONVENTIONS = (
+    "xlm_roberta",
+    "camembert",
+    "albert",
+    "xlnet",
+    "big_bird",
+    "deberta_v2",
+    "mbart",
+    "mbart50",
+    "nllb",
+)
 
 
 def _tokenizer_json(
@@ -564,6 +581,11 @@ def _spm_vocab(convention: str, proto: SentencePieceModel) -> tuple[list[tuple[s
     fairseq = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
     if convention == "xlm_roberta":
         return fairseq + pieces[3:] + [("<mask>", 0.0)], 3
+    if convention in ("mbart", "mbart50"):
+        codes = MBART_CODES if convention == "mbart" else MBART50_CODES
+        return fairseq + pieces[3:] + [(c, 0.0) for c in codes] + [("<mask>", 0.0)], 3
+    if convention == "nllb":
+        return fairseq + pieces[3:], 3
     if convention == "camembert":
         head = [
             ("<s>NOTUSED", 0.0),
@@ -608,7 +630,11 @@ _SPM_TEMPLATES: dict[str, tuple[str, str, tuple[str, str]]] = {
     "big_bird": ("[CLS]:0 $A:0 [SEP]:0", "[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1", ("[CLS]", "[SEP]")),
     "deberta_v2": ("[CLS]:0 $A:0 [SEP]:0", "[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1", ("[CLS]", "[SEP]")),
     "xlnet": ("$A:0 <sep>:0 <cls>:2", "$A:0 <sep>:0 $B:1 <sep>:1 <cls>:2", ("<sep>", "<cls>")),
+    "mbart": ("$A </s> en_XX", "$A $B </s> en_XX", ("en_XX", "</s>")),
+    "mbart50": ("en_XX $A </s>", "en_XX $A $B </s>", ("en_XX", "</s>")),
+    "nllb": ("eng_Latn $A </s>", "eng_Latn $A $B </s>", ("eng_Latn", "</s>")),
 }
+_LANGUAGE_CLASSES = {"mbart": "MBartTokenizer", "mbart50": "MBart50Tokenizer", "nllb": "NllbTokenizer"}
 _SPECIAL_ATTRIBUTES = (
     "bos_token",
     "eos_token",
@@ -621,7 +647,8 @@ _SPECIAL_ATTRIBUTES = (
 
 
 def spm_tokenizer_json(convention: str, vocab_file: str | os.PathLike, **options: Any) -> dict:
-    """An ``SpmConverter`` subclass (XLM-R, Camembert, Albert, XLNet, BigBird, DeBERTa-v2) on a ``.model`` file.
+    """An ``SpmConverter`` subclass (XLM-R, Camembert, Albert, XLNet, BigBird, DeBERTa-v2, mBART, mBART-50,
+    NLLB) on a ``.model`` file.
 
     ``options`` are the slow tokenizer's settings: its special tokens (``bos_token`` ...,
     ``additional_special_tokens``), ``do_lower_case``, ``keep_accents``, ``split_by_punct``. The prefix space
@@ -641,9 +668,10 @@ def spm_tokenizer_json(convention: str, vocab_file: str | os.PathLike, **options
     # Camembert's vocabulary ends before "<mask>", and counts a repeated piece once)
     slow_vocab = vocab_scores[:-1] if convention == "camembert" else vocab_scores
     vocab = {piece: i for i, (piece, _) in enumerate(slow_vocab)}
-    specials = [options.get(k) for k in _SPECIAL_ATTRIBUTES] + list(
-        options.get("additional_special_tokens") or []
-    )
+    additional = options.get("additional_special_tokens")
+    if convention in _LANGUAGE_CLASSES:  # the slow class completes them with its language codes
+        additional = with_language_codes(LANGUAGE_CODE_CLASSES[_LANGUAGE_CLASSES[convention]], additional)
+    specials = [options.get(k) for k in _SPECIAL_ATTRIBUTES] + list(additional or [])
     ids = special_token_ids(vocab, [None if t is None else str(t) for t in specials])
     single, pair, names = _SPM_TEMPLATES[convention]
     post = template_processing(single, pair, [(n, ids.get(n, vocab.get(n, unk_id))) for n in names])

@@ -444,15 +444,26 @@ class PreTrainedTokenizer(SpecialTokensMixin, PaddingMixin):
             raise ValueError("You need to specify either `text` or `text_target`.")
         encodings = target = None
         if text is not None:
+            self._switch_to_input_mode()
             encodings = self._call_one(text, text_pair, **kwargs)
         if text_target is not None:
-            target = self._call_one(text_target, text_pair_target, **kwargs)
+            self._switch_to_target_mode()
+            try:
+                target = self._call_one(text_target, text_pair_target, **kwargs)
+            finally:
+                self._switch_to_input_mode()
         if target is None:
             return encodings
         if encodings is None:
             return target
         encodings["labels"] = target["input_ids"]
         return encodings
+
+    def _switch_to_input_mode(self) -> None:
+        """Prepare the backend for source texts (translation tokenizers frame them with ``src_lang``)."""
+
+    def _switch_to_target_mode(self) -> None:
+        """Prepare the backend for ``text_target`` (translation tokenizers frame it with ``tgt_lang``)."""
 
     def _call_one(
         self, text: Any, text_pair: Any = None, is_split_into_words: bool = False, **kwargs

@@ -354,6 +354,20 @@ SLOW_SPECS: dict[str, dict[str, Any]] = {
     },
 }
 SLOW_SPECS["MT5Tokenizer"] = SLOW_SPECS["T5Tokenizer"]
+_MASK_LSTRIP = {"mask_token": {"lstrip": True, "rstrip": False, "normalized": False, "special": True}}
+SLOW_SPECS.update(
+    {
+        "MBartTokenizer": {"wrap": _MASK_LSTRIP, "init": {"sp_model_kwargs": {}, "tokenizer_file": None}},
+        "MBart50Tokenizer": {
+            "wrap": {"mask_token": {"lstrip": True, "rstrip": False, "normalized": True, "special": True}},
+            "init": {"sp_model_kwargs": {}},
+        },
+        "NllbTokenizer": {
+            "wrap": {"mask_token": {"lstrip": True, "normalized": True, "special": True}},
+            "init": {"sp_model_kwargs": {}, "tokenizer_file": None, "legacy_behaviour": False},
+        },
+    }
+)
 _QWEN_WRAP = {"lstrip": False, "rstrip": False, "special": True, "normalized": False}
 SLOW_SPECS.update(
     {
