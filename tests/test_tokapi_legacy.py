@@ -218,6 +218,7 @@ SPM_LEGACY_CLASSES = {
         dict(src_lang="ro_RO", additional_special_tokens=["<x>"]),
     ),
     "NllbTokenizer": ("sentencepiece.bpe.model", dict(src_lang="fra_Latn", legacy_behaviour=True)),
+    "PegasusTokenizer": ("spiece.model", dict(offset=6, additional_special_tokens=["<mask_1>", "<x>"])),
 }
 SPM_TEXTS = ["Hello world!", "", "  lead  and   trail  ", "a\tb\nc 12345", "é café naïve Ångström 北京 😀",
              "<s>x</s> <unk> <pad>y<mask>z [CLS] [SEP] [MASK] <sep><cls>", "``quoted'' ﬁ ½", "unknownΩ ⅷ"]  # fmt: skip

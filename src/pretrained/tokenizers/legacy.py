@@ -61,6 +61,7 @@ CONVENTIONS: dict[str, str] = {
     "MBartTokenizer": "mbart",
     "MBart50Tokenizer": "mbart50",
     "NllbTokenizer": "nllb",
+    "PegasusTokenizer": "pegasus",
     "Qwen2Tokenizer": "qwen2",
     "CLIPTokenizer": "clip",
     "MPNetTokenizer": "mpnet",
@@ -82,12 +83,14 @@ VOCAB_FILES: dict[str, dict[str, str]] = {
     "mbart": {"vocab_file": "sentencepiece.bpe.model"},
     "mbart50": {"vocab_file": "sentencepiece.bpe.model"},
     "nllb": {"vocab_file": "sentencepiece.bpe.model"},
+    "pegasus": {"vocab_file": "spiece.model"},
     "qwen2": {"vocab_file": "vocab.json", "merges_file": "merges.txt"},
     "clip": {"vocab_file": "vocab.json", "merges_file": "merges.txt"},
     "mpnet": {"vocab_file": "vocab.txt"},
 }
 # SentencePiece conventions converted by :func:`spm_tokenizer_json` (transformers' SpmConverter subclasses)
 SPM_CONVENTIONS = (
+    "pegasus",
     "xlm_roberta",
     "camembert",
     "albert",
@@ -465,8 +468,13 @@ def _spm_model(
         piece: i for i, (piece, _) in enumerate(vocab_scores)
     }  # the model's ids (a repeated piece: the last)
     added: dict[int, dict] = {}
+    # a piece the vocabulary lost (Pegasus drops "<s>") is appended after the model's vocabulary (BPE's holds
+    # each piece once; Unigram's counts repeats)
+    next_id = len(model["vocab"])
     for p in proto.pieces:
-        if p.type in (PieceType.CONTROL, PieceType.USER_DEFINED) and p.piece in ids:
+        if p.type in (PieceType.CONTROL, PieceType.USER_DEFINED):
+            if p.piece not in ids:
+                ids[p.piece], next_id = next_id, next_id + 1
             added.setdefault(
                 ids[p.piece],
                 {
@@ -575,9 +583,28 @@ def _keeps_score(piece: str) -> bool:
     return len(piece) < 2 or piece[-1] != "," or not piece[-2].isdigit()
 
 
-def _spm_vocab(convention: str, proto: SentencePieceModel) -> tuple[list[tuple[str, float]], int]:
+def _pegasus_vocab(
+    pieces: list[tuple[str, float]], unk_id: int, options: dict[str, Any]
+) -> tuple[list[tuple[str, float]], int]:
+    """``PegasusConverter``: pad, eos, the two masks, ``<unk_2>`` ... ``<unk_{offset - 1}>``, then the pieces."""
+    offset = int(options.get("offset", 103))
+    sent, mask = options.get("mask_token_sent", "<mask_1>"), options.get("mask_token", "<mask_2>")
+    head = [(str(options.get("pad_token", "<pad>")), 0.0), (str(options.get("eos_token", "</s>")), 0.0)]
+    if sent is not None:
+        head.append((str(sent), 0.0))
+        if mask is not None and 3 < offset:  # the slow class gives the mask id 3 then
+            head.append((str(mask), 0.0))
+    head += [(f"<unk_{i}>", -100.0) for i in range(2, offset)]
+    return head + pieces[2:], unk_id + offset
+
+
+def _spm_vocab(
+    convention: str, proto: SentencePieceModel, options: dict[str, Any]
+) -> tuple[list[tuple[str, float]], int]:
     """The vocabulary (piece, score) and unk id of each ``SpmConverter`` subclass."""
     pieces = [(p.piece, p.score) for p in proto.pieces]
+    if convention == "pegasus":
+        return _pegasus_vocab(pieces, proto.trainer_spec.unk_id, options)
     fairseq = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
     if convention == "xlm_roberta":
         return fairseq + pieces[3:] + [("<mask>", 0.0)], 3
@@ -624,6 +651,7 @@ def _spm_class_normalizer(convention: str, proto: SentencePieceModel, options: d
 
 # convention -> (single template, pair template, the two special tokens it names)
 _SPM_TEMPLATES: dict[str, tuple[str, str, tuple[str, str]]] = {
+    "pegasus": ("$A", "$A $B", ()),  # the eos template is built by spm_tokenizer_json
     "xlm_roberta": ("<s> $A </s>", "<s> $A </s> </s> $B </s>", ("<s>", "</s>")),
     "camembert": ("<s> $A </s>", "<s> $A </s> </s> $B </s>", ("<s>", "</s>")),
     "albert": ("[CLS]:0 $A:0 [SEP]:0", "[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1", ("[CLS]", "[SEP]")),
@@ -662,7 +690,7 @@ def spm_tokenizer_json(convention: str, vocab_file: str | os.PathLike, **options
             f"unknown SentencePiece convention {convention!r}; expected one of {sorted(_SPM_TEMPLATES)}"
         )
     proto = SentencePieceModel.from_file(vocab_file)
-    vocab_scores, unk_id = _spm_vocab(convention, proto)
+    vocab_scores, unk_id = _spm_vocab(convention, proto, options)
     model, added = _spm_model(proto, vocab_scores, unk_id, byte_fallback=False)
     # the slow tokenizer's ids of its special tokens: the vocabulary's, else appended in attribute order (slow
     # Camembert's vocabulary ends before "<mask>", and counts a repeated piece once)
@@ -677,6 +705,10 @@ def spm_tokenizer_json(convention: str, vocab_file: str | os.PathLike, **options
     post = template_processing(single, pair, [(n, ids.get(n, vocab.get(n, unk_id))) for n in names])
     metaspace = _metaspace("always")
     pre_tokenizer: dict = metaspace
+    if convention == "pegasus":  # "$A </s>" with the slow class's eos (id 1)
+        eos = str(options.get("eos_token", "</s>"))
+        post = template_processing(f"$A {eos}", f"$A $B {eos}", [(eos, 1)])
+        pre_tokenizer = {"type": "Sequence", "pretokenizers": [{"type": "WhitespaceSplit"}, metaspace]}
     if convention == "deberta_v2":
         punct = [{"type": "Punctuation", "behavior": "Isolated"}] if options.get("split_by_punct") else []
         pre_tokenizer = {"type": "Sequence", "pretokenizers": punct + [metaspace]}
@@ -713,7 +745,7 @@ def convert_legacy(convention: str, files: dict[str, str | os.PathLike], options
 
     >>> convert_legacy("bert", {"vocab_file": "vocab.txt"}, {"do_lower_case": False})  # doctest: +SKIP
     """
-    opts = {k: v for k, v in options.items() if v is not None or k == "strip_accents"}
+    opts = {k: v for k, v in options.items() if v is not None or k in ("strip_accents", "mask_token_sent")}
     text = {k: str(v) for k, v in opts.items() if k.endswith("_token") and v is not None}
     if convention in ("bert", "mpnet"):
         keys = ("do_lower_case", "tokenize_chinese_chars", "strip_accents", "do_basic_tokenize")
@@ -746,7 +778,8 @@ def convert_legacy(convention: str, files: dict[str, str | os.PathLike], options
         kwargs = {k: opts[k] for k in ("extra_ids", "legacy", "add_prefix_space") if k in opts}
         return t5_tokenizer_json(files["vocab_file"], **kwargs)
     if convention in SPM_CONVENTIONS:
-        keys = ("do_lower_case", "keep_accents", "split_by_punct", "additional_special_tokens")
+        keys = ("do_lower_case", "keep_accents", "split_by_punct", "additional_special_tokens", "offset")
+        keys += ("mask_token_sent",)
         kwargs = {k: opts[k] for k in keys if k in opts}
         kwargs.update({k: text[k] for k in _SPECIAL_ATTRIBUTES if k in text})
         return spm_tokenizer_json(convention, files["vocab_file"], **kwargs)

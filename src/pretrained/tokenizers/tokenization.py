@@ -27,6 +27,7 @@ from .tokenizer_classes import (
     TEMPLATE_TOKEN_TYPE_IDS,
     ZERO_TOKEN_TYPE_IDS,
     bert_normalizer,
+    pegasus_specials,
     roberta_post_processor,
     t5_extra_ids,
 )
@@ -104,6 +105,9 @@ class PreTrainedTokenizer(SpecialTokensMixin, PaddingMixin):
             kwargs.setdefault(key, added_token(value))
         if "t5_extra_ids" in self.class_fixups:
             t5_extra_ids(kwargs)
+        if "pegasus_specials" in self.class_fixups:
+            pegasus_specials(kwargs)
+            added_tokens_decoder = {}  # PegasusTokenizerFast drops it
         self.add_prefix_space = kwargs.get("add_prefix_space", False)
         Tokenizer, _ = engine_classes()
         if tokenizer_object is not None:

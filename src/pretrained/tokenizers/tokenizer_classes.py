@@ -215,7 +215,15 @@ CLASS_SPECS.update(
         "OpenAIGPTTokenizer": {"inputs": _NO_TTI, "defaults": {"unk_token": "<unk>"}},
         "PegasusTokenizer": {
             "inputs": _NO_TTI,
-            "defaults": dict(pad_token="<pad>", eos_token="</s>", unk_token="<unk>", mask_token="<mask_2>"),
+            "defaults": dict(
+                pad_token="<pad>",
+                eos_token="</s>",
+                unk_token="<unk>",
+                mask_token="<mask_2>",
+                mask_token_sent="<mask_1>",
+                offset=103,
+            ),
+            "fixups": ("pegasus_specials",),
         },
         "ReformerTokenizer": {"inputs": _NO_TTI, "defaults": dict(eos_token="</s>", unk_token="<unk>")},
         "RemBertTokenizer": {"defaults": {"do_lower_case": True, **_ALBERT}},
@@ -368,6 +376,7 @@ SLOW_SPECS.update(
         },
     }
 )
+SLOW_SPECS["PegasusTokenizer"] = {"init": {"sp_model_kwargs": {}}}
 _QWEN_WRAP = {"lstrip": False, "rstrip": False, "special": True, "normalized": False}
 SLOW_SPECS.update(
     {
@@ -417,6 +426,28 @@ def roberta_post_processor(tokenizer_json: dict, kwargs: dict) -> None:
         value = kwargs.get(key, default)
         if key in state and state[key] != value:
             state[key] = value
+
+
+def pegasus_specials(kwargs: dict) -> None:
+    """PegasusTokenizerFast: ``mask_token_sent`` and ``<unk_2>`` ... ``<unk_{offset - 1}>`` join the additional
+    special tokens; its added_tokens_decoder is ignored."""
+    offset, sent = kwargs.get("offset", 103), kwargs.get("mask_token_sent", "<mask_1>")
+    extra = kwargs.get("additional_special_tokens")
+    if extra is not None:
+        if not isinstance(extra, list):
+            raise TypeError(
+                f"additional_special_tokens should be of type list, but is {type(extra).__name__}; pass a list"
+            )
+        extended = [sent] + list(extra) if sent not in extra and sent is not None else list(extra)
+        extended += [f"<unk_{i}>" for i in range(len(extended), offset - 1)]
+        if len({str(t) for t in extended}) != len(extended):
+            raise ValueError(
+                "Please make sure that the provided additional_special_tokens do not contain an incorrectly"
+                f" shifted list of <unk_x> tokens. Found {extended}."
+            )
+    else:
+        extended = ([sent] if sent is not None else []) + [f"<unk_{i}>" for i in range(2, offset)]
+    kwargs["additional_special_tokens"] = extended
 
 
 def t5_extra_ids(kwargs: dict) -> None:
