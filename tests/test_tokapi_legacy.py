@@ -219,6 +219,11 @@ SPM_LEGACY_CLASSES = {
     ),
     "NllbTokenizer": ("sentencepiece.bpe.model", dict(src_lang="fra_Latn", legacy_behaviour=True)),
     "PegasusTokenizer": ("spiece.model", dict(offset=6, additional_special_tokens=["<mask_1>", "<x>"])),
+    "BarthezTokenizer": ("sentencepiece.bpe.model", dict(mask_token="<m>")),
+    "FNetTokenizer": ("spiece.model", dict(do_lower_case=True, keep_accents=False)),
+    "ReformerTokenizer": ("spiece.model", dict(additional_special_tokens=["<x>"])),
+    "RemBertTokenizer": ("sentencepiece.model", dict(do_lower_case=True, keep_accents=False)),
+    "XGLMTokenizer": ("sentencepiece.bpe.model", dict(additional_special_tokens=["<x>"])),
 }
 SPM_TEXTS = ["Hello world!", "", "  lead  and   trail  ", "a\tb\nc 12345", "é café naïve Ångström 北京 😀",
              "<s>x</s> <unk> <pad>y<mask>z [CLS] [SEP] [MASK] <sep><cls>", "``quoted'' ﬁ ½", "unknownΩ ⅷ"]  # fmt: skip
@@ -227,7 +232,7 @@ SPM_TEXTS = ["Hello world!", "", "  lead  and   trail  ", "a\tb\nc 12345", "é c
 @pytest.mark.parametrize("name", sorted(SPM_LEGACY_CLASSES))
 def test_spm_converters_match_reference(name, t5_model, bpe_model):
     """legacy.spm_tokenizer_json is the reference converter's tokenizer.json, with and without options."""
-    from pretrained.tokenizers.tokenizer_classes import CLASS_SPECS
+    from pretrained.tokenizers.tokenizer_classes import CLASS_SPECS, SLOW_SPECS
 
     if name == "MT5Tokenizer":
         return  # the T5 converter, checked by test_t5_sentencepiece
@@ -235,7 +240,8 @@ def test_spm_converters_match_reference(name, t5_model, bpe_model):
     for path in (t5_model, bpe_model):
         for options in ({}, SPM_LEGACY_CLASSES[name][1]):
             slow = getattr(transformers, name)(str(path), **options)
-            settings = {**CLASS_SPECS[name].get("defaults", {}), **options}
+            slow_defaults = SLOW_SPECS.get(name, {}).get("defaults", {})
+            settings = {**CLASS_SPECS[name].get("defaults", {}), **slow_defaults, **options}
             settings = {k: v["content"] if isinstance(v, dict) else v for k, v in settings.items()}
             ours = legacy.spm_tokenizer_json(convention, path, **settings)
             assert ours == _convert(slow), (name, path.name, options)
@@ -324,14 +330,20 @@ def test_qwen2_clip_mpnet_converters(odd_bpe_files, tmp_path):
         assert ours == _convert(slow), options
 
 
-@pytest.mark.parametrize("name", ["Qwen2Tokenizer", "CLIPTokenizer", "MPNetTokenizer"])
+@pytest.mark.parametrize(
+    "name", ["Qwen2Tokenizer", "CLIPTokenizer", "MPNetTokenizer", "ConvBertTokenizer", "FunnelTokenizer"]
+)
 def test_bpe_and_wordpiece_legacy_folders(name, odd_bpe_files, tmp_path):
     import shutil
 
     from pretrained import AutoTokenizer
     from tests.test_tokapi_common import assert_same_batch
 
-    if name == "MPNetTokenizer":
+    if name == "FunnelTokenizer":  # its special tokens are <unk>, <cls>, <sep>...
+        words = (MINILM / "vocab.txt").read_text(encoding="utf-8").split("\n")[999:]
+        specials = ["<pad>", "<unk>", "<cls>", "<sep>", "<mask>", "<s>", "</s>"]
+        (tmp_path / "vocab.txt").write_text("\n".join(specials + words), encoding="utf-8")
+    elif name in ("MPNetTokenizer", "ConvBertTokenizer"):
         shutil.copy(MINILM / "vocab.txt", tmp_path)
     else:
         for path in odd_bpe_files:

@@ -301,15 +301,15 @@ def load_tokenizer(
         # tokenizer.json is there (from_slow), else from the config, and only then its own default (True)
         prefix_given = file_json is not None or "add_prefix_space" in init_kwargs
         prefix = {"add_prefix_space": bool(init_kwargs.get("add_prefix_space"))} if prefix_given else {}
+        given = dict(init_kwargs)
         # the slow class transformers builds to convert hands its own init kwargs on (saved with the tokenizer)
         init_kwargs = {**slow.get("defaults", {}), **slow.get("init", {}), **init_kwargs}
         if "legacy" in slow.get("init", {}) and init_kwargs.get("legacy") is None:
             init_kwargs["legacy"] = True  # the slow class resolves legacy=None to True
-        options = {
-            k: added_token(v) if isinstance(v, dict) and "content" in v else v for k, v in options.items()
-        }
+        # the settings of the slow class: its defaults override the fast class's, the config overrides both
+        given = {k: added_token(v) if isinstance(v, dict) and "content" in v else v for k, v in given.items()}
         options = _convert_saved_tokens(
-            {**cls.class_defaults, **slow.get("defaults", {}), **slow.get("convert", {}), **options, **prefix}
+            {**cls.class_defaults, **slow.get("defaults", {}), **slow.get("convert", {}), **given, **prefix}
         )
         log.info("no tokenizer.json for %s; converting %s", name_or_path, [p.name for p in legacy.values()])
         tokenizer_json = convert_legacy(CONVENTIONS[cls.tokenizer_class_name], legacy, options)

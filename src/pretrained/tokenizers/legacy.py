@@ -62,6 +62,13 @@ CONVENTIONS: dict[str, str] = {
     "MBart50Tokenizer": "mbart50",
     "NllbTokenizer": "nllb",
     "PegasusTokenizer": "pegasus",
+    "BarthezTokenizer": "barthez",
+    "FNetTokenizer": "fnet",
+    "ReformerTokenizer": "reformer",
+    "RemBertTokenizer": "rembert",
+    "XGLMTokenizer": "xglm",
+    "ConvBertTokenizer": "bert",
+    "FunnelTokenizer": "funnel",
     "Qwen2Tokenizer": "qwen2",
     "CLIPTokenizer": "clip",
     "MPNetTokenizer": "mpnet",
@@ -84,6 +91,12 @@ VOCAB_FILES: dict[str, dict[str, str]] = {
     "mbart50": {"vocab_file": "sentencepiece.bpe.model"},
     "nllb": {"vocab_file": "sentencepiece.bpe.model"},
     "pegasus": {"vocab_file": "spiece.model"},
+    "barthez": {"vocab_file": "sentencepiece.bpe.model"},
+    "fnet": {"vocab_file": "spiece.model"},
+    "reformer": {"vocab_file": "spiece.model"},
+    "rembert": {"vocab_file": "sentencepiece.model"},
+    "xglm": {"vocab_file": "sentencepiece.bpe.model"},
+    "funnel": {"vocab_file": "vocab.txt"},
     "qwen2": {"vocab_file": "vocab.json", "merges_file": "merges.txt"},
     "clip": {"vocab_file": "vocab.json", "merges_file": "merges.txt"},
     "mpnet": {"vocab_file": "vocab.txt"},
@@ -91,6 +104,11 @@ VOCAB_FILES: dict[str, dict[str, str]] = {
 # SentencePiece conventions converted by :func:`spm_tokenizer_json` (transformers' SpmConverter subclasses)
 SPM_CONVENTIONS = (
     "pegasus",
+    "barthez",
+    "fnet",
+    "reformer",
+    "rembert",
+    "xglm",
     "xlm_roberta",
     "camembert",
     "albert",
@@ -192,11 +210,13 @@ def bert_tokenizer_json(
     bos_token: str | None = None,
     eos_token: str | None = None,
     mpnet: bool = False,
+    cls_type_id: int = 0,
 ) -> dict:
     """``BertConverter``: WordPiece over ``vocab.txt`` with the BERT normalizer and [CLS]/[SEP] template.
 
     ``mpnet`` gives ``MPNetConverter``'s pair template, with two separators between the sequences (its
-    ``bos_token``/``eos_token`` count for the ids of special tokens missing from the vocabulary).
+    ``bos_token``/``eos_token`` count for the ids of special tokens missing from the vocabulary);
+    ``cls_type_id=2`` gives ``FunnelConverter``'s.
 
     >>> bert_tokenizer_json("vocab.txt")["normalizer"]["lowercase"]  # doctest: +SKIP
     True
@@ -227,7 +247,9 @@ def bert_tokenizer_json(
     cls, sep = str(cls_token), str(sep_token)
     middle = f"{sep}:0 {sep}:0" if mpnet else f"{sep}:0"
     post = template_processing(
-        f"{cls}:0 $A:0 {sep}:0", f"{cls}:0 $A:0 {middle} $B:1 {sep}:1", [(cls, ids[cls]), (sep, ids[sep])]
+        f"{cls}:{cls_type_id} $A:0 {sep}:0",
+        f"{cls}:{cls_type_id} $A:0 {middle} $B:1 {sep}:1",
+        [(cls, ids[cls]), (sep, ids[sep])],
     )
     decoder = {"type": "WordPiece", "prefix": "##", "cleanup": True}
     return _tokenizer_json(model, normalizer, {"type": "BertPreTokenizer"}, post, decoder)
@@ -622,13 +644,17 @@ def _spm_vocab(
             ("<unk>NOTUSED", -100.0),
         ]
         return head + pieces[1:] + [("<mask>", 0.0)], 3
-    if convention in ("albert", "xlnet"):
+    if convention in ("albert", "xlnet", "fnet"):
         return [(p, s if _keeps_score(p) else s - 100) for p, s in pieces], proto.trainer_spec.unk_id
+    if convention == "xglm":
+        return fairseq + pieces[3:] + [(f"<madeupword{i}>", 0.0) for i in range(7)], 3
+    if convention == "barthez":
+        return pieces, 3
     return pieces, proto.trainer_spec.unk_id
 
 
 def _spm_class_normalizer(convention: str, proto: SentencePieceModel, options: dict[str, Any]) -> dict:
-    """The normalizer of ``AlbertConverter``/``XLNetConverter``/``DebertaV2Converter``, else SpmConverter's."""
+    """The normalizer of the Albert, XLNet, FNet, RemBert and DeBERTa-v2 converters, else SpmConverter's."""
     charsmap = proto.normalizer_spec.precompiled_charsmap
     precompiled = (
         [{"type": "Precompiled", "precompiled_charsmap": base64.b64encode(charsmap).decode("ascii")}]
@@ -636,11 +662,13 @@ def _spm_class_normalizer(convention: str, proto: SentencePieceModel, options: d
         else []
     )
     lowercase = [{"type": "Lowercase"}] if options.get("do_lower_case") else []
-    if convention in ("albert", "xlnet"):
+    accents = [] if options.get("keep_accents") else [{"type": "NFKD"}, {"type": "StripAccents"}]
+    if convention in ("albert", "xlnet", "fnet"):
         steps = [_replace("``", '"'), _replace("''", '"')]
-        if not options.get("keep_accents"):
-            steps += [{"type": "NFKD"}, {"type": "StripAccents"}]
-        steps += lowercase + precompiled + [_replace(" {2,}", " ", regex=True)]
+        steps += accents + lowercase + precompiled + [_replace(" {2,}", " ", regex=True)]
+    elif convention == "rembert":
+        steps = [_replace("``", '"'), _replace("''", '"'), _replace(" {2,}", " ", regex=True)]
+        steps += accents + lowercase + precompiled
     elif convention == "deberta_v2":
         strip = {"type": "Strip", "strip_left": True, "strip_right": True}
         steps = lowercase + [strip] + precompiled + [_replace(" {2,}", " ", regex=True)]
@@ -650,7 +678,7 @@ def _spm_class_normalizer(convention: str, proto: SentencePieceModel, options: d
 
 
 # convention -> (single template, pair template, the two special tokens it names)
-_SPM_TEMPLATES: dict[str, tuple[str, str, tuple[str, str]]] = {
+_SPM_TEMPLATES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "pegasus": ("$A", "$A $B", ()),  # the eos template is built by spm_tokenizer_json
     "xlm_roberta": ("<s> $A </s>", "<s> $A </s> </s> $B </s>", ("<s>", "</s>")),
     "camembert": ("<s> $A </s>", "<s> $A </s> </s> $B </s>", ("<s>", "</s>")),
@@ -658,6 +686,11 @@ _SPM_TEMPLATES: dict[str, tuple[str, str, tuple[str, str]]] = {
     "big_bird": ("[CLS]:0 $A:0 [SEP]:0", "[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1", ("[CLS]", "[SEP]")),
     "deberta_v2": ("[CLS]:0 $A:0 [SEP]:0", "[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1", ("[CLS]", "[SEP]")),
     "xlnet": ("$A:0 <sep>:0 <cls>:2", "$A:0 <sep>:0 $B:1 <sep>:1 <cls>:2", ("<sep>", "<cls>")),
+    "fnet": ("[CLS]:0 $A:0 [SEP]:0", "[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1", ("[CLS]", "[SEP]")),
+    "rembert": ("[CLS]:0 $A:0 [SEP]:0", "[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1", ("[CLS]", "[SEP]")),
+    "barthez": ("<s> $A </s>", "<s> $A </s> </s> $B </s>", ("<s>", "</s>")),
+    "xglm": ("</s> $A", "</s> $A </s> </s> $B", ("<s>", "</s>")),
+    "reformer": ("", "", ()),  # no post-processor
     "mbart": ("$A </s> en_XX", "$A $B </s> en_XX", ("en_XX", "</s>")),
     "mbart50": ("en_XX $A </s>", "en_XX $A $B </s>", ("en_XX", "</s>")),
     "nllb": ("eng_Latn $A </s>", "eng_Latn $A $B </s>", ("eng_Latn", "</s>")),
@@ -713,7 +746,7 @@ def spm_tokenizer_json(convention: str, vocab_file: str | os.PathLike, **options
         punct = [{"type": "Punctuation", "behavior": "Isolated"}] if options.get("split_by_punct") else []
         pre_tokenizer = {"type": "Sequence", "pretokenizers": punct + [metaspace]}
     normalizer = _spm_class_normalizer(convention, proto, options)
-    out = _tokenizer_json(model, normalizer, pre_tokenizer, post, dict(metaspace))
+    out = _tokenizer_json(model, normalizer, pre_tokenizer, post if single else None, dict(metaspace))
     out["added_tokens"] = added
     return out
 
@@ -747,13 +780,14 @@ def convert_legacy(convention: str, files: dict[str, str | os.PathLike], options
     """
     opts = {k: v for k, v in options.items() if v is not None or k in ("strip_accents", "mask_token_sent")}
     text = {k: str(v) for k, v in opts.items() if k.endswith("_token") and v is not None}
-    if convention in ("bert", "mpnet"):
+    if convention in ("bert", "mpnet", "funnel"):
         keys = ("do_lower_case", "tokenize_chinese_chars", "strip_accents", "do_basic_tokenize")
         kwargs = {k: opts[k] for k in keys if k in opts}
         names = ("unk_token", "sep_token", "pad_token", "cls_token", "mask_token")
-        names += ("bos_token", "eos_token") if convention == "mpnet" else ()
+        names += ("bos_token", "eos_token") if convention != "bert" else ()
         kwargs.update({k: text[k] for k in names if k in text})
-        return bert_tokenizer_json(files["vocab_file"], mpnet=convention == "mpnet", **kwargs)
+        mpnet, cls_type_id = convention == "mpnet", 2 if convention == "funnel" else 0
+        return bert_tokenizer_json(files["vocab_file"], mpnet=mpnet, cls_type_id=cls_type_id, **kwargs)
     if convention == "qwen2":
         kwargs = {k: opts[k] for k in ("add_prefix_space",) if k in opts}
         return qwen2_tokenizer_json(files["vocab_file"], files["merges_file"], **kwargs)

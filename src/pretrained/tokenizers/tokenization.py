@@ -30,6 +30,7 @@ from .tokenizer_classes import (
     pegasus_specials,
     roberta_post_processor,
     t5_extra_ids,
+    xglm_madeup_words,
 )
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,8 @@ class PreTrainedTokenizer(SpecialTokensMixin, PaddingMixin):
             kwargs.setdefault(key, added_token(value))
         if "t5_extra_ids" in self.class_fixups:
             t5_extra_ids(kwargs)
+        if "xglm_madeup_words" in self.class_fixups:
+            xglm_madeup_words(kwargs)
         if "pegasus_specials" in self.class_fixups:
             pegasus_specials(kwargs)
             added_tokens_decoder = {}  # PegasusTokenizerFast drops it

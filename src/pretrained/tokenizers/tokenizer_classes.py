@@ -234,7 +234,7 @@ CLASS_SPECS.update(
             "inputs": _NO_TTI,
             "defaults": dict(eos_token="</s>", sep_token="</s>", unk_token="<unk>", pad_token="<pad>"),
         },
-        "XGLMTokenizer": {"inputs": _NO_TTI, "defaults": _S},
+        "XGLMTokenizer": {"inputs": _NO_TTI, "defaults": _S, "fixups": ("xglm_madeup_words",)},
         "XLNetTokenizer": {
             "padding_side": "left",
             "pad_token_type_id": 3,
@@ -377,6 +377,41 @@ SLOW_SPECS.update(
     }
 )
 SLOW_SPECS["PegasusTokenizer"] = {"init": {"sp_model_kwargs": {}}}
+_SPM_INIT = {"sp_model_kwargs": {}}
+SLOW_SPECS.update(
+    {
+        "ConvBertTokenizer": _BERT_SLOW,
+        "FunnelTokenizer": {
+            "wrap": {},
+            "defaults": {"clean_up_tokenization_spaces": True, "do_basic_tokenize": True},
+        },
+        "BarthezTokenizer": {
+            "wrap": {"mask_token": {"lstrip": True, "rstrip": False, "normalized": False, "special": True}},
+            "init": _SPM_INIT,
+        },
+        "FNetTokenizer": {
+            "wrap": {
+                "mask_token": {"lstrip": True, "special": True},
+                "cls_token": _SPECIAL,
+                "sep_token": _SPECIAL,
+            },
+            "defaults": {"do_lower_case": False, "remove_space": True, "keep_accents": True},
+            "init": _SPM_INIT,
+        },
+        "ReformerTokenizer": {"init": {**_SPM_INIT, "additional_special_tokens": []}},
+        "RemBertTokenizer": {  # the slow class's defaults differ from the fast one's
+            "wrap": {"mask_token": {"lstrip": True, "rstrip": False}},
+            "defaults": {
+                "do_lower_case": False,
+                "remove_space": True,
+                "keep_accents": True,
+                "unk_token": "[UNK]",
+                "pad_token": "[PAD]",
+            },
+        },
+        "XGLMTokenizer": {"init": _SPM_INIT},
+    }
+)
 _QWEN_WRAP = {"lstrip": False, "rstrip": False, "special": True, "normalized": False}
 SLOW_SPECS.update(
     {
@@ -448,6 +483,14 @@ def pegasus_specials(kwargs: dict) -> None:
     else:
         extended = ([sent] if sent is not None else []) + [f"<unk_{i}>" for i in range(2, offset)]
     kwargs["additional_special_tokens"] = extended
+
+
+def xglm_madeup_words(kwargs: dict) -> None:
+    """XGLMTokenizerFast: ``<madeupword0>`` ... ``<madeupword6>`` join the additional special tokens."""
+    extra = list(kwargs.get("additional_special_tokens") or [])
+    kwargs["additional_special_tokens"] = extra + [
+        w for w in (f"<madeupword{i}>" for i in range(7)) if w not in extra
+    ]
 
 
 def t5_extra_ids(kwargs: dict) -> None:
