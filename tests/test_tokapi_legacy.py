@@ -405,3 +405,32 @@ def test_translation_language_codes(name, src, tgt, t5_model, tmp_path):
         no_target = AutoTokenizer.from_pretrained(path)
         with pytest.raises(ValueError, match="tgt_lang"):
             no_target("x", text_target="y")
+
+
+@pytest.mark.parametrize(
+    "config", [{}, {"add_eos_token": True, "bos_token": "<s>", "eos_token": "</s>"}], ids=str
+)
+def test_gemma_tokenizer_model(config, bpe_model, tmp_path):
+    """GemmaTokenizer from tokenizer.model alone: pad/eos/bos replace the first pieces, split after spaces."""
+    import shutil
+
+    from pretrained import AutoTokenizer
+    from tests.test_tokapi_common import assert_same_batch
+
+    texts = SPM_TEXTS + ["a\tb\t\tc  d", "<tool>x XX<ctl> 123", "<start_of_turn>user\nhi<end_of_turn>"]
+    for i, model in enumerate((bpe_model, MISTRAL_MODEL) if not config else (bpe_model,)):
+        folder = tmp_path / str(i)
+        folder.mkdir()
+        shutil.copy(model, folder / "tokenizer.model")
+        (folder / "tokenizer_config.json").write_text(
+            json.dumps({"tokenizer_class": "GemmaTokenizer", **config})
+        )
+        ref, ours = transformers.AutoTokenizer.from_pretrained(folder), AutoTokenizer.from_pretrained(folder)
+        assert json.loads(ours.backend_tokenizer.to_str()) == json.loads(ref.backend_tokenizer.to_str())
+        kw = dict(return_offsets_mapping=True, return_special_tokens_mask=True)
+        assert_same_batch(ours(texts, **kw), ref(texts, **kw), str(config))
+        ids = ref(texts)["input_ids"]
+        for skip in (False, True):
+            assert ours.batch_decode(ids, skip_special_tokens=skip) == ref.batch_decode(
+                ids, skip_special_tokens=skip
+            )

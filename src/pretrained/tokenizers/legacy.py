@@ -50,6 +50,7 @@ CONVENTIONS: dict[str, str] = {
     "MvpTokenizer": "roberta",
     "LlamaTokenizer": "llama",
     "CodeLlamaTokenizer": "llama",
+    "GemmaTokenizer": "gemma",
     "T5Tokenizer": "t5",
     "MT5Tokenizer": "t5",
     "XLMRobertaTokenizer": "xlm_roberta",
@@ -80,6 +81,7 @@ VOCAB_FILES: dict[str, dict[str, str]] = {
     "gpt2": {"vocab_file": "vocab.json", "merges_file": "merges.txt"},
     "roberta": {"vocab_file": "vocab.json", "merges_file": "merges.txt"},
     "llama": {"vocab_file": "tokenizer.model"},
+    "gemma": {"vocab_file": "tokenizer.model"},
     "t5": {"vocab_file": "spiece.model"},
     "xlm_roberta": {"vocab_file": "sentencepiece.bpe.model"},
     "camembert": {"vocab_file": "sentencepiece.bpe.model"},
@@ -463,7 +465,11 @@ def generate_merges(vocab: dict[str, int], vocab_scores: list[tuple[str, float]]
 
 
 def _spm_model(
-    proto: SentencePieceModel, vocab_scores: list[tuple[str, float]], unk_id: int, byte_fallback: bool
+    proto: SentencePieceModel,
+    vocab_scores: list[tuple[str, float]],
+    unk_id: int,
+    byte_fallback: bool,
+    merge_vocab: dict[str, int] | None = None,
 ):
     """``SpmConverter.tokenizer``: a Unigram or BPE model dict plus the control/user-defined added tokens."""
     model_type = proto.trainer_spec.model_type
@@ -475,7 +481,7 @@ def _spm_model(
             "byte_fallback": byte_fallback,
         }
     elif model_type == ModelType.BPE:
-        sp_vocab = {p.piece: i for i, p in enumerate(proto.pieces)}
+        sp_vocab = merge_vocab or {p.piece: i for i, p in enumerate(proto.pieces)}
         merges = generate_merges(sp_vocab, vocab_scores)
         bpe_vocab = {word: i for i, (word, _) in enumerate(vocab_scores)}
         options = {"continuing_subword_prefix": None, "end_of_word_suffix": None}
@@ -570,6 +576,44 @@ def llama_tokenizer_json(
     if add_prefix_space:
         decoders.append({"type": "Strip", "content": " ", "start": 1, "stop": 0})
     out = _tokenizer_json(model, normalizer, pre_tokenizer, None, {"type": "Sequence", "decoders": decoders})
+    out["added_tokens"] = added
+    return out
+
+
+def gemma_tokenizer_json(
+    vocab_file: str | os.PathLike,
+    *,
+    pad_token: str = "<pad>",
+    eos_token: str = "<eos>",
+    bos_token: str = "<bos>",
+) -> dict:
+    """``GemmaConverter``: SentencePiece BPE with byte fallback, spaces as "▁", split after each space.
+
+    The first three pieces become pad, eos and bos; a missing tab piece takes "<0x09>"'s place.
+
+    >>> gemma_tokenizer_json("tokenizer.model")["pre_tokenizer"]["behavior"]  # doctest: +SKIP
+    'MergedWithPrevious'
+    """
+    proto = SentencePieceModel.from_file(vocab_file)
+    vocab_scores = [(str(pad_token), 0.0), (str(eos_token), 0.0), (str(bos_token), 0.0)]
+    vocab_scores += [(p.piece, p.score) for p in proto.pieces[3:]]
+    if not any(piece == "\t" for piece, _ in vocab_scores):
+        tab = next((i for i, (piece, _) in enumerate(vocab_scores) if piece == "<0x09>"), None)
+        if tab is not None:
+            vocab_scores[tab] = ("\t", 0.0)
+    sp_vocab = {p.piece: i for i, p in enumerate(proto.pieces)}
+    if "\t" not in sp_vocab:
+        sp_vocab["\t"] = sp_vocab.get("<0x09>")  # type: ignore[assignment]
+    model, added = _spm_model(proto, vocab_scores, unk_id=3, byte_fallback=True, merge_vocab=sp_vocab)
+    for token in added:
+        token["special"] = token["special"] or token["content"] in ("<start_of_turn>", "<end_of_turn>")
+    normalizer = _replace(" ", SPIECE_UNDERLINE)
+    pre = {"type": "Split", "pattern": {"String": " "}, "behavior": "MergedWithPrevious", "invert": False}
+    decoder = {
+        "type": "Sequence",
+        "decoders": [_replace(SPIECE_UNDERLINE, " "), {"type": "ByteFallback"}, {"type": "Fuse"}],
+    }
+    out = _tokenizer_json(model, normalizer, pre, None, decoder)
     out["added_tokens"] = added
     return out
 
@@ -808,6 +852,9 @@ def convert_legacy(convention: str, files: dict[str, str | os.PathLike], options
     if convention == "llama":
         kwargs = {k: opts[k] for k in ("legacy", "add_prefix_space") if k in opts}
         return llama_tokenizer_json(files["vocab_file"], **kwargs)
+    if convention == "gemma":
+        names = ("pad_token", "eos_token", "bos_token")
+        return gemma_tokenizer_json(files["vocab_file"], **{k: text[k] for k in names if k in text})
     if convention == "t5":
         kwargs = {k: opts[k] for k in ("extra_ids", "legacy", "add_prefix_space") if k in opts}
         return t5_tokenizer_json(files["vocab_file"], **kwargs)

@@ -319,6 +319,12 @@ SLOW_SPECS: dict[str, dict[str, Any]] = {
         ),  # fmt: skip
     },
     "CodeLlamaTokenizer": {"wrap": {k: _LLAMA_WRAP for k in ("bos_token", "eos_token", "unk_token")}},
+    "GemmaTokenizer": {
+        "wrap": {k: _LLAMA_WRAP for k in ("bos_token", "eos_token", "unk_token", "pad_token")},
+        "init": dict(
+            sp_model_kwargs={}, use_default_system_prompt=False, spaces_between_special_tokens=False
+        ),
+    },
     "T5Tokenizer": {
         "convert": {"add_prefix_space": True},  # the slow class's default, for the conversion only
         "wrap": {k: _SPECIAL for k in ("pad_token", "unk_token", "eos_token")},
