@@ -434,3 +434,38 @@ def test_gemma_tokenizer_model(config, bpe_model, tmp_path):
             assert ours.batch_decode(ids, skip_special_tokens=skip) == ref.batch_decode(
                 ids, skip_special_tokens=skip
             )
+
+
+@pytest.mark.parametrize("config", [{"do_basic_tokenize": False}, {"tokenize_chinese_chars": False}], ids=str)
+def test_mpnet_normalizer_keeps_chinese_chars_setting(config, tmp_path):
+    """MPNetTokenizerFast re-syncs only lowercase and strip_accents of the normalizer (BERT also the CJK split)."""
+    import shutil
+
+    from pretrained import AutoTokenizer
+
+    shutil.copy(MINILM / "vocab.txt", tmp_path)
+    (tmp_path / "tokenizer_config.json").write_text(
+        json.dumps({"tokenizer_class": "MPNetTokenizer", **config})
+    )
+    ref, ours = transformers.AutoTokenizer.from_pretrained(tmp_path), AutoTokenizer.from_pretrained(tmp_path)
+    texts = ["北京 日本語 한국어 Héllo", "x中y"]
+    assert ours(texts)["input_ids"] == ref(texts)["input_ids"]
+    ref.save_pretrained(tmp_path / "saved")  # tokenizer.json, loaded with the setting as an argument
+    ref = transformers.AutoTokenizer.from_pretrained(tmp_path / "saved", tokenize_chinese_chars=True)
+    ours = AutoTokenizer.from_pretrained(tmp_path / "saved", tokenize_chinese_chars=True)
+    assert ours(texts)["input_ids"] == ref(texts)["input_ids"]
+
+
+def test_codegen_fast_refuses_add_bos_token(tmp_path):
+    import shutil
+
+    from pretrained import AutoTokenizer
+
+    for path, name in zip(GPT2_FILES, ("vocab.json", "merges.txt")):
+        shutil.copy(path, tmp_path / name)
+    config = {"tokenizer_class": "CodeGenTokenizer", "add_bos_token": True}
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError):
+        transformers.AutoTokenizer.from_pretrained(tmp_path)
+    with pytest.raises(ValueError, match="add_bos_token"):
+        AutoTokenizer.from_pretrained(tmp_path)

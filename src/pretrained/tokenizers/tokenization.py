@@ -106,6 +106,11 @@ class PreTrainedTokenizer(SpecialTokensMixin, PaddingMixin):
             kwargs.setdefault(key, added_token(value))
         if "t5_extra_ids" in self.class_fixups:
             t5_extra_ids(kwargs)
+        if "no_bos_token" in self.class_fixups and kwargs.pop("add_bos_token", False):
+            raise ValueError(
+                f"{type(self).__name__} does not support add_bos_token=True (as transformers' fast class); drop "
+                "add_bos_token from the arguments / tokenizer_config.json and prepend the bos token id yourself"
+            )
         if "xglm_madeup_words" in self.class_fixups:
             xglm_madeup_words(kwargs)
         if "pegasus_specials" in self.class_fixups:
@@ -126,6 +131,8 @@ class PreTrainedTokenizer(SpecialTokensMixin, PaddingMixin):
         self._fix_add_prefix_space(tokenizer_json)
         if "bert_normalizer" in self.class_fixups:
             bert_normalizer(tokenizer_json, kwargs)
+        if "bert_normalizer_case" in self.class_fixups:
+            bert_normalizer(tokenizer_json, kwargs, chinese_chars=False)
         if "roberta_post_processor" in self.class_fixups:
             roberta_post_processor(tokenizer_json, kwargs)
         self._tokenizer = Tokenizer.from_dict(tokenizer_json)

@@ -71,11 +71,15 @@ CLASS_SPECS: dict[str, dict[str, Any]] = {
     "DPRReaderTokenizer": _BERT,
     "MPNetTokenizer": {
         "inputs": _NO_TTI,
-        "fixups": ("bert_normalizer",),
+        "fixups": ("bert_normalizer_case",),
         "defaults": {**_BERT_DEFAULTS, **_ROBERTA_DEFAULTS, "unk_token": "[UNK]", "add_prefix_space": None},
     },
     "GPT2Tokenizer": {"inputs": _NO_TTI, "defaults": _GPT2_DEFAULTS, "fixups": ("pretokenized",)},
-    "CodeGenTokenizer": {"inputs": _NO_TTI, "defaults": _GPT2_DEFAULTS, "fixups": ("pretokenized",)},
+    "CodeGenTokenizer": {
+        "inputs": _NO_TTI,
+        "defaults": _GPT2_DEFAULTS,
+        "fixups": ("pretokenized", "no_bos_token"),
+    },
     "GPTNeoXTokenizer": {
         "inputs": _NO_TTI,
         "defaults": {**_GPT2_DEFAULTS, "add_bos_token": False, "add_eos_token": False},
@@ -196,7 +200,7 @@ CLASS_SPECS.update(
                 cls_token="<s>", unk_token="<unk>", pad_token="<pad>", mask_token="<mask>", sep_token="</s>"
             )
         },
-        "LayoutLMv2Tokenizer": _BERT,
+        "LayoutLMv2Tokenizer": {**_BERT, "fixups": ("bert_normalizer_case",)},
         "LayoutLMv3Tokenizer": {"inputs": _NO_TTI, "defaults": {**_SM, "add_prefix_space": True}},
         "LayoutXLMTokenizer": {"inputs": _NO_TTI, "defaults": _SM},
         "MBart50Tokenizer": {
@@ -227,7 +231,7 @@ CLASS_SPECS.update(
         },
         "ReformerTokenizer": {"inputs": _NO_TTI, "defaults": dict(eos_token="</s>", unk_token="<unk>")},
         "RemBertTokenizer": {"defaults": {"do_lower_case": True, **_ALBERT}},
-        "RoFormerTokenizer": _BERT,
+        "RoFormerTokenizer": {**_BERT, "fixups": ("bert_normalizer_case",)},
         "SeamlessM4TTokenizer": {"inputs": _NO_TTI, "defaults": _S},
         "SplinterTokenizer": _BERT,
         "UdopTokenizer": {
@@ -444,16 +448,17 @@ SLOW_SPECS.update(
 )
 
 
-def bert_normalizer(tokenizer_json: dict, kwargs: dict) -> None:
-    """BertTokenizerFast: the normalizer follows do_lower_case / strip_accents / tokenize_chinese_chars."""
+def bert_normalizer(tokenizer_json: dict, kwargs: dict, chinese_chars: bool = True) -> None:
+    """BertTokenizerFast: the normalizer follows do_lower_case / strip_accents / tokenize_chinese_chars.
+
+    ``chinese_chars=False``: MPNet, LayoutLMv2 and RoFormer follow only do_lower_case and strip_accents.
+    """
     state = tokenizer_json.get("normalizer")
     if not isinstance(state, dict):
         return
-    wanted = {
-        "lowercase": kwargs.get("do_lower_case", True),
-        "strip_accents": kwargs.get("strip_accents"),
-        "handle_chinese_chars": kwargs.get("tokenize_chinese_chars", True),
-    }
+    wanted = {"lowercase": kwargs.get("do_lower_case", True), "strip_accents": kwargs.get("strip_accents")}
+    if chinese_chars:
+        wanted["handle_chinese_chars"] = kwargs.get("tokenize_chinese_chars", True)
     if any(state.get(k, v) != v for k, v in wanted.items()):
         state.update(wanted)
 
