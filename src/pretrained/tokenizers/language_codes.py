@@ -330,6 +330,10 @@ class LanguageCodes:
             spec, kwargs.get("additional_special_tokens")
         )
         self.legacy_behaviour = bool(kwargs.get("legacy_behaviour", False))
+        kwargs.setdefault("src_lang", None)  # init kwargs of the reference class (saved resolved)
+        kwargs.setdefault("tgt_lang", None)
+        if spec.merge == "default":
+            kwargs.setdefault("legacy_behaviour", False)
         super().__init__(**kwargs)  # type: ignore[call-arg]
         self.lang_code_to_id = {code: self.convert_tokens_to_ids(code) for code in spec.codes}
         src_lang = kwargs.get("src_lang")

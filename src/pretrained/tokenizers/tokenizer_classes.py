@@ -72,7 +72,11 @@ CLASS_SPECS: dict[str, dict[str, Any]] = {
     "MPNetTokenizer": {
         "inputs": _NO_TTI,
         "fixups": ("bert_normalizer_case",),
-        "defaults": {**_BERT_DEFAULTS, **_ROBERTA_DEFAULTS, "unk_token": "[UNK]", "add_prefix_space": None},
+        "defaults": {
+            **_BERT_DEFAULTS,
+            **{k: v for k, v in _ROBERTA_DEFAULTS.items() if k not in ("add_prefix_space", "trim_offsets")},
+            "unk_token": "[UNK]",
+        },
     },
     "GPT2Tokenizer": {"inputs": _NO_TTI, "defaults": _GPT2_DEFAULTS, "fixups": ("pretokenized",)},
     "CodeGenTokenizer": {
@@ -103,7 +107,12 @@ CLASS_SPECS: dict[str, dict[str, Any]] = {
     "CodeLlamaTokenizer": _LLAMA,
     "GemmaTokenizer": {
         **_LLAMA,
-        "defaults": {**_LLAMA_DEFAULTS, "bos_token": "<bos>", "eos_token": "<eos>", "pad_token": "<pad>"},
+        "defaults": {
+            **{k: v for k, v in _LLAMA_DEFAULTS.items() if k not in ("legacy", "add_prefix_space")},
+            "bos_token": "<bos>",
+            "eos_token": "<eos>",
+            "pad_token": "<pad>",
+        },
     },
     "CohereTokenizer": {
         **_LLAMA,
@@ -192,6 +201,10 @@ CLASS_SPECS.update(
                 mask_token="<mask>",
                 bos_token="<s>",
                 eos_token="</s>",
+                clean_text=True,
+                tokenize_chinese_chars=True,
+                strip_accents=None,
+                wordpieces_prefix="##",
             ),
             "fixups": ("bert_normalizer",),
         },  # fmt: skip
@@ -289,7 +302,10 @@ _ROBERTA_WRAP = {
 }
 _SPECIAL = {"special": True}
 _LLAMA_WRAP = {"normalized": False, "special": True}
-_BERT_SLOW = {"defaults": {"clean_up_tokenization_spaces": True, "do_basic_tokenize": True}}
+_BERT_SLOW = {
+    "defaults": {"clean_up_tokenization_spaces": True, "do_basic_tokenize": True},
+    "init": {"never_split": None},
+}
 # slow class -> defaults: its __init__ defaults (kept in init_kwargs); init: the init kwargs it adds of its own
 # (saved in tokenizer_config.json); convert: options for the conversion only; wrap: AddedToken flags
 SLOW_SPECS: dict[str, dict[str, Any]] = {
@@ -326,7 +342,7 @@ SLOW_SPECS: dict[str, dict[str, Any]] = {
     "GemmaTokenizer": {
         "wrap": {k: _LLAMA_WRAP for k in ("bos_token", "eos_token", "unk_token", "pad_token")},
         "init": dict(
-            sp_model_kwargs={}, use_default_system_prompt=False, spaces_between_special_tokens=False
+            sp_model_kwargs=None, use_default_system_prompt=False, spaces_between_special_tokens=False
         ),
     },
     "T5Tokenizer": {
@@ -381,7 +397,10 @@ SLOW_SPECS.update(
             "init": {"sp_model_kwargs": {}},
         },
         "NllbTokenizer": {
-            "wrap": {"mask_token": {"lstrip": True, "normalized": True, "special": True}},
+            "wrap": {
+                **{k: _LLAMA_WRAP for k in ("bos_token", "eos_token", "unk_token", "pad_token")},
+                "mask_token": {"lstrip": True, "normalized": True, "special": True},
+            },
             "init": {"sp_model_kwargs": {}, "tokenizer_file": None, "legacy_behaviour": False},
         },
     }
@@ -391,10 +410,7 @@ _SPM_INIT = {"sp_model_kwargs": {}}
 SLOW_SPECS.update(
     {
         "ConvBertTokenizer": _BERT_SLOW,
-        "FunnelTokenizer": {
-            "wrap": {},
-            "defaults": {"clean_up_tokenization_spaces": True, "do_basic_tokenize": True},
-        },
+        "FunnelTokenizer": _BERT_SLOW,
         "BarthezTokenizer": {
             "wrap": {"mask_token": {"lstrip": True, "rstrip": False, "normalized": False, "special": True}},
             "init": _SPM_INIT,
@@ -442,7 +458,7 @@ SLOW_SPECS.update(
                 },
                 "mask_token": {"lstrip": True, "special": True},
             },
-            "defaults": {"clean_up_tokenization_spaces": True, "do_basic_tokenize": True},
+            **_BERT_SLOW,
         },
     }
 )
