@@ -469,3 +469,30 @@ def test_codegen_fast_refuses_add_bos_token(tmp_path):
         transformers.AutoTokenizer.from_pretrained(tmp_path)
     with pytest.raises(ValueError, match="add_bos_token"):
         AutoTokenizer.from_pretrained(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "name, filename", [("AlbertTokenizer", "spiece.model"), ("XLNetTokenizer", "spiece.model")]
+)
+def test_spm_legacy_with_special_tokens_map_and_added_tokens(name, filename, t5_model, tmp_path):
+    """Old checkpoints: special_tokens_map.json and added_tokens.json beside the .model file. Special tokens
+    missing from the vocabulary get ids after the added ones; the map's additional tokens replace the class's."""
+    from pretrained import AutoTokenizer
+    from tests.test_tokapi_common import assert_same_batch
+
+    (tmp_path / filename).write_bytes(t5_model.read_bytes())
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps({"tokenizer_class": name}))
+    mask = {"content": "<mask>", "lstrip": True, "rstrip": False, "normalized": True, "single_word": False}
+    specials = {
+        "bos_token": "<s>",
+        "eos_token": "</s>",
+        "mask_token": mask,
+        "additional_special_tokens": ["<x1>"],
+    }
+    (tmp_path / "special_tokens_map.json").write_text(json.dumps(specials))
+    (tmp_path / "added_tokens.json").write_text(json.dumps({"<x1>": 90, "newword": 91}))
+    ref, ours = transformers.AutoTokenizer.from_pretrained(tmp_path), AutoTokenizer.from_pretrained(tmp_path)
+    assert ours.special_tokens_map == ref.special_tokens_map and ours.all_special_ids == ref.all_special_ids
+    texts = SPM_TEXTS + ["x<x1>y newword <mask> z"]
+    kw = dict(return_offsets_mapping=True, return_special_tokens_mask=True)
+    assert_same_batch(ours(texts, texts[::-1], **kw), ref(texts, texts[::-1], **kw), name)

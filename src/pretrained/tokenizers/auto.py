@@ -218,6 +218,16 @@ def _legacy_files(name_or_path: Any, cls: type, has_json: bool, options: dict, w
     )
 
 
+def _added_token_ids(init_kwargs: dict, files: dict[str, Path | None]) -> dict[str, int]:
+    """content -> id of the tokens added beside the vocabulary (added_tokens_decoder, added_tokens.json)."""
+    ids = {str(content): int(i) for content, i in (_read_json(files["added_tokens_file"]) or {}).items()}
+    for i, token in (init_kwargs.get("added_tokens_decoder") or {}).items():
+        content = token.get("content") if isinstance(token, dict) else getattr(token, "content", None)
+        if content is not None:
+            ids[str(content)] = int(i)
+    return ids
+
+
 def _slow_tokens(init_kwargs: dict, defaults: dict, wrap: dict[str, dict]) -> None:
     """The special tokens as the slow tokenizer hands them over: wrapped in AddedToken, ``normalized`` fixed."""
     for key in SPECIAL_TOKENS_ATTRIBUTES[:-1]:
@@ -302,6 +312,12 @@ def load_tokenizer(
         prefix_given = file_json is not None or "add_prefix_space" in init_kwargs
         prefix = {"add_prefix_space": bool(init_kwargs.get("add_prefix_space"))} if prefix_given else {}
         given = dict(init_kwargs)
+        if (
+            "added_tokens_decoder" not in given
+        ):  # special_tokens_map.json is read then; the slow class gets it
+            for key, value in (_read_json(files["special_tokens_map_file"]) or {}).items():
+                if not (key in kwargs and kwargs[key]) and key != "additional_special_tokens":
+                    given[key] = value
         # the slow class transformers builds to convert hands its own init kwargs on (saved with the tokenizer)
         init_kwargs = {**slow.get("defaults", {}), **slow.get("init", {}), **init_kwargs}
         if "legacy" in slow.get("init", {}) and init_kwargs.get("legacy") is None:
@@ -309,14 +325,24 @@ def load_tokenizer(
         # the settings of the slow class: its defaults override the fast class's, the config overrides both
         given = {k: added_token(v) if isinstance(v, dict) and "content" in v else v for k, v in given.items()}
         options = _convert_saved_tokens(
-            {**cls.class_defaults, **slow.get("defaults", {}), **slow.get("convert", {}), **given, **prefix}
+            {
+                **cls.class_defaults,
+                **slow.get("defaults", {}),
+                **slow.get("unset", {}),
+                **slow.get("convert", {}),
+                **given,
+                **prefix,
+            }
         )
+        options["added_token_ids"] = _added_token_ids(given, files)
         log.info("no tokenizer.json for %s; converting %s", name_or_path, [p.name for p in legacy.values()])
         tokenizer_json = convert_legacy(CONVENTIONS[cls.tokenizer_class_name], legacy, options)
     else:
         tokenizer_json = file_json
     _special_tokens(init_kwargs, kwargs, files, file_json)
     if legacy is not None:
+        for key, value in slow.get("unset", {}).items():
+            init_kwargs.setdefault(key, value)
         _slow_tokens(init_kwargs, cls.class_defaults, slow.get("wrap", {}))
     init_kwargs["name_or_path"] = str(name_or_path)
     for key in ("tokenizer_file", "vocab_file", "merges_file", "special_tokens_map_file", "from_slow"):

@@ -176,21 +176,29 @@ def _read_lines_vocab(vocab_file: str | os.PathLike) -> dict[str, int]:
     return vocab
 
 
-def special_token_ids(vocab: dict[str, int], specials: list[str | None]) -> dict[str, int]:
+def special_token_ids(
+    vocab: dict[str, int], specials: list[str | None], added: dict[str, int] | None = None
+) -> dict[str, int]:
     """Ids of special tokens as the slow tokenizer assigns them: the vocabulary id, else appended in order.
 
-    ``specials`` lists the tokens in transformers' attribute order (bos, eos, unk, sep, pad, cls, mask).
+    ``specials`` lists the tokens in transformers' attribute order (bos, eos, unk, sep, pad, cls, mask);
+    ``added`` the tokens already added beside the vocabulary (added_tokens.json, added_tokens_decoder).
 
     >>> special_token_ids({"a": 0}, ["<s>", "a", "</s>", "<s>"])
     {'<s>': 1, 'a': 0, '</s>': 2}
+    >>> special_token_ids({"a": 0}, ["<s>", "</s>"], {"<x>": 1, "</s>": 2})
+    {'<s>': 3, '</s>': 2}
     """
+    added = {t: i for t, i in (added or {}).items() if t not in vocab}
     out: dict[str, int] = {}
-    next_id = len(vocab)
+    next_id = len(vocab) + len(added)
     for token in specials:
         if token is None or token == "" or token in out:
             continue
         if token in vocab:
             out[token] = vocab[token]
+        elif token in added:
+            out[token] = added[token]
         else:
             out[token] = next_id
             next_id += 1
@@ -213,6 +221,7 @@ def bert_tokenizer_json(
     eos_token: str | None = None,
     mpnet: bool = False,
     cls_type_id: int = 0,
+    added_token_ids: dict[str, int] | None = None,
 ) -> dict:
     """``BertConverter``: WordPiece over ``vocab.txt`` with the BERT normalizer and [CLS]/[SEP] template.
 
@@ -229,9 +238,8 @@ def bert_tokenizer_json(
     ):  # the slow tokenizer has no basic tokenizer then; the converter falls back to False
         tokenize_chinese_chars = strip_accents = do_lower_case = False
 
-    ids = special_token_ids(
-        vocab, [bos_token, eos_token, unk_token, sep_token, pad_token, cls_token, mask_token]
-    )
+    specials = [bos_token, eos_token, unk_token, sep_token, pad_token, cls_token, mask_token]
+    ids = special_token_ids(vocab, specials, added_token_ids)
     model = {
         "type": "WordPiece",
         "unk_token": str(unk_token),
@@ -777,7 +785,8 @@ def spm_tokenizer_json(convention: str, vocab_file: str | os.PathLike, **options
     if convention in _LANGUAGE_CLASSES:  # the slow class completes them with its language codes
         additional = with_language_codes(LANGUAGE_CODE_CLASSES[_LANGUAGE_CLASSES[convention]], additional)
     specials = [options.get(k) for k in _SPECIAL_ATTRIBUTES] + list(additional or [])
-    ids = special_token_ids(vocab, [None if t is None else str(t) for t in specials])
+    specials = [None if t is None else str(t) for t in specials]
+    ids = special_token_ids(vocab, specials, options.get("added_token_ids"))
     single, pair, names = _SPM_TEMPLATES[convention]
     post = template_processing(single, pair, [(n, ids.get(n, vocab.get(n, unk_id))) for n in names])
     metaspace = _metaspace("always")
@@ -831,6 +840,7 @@ def convert_legacy(convention: str, files: dict[str, str | os.PathLike], options
         names += ("bos_token", "eos_token") if convention != "bert" else ()
         kwargs.update({k: text[k] for k in names if k in text})
         mpnet, cls_type_id = convention == "mpnet", 2 if convention == "funnel" else 0
+        kwargs["added_token_ids"] = options.get("added_token_ids")
         return bert_tokenizer_json(files["vocab_file"], mpnet=mpnet, cls_type_id=cls_type_id, **kwargs)
     if convention == "qwen2":
         kwargs = {k: opts[k] for k in ("add_prefix_space",) if k in opts}
@@ -860,7 +870,7 @@ def convert_legacy(convention: str, files: dict[str, str | os.PathLike], options
         return t5_tokenizer_json(files["vocab_file"], **kwargs)
     if convention in SPM_CONVENTIONS:
         keys = ("do_lower_case", "keep_accents", "split_by_punct", "additional_special_tokens", "offset")
-        keys += ("mask_token_sent",)
+        keys += ("mask_token_sent", "added_token_ids")
         kwargs = {k: opts[k] for k in keys if k in opts}
         kwargs.update({k: text[k] for k in _SPECIAL_ATTRIBUTES if k in text})
         return spm_tokenizer_json(convention, files["vocab_file"], **kwargs)

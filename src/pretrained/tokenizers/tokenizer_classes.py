@@ -307,7 +307,8 @@ _BERT_SLOW = {
     "init": {"never_split": None},
 }
 # slow class -> defaults: its __init__ defaults (kept in init_kwargs); init: the init kwargs it adds of its own
-# (saved in tokenizer_config.json); convert: options for the conversion only; wrap: AddedToken flags
+# (saved in tokenizer_config.json); convert: options for the conversion only; wrap: AddedToken flags; unset:
+# defaults that apply only when neither the config nor special_tokens_map.json gives the setting
 SLOW_SPECS: dict[str, dict[str, Any]] = {
     **{name: _BERT_SLOW for name, conv in CONVENTIONS.items() if conv == "bert"},
     "GPT2Tokenizer": {
@@ -356,10 +357,8 @@ SLOW_SPECS: dict[str, dict[str, Any]] = {
     },
     "CamembertTokenizer": {
         "wrap": {"mask_token": {"lstrip": True, "rstrip": False, "normalized": False, "special": True}},
-        "init": {
-            "sp_model_kwargs": {},
-            "additional_special_tokens": ["<s>NOTUSED", "</s>NOTUSED", "<unk>NOTUSED"],
-        },
+        "init": {"sp_model_kwargs": {}},
+        "unset": {"additional_special_tokens": ["<s>NOTUSED", "</s>NOTUSED", "<unk>NOTUSED"]},
     },
     "AlbertTokenizer": {
         "wrap": {"mask_token": {"lstrip": True, "rstrip": False, "normalized": False}},
@@ -369,7 +368,8 @@ SLOW_SPECS: dict[str, dict[str, Any]] = {
     "XLNetTokenizer": {
         "wrap": {"mask_token": {"lstrip": True, "special": True}},
         "defaults": {"do_lower_case": False, "remove_space": True, "keep_accents": False},
-        "init": {"sp_model_kwargs": {}, "additional_special_tokens": ["<eop>", "<eod>"]},
+        "init": {"sp_model_kwargs": {}},
+        "unset": {"additional_special_tokens": ["<eop>", "<eod>"]},
     },
     "BigBirdTokenizer": {
         "wrap": {
@@ -424,7 +424,7 @@ SLOW_SPECS.update(
             "defaults": {"do_lower_case": False, "remove_space": True, "keep_accents": True},
             "init": _SPM_INIT,
         },
-        "ReformerTokenizer": {"init": {**_SPM_INIT, "additional_special_tokens": []}},
+        "ReformerTokenizer": {"init": _SPM_INIT, "unset": {"additional_special_tokens": []}},
         "RemBertTokenizer": {  # the slow class's defaults differ from the fast one's
             "wrap": {"mask_token": {"lstrip": True, "rstrip": False}},
             "defaults": {
