@@ -496,3 +496,30 @@ def test_spm_legacy_with_special_tokens_map_and_added_tokens(name, filename, t5_
     texts = SPM_TEXTS + ["x<x1>y newword <mask> z"]
     kw = dict(return_offsets_mapping=True, return_special_tokens_mask=True)
     assert_same_batch(ours(texts, texts[::-1], **kw), ref(texts, texts[::-1], **kw), name)
+
+
+@pytest.mark.parametrize("model_type", ["albert", "big_bird", "deberta-v2", "mbart", "pegasus", "mt5"])
+def test_legacy_class_from_model_type(model_type, t5_model, tmp_path):
+    """Without tokenizer_config.json the class comes from config.json's model_type, as the reference's mapping."""
+    from pretrained import AutoTokenizer
+    from pretrained.tokenizers.legacy import CONVENTIONS, VOCAB_FILES
+
+    ref_cls = type(
+        transformers.AutoTokenizer.from_pretrained(_model_type_folder(model_type, t5_model, tmp_path))
+    )
+    filename = VOCAB_FILES[CONVENTIONS[ref_cls.__name__.removesuffix("Fast")]]["vocab_file"]
+    (tmp_path / filename).write_bytes(t5_model.read_bytes())
+    ref, ours = transformers.AutoTokenizer.from_pretrained(tmp_path), AutoTokenizer.from_pretrained(tmp_path)
+    assert type(ours).__name__ == type(ref).__name__
+    assert ours(SPM_TEXTS)["input_ids"] == ref(SPM_TEXTS)["input_ids"]
+
+
+def _model_type_folder(model_type, model, tmp_path):
+    """A folder with config.json and the model under every SentencePiece file name (to find the class)."""
+    folder = tmp_path / "probe"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"model_type": model_type}))
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": model_type}))
+    for name in ("spiece.model", "sentencepiece.bpe.model", "spm.model"):
+        (folder / name).write_bytes(model.read_bytes())
+    return folder

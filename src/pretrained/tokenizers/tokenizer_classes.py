@@ -292,6 +292,30 @@ MODEL_TYPE_TO_TOKENIZER: dict[str, str] = {
     "xlnet": "XLNetTokenizer",
     "phi": "CodeGenTokenizer",
     "marian": "MarianTokenizer",
+    # the reference's mapping for the classes converted from legacy files (legacy.CONVENTIONS); "mt5" stays
+    # T5Tokenizer: the reference's mapping gives T5TokenizerFast for it
+    "barthez": "BarthezTokenizer",
+    **dict.fromkeys(("big_bird",), "BigBirdTokenizer"),
+    **dict.fromkeys(("bigbird_pegasus", "pegasus", "pegasus_x"), "PegasusTokenizer"),
+    "convbert": "ConvBertTokenizer",
+    "deberta-v2": "DebertaV2Tokenizer",
+    "fnet": "FNetTokenizer",
+    "funnel": "FunnelTokenizer",
+    "layoutlm": "LayoutLMTokenizer",
+    "lxmert": "LxmertTokenizer",
+    "mbart": "MBartTokenizer",
+    "mbart50": "MBart50Tokenizer",
+    "mobilebert": "MobileBertTokenizer",
+    "nllb-moe": "NllbTokenizer",
+    "reformer": "ReformerTokenizer",
+    "rembert": "RemBertTokenizer",
+    "squeezebert": "SqueezeBertTokenizer",
+    "splinter": "SplinterTokenizer",
+    "xglm": "XGLMTokenizer",
+    "code_llama": "CodeLlamaTokenizer",
+    **dict.fromkeys(("gemma3_text", "gemma3n", "gemma3n_text", "t5gemma"), "GemmaTokenizer"),
+    **dict.fromkeys(("qwen2_vl", "qwen2_5_vl", "qwen2_audio", "qwen3_next"), "Qwen2Tokenizer"),
+    **dict.fromkeys(("xmod", "kosmos-2"), "XLMRobertaTokenizer"),
 }
 
 # When a tokenizer is converted from legacy files, transformers first builds the "slow" class: its defaults
