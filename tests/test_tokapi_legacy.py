@@ -523,3 +523,32 @@ def _model_type_folder(model_type, model, tmp_path):
     for name in ("spiece.model", "sentencepiece.bpe.model", "spm.model"):
         (folder / name).write_bytes(model.read_bytes())
     return folder
+
+
+def test_code_llama_infilling(tmp_path):
+    """CodeLlamaTokenizer: infilling tokens join the special tokens; <FILL_ME>/suffix frame prefix and suffix."""
+    import shutil
+
+    from pretrained import AutoTokenizer
+
+    shutil.copy(MISTRAL_MODEL, tmp_path / "tokenizer.model")
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps({"tokenizer_class": "CodeLlamaTokenizer"}))
+    ref, ours = transformers.AutoTokenizer.from_pretrained(tmp_path), AutoTokenizer.from_pretrained(tmp_path)
+    assert ours.special_tokens_map == ref.special_tokens_map and ours.all_special_ids == ref.all_special_ids
+    calls = [
+        (("def f(x):<FILL_ME>    return x",), {}),
+        (("def f(x):<FILL_ME>    return x",), {"suffix_first": True}),
+        (("a",), {"suffix": "b c"}),
+        (("pre <FILL_ME> post",), {"add_special_tokens": False}),
+        ((["a<FILL_ME>b", "c"],), {}),  # a batch: no infilling
+        (("Hello", "world"), {}),
+        (("after",), {}),
+    ]
+    for args, kwargs in calls:
+        assert dict(ours(*args, **kwargs)) == dict(ref(*args, **kwargs)), (args, kwargs)
+        assert ours.encode(*args, **kwargs) == ref.encode(*args, **kwargs), (args, kwargs)
+    ref.save_pretrained(tmp_path / "saved")  # reloading appends the infilling tokens again, as the reference
+    ref = transformers.AutoTokenizer.from_pretrained(tmp_path / "saved")
+    ours = AutoTokenizer.from_pretrained(tmp_path / "saved")
+    assert ours.all_special_ids == ref.all_special_ids
+    assert ours("x<FILL_ME>y")["input_ids"] == ref("x<FILL_ME>y")["input_ids"]

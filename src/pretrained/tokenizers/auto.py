@@ -20,6 +20,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .code_llama import CodeLlamaInfilling
 from .language_codes import LANGUAGE_CODE_CLASSES, LanguageCodes
 from .legacy import CONVENTIONS, VOCAB_FILES, convert_legacy
 from .special_tokens import SPECIAL_TOKENS_ATTRIBUTES, added_token
@@ -72,6 +73,8 @@ def tokenizer_class_for(name: str | None) -> type[PreTrainedTokenizer]:
         if base in LANGUAGE_CODE_CLASSES:
             bases = (LanguageCodes, PreTrainedTokenizer)
             attrs["language_spec"] = LANGUAGE_CODE_CLASSES[base]
+        if base == "CodeLlamaTokenizer":
+            bases = (CodeLlamaInfilling, PreTrainedTokenizer)
         _CLASS_CACHE[base] = (
             PreTrainedTokenizer if base == "PreTrainedTokenizer" else type(f"{base}Fast", bases, attrs)
         )

@@ -27,6 +27,7 @@ from .tokenizer_classes import (
     TEMPLATE_TOKEN_TYPE_IDS,
     ZERO_TOKEN_TYPE_IDS,
     bert_normalizer,
+    code_llama_tokens,
     pegasus_specials,
     roberta_post_processor,
     t5_extra_ids,
@@ -111,6 +112,8 @@ class PreTrainedTokenizer(SpecialTokensMixin, PaddingMixin):
                 f"{type(self).__name__} does not support add_bos_token=True (as transformers' fast class); drop "
                 "add_bos_token from the arguments / tokenizer_config.json and prepend the bos token id yourself"
             )
+        if "code_llama_tokens" in self.class_fixups:
+            code_llama_tokens(kwargs)
         if "xglm_madeup_words" in self.class_fixups:
             xglm_madeup_words(kwargs)
         if "pegasus_specials" in self.class_fixups:

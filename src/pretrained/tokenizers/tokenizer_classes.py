@@ -104,7 +104,19 @@ CLASS_SPECS: dict[str, dict[str, Any]] = {
     "XLMRobertaTokenizer": {"inputs": _NO_TTI, "defaults": _XLMR_DEFAULTS},
     "CamembertTokenizer": {"inputs": _NO_TTI, "defaults": _XLMR_DEFAULTS},
     "LlamaTokenizer": _LLAMA,
-    "CodeLlamaTokenizer": _LLAMA,
+    "CodeLlamaTokenizer": {
+        **_LLAMA,
+        "defaults": {
+            **{k: v for k, v in _LLAMA_DEFAULTS.items() if k not in ("legacy", "add_prefix_space")},
+            "prefix_token": "▁<PRE>",
+            "middle_token": "▁<MID>",
+            "suffix_token": "▁<SUF>",
+            "eot_token": "▁<EOT>",
+            "fill_token": "<FILL_ME>",
+            "use_default_system_prompt": False,
+        },
+        "fixups": ("bos_eos_template", "code_llama_tokens"),
+    },
     "GemmaTokenizer": {
         **_LLAMA,
         "defaults": {
@@ -534,6 +546,16 @@ def pegasus_specials(kwargs: dict) -> None:
     else:
         extended = ([sent] if sent is not None else []) + [f"<unk_{i}>" for i in range(2, offset)]
     kwargs["additional_special_tokens"] = extended
+
+
+def code_llama_tokens(kwargs: dict) -> None:
+    """CodeLlamaTokenizerFast: the infilling tokens (prefix, middle, suffix, end of text) join the additional
+    special tokens (appended even when already there, as the reference does)."""
+    extra = list(kwargs.get("additional_special_tokens") or [])
+    for key in ("prefix_token", "middle_token", "suffix_token", "eot_token"):
+        if kwargs.get(key) is not None:
+            extra.append(kwargs[key])
+    kwargs["additional_special_tokens"] = extra
 
 
 def xglm_madeup_words(kwargs: dict) -> None:
