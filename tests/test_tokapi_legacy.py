@@ -525,13 +525,13 @@ def _model_type_folder(model_type, model, tmp_path):
     return folder
 
 
-def test_code_llama_infilling(tmp_path):
+def test_code_llama_infilling(bpe_model, tmp_path):
     """CodeLlamaTokenizer: infilling tokens join the special tokens; <FILL_ME>/suffix frame prefix and suffix."""
     import shutil
 
     from pretrained import AutoTokenizer
 
-    shutil.copy(MISTRAL_MODEL, tmp_path / "tokenizer.model")
+    shutil.copy(bpe_model, tmp_path / "tokenizer.model")
     (tmp_path / "tokenizer_config.json").write_text(json.dumps({"tokenizer_class": "CodeLlamaTokenizer"}))
     ref, ours = transformers.AutoTokenizer.from_pretrained(tmp_path), AutoTokenizer.from_pretrained(tmp_path)
     assert ours.special_tokens_map == ref.special_tokens_map and ours.all_special_ids == ref.all_special_ids
