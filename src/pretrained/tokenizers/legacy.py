@@ -71,6 +71,8 @@ CONVENTIONS: dict[str, str] = {
     "ConvBertTokenizer": "bert",
     "FunnelTokenizer": "funnel",
     "Qwen2Tokenizer": "qwen2",
+    "OpenAIGPTTokenizer": "openai_gpt",
+    "DebertaTokenizer": "deberta",
     "CLIPTokenizer": "clip",
     "MPNetTokenizer": "mpnet",
 }
@@ -100,6 +102,8 @@ VOCAB_FILES: dict[str, dict[str, str]] = {
     "xglm": {"vocab_file": "sentencepiece.bpe.model"},
     "funnel": {"vocab_file": "vocab.txt"},
     "qwen2": {"vocab_file": "vocab.json", "merges_file": "merges.txt"},
+    "openai_gpt": {"vocab_file": "vocab.json", "merges_file": "merges.txt"},
+    "deberta": {"vocab_file": "vocab.json", "merges_file": "merges.txt"},
     "clip": {"vocab_file": "vocab.json", "merges_file": "merges.txt"},
     "mpnet": {"vocab_file": "vocab.txt"},
 }
@@ -446,6 +450,72 @@ def clip_tokenizer_json(
     }
     model = _bpe_model(vocab, merges, end_of_word_suffix="</w>", unk_token=unk_token)
     return _tokenizer_json(model, normalizer, pre, post, _byte_level(True))
+
+
+def openai_gpt_tokenizer_json(
+    vocab_file: str | os.PathLike, merges_file: str | os.PathLike, *, unk_token: str = "<unk>"
+) -> dict:
+    """``OpenAIGPTConverter``: lowercasing BERT normalizer and pre-tokenizer, BPE with "</w>" word ends.
+
+    >>> openai_gpt_tokenizer_json("vocab.json", "merges.txt")["decoder"]["type"]  # doctest: +SKIP
+    'BPEDecoder'
+    """
+    vocab, merges = _read_bpe_files(vocab_file, merges_file)
+    model = _bpe_model(
+        vocab, merges, unk_token=str(unk_token), end_of_word_suffix="</w>", continuing_subword_prefix=None
+    )
+    normalizer = {
+        "type": "BertNormalizer",
+        "clean_text": True,
+        "handle_chinese_chars": True,
+        "strip_accents": None,
+        "lowercase": True,
+    }
+    decoder = {"type": "BPEDecoder", "suffix": "</w>"}
+    out = _tokenizer_json(model, normalizer, {"type": "BertPreTokenizer"}, None, decoder)
+    if str(unk_token) in vocab:  # the converter adds the unknown token as a special token
+        out["added_tokens"] = [
+            {
+                "id": vocab[str(unk_token)],
+                "content": str(unk_token),
+                "single_word": False,
+                "lstrip": False,
+                "rstrip": False,
+                "normalized": False,
+                "special": True,
+            }
+        ]
+    return out
+
+
+def deberta_tokenizer_json(
+    vocab_file: str | os.PathLike,
+    merges_file: str | os.PathLike,
+    *,
+    add_prefix_space: bool = False,
+    added_token_ids: dict[str, int] | None = None,
+    **tokens: str,
+) -> dict:
+    """``DebertaConverter`` (DeBERTa v1): byte-level BPE with the ``[CLS] A [SEP] B [SEP]`` template.
+
+    ``tokens`` are the slow class's special tokens (``bos_token`` ... ``mask_token``).
+
+    >>> deberta_tokenizer_json("vocab.json", "merges.txt")["post_processor"]["type"]  # doctest: +SKIP
+    'TemplateProcessing'
+    """
+    vocab, merges = _read_bpe_files(vocab_file, merges_file)
+    defaults = dict(bos_token="[CLS]", eos_token="[SEP]", unk_token="[UNK]", sep_token="[SEP]",
+                    pad_token="[PAD]", cls_token="[CLS]", mask_token="[MASK]")  # fmt: skip
+    specials = [str(tokens.get(k, v)) for k, v in defaults.items()]
+    ids = special_token_ids(vocab, specials, added_token_ids)
+    post = template_processing(
+        "[CLS]:0 $A:0 [SEP]:0",
+        "[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1",
+        [(n, ids.get(n, vocab.get(n, ids[specials[2]]))) for n in ("[CLS]", "[SEP]")],
+    )
+    return _tokenizer_json(
+        _bpe_model(vocab, merges), None, _byte_level(add_prefix_space), post, _byte_level(True)
+    )
 
 
 def generate_merges(vocab: dict[str, int], vocab_scores: list[tuple[str, float]] | None) -> list[list[str]]:
@@ -842,6 +912,14 @@ def convert_legacy(convention: str, files: dict[str, str | os.PathLike], options
         mpnet, cls_type_id = convention == "mpnet", 2 if convention == "funnel" else 0
         kwargs["added_token_ids"] = options.get("added_token_ids")
         return bert_tokenizer_json(files["vocab_file"], mpnet=mpnet, cls_type_id=cls_type_id, **kwargs)
+    if convention == "openai_gpt":
+        return openai_gpt_tokenizer_json(
+            files["vocab_file"], files["merges_file"], **{k: text[k] for k in ("unk_token",) if k in text}
+        )
+    if convention == "deberta":
+        kwargs = {k: text[k] for k in _SPECIAL_ATTRIBUTES if k in text}
+        kwargs.update({k: opts[k] for k in ("add_prefix_space", "added_token_ids") if k in opts})
+        return deberta_tokenizer_json(files["vocab_file"], files["merges_file"], **kwargs)
     if convention == "qwen2":
         kwargs = {k: opts[k] for k in ("add_prefix_space",) if k in opts}
         return qwen2_tokenizer_json(files["vocab_file"], files["merges_file"], **kwargs)

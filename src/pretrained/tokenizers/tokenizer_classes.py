@@ -472,6 +472,17 @@ SLOW_SPECS.update(
             },
         },
         "XGLMTokenizer": {"init": _SPM_INIT},
+        "OpenAIGPTTokenizer": {},
+        "DebertaTokenizer": {
+            "wrap": {
+                **{
+                    k: _SPECIAL
+                    for k in ("bos_token", "eos_token", "sep_token", "cls_token", "unk_token", "pad_token")
+                },
+                "mask_token": {"lstrip": True, "rstrip": False},
+            },
+            "init": {"errors": "replace", "add_bos_token": False},
+        },
     }
 )
 _QWEN_WRAP = {"lstrip": False, "rstrip": False, "special": True, "normalized": False}
