@@ -586,3 +586,21 @@ def _encodes(tokenizer, text):
     except Exception:  # noqa: BLE001 - the reference raises its own (Rust) exception type
         return False
     return True
+
+
+@pytest.mark.parametrize("name", ["MBartTokenizer", "MBart50Tokenizer", "NllbTokenizer"])
+def test_unknown_src_lang(name, t5_model, tmp_path):
+    """An unknown src_lang: the slow mBART (legacy files) and mBART-50 raise; NLLB frames with <unk>."""
+    from pretrained import AutoTokenizer
+
+    (tmp_path / "sentencepiece.bpe.model").write_bytes(t5_model.read_bytes())
+    (tmp_path / "tokenizer_config.json").write_text(
+        json.dumps({"tokenizer_class": name, "src_lang": "xx_YY"})
+    )
+    try:
+        ref = transformers.AutoTokenizer.from_pretrained(tmp_path)
+    except KeyError:
+        with pytest.raises(KeyError, match="xx_YY"):
+            AutoTokenizer.from_pretrained(tmp_path)
+        return
+    assert AutoTokenizer.from_pretrained(tmp_path)(SPM_TEXTS)["input_ids"] == ref(SPM_TEXTS)["input_ids"]

@@ -221,6 +221,20 @@ def _legacy_files(name_or_path: Any, cls: type, has_json: bool, options: dict, w
     )
 
 
+def _check_slow_src_lang(class_name: str, src_lang: Any) -> None:
+    """The slow MBartTokenizer (built to convert legacy files) looks its ``src_lang`` up in its language codes."""
+    spec = LANGUAGE_CODE_CLASSES.get(class_name)
+    if (
+        class_name == "MBartTokenizer"
+        and spec is not None
+        and src_lang is not None
+        and src_lang not in spec.codes
+    ):
+        raise KeyError(
+            f"src_lang={src_lang!r} is not a language code of {class_name}; use one of {', '.join(spec.codes)}"
+        )
+
+
 def _added_token_ids(init_kwargs: dict, files: dict[str, Path | None]) -> dict[str, int]:
     """content -> id of the tokens added beside the vocabulary (added_tokens_decoder, added_tokens.json)."""
     ids = {str(content): int(i) for content, i in (_read_json(files["added_tokens_file"]) or {}).items()}
@@ -338,6 +352,7 @@ def load_tokenizer(
             }
         )
         options["added_token_ids"] = _added_token_ids(given, files)
+        _check_slow_src_lang(cls.tokenizer_class_name, options.get("src_lang"))
         log.info("no tokenizer.json for %s; converting %s", name_or_path, [p.name for p in legacy.values()])
         tokenizer_json = convert_legacy(CONVENTIONS[cls.tokenizer_class_name], legacy, options)
     else:
