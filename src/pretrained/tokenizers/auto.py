@@ -3,7 +3,7 @@
 The folder's ``tokenizer_config.json`` names a tokenizer class (``BertTokenizer``, ``LlamaTokenizerFast``,
 ...); each class differs only in defaults and a few fix-ups, kept here as data (:data:`CLASS_SPECS`).
 Without ``tokenizer.json`` the tokenizer is built from legacy files (``vocab.txt``, ``vocab.json`` +
-``merges.txt``, ``tokenizer.model``, ``spiece.model``) by :mod:`.legacy`.
+``merges.txt``, ``tokenizer.model``, ``spiece.model``, ``sentencepiece.bpe.model``, ...) by :mod:`.legacy`.
 
 >>> from pretrained import AutoTokenizer  # doctest: +SKIP
 >>> tok = AutoTokenizer.from_pretrained("bert-base-uncased")  # doctest: +SKIP

@@ -1,7 +1,9 @@
 """Build a ``tokenizer.json`` dict from legacy ("slow") tokenizer files.
 
-Checkpoints older than the fast-tokenizer era ship only ``vocab.txt`` (BERT family), ``vocab.json`` +
-``merges.txt`` (GPT-2, RoBERTa, BART) or a SentencePiece ``*.model`` (Llama, T5). transformers turns those
+Checkpoints older than the fast-tokenizer era ship only ``vocab.txt`` (BERT family, MPNet, Funnel),
+``vocab.json`` + ``merges.txt`` (GPT-2, RoBERTa, BART, Qwen2, CLIP, OpenAI GPT, DeBERTa) or a SentencePiece
+``*.model`` (Llama, Gemma, T5/MT5, XLM-R, Camembert, Albert, XLNet, BigBird, DeBERTa-v2, mBART, NLLB, Pegasus, ...;
+:data:`CONVENTIONS` lists them). transformers turns those
 into a fast tokenizer with ``convert_slow_tokenizer``; each function here returns exactly the
 ``tokenizer.json`` dict that conversion produces, so our engine loads it with ``Tokenizer.from_str`` and
 gives the same ids. Special tokens that the tokenizer class adds afterwards are added by
