@@ -346,6 +346,7 @@ def test_qwen2_clip_mpnet_converters(odd_bpe_files, tmp_path):
         "FunnelTokenizer",
         "OpenAIGPTTokenizer",
         "DebertaTokenizer",
+        "SplinterTokenizer",
     ],
 )
 def test_bpe_and_wordpiece_legacy_folders(name, odd_bpe_files, tmp_path):
@@ -358,7 +359,7 @@ def test_bpe_and_wordpiece_legacy_folders(name, odd_bpe_files, tmp_path):
         words = (MINILM / "vocab.txt").read_text(encoding="utf-8").split("\n")[999:]
         specials = ["<pad>", "<unk>", "<cls>", "<sep>", "<mask>", "<s>", "</s>"]
         (tmp_path / "vocab.txt").write_text("\n".join(specials + words), encoding="utf-8")
-    elif name in ("MPNetTokenizer", "ConvBertTokenizer"):
+    elif name in ("MPNetTokenizer", "ConvBertTokenizer", "SplinterTokenizer"):
         shutil.copy(MINILM / "vocab.txt", tmp_path)
     elif name == "OpenAIGPTTokenizer":  # lowercase letters and punctuation, "</w>" word ends, <unk>
         chars = [chr(c) for c in range(33, 127) if not chr(c).isupper()]

@@ -72,6 +72,7 @@ CONVENTIONS: dict[str, str] = {
     "XGLMTokenizer": "xglm",
     "ConvBertTokenizer": "bert",
     "FunnelTokenizer": "funnel",
+    "SplinterTokenizer": "splinter",
     "Qwen2Tokenizer": "qwen2",
     "OpenAIGPTTokenizer": "openai_gpt",
     "DebertaTokenizer": "deberta",
@@ -103,6 +104,7 @@ VOCAB_FILES: dict[str, dict[str, str]] = {
     "rembert": {"vocab_file": "sentencepiece.model"},
     "xglm": {"vocab_file": "sentencepiece.bpe.model"},
     "funnel": {"vocab_file": "vocab.txt"},
+    "splinter": {"vocab_file": "vocab.txt"},
     "qwen2": {"vocab_file": "vocab.json", "merges_file": "merges.txt"},
     "openai_gpt": {"vocab_file": "vocab.json", "merges_file": "merges.txt"},
     "deberta": {"vocab_file": "vocab.json", "merges_file": "merges.txt"},
@@ -228,12 +230,15 @@ def bert_tokenizer_json(
     mpnet: bool = False,
     cls_type_id: int = 0,
     added_token_ids: dict[str, int] | None = None,
+    question_token: str | None = None,
+    padding_side: str = "right",
 ) -> dict:
     """``BertConverter``: WordPiece over ``vocab.txt`` with the BERT normalizer and [CLS]/[SEP] template.
 
     ``mpnet`` gives ``MPNetConverter``'s pair template, with two separators between the sequences (its
     ``bos_token``/``eos_token`` count for the ids of special tokens missing from the vocabulary);
-    ``cls_type_id=2`` gives ``FunnelConverter``'s.
+    ``cls_type_id=2`` gives ``FunnelConverter``'s; ``question_token`` ``SplinterConverter``'s pair template
+    (``[CLS] A [QUESTION] . [SEP] B [SEP]``, the question after B when ``padding_side`` is "left").
 
     >>> bert_tokenizer_json("vocab.txt")["normalizer"]["lowercase"]  # doctest: +SKIP
     True
@@ -262,11 +267,18 @@ def bert_tokenizer_json(
     }
     cls, sep = str(cls_token), str(sep_token)
     middle = f"{sep}:0 {sep}:0" if mpnet else f"{sep}:0"
-    post = template_processing(
-        f"{cls}:{cls_type_id} $A:0 {sep}:0",
-        f"{cls}:{cls_type_id} $A:0 {middle} $B:1 {sep}:1",
-        [(cls, ids[cls]), (sep, ids[sep])],
-    )
+    single = f"{cls}:{cls_type_id} $A:0 {sep}:0"
+    pair = f"{cls}:{cls_type_id} $A:0 {middle} $B:1 {sep}:1"
+    template_tokens = [(cls, ids[cls]), (sep, ids[sep])]
+    if question_token is not None:
+        question = str(question_token)
+        if padding_side == "right":
+            pair = f"{cls}:0 $A:0 {question} . {sep}:0 $B:1 {sep}:1"
+        else:
+            pair = f"{cls}:0 $A:0 {sep}:0 $B:1 {question} . {sep}:1"
+        unk_id = ids[str(unk_token)]  # the slow class looks both up in the vocabulary only
+        template_tokens += [(question, vocab.get(question, unk_id)), (".", vocab.get(".", unk_id))]
+    post = template_processing(single, pair, template_tokens)
     decoder = {"type": "WordPiece", "prefix": "##", "cleanup": True}
     return _tokenizer_json(model, normalizer, {"type": "BertPreTokenizer"}, post, decoder)
 
@@ -905,7 +917,7 @@ def convert_legacy(convention: str, files: dict[str, str | os.PathLike], options
     """
     opts = {k: v for k, v in options.items() if v is not None or k in ("strip_accents", "mask_token_sent")}
     text = {k: str(v) for k, v in opts.items() if k.endswith("_token") and v is not None}
-    if convention in ("bert", "mpnet", "funnel"):
+    if convention in ("bert", "mpnet", "funnel", "splinter"):
         keys = ("do_lower_case", "tokenize_chinese_chars", "strip_accents", "do_basic_tokenize")
         kwargs = {k: opts[k] for k in keys if k in opts}
         names = ("unk_token", "sep_token", "pad_token", "cls_token", "mask_token")
@@ -913,6 +925,9 @@ def convert_legacy(convention: str, files: dict[str, str | os.PathLike], options
         kwargs.update({k: text[k] for k in names if k in text})
         mpnet, cls_type_id = convention == "mpnet", 2 if convention == "funnel" else 0
         kwargs["added_token_ids"] = options.get("added_token_ids")
+        if convention == "splinter":
+            kwargs["question_token"] = text.get("question_token", "[QUESTION]")
+            kwargs["padding_side"] = opts.get("padding_side", "right")
         return bert_tokenizer_json(files["vocab_file"], mpnet=mpnet, cls_type_id=cls_type_id, **kwargs)
     if convention == "openai_gpt":
         return openai_gpt_tokenizer_json(

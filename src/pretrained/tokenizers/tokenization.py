@@ -30,6 +30,7 @@ from .tokenizer_classes import (
     code_llama_tokens,
     pegasus_specials,
     roberta_post_processor,
+    splinter_question,
     t5_extra_ids,
     xglm_madeup_words,
 )
@@ -112,6 +113,8 @@ class PreTrainedTokenizer(SpecialTokensMixin, PaddingMixin):
                 f"{type(self).__name__} does not support add_bos_token=True (as transformers' fast class); drop "
                 "add_bos_token from the arguments / tokenizer_config.json and prepend the bos token id yourself"
             )
+        if "splinter_question" in self.class_fixups:
+            splinter_question(kwargs)
         if "code_llama_tokens" in self.class_fixups:
             code_llama_tokens(kwargs)
         if "xglm_madeup_words" in self.class_fixups:

@@ -258,7 +258,10 @@ CLASS_SPECS.update(
         "RemBertTokenizer": {"defaults": {"do_lower_case": True, **_ALBERT}},
         "RoFormerTokenizer": {**_BERT, "fixups": ("bert_normalizer_case",)},
         "SeamlessM4TTokenizer": {"inputs": _NO_TTI, "defaults": _S},
-        "SplinterTokenizer": _BERT,
+        "SplinterTokenizer": {
+            "defaults": {**_BERT_DEFAULTS, "question_token": "[QUESTION]"},
+            "fixups": ("bert_normalizer_case", "splinter_question"),
+        },
         "UdopTokenizer": {
             "inputs": _NO_TTI,
             "defaults": dict(eos_token="</s>", sep_token="</s>", unk_token="<unk>", pad_token="<pad>"),
@@ -472,6 +475,7 @@ SLOW_SPECS.update(
             },
         },
         "XGLMTokenizer": {"init": _SPM_INIT},
+        "SplinterTokenizer": {"defaults": {"do_basic_tokenize": True}, "init": {"never_split": None}},
         "OpenAIGPTTokenizer": {},
         "DebertaTokenizer": {
             "wrap": {
@@ -557,6 +561,18 @@ def pegasus_specials(kwargs: dict) -> None:
     else:
         extended = ([sent] if sent is not None else []) + [f"<unk_{i}>" for i in range(2, offset)]
     kwargs["additional_special_tokens"] = extended
+
+
+def splinter_question(kwargs: dict) -> None:
+    """SplinterTokenizerFast: the question token is the (only) additional special token."""
+    if kwargs.get("additional_special_tokens") not in (None, [], ()) and list(
+        kwargs["additional_special_tokens"]
+    ) != [kwargs.get("question_token")]:
+        raise TypeError(
+            "SplinterTokenizer sets additional_special_tokens to (question_token,) itself; pass question_token "
+            "instead of additional_special_tokens"
+        )
+    kwargs["additional_special_tokens"] = (kwargs.get("question_token"),)
 
 
 def code_llama_tokens(kwargs: dict) -> None:
