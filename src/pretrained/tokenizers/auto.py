@@ -3,7 +3,7 @@
 The folder's ``tokenizer_config.json`` names a tokenizer class (``BertTokenizer``, ``LlamaTokenizerFast``,
 ...); each class differs only in defaults and a few fix-ups, kept here as data (:data:`CLASS_SPECS`).
 Without ``tokenizer.json`` the tokenizer is built from legacy files (``vocab.txt``, ``vocab.json`` +
-``merges.txt``, ``tokenizer.model``, ``spiece.model``) by :mod:`.legacy`.
+``merges.txt``, ``tokenizer.model``, ``spiece.model``, ``sentencepiece.bpe.model``, ...) by :mod:`.legacy`.
 
 >>> from pretrained import AutoTokenizer  # doctest: +SKIP
 >>> tok = AutoTokenizer.from_pretrained("bert-base-uncased")  # doctest: +SKIP
@@ -20,6 +20,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .code_llama import CodeLlamaInfilling
+from .language_codes import LANGUAGE_CODE_CLASSES, LanguageCodes
 from .legacy import CONVENTIONS, VOCAB_FILES, convert_legacy
 from .special_tokens import SPECIAL_TOKENS_ATTRIBUTES, added_token
 from .tokenization import (
@@ -67,10 +69,14 @@ def tokenizer_class_for(name: str | None) -> type[PreTrainedTokenizer]:
             "class_pad_token_type_id": spec.get("pad_token_type_id", 0),
             "__module__": __name__,
         }
+        bases: tuple[type, ...] = (PreTrainedTokenizer,)
+        if base in LANGUAGE_CODE_CLASSES:
+            bases = (LanguageCodes, PreTrainedTokenizer)
+            attrs["language_spec"] = LANGUAGE_CODE_CLASSES[base]
+        if base == "CodeLlamaTokenizer":
+            bases = (CodeLlamaInfilling, PreTrainedTokenizer)
         _CLASS_CACHE[base] = (
-            PreTrainedTokenizer
-            if base == "PreTrainedTokenizer"
-            else type(f"{base}Fast", (PreTrainedTokenizer,), attrs)
+            PreTrainedTokenizer if base == "PreTrainedTokenizer" else type(f"{base}Fast", bases, attrs)
         )
     return _CLASS_CACHE[base]
 
@@ -215,10 +221,36 @@ def _legacy_files(name_or_path: Any, cls: type, has_json: bool, options: dict, w
     )
 
 
+def _check_slow_src_lang(class_name: str, src_lang: Any) -> None:
+    """The slow MBartTokenizer (built to convert legacy files) looks its ``src_lang`` up in its language codes."""
+    spec = LANGUAGE_CODE_CLASSES.get(class_name)
+    if (
+        class_name == "MBartTokenizer"
+        and spec is not None
+        and src_lang is not None
+        and src_lang not in spec.codes
+    ):
+        raise KeyError(
+            f"src_lang={src_lang!r} is not a language code of {class_name}; use one of {', '.join(spec.codes)}"
+        )
+
+
+def _added_token_ids(init_kwargs: dict, files: dict[str, Path | None]) -> dict[str, int]:
+    """content -> id of the tokens added beside the vocabulary (added_tokens_decoder, added_tokens.json)."""
+    ids = {str(content): int(i) for content, i in (_read_json(files["added_tokens_file"]) or {}).items()}
+    for i, token in (init_kwargs.get("added_tokens_decoder") or {}).items():
+        content = token.get("content") if isinstance(token, dict) else getattr(token, "content", None)
+        if content is not None:
+            ids[str(content)] = int(i)
+    return ids
+
+
 def _slow_tokens(init_kwargs: dict, defaults: dict, wrap: dict[str, dict]) -> None:
     """The special tokens as the slow tokenizer hands them over: wrapped in AddedToken, ``normalized`` fixed."""
     for key in SPECIAL_TOKENS_ATTRIBUTES[:-1]:
         value = init_kwargs.get(key, added_token(defaults.get(key)))
+        if key not in init_kwargs and key in wrap and value is not None:
+            value = str(value)  # the class's default token, wrapped by the slow class as a string would be
         if isinstance(value, str) and key in wrap:
             flags = wrap[key]
             normalized = flags.get("normalized", not flags.get("special", False))
@@ -296,22 +328,39 @@ def load_tokenizer(
         # tokenizer.json is there (from_slow), else from the config, and only then its own default (True)
         prefix_given = file_json is not None or "add_prefix_space" in init_kwargs
         prefix = {"add_prefix_space": bool(init_kwargs.get("add_prefix_space"))} if prefix_given else {}
+        given = dict(init_kwargs)
+        if (
+            "added_tokens_decoder" not in given
+        ):  # special_tokens_map.json is read then; the slow class gets it
+            for key, value in (_read_json(files["special_tokens_map_file"]) or {}).items():
+                if not (key in kwargs and kwargs[key]) and key != "additional_special_tokens":
+                    given[key] = value
         # the slow class transformers builds to convert hands its own init kwargs on (saved with the tokenizer)
         init_kwargs = {**slow.get("defaults", {}), **slow.get("init", {}), **init_kwargs}
         if "legacy" in slow.get("init", {}) and init_kwargs.get("legacy") is None:
             init_kwargs["legacy"] = True  # the slow class resolves legacy=None to True
-        options = {
-            k: added_token(v) if isinstance(v, dict) and "content" in v else v for k, v in options.items()
-        }
+        # the settings of the slow class: its defaults override the fast class's, the config overrides both
+        given = {k: added_token(v) if isinstance(v, dict) and "content" in v else v for k, v in given.items()}
         options = _convert_saved_tokens(
-            {**cls.class_defaults, **slow.get("defaults", {}), **slow.get("convert", {}), **options, **prefix}
+            {
+                **cls.class_defaults,
+                **slow.get("defaults", {}),
+                **slow.get("unset", {}),
+                **slow.get("convert", {}),
+                **given,
+                **prefix,
+            }
         )
+        options["added_token_ids"] = _added_token_ids(given, files)
+        _check_slow_src_lang(cls.tokenizer_class_name, options.get("src_lang"))
         log.info("no tokenizer.json for %s; converting %s", name_or_path, [p.name for p in legacy.values()])
         tokenizer_json = convert_legacy(CONVENTIONS[cls.tokenizer_class_name], legacy, options)
     else:
         tokenizer_json = file_json
     _special_tokens(init_kwargs, kwargs, files, file_json)
     if legacy is not None:
+        for key, value in slow.get("unset", {}).items():
+            init_kwargs.setdefault(key, value)
         _slow_tokens(init_kwargs, cls.class_defaults, slow.get("wrap", {}))
     init_kwargs["name_or_path"] = str(name_or_path)
     for key in ("tokenizer_file", "vocab_file", "merges_file", "special_tokens_map_file", "from_slow"):

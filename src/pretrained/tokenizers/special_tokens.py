@@ -224,12 +224,15 @@ class SpecialTokensMixin:
 
     @property
     def all_special_tokens_extended(self) -> list[Any]:
-        out, seen = [], set()
+        out: list[Any] = []
+        seen: set[str] = set()
         for value in self.special_tokens_map_extended.values():
-            for token in value if isinstance(value, (list, tuple)) else [value]:
-                if str(token) not in seen:
-                    seen.add(str(token))
-                    out.append(token)
+            # as the reference: a token repeated inside one list (additional tokens) stays repeated
+            tokens = [
+                t for t in (value if isinstance(value, (list, tuple)) else [value]) if str(t) not in seen
+            ]
+            seen.update(map(str, tokens))
+            out.extend(tokens)
         return out
 
     @property

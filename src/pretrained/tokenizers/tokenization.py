@@ -27,8 +27,12 @@ from .tokenizer_classes import (
     TEMPLATE_TOKEN_TYPE_IDS,
     ZERO_TOKEN_TYPE_IDS,
     bert_normalizer,
+    code_llama_tokens,
+    pegasus_specials,
     roberta_post_processor,
+    splinter_question,
     t5_extra_ids,
+    xglm_madeup_words,
 )
 
 log = logging.getLogger(__name__)
@@ -104,6 +108,20 @@ class PreTrainedTokenizer(SpecialTokensMixin, PaddingMixin):
             kwargs.setdefault(key, added_token(value))
         if "t5_extra_ids" in self.class_fixups:
             t5_extra_ids(kwargs)
+        if "no_bos_token" in self.class_fixups and kwargs.pop("add_bos_token", False):
+            raise ValueError(
+                f"{type(self).__name__} does not support add_bos_token=True (as transformers' fast class); drop "
+                "add_bos_token from the arguments / tokenizer_config.json and prepend the bos token id yourself"
+            )
+        if "splinter_question" in self.class_fixups:
+            splinter_question(kwargs)
+        if "code_llama_tokens" in self.class_fixups:
+            code_llama_tokens(kwargs)
+        if "xglm_madeup_words" in self.class_fixups:
+            xglm_madeup_words(kwargs)
+        if "pegasus_specials" in self.class_fixups:
+            pegasus_specials(kwargs)
+            added_tokens_decoder = {}  # PegasusTokenizerFast drops it
         self.add_prefix_space = kwargs.get("add_prefix_space", False)
         Tokenizer, _ = engine_classes()
         if tokenizer_object is not None:
@@ -119,6 +137,8 @@ class PreTrainedTokenizer(SpecialTokensMixin, PaddingMixin):
         self._fix_add_prefix_space(tokenizer_json)
         if "bert_normalizer" in self.class_fixups:
             bert_normalizer(tokenizer_json, kwargs)
+        if "bert_normalizer_case" in self.class_fixups:
+            bert_normalizer(tokenizer_json, kwargs, chinese_chars=False)
         if "roberta_post_processor" in self.class_fixups:
             roberta_post_processor(tokenizer_json, kwargs)
         self._tokenizer = Tokenizer.from_dict(tokenizer_json)
@@ -444,15 +464,26 @@ class PreTrainedTokenizer(SpecialTokensMixin, PaddingMixin):
             raise ValueError("You need to specify either `text` or `text_target`.")
         encodings = target = None
         if text is not None:
+            self._switch_to_input_mode()
             encodings = self._call_one(text, text_pair, **kwargs)
         if text_target is not None:
-            target = self._call_one(text_target, text_pair_target, **kwargs)
+            self._switch_to_target_mode()
+            try:
+                target = self._call_one(text_target, text_pair_target, **kwargs)
+            finally:
+                self._switch_to_input_mode()
         if target is None:
             return encodings
         if encodings is None:
             return target
         encodings["labels"] = target["input_ids"]
         return encodings
+
+    def _switch_to_input_mode(self) -> None:
+        """Prepare the backend for source texts (translation tokenizers frame them with ``src_lang``)."""
+
+    def _switch_to_target_mode(self) -> None:
+        """Prepare the backend for ``text_target`` (translation tokenizers frame it with ``tgt_lang``)."""
 
     def _call_one(
         self, text: Any, text_pair: Any = None, is_split_into_words: bool = False, **kwargs
@@ -635,6 +666,10 @@ class PreTrainedTokenizer(SpecialTokensMixin, PaddingMixin):
                 + (" (use batch_decode for a batch)" if isinstance(token_ids[bad], list) else "")
             )
         text = self._tokenizer.decode(token_ids, skip_special_tokens=skip_special_tokens)
+        if "clip_decode" in self.class_fixups:
+            # CLIPTokenizerFast wraps the backend's decode: word ends ("</w>") become spaces, then strip
+            suffix = getattr(self._tokenizer.model, "end_of_word_suffix", None)
+            text = text.replace(suffix, " ").strip() if suffix else text
         clean = (
             self.clean_up_tokenization_spaces
             if clean_up_tokenization_spaces is None

@@ -71,11 +71,19 @@ CLASS_SPECS: dict[str, dict[str, Any]] = {
     "DPRReaderTokenizer": _BERT,
     "MPNetTokenizer": {
         "inputs": _NO_TTI,
-        "fixups": ("bert_normalizer",),
-        "defaults": {**_BERT_DEFAULTS, **_ROBERTA_DEFAULTS, "unk_token": "[UNK]", "add_prefix_space": None},
+        "fixups": ("bert_normalizer_case",),
+        "defaults": {
+            **_BERT_DEFAULTS,
+            **{k: v for k, v in _ROBERTA_DEFAULTS.items() if k not in ("add_prefix_space", "trim_offsets")},
+            "unk_token": "[UNK]",
+        },
     },
     "GPT2Tokenizer": {"inputs": _NO_TTI, "defaults": _GPT2_DEFAULTS, "fixups": ("pretokenized",)},
-    "CodeGenTokenizer": {"inputs": _NO_TTI, "defaults": _GPT2_DEFAULTS, "fixups": ("pretokenized",)},
+    "CodeGenTokenizer": {
+        "inputs": _NO_TTI,
+        "defaults": _GPT2_DEFAULTS,
+        "fixups": ("pretokenized", "no_bos_token"),
+    },
     "GPTNeoXTokenizer": {
         "inputs": _NO_TTI,
         "defaults": {**_GPT2_DEFAULTS, "add_bos_token": False, "add_eos_token": False},
@@ -96,10 +104,27 @@ CLASS_SPECS: dict[str, dict[str, Any]] = {
     "XLMRobertaTokenizer": {"inputs": _NO_TTI, "defaults": _XLMR_DEFAULTS},
     "CamembertTokenizer": {"inputs": _NO_TTI, "defaults": _XLMR_DEFAULTS},
     "LlamaTokenizer": _LLAMA,
-    "CodeLlamaTokenizer": _LLAMA,
+    "CodeLlamaTokenizer": {
+        **_LLAMA,
+        "defaults": {
+            **{k: v for k, v in _LLAMA_DEFAULTS.items() if k not in ("legacy", "add_prefix_space")},
+            "prefix_token": "▁<PRE>",
+            "middle_token": "▁<MID>",
+            "suffix_token": "▁<SUF>",
+            "eot_token": "▁<EOT>",
+            "fill_token": "<FILL_ME>",
+            "use_default_system_prompt": False,
+        },
+        "fixups": ("bos_eos_template", "code_llama_tokens"),
+    },
     "GemmaTokenizer": {
         **_LLAMA,
-        "defaults": {**_LLAMA_DEFAULTS, "bos_token": "<bos>", "eos_token": "<eos>", "pad_token": "<pad>"},
+        "defaults": {
+            **{k: v for k, v in _LLAMA_DEFAULTS.items() if k not in ("legacy", "add_prefix_space")},
+            "bos_token": "<bos>",
+            "eos_token": "<eos>",
+            "pad_token": "<pad>",
+        },
     },
     "CohereTokenizer": {
         **_LLAMA,
@@ -132,6 +157,7 @@ CLASS_SPECS: dict[str, dict[str, Any]] = {
     },
     "CLIPTokenizer": {
         "inputs": _NO_TTI,
+        "fixups": ("clip_decode",),
         "defaults": dict(
             unk_token="<|endoftext|>",
             bos_token="<|startoftext|>",
@@ -187,6 +213,10 @@ CLASS_SPECS.update(
                 mask_token="<mask>",
                 bos_token="<s>",
                 eos_token="</s>",
+                clean_text=True,
+                tokenize_chinese_chars=True,
+                strip_accents=None,
+                wordpieces_prefix="##",
             ),
             "fixups": ("bert_normalizer",),
         },  # fmt: skip
@@ -195,7 +225,7 @@ CLASS_SPECS.update(
                 cls_token="<s>", unk_token="<unk>", pad_token="<pad>", mask_token="<mask>", sep_token="</s>"
             )
         },
-        "LayoutLMv2Tokenizer": _BERT,
+        "LayoutLMv2Tokenizer": {**_BERT, "fixups": ("bert_normalizer_case",)},
         "LayoutLMv3Tokenizer": {"inputs": _NO_TTI, "defaults": {**_SM, "add_prefix_space": True}},
         "LayoutXLMTokenizer": {"inputs": _NO_TTI, "defaults": _SM},
         "MBart50Tokenizer": {
@@ -214,18 +244,29 @@ CLASS_SPECS.update(
         "OpenAIGPTTokenizer": {"inputs": _NO_TTI, "defaults": {"unk_token": "<unk>"}},
         "PegasusTokenizer": {
             "inputs": _NO_TTI,
-            "defaults": dict(pad_token="<pad>", eos_token="</s>", unk_token="<unk>", mask_token="<mask_2>"),
+            "defaults": dict(
+                pad_token="<pad>",
+                eos_token="</s>",
+                unk_token="<unk>",
+                mask_token="<mask_2>",
+                mask_token_sent="<mask_1>",
+                offset=103,
+            ),
+            "fixups": ("pegasus_specials",),
         },
         "ReformerTokenizer": {"inputs": _NO_TTI, "defaults": dict(eos_token="</s>", unk_token="<unk>")},
         "RemBertTokenizer": {"defaults": {"do_lower_case": True, **_ALBERT}},
-        "RoFormerTokenizer": _BERT,
+        "RoFormerTokenizer": {**_BERT, "fixups": ("bert_normalizer_case",)},
         "SeamlessM4TTokenizer": {"inputs": _NO_TTI, "defaults": _S},
-        "SplinterTokenizer": _BERT,
+        "SplinterTokenizer": {
+            "defaults": {**_BERT_DEFAULTS, "question_token": "[QUESTION]"},
+            "fixups": ("bert_normalizer_case", "splinter_question"),
+        },
         "UdopTokenizer": {
             "inputs": _NO_TTI,
             "defaults": dict(eos_token="</s>", sep_token="</s>", unk_token="<unk>", pad_token="<pad>"),
         },
-        "XGLMTokenizer": {"inputs": _NO_TTI, "defaults": _S},
+        "XGLMTokenizer": {"inputs": _NO_TTI, "defaults": _S, "fixups": ("xglm_madeup_words",)},
         "XLNetTokenizer": {
             "padding_side": "left",
             "pad_token_type_id": 3,
@@ -266,6 +307,30 @@ MODEL_TYPE_TO_TOKENIZER: dict[str, str] = {
     "xlnet": "XLNetTokenizer",
     "phi": "CodeGenTokenizer",
     "marian": "MarianTokenizer",
+    # the reference's mapping for the classes converted from legacy files (legacy.CONVENTIONS); "mt5" stays
+    # T5Tokenizer: the reference's mapping gives T5TokenizerFast for it
+    "barthez": "BarthezTokenizer",
+    **dict.fromkeys(("big_bird",), "BigBirdTokenizer"),
+    **dict.fromkeys(("bigbird_pegasus", "pegasus", "pegasus_x"), "PegasusTokenizer"),
+    "convbert": "ConvBertTokenizer",
+    "deberta-v2": "DebertaV2Tokenizer",
+    "fnet": "FNetTokenizer",
+    "funnel": "FunnelTokenizer",
+    "layoutlm": "LayoutLMTokenizer",
+    "lxmert": "LxmertTokenizer",
+    "mbart": "MBartTokenizer",
+    "mbart50": "MBart50Tokenizer",
+    "mobilebert": "MobileBertTokenizer",
+    "nllb-moe": "NllbTokenizer",
+    "reformer": "ReformerTokenizer",
+    "rembert": "RemBertTokenizer",
+    "squeezebert": "SqueezeBertTokenizer",
+    "splinter": "SplinterTokenizer",
+    "xglm": "XGLMTokenizer",
+    "code_llama": "CodeLlamaTokenizer",
+    **dict.fromkeys(("gemma3_text", "gemma3n", "gemma3n_text", "t5gemma"), "GemmaTokenizer"),
+    **dict.fromkeys(("qwen2_vl", "qwen2_5_vl", "qwen2_audio", "qwen3_next"), "Qwen2Tokenizer"),
+    **dict.fromkeys(("xmod", "kosmos-2"), "XLMRobertaTokenizer"),
 }
 
 # When a tokenizer is converted from legacy files, transformers first builds the "slow" class: its defaults
@@ -276,9 +341,13 @@ _ROBERTA_WRAP = {
 }
 _SPECIAL = {"special": True}
 _LLAMA_WRAP = {"normalized": False, "special": True}
-_BERT_SLOW = {"defaults": {"clean_up_tokenization_spaces": True, "do_basic_tokenize": True}}
+_BERT_SLOW = {
+    "defaults": {"clean_up_tokenization_spaces": True, "do_basic_tokenize": True},
+    "init": {"never_split": None},
+}
 # slow class -> defaults: its __init__ defaults (kept in init_kwargs); init: the init kwargs it adds of its own
-# (saved in tokenizer_config.json); convert: options for the conversion only; wrap: AddedToken flags
+# (saved in tokenizer_config.json); convert: options for the conversion only; wrap: AddedToken flags; unset:
+# defaults that apply only when neither the config nor special_tokens_map.json gives the setting
 SLOW_SPECS: dict[str, dict[str, Any]] = {
     **{name: _BERT_SLOW for name, conv in CONVENTIONS.items() if conv == "bert"},
     "GPT2Tokenizer": {
@@ -310,24 +379,153 @@ SLOW_SPECS: dict[str, dict[str, Any]] = {
         ),  # fmt: skip
     },
     "CodeLlamaTokenizer": {"wrap": {k: _LLAMA_WRAP for k in ("bos_token", "eos_token", "unk_token")}},
+    "GemmaTokenizer": {
+        "wrap": {k: _LLAMA_WRAP for k in ("bos_token", "eos_token", "unk_token", "pad_token")},
+        "init": dict(
+            sp_model_kwargs=None, use_default_system_prompt=False, spaces_between_special_tokens=False
+        ),
+    },
     "T5Tokenizer": {
         "convert": {"add_prefix_space": True},  # the slow class's default, for the conversion only
         "wrap": {k: _SPECIAL for k in ("pad_token", "unk_token", "eos_token")},
         "init": {"legacy": None, "sp_model_kwargs": {}},
     },
+    "XLMRobertaTokenizer": {
+        "wrap": {"mask_token": {"lstrip": True, "rstrip": False, "normalized": False, "special": True}},
+        "init": {"sp_model_kwargs": {}},
+    },
+    "CamembertTokenizer": {
+        "wrap": {"mask_token": {"lstrip": True, "rstrip": False, "normalized": False, "special": True}},
+        "init": {"sp_model_kwargs": {}},
+        "unset": {"additional_special_tokens": ["<s>NOTUSED", "</s>NOTUSED", "<unk>NOTUSED"]},
+    },
+    "AlbertTokenizer": {
+        "wrap": {"mask_token": {"lstrip": True, "rstrip": False, "normalized": False}},
+        "defaults": {"do_lower_case": True, "remove_space": True, "keep_accents": False},
+        "init": {"sp_model_kwargs": {}},
+    },
+    "XLNetTokenizer": {
+        "wrap": {"mask_token": {"lstrip": True, "special": True}},
+        "defaults": {"do_lower_case": False, "remove_space": True, "keep_accents": False},
+        "init": {"sp_model_kwargs": {}},
+        "unset": {"additional_special_tokens": ["<eop>", "<eod>"]},
+    },
+    "BigBirdTokenizer": {
+        "wrap": {
+            **{
+                k: _WRAP_N
+                for k in ("bos_token", "eos_token", "unk_token", "pad_token", "cls_token", "sep_token")
+            },
+            "mask_token": {"lstrip": True, "rstrip": False},
+        },
+        "init": {"sp_model_kwargs": {}},
+    },
+    "DebertaV2Tokenizer": {
+        "wrap": {"unk_token": {"normalized": True, "special": True}},
+        "defaults": {"do_lower_case": False, "split_by_punct": False},
+        "init": {"sp_model_kwargs": {}},
+    },
 }
+SLOW_SPECS["MT5Tokenizer"] = SLOW_SPECS["T5Tokenizer"]
+_MASK_LSTRIP = {"mask_token": {"lstrip": True, "rstrip": False, "normalized": False, "special": True}}
+SLOW_SPECS.update(
+    {
+        "MBartTokenizer": {"wrap": _MASK_LSTRIP, "init": {"sp_model_kwargs": {}, "tokenizer_file": None}},
+        "MBart50Tokenizer": {
+            "wrap": {"mask_token": {"lstrip": True, "rstrip": False, "normalized": True, "special": True}},
+            "init": {"sp_model_kwargs": {}},
+        },
+        "NllbTokenizer": {
+            "wrap": {
+                **{k: _LLAMA_WRAP for k in ("bos_token", "eos_token", "unk_token", "pad_token")},
+                "mask_token": {"lstrip": True, "normalized": True, "special": True},
+            },
+            "init": {"sp_model_kwargs": {}, "tokenizer_file": None, "legacy_behaviour": False},
+        },
+    }
+)
+SLOW_SPECS["PegasusTokenizer"] = {"init": {"sp_model_kwargs": {}}}
+_SPM_INIT = {"sp_model_kwargs": {}}
+SLOW_SPECS.update(
+    {
+        "ConvBertTokenizer": _BERT_SLOW,
+        "FunnelTokenizer": _BERT_SLOW,
+        "BarthezTokenizer": {
+            "wrap": {"mask_token": {"lstrip": True, "rstrip": False, "normalized": False, "special": True}},
+            "init": _SPM_INIT,
+        },
+        "FNetTokenizer": {
+            "wrap": {
+                "mask_token": {"lstrip": True, "special": True},
+                "cls_token": _SPECIAL,
+                "sep_token": _SPECIAL,
+            },
+            "defaults": {"do_lower_case": False, "remove_space": True, "keep_accents": True},
+            "init": _SPM_INIT,
+        },
+        "ReformerTokenizer": {"init": _SPM_INIT, "unset": {"additional_special_tokens": []}},
+        "RemBertTokenizer": {  # the slow class's defaults differ from the fast one's
+            "wrap": {"mask_token": {"lstrip": True, "rstrip": False}},
+            "defaults": {
+                "do_lower_case": False,
+                "remove_space": True,
+                "keep_accents": True,
+                "unk_token": "[UNK]",
+                "pad_token": "[PAD]",
+            },
+        },
+        "XGLMTokenizer": {"init": _SPM_INIT},
+        "SplinterTokenizer": {"defaults": {"do_basic_tokenize": True}, "init": {"never_split": None}},
+        "OpenAIGPTTokenizer": {},
+        "DebertaTokenizer": {
+            "wrap": {
+                **{
+                    k: _SPECIAL
+                    for k in ("bos_token", "eos_token", "sep_token", "cls_token", "unk_token", "pad_token")
+                },
+                "mask_token": {"lstrip": True, "rstrip": False},
+            },
+            "init": {"errors": "replace", "add_bos_token": False},
+        },
+    }
+)
+_QWEN_WRAP = {"lstrip": False, "rstrip": False, "special": True, "normalized": False}
+SLOW_SPECS.update(
+    {
+        "Qwen2Tokenizer": {
+            "wrap": {k: _QWEN_WRAP for k in ("bos_token", "eos_token", "unk_token", "pad_token")},
+            "init": {"errors": "replace", "bos_token": None, "split_special_tokens": False},
+            "defaults": {"clean_up_tokenization_spaces": False},
+        },
+        "CLIPTokenizer": {
+            "wrap": {k: _WRAP_N for k in ("bos_token", "eos_token", "unk_token")},
+            "init": {"errors": "replace"},
+        },
+        "MPNetTokenizer": {
+            "wrap": {
+                **{
+                    k: _SPECIAL
+                    for k in ("bos_token", "eos_token", "sep_token", "cls_token", "unk_token", "pad_token")
+                },
+                "mask_token": {"lstrip": True, "special": True},
+            },
+            **_BERT_SLOW,
+        },
+    }
+)
 
 
-def bert_normalizer(tokenizer_json: dict, kwargs: dict) -> None:
-    """BertTokenizerFast: the normalizer follows do_lower_case / strip_accents / tokenize_chinese_chars."""
+def bert_normalizer(tokenizer_json: dict, kwargs: dict, chinese_chars: bool = True) -> None:
+    """BertTokenizerFast: the normalizer follows do_lower_case / strip_accents / tokenize_chinese_chars.
+
+    ``chinese_chars=False``: MPNet, LayoutLMv2 and RoFormer follow only do_lower_case and strip_accents.
+    """
     state = tokenizer_json.get("normalizer")
     if not isinstance(state, dict):
         return
-    wanted = {
-        "lowercase": kwargs.get("do_lower_case", True),
-        "strip_accents": kwargs.get("strip_accents"),
-        "handle_chinese_chars": kwargs.get("tokenize_chinese_chars", True),
-    }
+    wanted = {"lowercase": kwargs.get("do_lower_case", True), "strip_accents": kwargs.get("strip_accents")}
+    if chinese_chars:
+        wanted["handle_chinese_chars"] = kwargs.get("tokenize_chinese_chars", True)
     if any(state.get(k, v) != v for k, v in wanted.items()):
         state.update(wanted)
 
@@ -341,6 +539,58 @@ def roberta_post_processor(tokenizer_json: dict, kwargs: dict) -> None:
         value = kwargs.get(key, default)
         if key in state and state[key] != value:
             state[key] = value
+
+
+def pegasus_specials(kwargs: dict) -> None:
+    """PegasusTokenizerFast: ``mask_token_sent`` and ``<unk_2>`` ... ``<unk_{offset - 1}>`` join the additional
+    special tokens; its added_tokens_decoder is ignored."""
+    offset, sent = kwargs.get("offset", 103), kwargs.get("mask_token_sent", "<mask_1>")
+    extra = kwargs.get("additional_special_tokens")
+    if extra is not None:
+        if not isinstance(extra, list):
+            raise TypeError(
+                f"additional_special_tokens should be of type list, but is {type(extra).__name__}; pass a list"
+            )
+        extended = [sent] + list(extra) if sent not in extra and sent is not None else list(extra)
+        extended += [f"<unk_{i}>" for i in range(len(extended), offset - 1)]
+        if len({str(t) for t in extended}) != len(extended):
+            raise ValueError(
+                "Please make sure that the provided additional_special_tokens do not contain an incorrectly"
+                f" shifted list of <unk_x> tokens. Found {extended}."
+            )
+    else:
+        extended = ([sent] if sent is not None else []) + [f"<unk_{i}>" for i in range(2, offset)]
+    kwargs["additional_special_tokens"] = extended
+
+
+def splinter_question(kwargs: dict) -> None:
+    """SplinterTokenizerFast: the question token is the (only) additional special token."""
+    if kwargs.get("additional_special_tokens") not in (None, [], ()) and list(
+        kwargs["additional_special_tokens"]
+    ) != [kwargs.get("question_token")]:
+        raise TypeError(
+            "SplinterTokenizer sets additional_special_tokens to (question_token,) itself; pass question_token "
+            "instead of additional_special_tokens"
+        )
+    kwargs["additional_special_tokens"] = (kwargs.get("question_token"),)
+
+
+def code_llama_tokens(kwargs: dict) -> None:
+    """CodeLlamaTokenizerFast: the infilling tokens (prefix, middle, suffix, end of text) join the additional
+    special tokens (appended even when already there, as the reference does)."""
+    extra = list(kwargs.get("additional_special_tokens") or [])
+    for key in ("prefix_token", "middle_token", "suffix_token", "eot_token"):
+        if kwargs.get(key) is not None:
+            extra.append(kwargs[key])
+    kwargs["additional_special_tokens"] = extra
+
+
+def xglm_madeup_words(kwargs: dict) -> None:
+    """XGLMTokenizerFast: ``<madeupword0>`` ... ``<madeupword6>`` join the additional special tokens."""
+    extra = list(kwargs.get("additional_special_tokens") or [])
+    kwargs["additional_special_tokens"] = extra + [
+        w for w in (f"<madeupword{i}>" for i in range(7)) if w not in extra
+    ]
 
 
 def t5_extra_ids(kwargs: dict) -> None:
