@@ -212,14 +212,21 @@ class Seq2SeqLM(Seq2SeqPreTrainedModel, GenerationMixin):
         return Seq2SeqLMOutput(
             loss=lm_loss(logits, labels) if labels is not None else None,
             logits=logits,
-            past_key_values=out.past_key_values,
-            decoder_hidden_states=out.decoder_hidden_states,
-            decoder_attentions=out.decoder_attentions,
-            cross_attentions=out.cross_attentions,
-            encoder_last_hidden_state=out.encoder_last_hidden_state,
-            encoder_hidden_states=out.encoder_hidden_states,
-            encoder_attentions=out.encoder_attentions,
+            **passed_on(out),
         )
+
+
+def passed_on(out: Seq2SeqModelOutput) -> dict[str, Any]:
+    """The encoder-decoder's outputs a head passes on unchanged: the cache, hidden states and attentions."""
+    return dict(
+        past_key_values=out.past_key_values,
+        decoder_hidden_states=out.decoder_hidden_states,
+        decoder_attentions=out.decoder_attentions,
+        cross_attentions=out.cross_attentions,
+        encoder_last_hidden_state=out.encoder_last_hidden_state,
+        encoder_hidden_states=out.encoder_hidden_states,
+        encoder_attentions=out.encoder_attentions,
+    )
 
 
 def new_cache(num_layers: int, source_length: int) -> EncoderDecoderCache:
@@ -278,13 +285,7 @@ def seq2seq_span_output(
         loss=loss,
         start_logits=start,
         end_logits=end,
-        past_key_values=out.past_key_values,
-        decoder_hidden_states=out.decoder_hidden_states,
-        decoder_attentions=out.decoder_attentions,
-        cross_attentions=out.cross_attentions,
-        encoder_last_hidden_state=out.encoder_last_hidden_state,
-        encoder_hidden_states=out.encoder_hidden_states,
-        encoder_attentions=out.encoder_attentions,
+        **passed_on(out),
     )
 
 
@@ -312,11 +313,5 @@ def eos_classification(
     return Seq2SeqSequenceClassifierOutput(
         loss=loss,
         logits=logits,
-        past_key_values=out.past_key_values,
-        decoder_hidden_states=out.decoder_hidden_states,
-        decoder_attentions=out.decoder_attentions,
-        cross_attentions=out.cross_attentions,
-        encoder_last_hidden_state=out.encoder_last_hidden_state,
-        encoder_hidden_states=out.encoder_hidden_states,
-        encoder_attentions=out.encoder_attentions,
+        **passed_on(out),
     )
