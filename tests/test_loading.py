@@ -975,3 +975,16 @@ def test_variant_round_trip(tmp_path):
         torch.testing.assert_close(
             theirs(ids).last_hidden_state, model(ids).last_hidden_state, atol=1e-5, rtol=0
         )
+
+
+def test_reference_optional_inputs_accepted_as_none():
+    """head_mask and encoder_hidden_states (and kin), which scripts written for the reference pass as None, are
+    accepted as None; a value is a clear NotImplementedError, not a TypeError from forward."""
+    model = BertModel(BertConfig(**TINY)).eval()
+    ids = torch.tensor([[2, 5, 7, 3]])
+    with torch.no_grad():
+        want = model(ids).last_hidden_state
+        got = model(ids, head_mask=None, encoder_hidden_states=None, encoder_attention_mask=None)
+    torch.testing.assert_close(got.last_hidden_state, want)
+    with pytest.raises(NotImplementedError, match="BertModel does not support head_mask"):
+        model(ids, head_mask=torch.ones(2, 4))

@@ -9,6 +9,7 @@ memory-mapped tensors in place; only what the checkpoint lacks (a new head) is m
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Iterator
@@ -59,6 +60,39 @@ def _without_cache(model: nn.Module, args: tuple, kwargs: dict) -> tuple[tuple, 
     if i < len(args):
         return (*args[:i], False, *args[i + 1 :]), kwargs
     return args, {**kwargs, "use_cache": False}
+
+
+# forward arguments of the reference that some of our models lack: accepted as None (their default), else an error
+_UNSUPPORTED_INPUTS = frozenset(
+    {
+        "head_mask",
+        "decoder_head_mask",
+        "cross_attn_head_mask",
+        "encoder_hidden_states",
+        "encoder_attention_mask",
+    }
+)
+
+
+@functools.cache
+def _forward_parameters(cls: type) -> frozenset[str]:
+    import inspect
+
+    return frozenset(inspect.signature(cls.forward).parameters)
+
+
+def _without_unsupported(cls: type, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``kwargs`` less the reference's optional inputs this model's forward does not take, which must be None."""
+    accepted = _forward_parameters(cls)
+    out = {}
+    for key, value in kwargs.items():
+        if key in _UNSUPPORTED_INPUTS and key not in accepted:
+            if value is not None:
+                what = "masking attention heads" if "head_mask" in key else "cross-attention"
+                raise NotImplementedError(f"{cls.__name__} does not support {key} ({what}); leave it None")
+            continue
+        out[key] = value
+    return out
 
 
 def _init_parameters(cls: type) -> frozenset[str]:
@@ -272,6 +306,8 @@ class PreTrainedModel(nn.Module):
         with gradient checkpointing no KV cache is kept (``use_cache=False``, as the reference)."""
         if self.training and self.__dict__.get("_checkpointed"):
             args, kwargs = _without_cache(self, args, kwargs)
+        if not _UNSUPPORTED_INPUTS.isdisjoint(kwargs):
+            kwargs = _without_unsupported(type(self), kwargs)
         out = super().__call__(*args, **kwargs)
         return out.to_tuple() if return_dict is False and hasattr(out, "to_tuple") else out
 
