@@ -23,7 +23,7 @@ from ..modeling import PreTrainedModel
 from ..nn.activations import get_activation
 from ..nn.attention import attend
 from ..nn.causal_lm import causal_lm_loss, keep_positions
-from ..nn.heads import sequence_classification_loss, span_loss, token_loss
+from ..nn.heads import sequence_classification_loss, span_output, token_loss
 from ..nn.kv_cache import KVCache
 from ..nn.linear import Linear, linear_act
 from ..nn.masks import causal_mask, padding_mask
@@ -33,7 +33,6 @@ from ..outputs import (
     ModelOutput,
     MultipleChoiceModelOutput,
     NextSentencePredictorOutput,
-    QuestionAnsweringModelOutput,
     SequenceClassifierOutput,
     TokenClassifierOutput,
 )
@@ -495,14 +494,7 @@ class BertForQuestionAnswering(BertPreTrainedModel):
         self, input_ids=None, attention_mask=None, start_positions=None, end_positions=None, **kwargs
     ):
         out = self.bert(input_ids, attention_mask, **_encoder_kwargs(kwargs))
-        return qa_output(self.qa_outputs(out.last_hidden_state), start_positions, end_positions, out)
-
-
-def qa_output(logits: torch.Tensor, start_positions, end_positions, out) -> QuestionAnsweringModelOutput:
-    """Split (B, T, 2) span logits into start/end and add the span loss when positions are given."""
-    start, end = (t.squeeze(-1).contiguous() for t in logits.split(1, dim=-1))  # (B, T) each
-    loss = span_loss(start, end, start_positions, end_positions) if start_positions is not None else None
-    return QuestionAnsweringModelOutput(loss, start, end, out.hidden_states, out.attentions)
+        return span_output(self.qa_outputs(out.last_hidden_state), start_positions, end_positions, out)
 
 
 class BertPredictionHeadTransform(nn.Module):

@@ -19,11 +19,11 @@ from ..config import PretrainedConfig
 from ..modeling import PreTrainedModel
 from ..nn.activations import get_activation
 from ..nn.attention import attend
-from ..nn.heads import sequence_classification_loss, token_loss
+from ..nn.heads import sequence_classification_loss, span_output, token_loss
 from ..nn.linear import Linear, linear_act
 from ..nn.masks import padding_mask
 from ..outputs import BaseModelOutput, MaskedLMOutput, SequenceClassifierOutput, TokenClassifierOutput
-from .bert import _encoder_kwargs, choice_output, flat_choices, qa_output, run_layers
+from .bert import _encoder_kwargs, choice_output, flat_choices, run_layers
 
 LAYER_NORM_EPS = 1e-12  # fixed in DistilBERT, not a config field
 
@@ -288,7 +288,7 @@ class DistilBertForQuestionAnswering(DistilBertPreTrainedModel):
     ):
         out = self.distilbert(input_ids, attention_mask, **_encoder_kwargs(kwargs))
         logits = self.qa_outputs(self.dropout(out.last_hidden_state))  # (B, T, 2)
-        return qa_output(logits, start_positions, end_positions, out)
+        return span_output(logits, start_positions, end_positions, out)
 
 
 # task -> class name, read by models/auto.py

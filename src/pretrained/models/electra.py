@@ -19,7 +19,7 @@ from torch import nn
 
 from ..config import PretrainedConfig
 from ..nn.activations import get_activation
-from ..nn.heads import sequence_classification_loss, token_loss
+from ..nn.heads import sequence_classification_loss, span_output, token_loss
 from ..nn.kv_cache import KVCache
 from ..nn.linear import Linear
 from ..outputs import (
@@ -39,7 +39,6 @@ from .bert import (
     choice_output,
     encode,
     flat_choices,
-    qa_output,
 )
 from .roberta import ClassificationHead, classifier_dropout
 
@@ -236,7 +235,7 @@ class ElectraForQuestionAnswering(ElectraPreTrainedModel):
         self, input_ids=None, attention_mask=None, start_positions=None, end_positions=None, **kwargs
     ):
         out = self.electra(input_ids, attention_mask, **_encoder_kwargs(kwargs))
-        return qa_output(self.qa_outputs(out.last_hidden_state), start_positions, end_positions, out)
+        return span_output(self.qa_outputs(out.last_hidden_state), start_positions, end_positions, out)
 
 
 # task -> class name, read by models/auto.py

@@ -27,7 +27,7 @@ from ..nn.causal_lm import (
     last_token_logits,
     prepare_decoder,
 )
-from ..nn.heads import sequence_classification_loss, token_loss
+from ..nn.heads import sequence_classification_loss, span_output, token_loss
 from ..nn.linear import Linear, linear, linear_act
 from ..outputs import (
     BaseModelOutputWithPast,
@@ -36,7 +36,7 @@ from ..outputs import (
     SequenceClassifierOutputWithPast,
     TokenClassifierOutput,
 )
-from .llama import _head_kwargs, head_dropout, span_logits
+from .llama import _head_kwargs, head_dropout
 
 
 class GPT2Config(PretrainedConfig):
@@ -375,7 +375,7 @@ class GPT2ForQuestionAnswering(GPT2PreTrainedModel):
         **kwargs,
     ) -> QuestionAnsweringModelOutput:
         out = self.transformer(input_ids, attention_mask, **_head_kwargs(kwargs))
-        return span_logits(self.qa_outputs(out.last_hidden_state), start_positions, end_positions, out)
+        return span_output(self.qa_outputs(out.last_hidden_state), start_positions, end_positions, out)
 
 
 # task -> class name, read by models/auto.py

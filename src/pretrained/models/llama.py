@@ -28,7 +28,7 @@ from ..nn.causal_lm import (
     last_token_logits,
     prepare_decoder,
 )
-from ..nn.heads import sequence_classification_loss, span_loss, token_loss
+from ..nn.heads import sequence_classification_loss, span_output, token_loss
 from ..nn.linear import Linear, fuse_weights, fused_weight, linear
 from ..nn.mlp import GatedMLP
 from ..nn.norms import RMSNorm
@@ -407,17 +407,6 @@ def head_dropout(config: PretrainedConfig) -> float:
     return 0.1
 
 
-def span_logits(
-    logits: torch.Tensor, start_positions: torch.Tensor | None, end_positions: torch.Tensor | None, out
-) -> QuestionAnsweringModelOutput:
-    """(B, T, 2) span logits -> start/end logits (B, T) each, and the span loss when both positions are given."""
-    start, end = (t.squeeze(-1).contiguous() for t in logits.split(1, dim=-1))  # (B, T) each
-    loss = None
-    if start_positions is not None and end_positions is not None:
-        loss = span_loss(start, end, start_positions, end_positions)
-    return QuestionAnsweringModelOutput(loss, start, end, out.hidden_states, out.attentions)
-
-
 def _head_kwargs(kwargs: dict) -> dict:
     """A head's extra forward arguments for the bare decoder: no cache unless asked (heads return none)."""
     kwargs.pop("return_dict", None)
@@ -469,7 +458,7 @@ class LlamaForQuestionAnswering(LlamaPreTrainedModel):
         **kwargs,
     ) -> QuestionAnsweringModelOutput:
         out = getattr(self, self.base_model_prefix)(input_ids, attention_mask, **_head_kwargs(kwargs))
-        return span_logits(self.qa_outputs(out.last_hidden_state), start_positions, end_positions, out)
+        return span_output(self.qa_outputs(out.last_hidden_state), start_positions, end_positions, out)
 
 
 # The same classes under the reference's family names, reading their own config class when loaded directly.

@@ -18,7 +18,7 @@ from torch import nn
 
 from ..config import PretrainedConfig
 from ..nn.activations import get_activation
-from ..nn.heads import sequence_classification_loss, token_loss
+from ..nn.heads import sequence_classification_loss, span_output, token_loss
 from ..nn.linear import Linear
 from ..outputs import MaskedLMOutput, SequenceClassifierOutput, TokenClassifierOutput
 from .bert import (
@@ -32,7 +32,6 @@ from .bert import (
     _encoder_kwargs,
     choice_output,
     flat_choices,
-    qa_output,
 )
 
 
@@ -215,7 +214,7 @@ class RobertaForQuestionAnswering(RobertaPreTrainedModel):
         self, input_ids=None, attention_mask=None, start_positions=None, end_positions=None, **kwargs
     ):
         out = self.roberta(input_ids, attention_mask, **_encoder_kwargs(kwargs))
-        return qa_output(self.qa_outputs(out.last_hidden_state), start_positions, end_positions, out)
+        return span_output(self.qa_outputs(out.last_hidden_state), start_positions, end_positions, out)
 
 
 class RobertaForMultipleChoice(RobertaPreTrainedModel):

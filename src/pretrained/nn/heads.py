@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from ..config import PretrainedConfig
+from ..outputs import QuestionAnsweringModelOutput
 
 
 def sequence_classification_loss(
@@ -59,3 +60,15 @@ def span_loss(
         end_logits, end, ignore_index=ignored
     )
     return loss / 2
+
+
+def span_output(
+    logits: torch.Tensor, start_positions: torch.Tensor | None, end_positions: torch.Tensor | None, out
+) -> QuestionAnsweringModelOutput:
+    """Extractive QA: (B, T, 2) span logits -> start/end logits (B, T) each, the span loss when both positions are
+    given, and ``out``'s hidden states and attentions."""
+    start, end = (t.squeeze(-1).contiguous() for t in logits.split(1, dim=-1))  # (B, T) each
+    loss = None
+    if start_positions is not None and end_positions is not None:
+        loss = span_loss(start, end, start_positions, end_positions)
+    return QuestionAnsweringModelOutput(loss, start, end, out.hidden_states, out.attentions)
