@@ -24,6 +24,7 @@ from typing import Any
 
 from .language_codes import LANGUAGE_CODE_CLASSES, MBART50_CODES, MBART_CODES, with_language_codes
 from .sentencepiece_model import ModelType, PieceType, SentencePieceModel
+from .special_tokens import SPECIAL_TOKENS_ATTRIBUTES
 
 log = logging.getLogger(__name__)
 
@@ -832,15 +833,7 @@ _SPM_TEMPLATES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "nllb": ("eng_Latn $A </s>", "eng_Latn $A $B </s>", ("eng_Latn", "</s>")),
 }
 _LANGUAGE_CLASSES = {"mbart": "MBartTokenizer", "mbart50": "MBart50Tokenizer", "nllb": "NllbTokenizer"}
-_SPECIAL_ATTRIBUTES = (
-    "bos_token",
-    "eos_token",
-    "unk_token",
-    "sep_token",
-    "pad_token",
-    "cls_token",
-    "mask_token",
-)
+_SPECIAL_ATTRIBUTES = tuple(a for a in SPECIAL_TOKENS_ATTRIBUTES if a != "additional_special_tokens")
 
 
 def spm_tokenizer_json(convention: str, vocab_file: str | os.PathLike, **options: Any) -> dict:
