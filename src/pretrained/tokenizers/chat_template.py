@@ -12,6 +12,7 @@ filter that keeps non-ASCII text, and the globals ``raise_exception`` and ``strf
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import logging
 import re
@@ -131,7 +132,9 @@ def _tool_schemas(tools: list | None) -> list[dict] | None:
     for tool in tools:
         if isinstance(tool, dict):
             schemas.append(tool)
-        elif callable(tool):
+        elif inspect.isfunction(
+            tool
+        ):  # as the reference: not methods, builtins, partials or callable objects
             schemas.append(get_json_schema(tool))
         else:
             raise ValueError(
