@@ -468,3 +468,20 @@ def test_seq2seq_decoder_prefix_and_scores(seq2seq):
     assert torch.equal(mine.sequences, theirs.sequences)
     torch.testing.assert_close(mine.sequences_scores, theirs.sequences_scores)
     assert type(mine).__name__ == "GenerateBeamEncoderDecoderOutput"
+
+
+def test_rotary_prompt_longer_than_max_position_embeddings_generates_as_the_reference(tmp_path):
+    """RoPE reads any position: a Llama prompt past max_position_embeddings generates (the reference's ids), it is
+    not refused as a learned-table model's (GPT-2) is."""
+    transformers = pytest.importorskip("transformers")
+    torch.manual_seed(0)
+    config = transformers.LlamaConfig(
+        vocab_size=96, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=16,
+    )  # fmt: skip
+    transformers.LlamaForCausalLM(config).save_pretrained(tmp_path)
+    ref = transformers.LlamaForCausalLM.from_pretrained(tmp_path).eval()
+    ours = AutoModelForCausalLM.from_pretrained(tmp_path)
+    prompt = torch.randint(3, 90, (1, 30), generator=torch.Generator().manual_seed(1))
+    theirs = ref.generate(prompt, max_new_tokens=6, do_sample=False, pad_token_id=0)
+    assert torch.equal(ours.generate(prompt, max_new_tokens=6, do_sample=False, pad_token_id=0), theirs)

@@ -254,6 +254,8 @@ def _infer_mask(ids: torch.Tensor, pad: int | None, eos: torch.Tensor | None) ->
 
 
 def _check_context(model: Any, length: int, what: str) -> None:
+    if not has_position_table(model):  # rotary models read any position, as the reference lets them
+        return
     limit = getattr(model.config, "max_position_embeddings", None)
     if isinstance(limit, int) and length > limit:
         raise ValueError(
