@@ -253,3 +253,17 @@ def test_smollm2_gguf_template():
             _compare(ours, ref, chat, **kw)
     _compare(ours, ref, CHAT, return_dict=True, return_tensors="pt")
     _compare(ours, ref, [CHAT, prefill], padding=True, return_dict=True, return_assistant_tokens_mask=True)
+
+
+@pytest.mark.parametrize("template", ["llama3", "chatml"])
+def test_encode_message_with_chat_template(pair, template):
+    """Message-by-message ids (for streaming a chat) as the reference's."""
+    ours, ref = pair
+    tmpl = TEMPLATES[template]
+    for i in range(len(CHAT)):
+        kw = dict(conversation_history=CHAT[:i], chat_template=tmpl, bos_token="<s>")  # minilm has no BOS
+        assert ours.encode_message_with_chat_template(CHAT[i], **kw) == ref.encode_message_with_chat_template(
+            CHAT[i], **kw
+        )
+    with pytest.raises(ValueError, match="add_generation_prompt"):
+        ours.encode_message_with_chat_template(CHAT[0], chat_template=tmpl, add_generation_prompt=True)

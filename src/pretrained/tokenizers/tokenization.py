@@ -774,6 +774,29 @@ class PreTrainedTokenizer(SpecialTokensMixin, PaddingMixin):
 
         return apply_chat_template(self, conversation, tools=tools, **kwargs)
 
+    def encode_message_with_chat_template(
+        self, message: dict[str, Any], conversation_history: list[dict[str, Any]] | None = None, **kwargs: Any
+    ) -> list[int]:
+        """The ids one message adds to ``conversation_history`` under the chat template (for streaming a chat
+        message by message), found as the reference finds them: the rendered conversation's ids after the first
+        place where they differ from the history's.
+
+        >>> tok.encode_message_with_chat_template({"role": "user", "content": "Hi"})  # doctest: +SKIP
+        """
+        if "add_generation_prompt" in kwargs:
+            raise ValueError(
+                "encode_message_with_chat_template does not take add_generation_prompt; add the generation prompt "
+                "separately"
+            )
+        if not conversation_history:
+            return self.apply_chat_template([message], add_generation_prompt=False, tokenize=True, **kwargs)
+        kwargs.update(add_generation_prompt=False, tokenize=True)
+        tokens = self.apply_chat_template([*conversation_history, message], **kwargs)
+        prefix = self.apply_chat_template(conversation_history, **kwargs)
+        n = min(len(prefix), len(tokens))
+        split = next((i for i in range(n) if prefix[i] != tokens[i]), n)
+        return tokens[split:]
+
     def get_chat_template(self, chat_template: str | None = None, tools: list | None = None) -> str:
         """The template text: ``chat_template`` itself, a named template, or the tokenizer's default."""
         from .chat_template import get_chat_template
