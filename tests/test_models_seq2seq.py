@@ -615,3 +615,24 @@ def test_decoder_only_causal_lm_matches_reference(name, cls_name, tmp_path):
     close(torch.cat(steps, 1)[real], b.logits[real])
     kw = dict(max_new_tokens=5, do_sample=False)
     assert torch.equal(ours.generate(ids[:1, :3], **kw), ref.generate(ids[:1, :3], **kw))
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+@pytest.mark.parametrize("saved", ["t5-v1.0", "t5-v1.1"], indirect=True)
+def test_t5_half_precision_load_matches_reference(saved, dtype, tmp_path):
+    """Half-precision T5 follows the reference's rounding (softmax in float32 over model-dtype scores): fused
+    attention kernels differed by as much as the reference's own half-vs-float32 gap."""
+    _, folder, _ = saved
+    name = VARIANTS["t5-v1.0"][0]
+    theirs = getattr(transformers, name).from_pretrained(folder, torch_dtype=dtype).eval()
+    ours = getattr(pretrained, name).from_pretrained(folder, torch_dtype=dtype)
+    assert {k: p.dtype for k, p in ours.named_parameters()} == {
+        k: p.dtype for k, p in theirs.named_parameters() if k in dict(ours.named_parameters())
+    }
+    enc, _, dec = batch(theirs.config)
+    with torch.no_grad():
+        want, got = theirs(**enc, **dec).logits, ours(**enc, **dec).logits
+        full = getattr(transformers, name).from_pretrained(folder).eval()(**enc, **dec).logits
+    assert got.dtype == want.dtype == dtype
+    gap = (want.float() - full).abs().max().item()  # the reference's own rounding error
+    assert (got.float() - want.float()).abs().max().item() <= gap / 10

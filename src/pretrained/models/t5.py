@@ -122,6 +122,25 @@ def _clamp_fp16(x: torch.Tensor) -> torch.Tensor:
     return x.clamp(-bound, bound)
 
 
+def _attend_half(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    bias: torch.Tensor | None,
+    dropout_p: float,
+    training: bool,
+    need_weights: bool,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Half-precision attention computed as the reference does (scores in the model dtype, softmax in float32):
+    fused kernels round differently, which T5's unscaled scores amplify. q: (B, nh, T, d); k, v: (B, nh, S, d)."""
+    scores = q @ k.transpose(-1, -2)  # (B, nh, T, S)
+    if bias is not None:
+        scores = scores + bias
+    w = torch.softmax(scores.float(), dim=-1).type_as(scores)
+    w = nn.functional.dropout(w, p=dropout_p, training=training)
+    return w @ v, (w if need_weights else None)  # (B, nh, T, d)
+
+
 class T5DenseActDense(nn.Module):
     def __init__(self, config: T5Config) -> None:
         super().__init__()
@@ -229,7 +248,10 @@ class T5Attention(nn.Module):
                 cache, self.layer_idx, lambda: (self.heads(self.k(kv_states)), self.heads(self.v(kv_states)))
             )
         p = self.dropout if self.training else 0.0
-        y, w = attend_grouped(q, k, v, bias, dropout_p=p, scale=1.0, need_weights=need_weights)
+        if q.dtype in (torch.float16, torch.bfloat16) and k.shape[0] == q.shape[0]:
+            y, w = _attend_half(q, k, v, bias, p, self.training, need_weights)
+        else:
+            y, w = attend_grouped(q, k, v, bias, dropout_p=p, scale=1.0, need_weights=need_weights)
         return self.o(y.transpose(1, 2).reshape(B, T, -1)), w  # (B, T, C)
 
 
