@@ -636,3 +636,22 @@ def test_t5_half_precision_load_matches_reference(saved, dtype, tmp_path):
     assert got.dtype == want.dtype == dtype
     gap = (want.float() - full).abs().max().item()  # the reference's own rounding error
     assert (got.float() - want.float()).abs().max().item() <= gap / 10
+
+
+@pytest.mark.parametrize("checkpointing", [False, True])
+@pytest.mark.parametrize("saved", ["t5-v1.0", "bart"], indirect=True)
+def test_forward_with_labels_returns_the_references_fields_in_training(saved, checkpointing):
+    """With labels the reference's T5 still returns its KV cache (BART drops it); gradient checkpointing drops it."""
+    ref, folder, _ = saved
+    name = VARIANTS["t5-v1.0" if ref.config.model_type == "t5" else "bart"][0]
+    no_dropout = {"dropout_rate": 0.0} if name.startswith("T5") else {"dropout": 0.0}
+    theirs = getattr(transformers, name).from_pretrained(folder, **no_dropout).train()
+    ours = getattr(pretrained, name).from_pretrained(folder, **no_dropout).train()
+    if checkpointing:
+        theirs.gradient_checkpointing_enable(), ours.gradient_checkpointing_enable()
+    src, labels, _ = batch(ref.config)
+    a, b = theirs(**src, labels=labels), ours(**src, labels=labels)
+    assert list(b.keys()) == list(a.keys())
+    if a.past_key_values is not None:
+        assert b.past_key_values.get_seq_length() == a.past_key_values.get_seq_length()
+    close(a.loss, b.loss)

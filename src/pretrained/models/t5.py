@@ -443,6 +443,8 @@ class T5ForConditionalGeneration(T5PreTrainedModel, Seq2SeqLM):
     >>> model.generate(input_ids, max_new_tokens=20)  # doctest: +SKIP
     """
 
+    labels_drop_cache = False  # as the reference: a forward with labels still returns past_key_values
+
     def __init__(self, config: T5Config) -> None:
         super().__init__(config)
         self._build(config)
