@@ -655,3 +655,26 @@ def test_forward_with_labels_returns_the_references_fields_in_training(saved, ch
     if a.past_key_values is not None:
         assert b.past_key_values.get_seq_length() == a.past_key_values.get_seq_length()
     close(a.loss, b.loss)
+
+
+@pytest.mark.parametrize("saved", ["t5-v1.0"], indirect=True)
+def test_t5_half_precision_beam_search_matches_reference(saved):
+    """Beams share one cached encoder row in cross-attention: the half-precision path rounds as the reference."""
+    _, folder, _ = saved
+    name = VARIANTS["t5-v1.0"][0]
+    theirs = getattr(transformers, name).from_pretrained(folder, torch_dtype=torch.bfloat16).eval()
+    ours = getattr(pretrained, name).from_pretrained(folder, torch_dtype=torch.bfloat16)
+    enc, _, _ = batch(theirs.config)
+    kw = dict(
+        num_beams=3,
+        num_return_sequences=2,
+        max_new_tokens=6,
+        output_scores=True,
+        return_dict_in_generate=True,
+    )
+    a, b = theirs.generate(**enc, **kw), ours.generate(**enc, **kw)
+    assert b.sequences.tolist() == a.sequences.tolist()
+    for x, y in zip(a.scores, b.scores):
+        torch.testing.assert_close(
+            y.float().nan_to_num(0, 0, 0), x.float().nan_to_num(0, 0, 0), atol=1e-4, rtol=0
+        )

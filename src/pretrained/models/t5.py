@@ -132,13 +132,21 @@ def _attend_half(
     need_weights: bool,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Half-precision attention computed as the reference does (scores in the model dtype, softmax in float32):
-    fused kernels round differently, which T5's unscaled scores amplify. q: (B, nh, T, d); k, v: (B, nh, S, d)."""
-    scores = q @ k.transpose(-1, -2)  # (B, nh, T, S)
+    fused kernels round differently, which T5's unscaled scores amplify. q: (B, nh, T, d); k, v: (B_kv, nh, S, d)
+    where B_kv = B / g holds one row per run of g query rows (cross-attention over a shared encoder output)."""
+    B, nh, T, d = q.shape
+    g = B // k.shape[0]
+    if g > 1:
+        q = q.unflatten(0, (-1, g)).transpose(1, 2).reshape(-1, nh, g * T, d)  # (B/g, nh, g*T, d)
+    scores = q @ k.transpose(-1, -2)  # (B/g, nh, g*T, S)
     if bias is not None:
         scores = scores + bias
     w = torch.softmax(scores.float(), dim=-1).type_as(scores)
     w = nn.functional.dropout(w, p=dropout_p, training=training)
-    return w @ v, (w if need_weights else None)  # (B, nh, T, d)
+    y = w @ v  # (B/g, nh, g*T, d)
+    if g > 1:
+        y, w = (t.unflatten(2, (g, T)).transpose(1, 2).flatten(0, 1) for t in (y, w))  # (B, nh, T, ...)
+    return y, (w if need_weights else None)
 
 
 class T5DenseActDense(nn.Module):
@@ -248,7 +256,7 @@ class T5Attention(nn.Module):
                 cache, self.layer_idx, lambda: (self.heads(self.k(kv_states)), self.heads(self.v(kv_states)))
             )
         p = self.dropout if self.training else 0.0
-        if q.dtype in (torch.float16, torch.bfloat16) and k.shape[0] == q.shape[0]:
+        if q.dtype in (torch.float16, torch.bfloat16):
             y, w = _attend_half(q, k, v, bias, p, self.training, need_weights)
         else:
             y, w = attend_grouped(q, k, v, bias, dropout_p=p, scale=1.0, need_weights=need_weights)
