@@ -495,3 +495,52 @@ def test_cache_position_continuing_the_cache_is_accepted(saved, name):
     close(step.logits, ref_step.logits)
     with pytest.raises(ValueError, match="cache_position must continue the cache"):
         ours(ids[:, :2], cache_position=torch.tensor([3, 4]))
+
+
+HEAD_LABELS = {
+    "AutoModelForSequenceClassification": lambda ids, mask: {"labels": torch.tensor([0, 1, 1])},
+    "AutoModelForTokenClassification": lambda ids, mask: {"labels": (ids % 2).masked_fill(mask == 0, -100)},
+    "AutoModelForQuestionAnswering": lambda ids, mask: {
+        "start_positions": torch.tensor([1, 0, 2]),
+        "end_positions": torch.tensor([3, 4, 30]),
+    },
+}
+
+
+@pytest.mark.parametrize("checkpointing", [False, True])
+@pytest.mark.parametrize("head", list(HEAD_LABELS))
+@pytest.mark.parametrize("name", ["gpt2", "llama-gqa", "qwen2-tied-window"])
+def test_heads_training_step_matches_reference_then_eval(tmp_path, name, head, checkpointing):
+    """Train mode (dropout 0) on a padded batch: same loss and gradients (the pooled head switches off its
+    last-token-only inference path); after one optimizer step eval logits still equal the reference's."""
+    extra = dict(pad_token_id=0, classifier_dropout=0.0)
+    if name.startswith("gpt2"):
+        extra.update(attn_pdrop=0.0, resid_pdrop=0.0, embd_pdrop=0.0, summary_first_dropout=0.0)
+    torch.manual_seed(0)
+    getattr(transformers, head).from_config(reference_config(name, **extra)).save_pretrained(tmp_path)
+    theirs = getattr(transformers, head).from_pretrained(tmp_path).train()
+    ours = getattr(pretrained, head).from_pretrained(tmp_path)
+    ids = inputs(batch=3)
+    mask = torch.ones_like(ids)
+    mask[1, 6:], mask[2, 3:] = 0, 0
+    ids = ids.masked_fill(mask == 0, 0)
+    with torch.no_grad():
+        ours.eval()(ids, attention_mask=mask)  # inference first: its caches must follow the update below
+    ours.train()
+    if checkpointing:
+        theirs.gradient_checkpointing_enable(), ours.gradient_checkpointing_enable()
+    want = theirs(ids, attention_mask=mask, **HEAD_LABELS[head](ids, mask))
+    got = ours(ids, attention_mask=mask, **HEAD_LABELS[head](ids, mask))
+    assert list(got.keys()) == list(want.keys())
+    close(got.loss, want.loss)
+    want.loss.backward(), got.loss.backward()
+    grads = dict(theirs.named_parameters())
+    for key, p in ours.named_parameters():
+        close(p.grad, grads[key].grad)
+    for model in (theirs, ours):
+        torch.optim.SGD(model.parameters(), lr=0.5).step()
+    with torch.no_grad():
+        want, got = theirs.eval()(ids, attention_mask=mask), ours.eval()(ids, attention_mask=mask)
+    for key in want.keys():
+        if key != "past_key_values":
+            close(got[key], want[key])
