@@ -544,3 +544,25 @@ def test_heads_training_step_matches_reference_then_eval(tmp_path, name, head, c
     for key in want.keys():
         if key != "past_key_values":
             close(got[key], want[key])
+
+
+@pytest.mark.parametrize("name", ["gpt2", "llama-gqa"])
+def test_causal_lm_loss_keywords_of_the_trainer_match_reference(saved, name):
+    """The reference's loss keywords: num_items_in_batch (sum / count, as the Trainer passes over gradient
+    accumulation), ignore_index and already-shifted shift_labels."""
+    folder, _ = saved(name)
+    theirs = transformers.AutoModelForCausalLM.from_pretrained(folder).eval()
+    ours = pretrained.AutoModelForCausalLM.from_pretrained(folder)
+    ids = inputs()
+    labels = ids.clone()
+    labels[0, 3] = 5
+    shifted = torch.roll(ids, -1, dims=1)
+    for kw in (
+        {"num_items_in_batch": 7},
+        {"num_items_in_batch": torch.tensor(13)},
+        {"ignore_index": 5},
+        {"shift_labels": shifted},
+        {"shift_labels": shifted, "num_items_in_batch": 3, "ignore_index": 5},
+    ):
+        with torch.no_grad():
+            close(ours(ids, labels=labels, **kw).loss, theirs(ids, labels=labels, **kw).loss)

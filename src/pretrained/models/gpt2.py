@@ -291,6 +291,10 @@ class GPT2LMHeadModel(GPT2PreTrainedModel, GenerationMixin):
         logits_to_keep: int | torch.Tensor = 0,
         token_type_ids: torch.Tensor | None = None,
         cache_position: torch.Tensor | None = None,
+        *,
+        num_items_in_batch: int | torch.Tensor | None = None,
+        ignore_index: int = -100,
+        shift_labels: torch.Tensor | None = None,
     ) -> CausalLMOutput:
         out = self.transformer(
             input_ids,
@@ -305,7 +309,9 @@ class GPT2LMHeadModel(GPT2PreTrainedModel, GenerationMixin):
             cache_position=cache_position,
         )
         logits = self.lm_head(keep_positions(out.last_hidden_state, logits_to_keep))  # (B, T_kept, V)
-        loss = causal_lm_loss(logits, labels) if labels is not None else None
+        loss = None
+        if labels is not None:
+            loss = causal_lm_loss(logits, labels, num_items_in_batch, ignore_index, shift_labels)
         return CausalLMOutput(loss, logits, out.past_key_values, out.hidden_states, out.attentions)
 
 

@@ -356,6 +356,10 @@ class LlamaForCausalLM(LlamaPreTrainedModel, GenerationMixin):
         return_dict: bool | None = None,
         logits_to_keep: int | torch.Tensor = 0,
         cache_position: torch.Tensor | None = None,
+        *,
+        num_items_in_batch: int | torch.Tensor | None = None,
+        ignore_index: int = -100,
+        shift_labels: torch.Tensor | None = None,
     ) -> CausalLMOutput:
         out = self.model(
             input_ids,
@@ -369,7 +373,9 @@ class LlamaForCausalLM(LlamaPreTrainedModel, GenerationMixin):
             cache_position=cache_position,
         )
         logits = self.lm_head(keep_positions(out.last_hidden_state, logits_to_keep))  # (B, T_kept, V)
-        loss = causal_lm_loss(logits, labels) if labels is not None else None
+        loss = None
+        if labels is not None:
+            loss = causal_lm_loss(logits, labels, num_items_in_batch, ignore_index, shift_labels)
         return CausalLMOutput(loss, logits, out.past_key_values, out.hidden_states, out.attentions)
 
 
