@@ -566,3 +566,23 @@ def test_causal_lm_loss_keywords_of_the_trainer_match_reference(saved, name):
     ):
         with torch.no_grad():
             close(ours(ids, labels=labels, **kw).loss, theirs(ids, labels=labels, **kw).loss)
+
+
+@pytest.mark.parametrize("head", list(HEAD_LABELS))
+def test_llama_heads_take_the_trainer_loss_keywords_as_the_reference(tmp_path, head):
+    """The reference's generic heads take the Trainer's num_items_in_batch: classification ignores it, question
+    answering divides its summed losses by it."""
+    torch.manual_seed(0)
+    getattr(transformers, head).from_config(reference_config("qwen2", pad_token_id=0)).save_pretrained(
+        tmp_path
+    )
+    theirs = getattr(transformers, head).from_pretrained(tmp_path).eval()
+    ours = getattr(pretrained, head).from_pretrained(tmp_path)
+    ids = inputs(batch=3)
+    labels = HEAD_LABELS[head](ids, torch.ones_like(ids))
+    with torch.no_grad():
+        for n in (7, torch.tensor(3)):
+            close(
+                ours(ids, **labels, num_items_in_batch=n).loss,
+                theirs(ids, **labels, num_items_in_batch=n).loss,
+            )

@@ -396,7 +396,7 @@ class LlamaForSequenceClassification(LlamaPreTrainedModel):
         **kwargs,
     ) -> SequenceClassifierOutputWithPast:
         kwargs.pop("return_dict", None)
-        out = self.model(input_ids, attention_mask, **kwargs)
+        out = self.model(input_ids, attention_mask, **_without_loss_keywords(kwargs))
         logits = last_token_logits(self.score(out.last_hidden_state), input_ids, self.config.pad_token_id)
         loss = sequence_classification_loss(logits, labels, self.config) if labels is not None else None
         return SequenceClassifierOutputWithPast(
@@ -414,14 +414,30 @@ def head_dropout(config: PretrainedConfig) -> float:
 
 
 def span_logits(
-    logits: torch.Tensor, start_positions: torch.Tensor | None, end_positions: torch.Tensor | None, out
+    logits: torch.Tensor,
+    start_positions: torch.Tensor | None,
+    end_positions: torch.Tensor | None,
+    out,
+    num_items_in_batch: int | torch.Tensor | None = None,
 ) -> QuestionAnsweringModelOutput:
     """(B, T, 2) span logits -> start/end logits (B, T) each, and the span loss when both positions are given."""
     start, end = (t.squeeze(-1).contiguous() for t in logits.split(1, dim=-1))  # (B, T) each
     loss = None
     if start_positions is not None and end_positions is not None:
-        loss = span_loss(start, end, start_positions, end_positions)
+        loss = span_loss(start, end, start_positions, end_positions, num_items_in_batch)
     return QuestionAnsweringModelOutput(loss, start, end, out.hidden_states, out.attentions)
+
+
+# loss keywords the reference's Trainer passes to every head (its generic heads take **kwargs); the
+# classification heads ignore them, as the reference's do
+LOSS_KEYWORDS = ("num_items_in_batch", "ignore_index", "shift_labels")
+
+
+def _without_loss_keywords(kwargs: dict) -> dict:
+    """``kwargs`` less the reference's loss keywords (``LOSS_KEYWORDS``): the caller reads what it uses first."""
+    for key in LOSS_KEYWORDS:
+        kwargs.pop(key, None)
+    return kwargs
 
 
 def _head_kwargs(kwargs: dict) -> dict:
@@ -448,7 +464,7 @@ class LlamaForTokenClassification(LlamaPreTrainedModel):
         labels: torch.Tensor | None = None,
         **kwargs,
     ) -> TokenClassifierOutput:
-        out = self.model(input_ids, attention_mask, **_head_kwargs(kwargs))
+        out = self.model(input_ids, attention_mask, **_head_kwargs(_without_loss_keywords(kwargs)))
         logits = self.score(self.dropout(out.last_hidden_state))  # (B, T, num_labels)
         loss = token_loss(logits.float(), labels) if labels is not None else None
         return TokenClassifierOutput(loss, logits, out.hidden_states, out.attentions)
@@ -474,8 +490,15 @@ class LlamaForQuestionAnswering(LlamaPreTrainedModel):
         end_positions: torch.Tensor | None = None,
         **kwargs,
     ) -> QuestionAnsweringModelOutput:
-        out = getattr(self, self.base_model_prefix)(input_ids, attention_mask, **_head_kwargs(kwargs))
-        return span_logits(self.qa_outputs(out.last_hidden_state), start_positions, end_positions, out)
+        if "ignore_index" in kwargs:
+            raise TypeError(
+                "ignore_index is not an argument of question answering: positions past the input are ignored"
+            )
+        items = kwargs.pop("num_items_in_batch", None)
+        out = getattr(self, self.base_model_prefix)(
+            input_ids, attention_mask, **_head_kwargs(_without_loss_keywords(kwargs))
+        )
+        return span_logits(self.qa_outputs(out.last_hidden_state), start_positions, end_positions, out, items)
 
 
 # The same classes under the reference's family names, reading their own config class when loaded directly.

@@ -50,12 +50,19 @@ def span_loss(
     end_logits: torch.Tensor,
     start_positions: torch.Tensor,
     end_positions: torch.Tensor,
+    num_items_in_batch: int | torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Question-answering loss: mean of start and end cross-entropy; positions outside the input are ignored."""
+    """Question-answering loss: mean of start and end cross-entropy; positions outside the input are ignored.
+    ``num_items_in_batch`` (the reference's Trainer keyword) turns each mean into sum / num_items_in_batch."""
     ignored = start_logits.shape[1]
     start = start_positions.reshape(-1).clamp(0, ignored)
     end = end_positions.reshape(-1).clamp(0, ignored)
-    loss = F.cross_entropy(start_logits, start, ignore_index=ignored) + F.cross_entropy(
-        end_logits, end, ignore_index=ignored
+    reduction = "mean" if num_items_in_batch is None else "sum"
+    loss = F.cross_entropy(start_logits, start, ignore_index=ignored, reduction=reduction) + F.cross_entropy(
+        end_logits, end, ignore_index=ignored, reduction=reduction
     )
+    if num_items_in_batch is not None:
+        if torch.is_tensor(num_items_in_batch):
+            num_items_in_batch = num_items_in_batch.to(loss.device)
+        loss = loss / num_items_in_batch
     return loss / 2
