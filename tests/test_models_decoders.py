@@ -586,3 +586,16 @@ def test_llama_heads_take_the_trainer_loss_keywords_as_the_reference(tmp_path, h
                 ours(ids, **labels, num_items_in_batch=n).loss,
                 theirs(ids, **labels, num_items_in_batch=n).loss,
             )
+
+
+@pytest.mark.parametrize("name", ["gpt2", "llama-gqa"])
+def test_cpu_autocast_inference_matches_reference(saved, name):
+    """Under torch.autocast our fast fp32 kernels step aside: bf16 logits equal the reference's (one row too)."""
+    folder, _ = saved(name)
+    theirs = transformers.AutoModelForCausalLM.from_pretrained(folder).eval()
+    ours = pretrained.AutoModelForCausalLM.from_pretrained(folder)
+    for ids in (inputs(), inputs(batch=1, length=1)):
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+            want, got = theirs(ids).logits, ours(ids).logits
+        assert got.dtype == want.dtype == torch.bfloat16
+        close(got.float(), want.float())

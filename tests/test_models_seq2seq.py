@@ -678,3 +678,27 @@ def test_t5_half_precision_beam_search_matches_reference(saved):
         torch.testing.assert_close(
             y.float().nan_to_num(0, 0, 0), x.float().nan_to_num(0, 0, 0), atol=1e-4, rtol=0
         )
+
+
+@pytest.mark.parametrize("saved", ["t5-v1.0", "bart"], indirect=True)
+def test_cpu_autocast_matches_reference_in_inference_and_training(saved):
+    """torch.autocast (bf16): the same logits as the reference, and in training the same loss and gradients."""
+    _, folder, _ = saved
+    name = VARIANTS["t5-v1.0" if "T5" in type(saved[0]).__name__ else "bart"][0]
+    no_dropout = {"dropout_rate": 0.0} if name.startswith("T5") else {"dropout": 0.0}
+    theirs = getattr(transformers, name).from_pretrained(folder, **no_dropout).eval()
+    ours = getattr(pretrained, name).from_pretrained(folder, **no_dropout)
+    enc, labels, dec = batch(theirs.config)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        want = theirs(**enc, decoder_input_ids=dec["decoder_input_ids"]).logits
+        got = ours(**enc, decoder_input_ids=dec["decoder_input_ids"]).logits
+    assert got.dtype == want.dtype
+    close(got.float(), want.float())
+    theirs.train(), ours.train()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        want, got = theirs(**enc, labels=labels).loss, ours(**enc, labels=labels).loss
+    close(got, want)
+    want.backward(), got.backward()
+    grads = dict(theirs.named_parameters())
+    for key, p in ours.named_parameters():
+        close(p.grad, grads[key].grad)

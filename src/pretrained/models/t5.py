@@ -140,7 +140,7 @@ def _attend_half(
         q = q.unflatten(0, (-1, g)).transpose(1, 2).reshape(-1, nh, g * T, d)  # (B/g, nh, g*T, d)
     scores = q @ k.transpose(-1, -2)  # (B/g, nh, g*T, S)
     if bias is not None:
-        scores = scores + bias
+        scores += bias  # in place, as the reference: under autocast a float32 bias still yields half scores
     w = torch.softmax(scores.float(), dim=-1).type_as(scores)
     w = nn.functional.dropout(w, p=dropout_p, training=training)
     y = w @ v  # (B/g, nh, g*T, d)
