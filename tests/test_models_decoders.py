@@ -599,3 +599,18 @@ def test_cpu_autocast_inference_matches_reference(saved, name):
             want, got = theirs(ids).logits, ours(ids).logits
         assert got.dtype == want.dtype == torch.bfloat16
         close(got.float(), want.float())
+
+
+@pytest.mark.parametrize("attn", ["eager", "sdpa"])
+def test_gpt2_reorder_and_upcast_attn_in_bf16_follows_the_reference(tmp_path, attn):
+    """reorder_and_upcast_attn acts in the reference's eager attention only: float32 softmax, weights cast back to
+    the value dtype before multiplying it."""
+    torch.manual_seed(0)
+    cfg = reference_config("gpt2", reorder_and_upcast_attn=True, scale_attn_by_inverse_layer_idx=True)
+    transformers.GPT2LMHeadModel(cfg).save_pretrained(tmp_path)
+    kw = dict(torch_dtype=torch.bfloat16, attn_implementation=attn)
+    theirs = transformers.GPT2LMHeadModel.from_pretrained(tmp_path, **kw).eval()
+    ours = pretrained.GPT2LMHeadModel.from_pretrained(tmp_path, **kw)
+    ids = inputs()
+    with torch.no_grad():
+        close(ours(ids).logits.float(), theirs(ids).logits.float())
