@@ -495,3 +495,122 @@ def test_cache_position_continuing_the_cache_is_accepted(saved, name):
     close(step.logits, ref_step.logits)
     with pytest.raises(ValueError, match="cache_position must continue the cache"):
         ours(ids[:, :2], cache_position=torch.tensor([3, 4]))
+
+
+HEAD_LABELS = {
+    "AutoModelForSequenceClassification": lambda ids, mask: {"labels": torch.tensor([0, 1, 1])},
+    "AutoModelForTokenClassification": lambda ids, mask: {"labels": (ids % 2).masked_fill(mask == 0, -100)},
+    "AutoModelForQuestionAnswering": lambda ids, mask: {
+        "start_positions": torch.tensor([1, 0, 2]),
+        "end_positions": torch.tensor([3, 4, 30]),
+    },
+}
+
+
+@pytest.mark.parametrize("checkpointing", [False, True])
+@pytest.mark.parametrize("head", list(HEAD_LABELS))
+@pytest.mark.parametrize("name", ["gpt2", "llama-gqa", "qwen2-tied-window"])
+def test_heads_training_step_matches_reference_then_eval(tmp_path, name, head, checkpointing):
+    """Train mode (dropout 0) on a padded batch: same loss and gradients (the pooled head switches off its
+    last-token-only inference path); after one optimizer step eval logits still equal the reference's."""
+    extra = dict(pad_token_id=0, classifier_dropout=0.0)
+    if name.startswith("gpt2"):
+        extra.update(attn_pdrop=0.0, resid_pdrop=0.0, embd_pdrop=0.0, summary_first_dropout=0.0)
+    torch.manual_seed(0)
+    getattr(transformers, head).from_config(reference_config(name, **extra)).save_pretrained(tmp_path)
+    theirs = getattr(transformers, head).from_pretrained(tmp_path).train()
+    ours = getattr(pretrained, head).from_pretrained(tmp_path)
+    ids = inputs(batch=3)
+    mask = torch.ones_like(ids)
+    mask[1, 6:], mask[2, 3:] = 0, 0
+    ids = ids.masked_fill(mask == 0, 0)
+    with torch.no_grad():
+        ours.eval()(ids, attention_mask=mask)  # inference first: its caches must follow the update below
+    ours.train()
+    if checkpointing:
+        theirs.gradient_checkpointing_enable(), ours.gradient_checkpointing_enable()
+    want = theirs(ids, attention_mask=mask, **HEAD_LABELS[head](ids, mask))
+    got = ours(ids, attention_mask=mask, **HEAD_LABELS[head](ids, mask))
+    assert list(got.keys()) == list(want.keys())
+    close(got.loss, want.loss)
+    want.loss.backward(), got.loss.backward()
+    grads = dict(theirs.named_parameters())
+    for key, p in ours.named_parameters():
+        close(p.grad, grads[key].grad)
+    for model in (theirs, ours):
+        torch.optim.SGD(model.parameters(), lr=0.5).step()
+    with torch.no_grad():
+        want, got = theirs.eval()(ids, attention_mask=mask), ours.eval()(ids, attention_mask=mask)
+    for key in want.keys():
+        if key != "past_key_values":
+            close(got[key], want[key])
+
+
+@pytest.mark.parametrize("name", ["gpt2", "llama-gqa"])
+def test_causal_lm_loss_keywords_of_the_trainer_match_reference(saved, name):
+    """The reference's loss keywords: num_items_in_batch (sum / count, as the Trainer passes over gradient
+    accumulation), ignore_index and already-shifted shift_labels."""
+    folder, _ = saved(name)
+    theirs = transformers.AutoModelForCausalLM.from_pretrained(folder).eval()
+    ours = pretrained.AutoModelForCausalLM.from_pretrained(folder)
+    ids = inputs()
+    labels = ids.clone()
+    labels[0, 3] = 5
+    shifted = torch.roll(ids, -1, dims=1)
+    for kw in (
+        {"num_items_in_batch": 7},
+        {"num_items_in_batch": torch.tensor(13)},
+        {"ignore_index": 5},
+        {"shift_labels": shifted},
+        {"shift_labels": shifted, "num_items_in_batch": 3, "ignore_index": 5},
+    ):
+        with torch.no_grad():
+            close(ours(ids, labels=labels, **kw).loss, theirs(ids, labels=labels, **kw).loss)
+
+
+@pytest.mark.parametrize("head", list(HEAD_LABELS))
+def test_llama_heads_take_the_trainer_loss_keywords_as_the_reference(tmp_path, head):
+    """The reference's generic heads take the Trainer's num_items_in_batch: classification ignores it, question
+    answering divides its summed losses by it."""
+    torch.manual_seed(0)
+    getattr(transformers, head).from_config(reference_config("qwen2", pad_token_id=0)).save_pretrained(
+        tmp_path
+    )
+    theirs = getattr(transformers, head).from_pretrained(tmp_path).eval()
+    ours = getattr(pretrained, head).from_pretrained(tmp_path)
+    ids = inputs(batch=3)
+    labels = HEAD_LABELS[head](ids, torch.ones_like(ids))
+    with torch.no_grad():
+        for n in (7, torch.tensor(3)):
+            close(
+                ours(ids, **labels, num_items_in_batch=n).loss,
+                theirs(ids, **labels, num_items_in_batch=n).loss,
+            )
+
+
+@pytest.mark.parametrize("name", ["gpt2", "llama-gqa"])
+def test_cpu_autocast_inference_matches_reference(saved, name):
+    """Under torch.autocast our fast fp32 kernels step aside: bf16 logits equal the reference's (one row too)."""
+    folder, _ = saved(name)
+    theirs = transformers.AutoModelForCausalLM.from_pretrained(folder).eval()
+    ours = pretrained.AutoModelForCausalLM.from_pretrained(folder)
+    for ids in (inputs(), inputs(batch=1, length=1)):
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+            want, got = theirs(ids).logits, ours(ids).logits
+        assert got.dtype == want.dtype == torch.bfloat16
+        close(got.float(), want.float())
+
+
+@pytest.mark.parametrize("attn", ["eager", "sdpa"])
+def test_gpt2_reorder_and_upcast_attn_in_bf16_follows_the_reference(tmp_path, attn):
+    """reorder_and_upcast_attn acts in the reference's eager attention only: float32 softmax, weights cast back to
+    the value dtype before multiplying it."""
+    torch.manual_seed(0)
+    cfg = reference_config("gpt2", reorder_and_upcast_attn=True, scale_attn_by_inverse_layer_idx=True)
+    transformers.GPT2LMHeadModel(cfg).save_pretrained(tmp_path)
+    kw = dict(torch_dtype=torch.bfloat16, attn_implementation=attn)
+    theirs = transformers.GPT2LMHeadModel.from_pretrained(tmp_path, **kw).eval()
+    ours = pretrained.GPT2LMHeadModel.from_pretrained(tmp_path, **kw)
+    ids = inputs()
+    with torch.no_grad():
+        close(ours(ids).logits.float(), theirs(ids).logits.float())

@@ -497,3 +497,37 @@ def test_next_sentence_prediction_matches_reference(tmp_path):
     assert_outputs_close(o, t)
     with pytest.raises(ValueError, match="no next-sentence-prediction head"):
         pretrained.AutoModelForNextSentencePrediction.from_config(our_config("roberta"))
+
+
+NO_DROPOUT = {"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0, "classifier_dropout": 0.0}
+DISTIL_NO_DROPOUT = {"dropout": 0.0, "attention_dropout": 0.0, "qa_dropout": 0.0, "seq_classif_dropout": 0.0}
+
+
+@pytest.mark.parametrize("checkpointing", [False, True])
+@pytest.mark.parametrize("arch,task", [c for c in CASES if c[1] != "base"])
+def test_training_step_matches_reference_then_eval(reference_dir, arch, task, checkpointing):
+    """Train mode (dropout 0): same loss and gradients; after one optimizer step our eval outputs (fast paths,
+    cached fused weights) still equal the reference's."""
+    folder, _ = reference_dir(arch, task)
+    no_dropout = DISTIL_NO_DROPOUT if arch == "distilbert" else NO_DROPOUT
+    theirs = reference_class(arch, task).from_pretrained(folder, **no_dropout).train()
+    ours = load_ours(task, folder, **no_dropout)
+    with torch.no_grad():
+        ours.eval()(**batch(arch))  # inference first: its caches must follow the update below
+    ours.train()
+    if checkpointing:
+        theirs.gradient_checkpointing_enable(), ours.gradient_checkpointing_enable()
+    inputs = {**batch(arch), **labels_for(task, arch)}
+    want, got = theirs(**inputs).loss, ours(**inputs).loss
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=0)
+    want.backward(), got.backward()
+    grads = {k: p.grad for k, p in theirs.named_parameters() if p.grad is not None}
+    for key, p in ours.named_parameters():
+        if key in grads:
+            torch.testing.assert_close(
+                p.grad, grads[key], atol=1e-4, rtol=0, msg=lambda m, k=key: f"{k}: {m}"
+            )
+    for model in (theirs, ours):
+        torch.optim.SGD(model.parameters(), lr=0.5).step()
+    o, t = run_both(ours.eval(), theirs.eval(), batch(arch, seed=4))
+    assert_outputs_close(o, t, atol=1e-4)

@@ -615,3 +615,90 @@ def test_decoder_only_causal_lm_matches_reference(name, cls_name, tmp_path):
     close(torch.cat(steps, 1)[real], b.logits[real])
     kw = dict(max_new_tokens=5, do_sample=False)
     assert torch.equal(ours.generate(ids[:1, :3], **kw), ref.generate(ids[:1, :3], **kw))
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+@pytest.mark.parametrize("saved", ["t5-v1.0", "t5-v1.1"], indirect=True)
+def test_t5_half_precision_load_matches_reference(saved, dtype, tmp_path):
+    """Half-precision T5 follows the reference's rounding (softmax in float32 over model-dtype scores): fused
+    attention kernels differed by as much as the reference's own half-vs-float32 gap."""
+    _, folder, _ = saved
+    name = VARIANTS["t5-v1.0"][0]
+    theirs = getattr(transformers, name).from_pretrained(folder, torch_dtype=dtype).eval()
+    ours = getattr(pretrained, name).from_pretrained(folder, torch_dtype=dtype)
+    assert {k: p.dtype for k, p in ours.named_parameters()} == {
+        k: p.dtype for k, p in theirs.named_parameters() if k in dict(ours.named_parameters())
+    }
+    enc, _, dec = batch(theirs.config)
+    with torch.no_grad():
+        want, got = theirs(**enc, **dec).logits, ours(**enc, **dec).logits
+        full = getattr(transformers, name).from_pretrained(folder).eval()(**enc, **dec).logits
+    assert got.dtype == want.dtype == dtype
+    gap = (want.float() - full).abs().max().item()  # the reference's own rounding error
+    assert (got.float() - want.float()).abs().max().item() <= gap / 10
+
+
+@pytest.mark.parametrize("checkpointing", [False, True])
+@pytest.mark.parametrize("saved", ["t5-v1.0", "bart"], indirect=True)
+def test_forward_with_labels_returns_the_references_fields_in_training(saved, checkpointing):
+    """With labels the reference's T5 still returns its KV cache (BART drops it); gradient checkpointing drops it."""
+    ref, folder, _ = saved
+    name = VARIANTS["t5-v1.0" if ref.config.model_type == "t5" else "bart"][0]
+    no_dropout = {"dropout_rate": 0.0} if name.startswith("T5") else {"dropout": 0.0}
+    theirs = getattr(transformers, name).from_pretrained(folder, **no_dropout).train()
+    ours = getattr(pretrained, name).from_pretrained(folder, **no_dropout).train()
+    if checkpointing:
+        theirs.gradient_checkpointing_enable(), ours.gradient_checkpointing_enable()
+    src, labels, _ = batch(ref.config)
+    a, b = theirs(**src, labels=labels), ours(**src, labels=labels)
+    assert list(b.keys()) == list(a.keys())
+    if a.past_key_values is not None:
+        assert b.past_key_values.get_seq_length() == a.past_key_values.get_seq_length()
+    close(a.loss, b.loss)
+
+
+@pytest.mark.parametrize("saved", ["t5-v1.0"], indirect=True)
+def test_t5_half_precision_beam_search_matches_reference(saved):
+    """Beams share one cached encoder row in cross-attention: the half-precision path rounds as the reference."""
+    _, folder, _ = saved
+    name = VARIANTS["t5-v1.0"][0]
+    theirs = getattr(transformers, name).from_pretrained(folder, torch_dtype=torch.bfloat16).eval()
+    ours = getattr(pretrained, name).from_pretrained(folder, torch_dtype=torch.bfloat16)
+    enc, _, _ = batch(theirs.config)
+    kw = dict(
+        num_beams=3,
+        num_return_sequences=2,
+        max_new_tokens=6,
+        output_scores=True,
+        return_dict_in_generate=True,
+    )
+    a, b = theirs.generate(**enc, **kw), ours.generate(**enc, **kw)
+    assert b.sequences.tolist() == a.sequences.tolist()
+    for x, y in zip(a.scores, b.scores):
+        torch.testing.assert_close(
+            y.float().nan_to_num(0, 0, 0), x.float().nan_to_num(0, 0, 0), atol=1e-4, rtol=0
+        )
+
+
+@pytest.mark.parametrize("saved", ["t5-v1.0", "bart"], indirect=True)
+def test_cpu_autocast_matches_reference_in_inference_and_training(saved):
+    """torch.autocast (bf16): the same logits as the reference, and in training the same loss and gradients."""
+    _, folder, _ = saved
+    name = VARIANTS["t5-v1.0" if "T5" in type(saved[0]).__name__ else "bart"][0]
+    no_dropout = {"dropout_rate": 0.0} if name.startswith("T5") else {"dropout": 0.0}
+    theirs = getattr(transformers, name).from_pretrained(folder, **no_dropout).eval()
+    ours = getattr(pretrained, name).from_pretrained(folder, **no_dropout)
+    enc, labels, dec = batch(theirs.config)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        want = theirs(**enc, decoder_input_ids=dec["decoder_input_ids"]).logits
+        got = ours(**enc, decoder_input_ids=dec["decoder_input_ids"]).logits
+    assert got.dtype == want.dtype
+    close(got.float(), want.float())
+    theirs.train(), ours.train()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        want, got = theirs(**enc, labels=labels).loss, ours(**enc, labels=labels).loss
+    close(got, want)
+    want.backward(), got.backward()
+    grads = dict(theirs.named_parameters())
+    for key, p in ours.named_parameters():
+        close(p.grad, grads[key].grad)

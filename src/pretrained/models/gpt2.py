@@ -2,6 +2,7 @@
 (``transformer.h.{i}.attn.c_attn``); the Conv1D weights keep their (in, out) checkpoint layout.
 
 >>> import torch
+import torch.nn.functional as F
 >>> from pretrained.models.gpt2 import GPT2Config, GPT2LMHeadModel
 >>> cfg = GPT2Config(vocab_size=99, n_embd=32, n_layer=2, n_head=4, n_positions=64)
 >>> GPT2LMHeadModel(cfg)(torch.tensor([[1, 2, 3]])).logits.shape
@@ -109,7 +110,8 @@ class GPT2Attention(nn.Module):
         if config.attention_implementation != "eager":  # the reference's default (SDPA) ignores both flags
             scale = (C // nh) ** -0.5
         self.scale = scale
-        self.upcast = config.reorder_and_upcast_attn
+        # the reference honours reorder_and_upcast_attn in eager attention only
+        self.upcast = config.reorder_and_upcast_attn and config.attention_implementation == "eager"
 
     def forward(
         self, x: torch.Tensor, inputs: DecoderInputs, need_weights: bool
@@ -124,24 +126,40 @@ class GPT2Attention(nn.Module):
             k, v = inputs.cache.update(self.layer_idx, k, v)  # (B, nh, past+T, hs)
         mask, is_causal = inputs.plan.get()
         p = self.attn_dropout_p if self.training else 0.0
-        if self.upcast and q.dtype != torch.float32:  # reorder_and_upcast_attn: attention in float32
-            y, w = causal_attention(
-                q.float(),
-                k.float(),
-                v.float(),
-                mask,
-                is_causal,
-                scale=self.scale,
-                dropout_p=p,
-                need_weights=need_weights,
-            )
-            y, w = y.to(q.dtype), None if w is None else w.to(q.dtype)
+        if self.upcast and q.dtype != torch.float32:
+            y, w = _upcast_attention(q, k, v, mask, is_causal, self.scale, p)
+            w = w if need_weights else None
         else:
             y, w = causal_attention(
                 q, k, v, mask, is_causal, scale=self.scale, dropout_p=p, need_weights=need_weights
             )
         y = y.transpose(1, 2).reshape(B, T, C)  # (B, T, C)
         return self.resid_dropout(self.c_proj(y)), w
+
+
+def _upcast_attention(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    mask: torch.Tensor | None,
+    is_causal: bool,
+    scale: float,
+    dropout_p: float,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """reorder_and_upcast_attn as the reference computes it: scores and softmax in float32 (autocast off), the
+    weights cast back to v's dtype before multiplying v. q/k/v (B, nh, T*, hs), bool mask (B|1, 1, Tq, Tk)."""
+    with torch.autocast(q.device.type, enabled=False):
+        scores = torch.matmul(q.float(), k.float().transpose(-1, -2)) * scale  # (B, nh, Tq, Tk)
+        if is_causal:
+            tq, tk = scores.shape[-2:]
+            mask = torch.ones(tq, tk, dtype=torch.bool, device=q.device).tril(tk - tq)
+        if mask is not None:
+            scores = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)
+        weights = scores.softmax(dim=-1).to(v.dtype)
+    out = torch.matmul(
+        nn.functional.dropout(weights, p=dropout_p, training=dropout_p > 0), v
+    )  # (B, nh, Tq, hs)
+    return out, weights
 
 
 class GPT2MLP(nn.Module):
@@ -291,6 +309,10 @@ class GPT2LMHeadModel(GPT2PreTrainedModel, GenerationMixin):
         logits_to_keep: int | torch.Tensor = 0,
         token_type_ids: torch.Tensor | None = None,
         cache_position: torch.Tensor | None = None,
+        *,
+        num_items_in_batch: int | torch.Tensor | None = None,
+        ignore_index: int = -100,
+        shift_labels: torch.Tensor | None = None,
     ) -> CausalLMOutput:
         out = self.transformer(
             input_ids,
@@ -305,7 +327,9 @@ class GPT2LMHeadModel(GPT2PreTrainedModel, GenerationMixin):
             cache_position=cache_position,
         )
         logits = self.lm_head(keep_positions(out.last_hidden_state, logits_to_keep))  # (B, T_kept, V)
-        loss = causal_lm_loss(logits, labels) if labels is not None else None
+        loss = None
+        if labels is not None:
+            loss = causal_lm_loss(logits, labels, num_items_in_batch, ignore_index, shift_labels)
         return CausalLMOutput(loss, logits, out.past_key_values, out.hidden_states, out.attentions)
 
 

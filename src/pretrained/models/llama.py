@@ -356,6 +356,10 @@ class LlamaForCausalLM(LlamaPreTrainedModel, GenerationMixin):
         return_dict: bool | None = None,
         logits_to_keep: int | torch.Tensor = 0,
         cache_position: torch.Tensor | None = None,
+        *,
+        num_items_in_batch: int | torch.Tensor | None = None,
+        ignore_index: int = -100,
+        shift_labels: torch.Tensor | None = None,
     ) -> CausalLMOutput:
         out = self.model(
             input_ids,
@@ -369,7 +373,9 @@ class LlamaForCausalLM(LlamaPreTrainedModel, GenerationMixin):
             cache_position=cache_position,
         )
         logits = self.lm_head(keep_positions(out.last_hidden_state, logits_to_keep))  # (B, T_kept, V)
-        loss = causal_lm_loss(logits, labels) if labels is not None else None
+        loss = None
+        if labels is not None:
+            loss = causal_lm_loss(logits, labels, num_items_in_batch, ignore_index, shift_labels)
         return CausalLMOutput(loss, logits, out.past_key_values, out.hidden_states, out.attentions)
 
 
@@ -390,7 +396,7 @@ class LlamaForSequenceClassification(LlamaPreTrainedModel):
         **kwargs,
     ) -> SequenceClassifierOutputWithPast:
         kwargs.pop("return_dict", None)
-        out = self.model(input_ids, attention_mask, **kwargs)
+        out = self.model(input_ids, attention_mask, **_without_loss_keywords(kwargs))
         logits = last_token_logits(self.score(out.last_hidden_state), input_ids, self.config.pad_token_id)
         loss = sequence_classification_loss(logits, labels, self.config) if labels is not None else None
         return SequenceClassifierOutputWithPast(
@@ -405,6 +411,18 @@ def head_dropout(config: PretrainedConfig) -> float:
         if p is not None:
             return p
     return 0.1
+
+
+# loss keywords the reference's Trainer passes to every head (its generic heads take **kwargs); the
+# classification heads ignore them, as the reference's do
+LOSS_KEYWORDS = ("num_items_in_batch", "ignore_index", "shift_labels")
+
+
+def _without_loss_keywords(kwargs: dict) -> dict:
+    """``kwargs`` less the reference's loss keywords (``LOSS_KEYWORDS``): the caller reads what it uses first."""
+    for key in LOSS_KEYWORDS:
+        kwargs.pop(key, None)
+    return kwargs
 
 
 def _head_kwargs(kwargs: dict) -> dict:
@@ -431,7 +449,7 @@ class LlamaForTokenClassification(LlamaPreTrainedModel):
         labels: torch.Tensor | None = None,
         **kwargs,
     ) -> TokenClassifierOutput:
-        out = self.model(input_ids, attention_mask, **_head_kwargs(kwargs))
+        out = self.model(input_ids, attention_mask, **_head_kwargs(_without_loss_keywords(kwargs)))
         logits = self.score(self.dropout(out.last_hidden_state))  # (B, T, num_labels)
         loss = token_loss(logits.float(), labels) if labels is not None else None
         return TokenClassifierOutput(loss, logits, out.hidden_states, out.attentions)
@@ -457,8 +475,15 @@ class LlamaForQuestionAnswering(LlamaPreTrainedModel):
         end_positions: torch.Tensor | None = None,
         **kwargs,
     ) -> QuestionAnsweringModelOutput:
-        out = getattr(self, self.base_model_prefix)(input_ids, attention_mask, **_head_kwargs(kwargs))
-        return span_output(self.qa_outputs(out.last_hidden_state), start_positions, end_positions, out)
+        if "ignore_index" in kwargs:
+            raise TypeError(
+                "ignore_index is not an argument of question answering: positions past the input are ignored"
+            )
+        items = kwargs.pop("num_items_in_batch", None)
+        out = getattr(self, self.base_model_prefix)(
+            input_ids, attention_mask, **_head_kwargs(_without_loss_keywords(kwargs))
+        )
+        return span_output(self.qa_outputs(out.last_hidden_state), start_positions, end_positions, out, items)
 
 
 # The same classes under the reference's family names, reading their own config class when loaded directly.

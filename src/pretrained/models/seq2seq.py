@@ -173,6 +173,9 @@ class Seq2SeqLM(Seq2SeqPreTrainedModel, GenerationMixin):
     Subclasses implement ``lm_logits(h)`` (decoder states (B, T, C) -> logits (B, T, V)).
     """
 
+    # BART-style heads drop the KV cache when given labels; the reference's T5 keeps it (``past_key_values`` set)
+    labels_drop_cache: bool = True
+
     def get_output_embeddings(self) -> nn.Module:
         return self.lm_head
 
@@ -199,7 +202,8 @@ class Seq2SeqLM(Seq2SeqPreTrainedModel, GenerationMixin):
         """``labels`` (B, T) with -100 ignored give the mean cross-entropy; without decoder inputs they are
         shifted right into them. ``logits_to_keep=k`` computes only the last k positions' logits."""
         if labels is not None:
-            use_cache = False  # teacher forcing: nothing to cache
+            if self.labels_drop_cache:
+                use_cache = False  # teacher forcing: nothing to cache
             if decoder_input_ids is None and decoder_inputs_embeds is None:
                 decoder_input_ids = self.shift_labels(labels)
         out = self.encode_decode(

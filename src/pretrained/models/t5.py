@@ -122,6 +122,33 @@ def _clamp_fp16(x: torch.Tensor) -> torch.Tensor:
     return x.clamp(-bound, bound)
 
 
+def _attend_half(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    bias: torch.Tensor | None,
+    dropout_p: float,
+    training: bool,
+    need_weights: bool,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Half-precision attention computed as the reference does (scores in the model dtype, softmax in float32):
+    fused kernels round differently, which T5's unscaled scores amplify. q: (B, nh, T, d); k, v: (B_kv, nh, S, d)
+    where B_kv = B / g holds one row per run of g query rows (cross-attention over a shared encoder output)."""
+    B, nh, T, d = q.shape
+    g = B // k.shape[0]
+    if g > 1:
+        q = q.unflatten(0, (-1, g)).transpose(1, 2).reshape(-1, nh, g * T, d)  # (B/g, nh, g*T, d)
+    scores = q @ k.transpose(-1, -2)  # (B/g, nh, g*T, S)
+    if bias is not None:
+        scores += bias  # in place, as the reference: under autocast a float32 bias still yields half scores
+    w = torch.softmax(scores.float(), dim=-1).type_as(scores)
+    w = nn.functional.dropout(w, p=dropout_p, training=training)
+    y = w @ v  # (B/g, nh, g*T, d)
+    if g > 1:
+        y, w = (t.unflatten(2, (g, T)).transpose(1, 2).flatten(0, 1) for t in (y, w))  # (B, nh, T, ...)
+    return y, (w if need_weights else None)
+
+
 class T5DenseActDense(nn.Module):
     def __init__(self, config: T5Config) -> None:
         super().__init__()
@@ -229,7 +256,10 @@ class T5Attention(nn.Module):
                 cache, self.layer_idx, lambda: (self.heads(self.k(kv_states)), self.heads(self.v(kv_states)))
             )
         p = self.dropout if self.training else 0.0
-        y, w = attend_grouped(q, k, v, bias, dropout_p=p, scale=1.0, need_weights=need_weights)
+        if q.dtype in (torch.float16, torch.bfloat16):
+            y, w = _attend_half(q, k, v, bias, p, self.training, need_weights)
+        else:
+            y, w = attend_grouped(q, k, v, bias, dropout_p=p, scale=1.0, need_weights=need_weights)
         return self.o(y.transpose(1, 2).reshape(B, T, -1)), w  # (B, T, C)
 
 
@@ -420,6 +450,8 @@ class T5ForConditionalGeneration(T5PreTrainedModel, Seq2SeqLM):
 
     >>> model.generate(input_ids, max_new_tokens=20)  # doctest: +SKIP
     """
+
+    labels_drop_cache = False  # as the reference: a forward with labels still returns past_key_values
 
     def __init__(self, config: T5Config) -> None:
         super().__init__(config)

@@ -188,16 +188,42 @@ def causal_attention(
     return out, weights
 
 
-def causal_lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Next-token cross-entropy: position t predicts labels[t + 1]; label -100 is ignored. logits (B, T, V)."""
+def causal_lm_loss(
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    num_items_in_batch: int | torch.Tensor | None = None,
+    ignore_index: int = -100,
+    shift_labels: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Next-token cross-entropy: position t predicts labels[t + 1]; label ``ignore_index`` is ignored. logits
+    (B, T, V). As the reference's loss: ``num_items_in_batch`` (the Trainer's count of labelled tokens over
+    gradient-accumulation steps) turns the mean into sum / num_items_in_batch; ``shift_labels`` (B, T), already
+    shifted, replace ``labels[:, 1:]``."""
     if labels.shape != logits.shape[:2]:
         raise ValueError(
             f"labels must be (batch, seq_len) = {tuple(logits.shape[:2])} like the logits; got {tuple(labels.shape)}"
             " (labels and logits_to_keep cannot be combined)"
         )
-    logits = logits[:, :-1].float()  # (B, T-1, V)
-    targets = labels[:, 1:].to(logits.device)  # (B, T-1)
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100)
+    if shift_labels is None:
+        logits = logits[:, :-1]  # (B, T-1, V)
+        targets = labels[:, 1:]  # (B, T-1)
+    elif shift_labels.shape != logits.shape[:2]:
+        raise ValueError(
+            f"shift_labels must be (batch, seq_len) = {tuple(logits.shape[:2])}; got {tuple(shift_labels.shape)}"
+        )
+    else:
+        targets = shift_labels
+    logits = logits.float()
+    targets = targets.to(logits.device).reshape(-1)
+    reduction = "mean" if num_items_in_batch is None else "sum"
+    loss = F.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), targets, ignore_index=ignore_index, reduction=reduction
+    )
+    if num_items_in_batch is not None:
+        if torch.is_tensor(num_items_in_batch):
+            num_items_in_batch = num_items_in_batch.to(loss.device)
+        loss = loss / num_items_in_batch
+    return loss
 
 
 def keep_positions(hidden: torch.Tensor, logits_to_keep: int | torch.Tensor) -> torch.Tensor:

@@ -51,24 +51,35 @@ def span_loss(
     end_logits: torch.Tensor,
     start_positions: torch.Tensor,
     end_positions: torch.Tensor,
+    num_items_in_batch: int | torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Question-answering loss: mean of start and end cross-entropy; positions outside the input are ignored."""
+    """Question-answering loss: mean of start and end cross-entropy; positions outside the input are ignored.
+    ``num_items_in_batch`` (the reference's Trainer keyword) turns each mean into sum / num_items_in_batch."""
     ignored = start_logits.shape[1]
     start = start_positions.reshape(-1).clamp(0, ignored)
     end = end_positions.reshape(-1).clamp(0, ignored)
-    loss = F.cross_entropy(start_logits, start, ignore_index=ignored) + F.cross_entropy(
-        end_logits, end, ignore_index=ignored
+    reduction = "mean" if num_items_in_batch is None else "sum"
+    loss = F.cross_entropy(start_logits, start, ignore_index=ignored, reduction=reduction) + F.cross_entropy(
+        end_logits, end, ignore_index=ignored, reduction=reduction
     )
+    if num_items_in_batch is not None:
+        if torch.is_tensor(num_items_in_batch):
+            num_items_in_batch = num_items_in_batch.to(loss.device)
+        loss = loss / num_items_in_batch
     return loss / 2
 
 
 def span_output(
-    logits: torch.Tensor, start_positions: torch.Tensor | None, end_positions: torch.Tensor | None, out
+    logits: torch.Tensor,
+    start_positions: torch.Tensor | None,
+    end_positions: torch.Tensor | None,
+    out,
+    num_items_in_batch: int | torch.Tensor | None = None,
 ) -> QuestionAnsweringModelOutput:
     """Extractive QA: (B, T, 2) span logits -> start/end logits (B, T) each, the span loss when both positions are
-    given, and ``out``'s hidden states and attentions."""
+    given (see :func:`span_loss` for ``num_items_in_batch``), and ``out``'s hidden states and attentions."""
     start, end = (t.squeeze(-1).contiguous() for t in logits.split(1, dim=-1))  # (B, T) each
     loss = None
     if start_positions is not None and end_positions is not None:
-        loss = span_loss(start, end, start_positions, end_positions)
+        loss = span_loss(start, end, start_positions, end_positions, num_items_in_batch)
     return QuestionAnsweringModelOutput(loss, start, end, out.hidden_states, out.attentions)

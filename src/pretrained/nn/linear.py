@@ -85,7 +85,7 @@ def decode_layout() -> str:
 def _rows(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor | None:
     """``x @ weight.T + bias`` through the few-row C kernel, or None when it does not apply: at most
     :data:`KERNEL_ROWS` rows, fp32 dense CPU tensors, a weight with unit stride along ``in`` (row-major or a row
-    slice of one), and no gradient to record. (A decode step makes dozens of these calls: the checks are
+    slice of one), no gradient to record and no CPU autocast. (A decode step makes dozens of these calls: the checks are
     ordered and written for a few microseconds in all.)"""
     if not _rows_enabled or x.dtype is not _F32 or weight.dtype is not _F32 or weight.dim() != 2:
         return None
@@ -109,6 +109,10 @@ def _rows(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> t
     if torch.is_grad_enabled() and (
         x.requires_grad or weight.requires_grad or (bias is not None and bias.requires_grad)
     ):
+        return None
+    if torch.is_autocast_enabled(
+        "cpu"
+    ):  # mixed precision: F.linear takes the autocast dtype, as the reference
         return None
     M = n // K
     if x.is_contiguous():
@@ -144,7 +148,7 @@ def _rows(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> t
 
 
 def _onednn(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> bool:
-    """Whether this call can take the oneDNN kernel: fp32 on the CPU with no gradient to record."""
+    """Whether this call can take the oneDNN kernel: fp32 on the CPU with no gradient to record, no autocast."""
     if not _enabled or x.dtype != torch.float32 or weight.dtype != torch.float32 or x.device.type != "cpu":
         return False
     if torch.is_grad_enabled() and (
@@ -152,6 +156,10 @@ def _onednn(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) ->
     ):
         return False
     if weight.dim() != 2 or (bias is not None and bias.dtype != torch.float32):
+        return False
+    if torch.is_autocast_enabled(
+        "cpu"
+    ):  # mixed precision: F.linear takes the autocast dtype, as the reference
         return False
     if x.numel() != x.shape[-1]:
         return True
