@@ -2,7 +2,6 @@
 (``transformer.h.{i}.attn.c_attn``); the Conv1D weights keep their (in, out) checkpoint layout.
 
 >>> import torch
-import torch.nn.functional as F
 >>> from pretrained.models.gpt2 import GPT2Config, GPT2LMHeadModel
 >>> cfg = GPT2Config(vocab_size=99, n_embd=32, n_layer=2, n_head=4, n_positions=64)
 >>> GPT2LMHeadModel(cfg)(torch.tensor([[1, 2, 3]])).logits.shape
