@@ -85,8 +85,8 @@ def decode_layout() -> str:
 def _rows(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor | None:
     """``x @ weight.T + bias`` through the few-row C kernel, or None when it does not apply: at most
     :data:`KERNEL_ROWS` rows, fp32 dense CPU tensors, a weight with unit stride along ``in`` (row-major or a row
-    slice of one), no gradient to record and no CPU autocast. (A decode step makes dozens of these calls: the checks are
-    ordered and written for a few microseconds in all.)"""
+    slice of one), no gradient to record and no CPU autocast. (A decode step makes dozens of these calls: the checks
+    are ordered and written for a few microseconds in all.)"""
     if not _rows_enabled or x.dtype is not _F32 or weight.dtype is not _F32 or weight.dim() != 2:
         return None
     N, K = weight.shape
@@ -110,9 +110,7 @@ def _rows(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> t
         x.requires_grad or weight.requires_grad or (bias is not None and bias.requires_grad)
     ):
         return None
-    if torch.is_autocast_enabled(
-        "cpu"
-    ):  # mixed precision: F.linear takes the autocast dtype, as the reference
+    if torch.is_autocast_enabled("cpu"):  # mixed precision: F.linear takes autocast's dtype, as the reference
         return None
     M = n // K
     if x.is_contiguous():
@@ -157,9 +155,7 @@ def _onednn(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) ->
         return False
     if weight.dim() != 2 or (bias is not None and bias.dtype != torch.float32):
         return False
-    if torch.is_autocast_enabled(
-        "cpu"
-    ):  # mixed precision: F.linear takes the autocast dtype, as the reference
+    if torch.is_autocast_enabled("cpu"):  # mixed precision: F.linear takes autocast's dtype, as the reference
         return False
     if x.numel() != x.shape[-1]:
         return True
