@@ -988,3 +988,13 @@ def test_reference_optional_inputs_accepted_as_none():
     torch.testing.assert_close(got.last_hidden_state, want)
     with pytest.raises(NotImplementedError, match="BertModel does not support head_mask"):
         model(ids, head_mask=torch.ones(2, 4))
+
+
+def test_saved_config_names_the_dtype_as_the_reference(tmp_path):
+    """config.json says "dtype" (transformers >= 4.56's name), and "auto" loads read it back."""
+    BertModel(BertConfig(**TINY)).to(torch.float16).save_pretrained(tmp_path)
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert saved["dtype"] == "float16" and "torch_dtype" not in saved
+    assert AutoModel.from_pretrained(tmp_path, torch_dtype="auto").dtype == torch.float16
+    transformers = pytest.importorskip("transformers")
+    assert transformers.AutoModel.from_pretrained(tmp_path, dtype="auto").dtype == torch.float16

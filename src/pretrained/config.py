@@ -179,9 +179,9 @@ class PretrainedConfig:
         out["label2id"] = dict(self.label2id)
         if self.model_type:
             out["model_type"] = self.model_type
-        dtype = out.get("torch_dtype")
-        if dtype is not None and not isinstance(dtype, str):
-            out["torch_dtype"] = str(dtype).removeprefix("torch.")
+        dtype = out.pop("torch_dtype", None)  # written as "dtype", as transformers >= 4.56 writes it
+        if dtype is not None:
+            out["dtype"] = dtype if isinstance(dtype, str) else str(dtype).removeprefix("torch.")
         return out
 
     def to_json_string(self) -> str:
