@@ -525,7 +525,10 @@ class BertOnlyMLMHead(nn.Module):
         self.predictions = BertLMPredictionHead(config)
 
 
-class BertForMaskedLM(BertPreTrainedModel):
+class BertWithMLMHead(BertPreTrainedModel):
+    """BERT without pooler and with the masked-LM head (``cls.predictions``), whose decoder is tied to the word
+    embeddings: the body of ``BertForMaskedLM`` and ``BertLMHeadModel``."""
+
     _tied_weights_keys = ("cls.predictions.decoder.weight",)
     _ignore_unexpected = ("cls.predictions.decoder.bias",)
     _missing_aliases = {"cls.predictions.bias": "cls.predictions.decoder.bias"}  # one tensor, two names
@@ -539,6 +542,8 @@ class BertForMaskedLM(BertPreTrainedModel):
     def get_output_embeddings(self) -> nn.Linear:
         return self.cls.predictions.decoder
 
+
+class BertForMaskedLM(BertWithMLMHead):
     def forward(self, input_ids=None, attention_mask=None, labels: torch.Tensor | None = None, **kwargs):
         out = self.bert(input_ids, attention_mask, **_encoder_kwargs(kwargs))
         logits = self.cls.predictions(out.last_hidden_state)  # (B, T, V)
@@ -718,21 +723,8 @@ class EncoderCausalLM(GenerationMixin):
         return CausalLMOutput(loss, logits, out.past_key_values, out.hidden_states, out.attentions)
 
 
-class BertLMHeadModel(EncoderCausalLM, BertPreTrainedModel):
+class BertLMHeadModel(EncoderCausalLM, BertWithMLMHead):
     """BERT as a left-to-right LM (``config.is_decoder=True``): next-token logits (B, T, V) from the MLM head."""
-
-    _tied_weights_keys = ("cls.predictions.decoder.weight",)
-    _ignore_unexpected = ("cls.predictions.decoder.bias",)
-    _missing_aliases = {"cls.predictions.bias": "cls.predictions.decoder.bias"}  # one tensor, two names
-
-    def __init__(self, config: BertConfig) -> None:
-        super().__init__(config)
-        self.bert = BertModel(config, add_pooling_layer=False)
-        self.cls = BertOnlyMLMHead(config)
-        self.post_init()
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.cls.predictions.decoder
 
     def lm_logits(self, h: torch.Tensor) -> torch.Tensor:
         return self.cls.predictions(h)  # (B, T, V)

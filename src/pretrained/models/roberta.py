@@ -151,7 +151,10 @@ class RobertaLMHead(nn.Module):
         return F.linear(x, self.decoder.weight, self.bias)  # (B, T, V)
 
 
-class RobertaForMaskedLM(RobertaPreTrainedModel):
+class RobertaWithLMHead(RobertaPreTrainedModel):
+    """RoBERTa without pooler and with ``lm_head``, whose decoder is tied to the word embeddings: the body of
+    ``RobertaForMaskedLM`` and ``RobertaForCausalLM``."""
+
     _tied_weights_keys = ("lm_head.decoder.weight",)
     _renames = {"lm_head.decoder.bias": "lm_head.bias"}  # the same tensor, saved under either name
     _missing_aliases = {"lm_head.bias": "lm_head.decoder.bias"}  # and reported missing under both
@@ -165,6 +168,8 @@ class RobertaForMaskedLM(RobertaPreTrainedModel):
     def get_output_embeddings(self) -> nn.Linear:
         return self.lm_head.decoder
 
+
+class RobertaForMaskedLM(RobertaWithLMHead):
     def forward(self, input_ids=None, attention_mask=None, labels: torch.Tensor | None = None, **kwargs):
         out = self.roberta(input_ids, attention_mask, **_encoder_kwargs(kwargs))
         logits = self.lm_head(out.last_hidden_state)  # (B, T, V)
@@ -233,21 +238,8 @@ class RobertaForMultipleChoice(RobertaPreTrainedModel):
         return choice_output(self.classifier(self.dropout(out.pooler_output)), n, labels, out)
 
 
-class RobertaForCausalLM(EncoderCausalLM, RobertaPreTrainedModel):
+class RobertaForCausalLM(EncoderCausalLM, RobertaWithLMHead):
     """RoBERTa as a left-to-right LM (``config.is_decoder=True``): next-token logits (B, T, V) from ``lm_head``."""
-
-    _tied_weights_keys = ("lm_head.decoder.weight",)
-    _renames = {"lm_head.decoder.bias": "lm_head.bias"}  # the same tensor, saved under either name
-    _missing_aliases = {"lm_head.bias": "lm_head.decoder.bias"}  # and reported missing under both
-
-    def __init__(self, config: RobertaConfig) -> None:
-        super().__init__(config)
-        self.roberta = RobertaModel(config, add_pooling_layer=False)
-        self.lm_head = RobertaLMHead(config)
-        self.post_init()
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.lm_head.decoder
 
     def lm_logits(self, h: torch.Tensor) -> torch.Tensor:
         return self.lm_head(h)  # (B, T, V)
